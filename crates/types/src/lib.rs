@@ -1,0 +1,14 @@
+//! Types shared by the Kassa widget (wasm32) and the native crates.
+//!
+//! Everything here is pure: no I/O, no clock, no randomness, so the same
+//! rules run in the shopper's browser and on the server.
+
+#![forbid(unsafe_code)]
+
+pub mod card;
+pub mod money;
+pub mod order;
+pub mod view;
+
+pub use money::{Amount, AmountError, Currency};
+pub use order::{OrderIdError, OrderStatus, PaymentMethod, PaymentOptions, validate_order_id};

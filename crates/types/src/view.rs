@@ -1,0 +1,118 @@
+//! What the server tells the payment page, and what the page sends back.
+//! These cross the wasm boundary as JSON.
+
+use crate::{OrderStatus, PaymentMethod};
+use serde::{Deserialize, Serialize};
+
+/// The page variant, from the payment link (seed 000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// Desktop layout (`payment_links.web`).
+    Web,
+    /// Touch layout (`payment_links.mobile`, `?mobile=true`).
+    Mobile,
+    /// No page chrome, embedded by the merchant (`payment_links.iframe`).
+    Iframe,
+}
+
+/// The order as the payment page sees it. Contains nothing secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageOrder {
+    /// Kassa's id of the order (`ord_<32 hex>`).
+    pub id: String,
+    /// The merchant's `order_id`.
+    pub order_id: String,
+    /// Merchant display name.
+    pub merchant_name: String,
+    /// Amount in minor units.
+    pub amount_minor: u64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Current status.
+    pub status: OrderStatus,
+    /// Methods the merchant has enabled for this order.
+    pub methods: Vec<PaymentMethod>,
+    /// Expiry as Unix milliseconds.
+    pub expires_at_ms: u64,
+    /// Order description, if any.
+    pub description: Option<String>,
+}
+
+/// The configuration the server embeds in the payment page shell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageConfig {
+    /// Order-scoped client token; the page sends it with every call.
+    pub client_token: String,
+    /// Base URL of the API ("" for the page's own origin).
+    pub api_base: String,
+    /// Layout variant.
+    pub variant: Variant,
+    /// The order.
+    pub order: PageOrder,
+}
+
+/// `POST /txns` body sent by the payment page (JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnRequest {
+    /// Kassa's order id (`ord_…`).
+    pub order_id: String,
+    /// `CARD`, `NB`, `WALLET` or `UPI`.
+    pub payment_method_type: String,
+    /// Brand (`VISA`), bank (`NB_SBI`) or wallet (`PAYTM`).
+    pub payment_method: Option<String>,
+    /// Card number (digits).
+    pub card_number: Option<String>,
+    /// Two-digit month.
+    pub card_exp_month: Option<String>,
+    /// Two- or four-digit year.
+    pub card_exp_year: Option<String>,
+    /// Name on the card.
+    pub name_on_card: Option<String>,
+    /// CVV.
+    pub card_security_code: Option<String>,
+    /// UPI VPA.
+    pub upi_vpa: Option<String>,
+    /// The `payment_options` the page was opened with, enforced by the server too.
+    pub payment_options: Option<String>,
+}
+
+/// How the shopper continues after `POST /txns`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authentication {
+    /// HTTP method (`GET`).
+    pub method: String,
+    /// Where to send the shopper.
+    pub url: String,
+}
+
+/// The `payment` object of a `POST /txns` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnPayment {
+    /// The bank page to open.
+    pub authentication: Authentication,
+}
+
+/// `POST /txns` answer (Juspay shape).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnResponse {
+    /// The merchant's `order_id`.
+    pub order_id: String,
+    /// Kassa's transaction id.
+    pub txn_id: String,
+    /// Transaction status after the start.
+    pub status: OrderStatus,
+    /// Next step.
+    pub payment: TxnPayment,
+}
+
+/// Error body of every endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Always `"error"`.
+    pub status: String,
+    /// Stable machine-readable code.
+    pub error_code: String,
+    /// Human-readable reason.
+    pub error_message: String,
+}
