@@ -1,1 +1,401 @@
-fn main(){}
+//! Kassa build helper.
+//!
+//! ```text
+//! cargo xtask demo            build the widget, run server + demo shop on 127.0.0.1
+//! cargo xtask test            every test: native, widget in headless Chromium, end to end
+//! cargo xtask build-widget    release widget into pkg/ (wasm-bindgen --target web, wasm-opt -Oz)
+//! cargo xtask setup           install what the others need, and nothing else
+//! ```
+//!
+//! On a machine with only the Rust toolchain, `demo` and `test` install what
+//! they need (wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
+//! Debian's chromium, chromium-driver and binaryen, npm packages) and skip
+//! whatever is already there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("build-widget") => setup(Needs::WIDGET).and_then(|()| build_widget()),
+        Some("setup") => setup(Needs::ALL),
+        _ => Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | build-widget | setup>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+fn step(msg: &str) {
+    eprintln!("\n==> {msg}");
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+/// Runs a test command, echoing its stdout, and counts the tests its runner
+/// reports (cargo/wasm-bindgen-test `test result:` lines, node `# pass`/`# fail`).
+fn run_counted(cmd: &mut Command, counts: &mut (u64, u64)) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
+            println!("{line}");
+            let t = line.trim_start_matches(|c: char| !c.is_ascii_alphanumeric() && c != '#').trim();
+            let num = |s: &str| s.split(|c: char| !c.is_ascii_digit()).find(|p| !p.is_empty()).and_then(|n| n.parse::<u64>().ok());
+            if let Some(rest) = t.strip_prefix("test result: ") {
+                for part in rest.split(';') {
+                    let part = part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ");
+                    if part.ends_with(" passed") {
+                        counts.0 += num(part).unwrap_or(0);
+                    } else if part.ends_with(" failed") {
+                        counts.1 += num(part).unwrap_or(0);
+                    }
+                }
+            } else if let Some(n) = t.strip_prefix("# pass ").and_then(num) {
+                counts.0 += n;
+            } else if let Some(n) = t.strip_prefix("# fail ").and_then(num) {
+                counts.1 += n;
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn have(program: &str) -> bool {
+    output(Command::new(program).arg("--version")).is_some()
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+// ---------------------------------------------------------------- setup
+
+struct Needs {
+    wasm: bool,
+    browser: bool,
+    npm: bool,
+}
+
+impl Needs {
+    const WIDGET: Needs = Needs { wasm: true, browser: false, npm: false };
+    const ALL: Needs = Needs { wasm: true, browser: true, npm: true };
+}
+
+fn setup(needs: Needs) -> Result<()> {
+    if needs.wasm {
+        ensure_wasm_target()?;
+        ensure_wasm_bindgen()?;
+        if !have("wasm-opt") {
+            // Optional: the widget is only larger without it.
+            let _ = apt_install(&["binaryen"]);
+        }
+    }
+    if needs.browser && (!Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists()) {
+        apt_install(&["chromium", "chromium-driver"])?;
+    }
+    if needs.npm {
+        ensure_npm_packages()?;
+    }
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    step("installing the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The wasm-bindgen version Cargo.lock pins; the CLI must match it exactly.
+fn locked_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string("Cargo.lock").map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn ensure_wasm_bindgen() -> Result<()> {
+    let want = locked_wasm_bindgen()?;
+    let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(want.as_str()) {
+        return Ok(());
+    }
+    step(&format!("installing wasm-bindgen-cli {want} (the version in Cargo.lock)"));
+    let locked = run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want, "--locked"]));
+    if locked.is_err() {
+        // The CLI's own lock file can name a yanked crate; resolve afresh then.
+        eprintln!("xtask: --locked install failed, retrying with a fresh resolution");
+        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    }
+    Ok(())
+}
+
+fn apt_install(pkgs: &[&str]) -> Result<()> {
+    step(&format!("installing Debian packages: {}", pkgs.join(" ")));
+    let sudo: &[&str] = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut c = Command::new(sudo.first().copied().unwrap_or("apt-get"));
+        if !sudo.is_empty() {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    let update_stamp = Path::new("/var/lib/apt/lists/partial");
+    let lists_fresh = std::fs::read_dir("/var/lib/apt/lists").map(|d| d.count() > 3).unwrap_or(false) && update_stamp.exists();
+    if !lists_fresh || run(&mut apt(&[&["install", "-y", "-q"], pkgs].concat())).is_err() {
+        run(&mut apt(&["update", "-q"]))?;
+        run(&mut apt(&[&["install", "-y", "-q"], pkgs].concat()))?;
+    }
+    Ok(())
+}
+
+fn ensure_npm_packages() -> Result<()> {
+    let dir = Path::new("tests/e2e");
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(&lock)) {
+        (Ok(s), Ok(l)) => s.modified().ok() >= l.modified().ok(),
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    step("installing npm packages for the end-to-end tests");
+    let sub = if lock.exists() { "ci" } else { "install" };
+    run(Command::new("npm").args([sub, "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+// ---------------------------------------------------------------- build
+
+fn build_widget() -> Result<()> {
+    step("building the widget (release, size-optimised)");
+    run(cargo().args(["build", "--release", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"]))?;
+    let wasm = Path::new("target/wasm32-unknown-unknown/release/kassa_widget.wasm");
+    std::fs::create_dir_all("pkg").map_err(|e| e.to_string())?;
+    // wasm-opt runs before wasm-bindgen: Debian's binaryen (108) predates the
+    // reference-types output of current rustc and breaks wasm-bindgen's
+    // externref table when it runs after. Before, it sees plain rustc output.
+    let input = if have("wasm-opt") {
+        let opt = Path::new("target/wasm32-unknown-unknown/release/kassa_widget.opt.wasm");
+        run(Command::new("wasm-opt")
+            .args(["-Oz", "--strip-debug", "--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+            .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue", "-o"])
+            .arg(opt)
+            .arg(wasm))?;
+        opt
+    } else {
+        eprintln!("xtask: wasm-opt not found; the widget is larger than it needs to be (apt-get install binaryen)");
+        wasm
+    };
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--out-dir", "pkg", "--out-name", "kassa_widget"])
+        .arg(input))?;
+    let bg = Path::new("pkg/kassa_widget_bg.wasm");
+    std::fs::copy("src/kassa.css", "pkg/kassa.css").map_err(|e| format!("cannot copy kassa.css: {e}"))?;
+    let size = std::fs::metadata(bg).map(|m| m.len()).unwrap_or(0);
+    eprintln!("widget: pkg/kassa_widget_bg.wasm {size} bytes");
+    Ok(())
+}
+
+fn build_binaries() -> Result<()> {
+    step("building the server and the demo shop");
+    run(cargo().args(["build", "--package", "kassa-server", "--package", "kassa-demo-shop"]))
+}
+
+// ---------------------------------------------------------------- demo
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let listen = flag(args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
+    let shop_listen = flag(args, "--shop-listen").unwrap_or_else(|| "127.0.0.1:8081".into());
+    setup(Needs::WIDGET)?;
+    build_widget()?;
+    build_binaries()?;
+    let data = Path::new("data");
+    std::fs::create_dir_all(data).map_err(|e| e.to_string())?;
+    let db_url = "sqlite://data/kassa.db";
+    let creds = data.join("demo-merchant.json");
+    if !creds.exists() {
+        step("creating the demo merchant");
+        let out = Command::new("target/debug/kassa")
+            .args(["merchant", "create", "demo", "--name", "Kassa Demo Shop", "--database-url", db_url])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("kassa merchant create failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        std::fs::write(&creds, &out.stdout).map_err(|e| e.to_string())?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).map_err(|e| e.to_string())?;
+
+    let kassa_url = format!("http://{listen}");
+    let shop_url = format!("http://{shop_listen}");
+    let mut server = Command::new("target/debug/kassa")
+        .args(["serve", "--listen", &listen, "--database-url", db_url])
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut shop = Command::new("target/debug/kassa-demo-shop")
+        .args(["--listen", &shop_listen, "--kassa-url", &kassa_url, "--credentials"])
+        .arg(&creds)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let ready = wait_for_health(&listen, Duration::from_secs(20));
+    let creds_text = std::fs::read_to_string(&creds).unwrap_or_default();
+    if ready {
+        eprintln!(
+            "\nKassa demo is running (Ctrl-C stops it; data is kept in ./data)\n\
+             \n  demo shop:      {shop_url}/\
+             \n  Kassa server:   {kassa_url}/  (API: POST {kassa_url}/orders)\
+             \n  database:       ./data/kassa.db\
+             \n  merchant credentials (./data/demo-merchant.json):\n{creds_text}\
+             \n  sandbox card:   4111 1111 1111 1111, any future expiry, any CVV, OTP 123456\n"
+        );
+    }
+    let result = supervise(&mut [&mut server, &mut shop], &stop);
+    for child in [&mut server, &mut shop] {
+        terminate(child);
+    }
+    result
+}
+
+fn wait_for_health(listen: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(mut s) = std::net::TcpStream::connect(listen) {
+            use std::io::{Read, Write};
+            let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn supervise(children: &mut [&mut Child], stop: &AtomicBool) -> Result<()> {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            eprintln!("\nstopping…");
+            return Ok(());
+        }
+        for c in children.iter_mut() {
+            if let Ok(Some(status)) = c.try_wait() {
+                return if stop.load(Ordering::SeqCst) { Ok(()) } else { Err(format!("a demo process exited ({status})")) };
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// SIGTERM (graceful), then SIGKILL after 5 s.
+fn terminate(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+// ---------------------------------------------------------------- test
+
+fn test() -> Result<()> {
+    setup(Needs::ALL)?;
+    let mut results: Vec<(&str, Result<()>)> = Vec::new();
+    let mut counts = (0u64, 0u64);
+
+    step("native tests: types, signing, server (real socket, real SQLite file), demo shop");
+    results.push(("native (cargo test)", run_counted(cargo().args(["test", "--workspace", "--exclude", "kassa-widget"]), &mut counts)));
+
+    step("widget tests: wasm-bindgen-test in headless Chromium");
+    results.push((
+        "widget (wasm-bindgen-test, Chromium)",
+        run_counted(cargo()
+            .args(["test", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"))
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"), &mut counts),
+    ));
+
+    let built = build_widget().and_then(|()| build_binaries());
+    let e2e = built.and_then(|()| {
+        step("end-to-end tests: shop → payment page → bank OTP → signed return, in headless Chromium");
+        run_counted(Command::new("node")
+            .args(["--test", "--test-concurrency=1", "--test-reporter=tap", "tests/e2e/"])
+            .env("KASSA_BIN", root().join("target/debug/kassa"))
+            .env("SHOP_BIN", root().join("target/debug/kassa-demo-shop"))
+            .env("KASSA_ROOT", root()), &mut counts)
+    });
+    results.push(("end-to-end (node --test, Chromium)", e2e));
+
+    eprintln!("\n==> summary");
+    let mut failed = 0;
+    for (name, r) in &results {
+        match r {
+            Ok(()) => eprintln!("  ok      {name}"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("  FAILED  {name}: {e}");
+            }
+        }
+    }
+    // One closing line over every runner: the counts their own summaries reported.
+    println!("{} passed, {} failed", counts.0, counts.1);
+    if failed == 0 { Ok(()) } else { Err(format!("{failed} test suite(s) failed")) }
+}

@@ -1,1 +1,146 @@
-fn main(){}
+//! `kassa`: the orders server and the operator commands.
+
+use clap::{Parser, Subcommand};
+use kassa_server::db::{Db, NewMerchant};
+use kassa_server::secret::Secret;
+use kassa_server::{AppState, Config, api, app, random_id};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kassa", version, about = "Kassa: self-hostable payment checkout")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DbArgs {
+    /// Database URL (`sqlite://PATH`).
+    #[arg(long, env = "KASSA_DATABASE_URL", default_value = "sqlite://data/kassa.db")]
+    database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "KASSA_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Public base URL of payment links (default: http://LISTEN).
+        #[arg(long, env = "KASSA_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Directory of the built widget.
+        #[arg(long, env = "KASSA_ASSETS_DIR", default_value = "pkg")]
+        assets_dir: PathBuf,
+        /// Directory of host-side files.
+        #[arg(long, env = "KASSA_WWW_DIR", default_value = "www")]
+        www_dir: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage merchants.
+    Merchant {
+        #[command(subcommand)]
+        command: MerchantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant and print its credentials as JSON (shown once).
+    Create {
+        /// Merchant id (letters, digits, `_`, `-`; at most 32).
+        id: String,
+        /// Display name shown to shoppers.
+        #[arg(long)]
+        name: Option<String>,
+        /// Default webhook URL.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KASSA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kassa: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve { listen, public_url, assets_dir, www_dir, db } => {
+            let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+            let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let public_url = public_url.unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+            let config = Config { public_url: public_url.clone(), assets_dir, www_dir };
+            let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
+            tracing::info!(%addr, %public_url, "kassa listening");
+            axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+            tracing::info!("kassa stopped");
+            Ok(())
+        }
+        Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, db } } => {
+            if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                return Err("merchant id must be 1-32 letters, digits, '_' or '-'".into());
+            }
+            let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+            let api_key = random_id("ksk_");
+            let response_key = random_id("krk_");
+            let m = NewMerchant {
+                id: id.clone(),
+                name: name.unwrap_or_else(|| id.clone()),
+                api_key_hash: api::api_key_hash(&api_key),
+                response_key: Secret::new(response_key.clone()),
+                client_id: id.clone(),
+                webhook_url: webhook_url.clone(),
+            };
+            match db.create_merchant(&m).await {
+                Ok(()) => {}
+                Err(kassa_server::db::DbError::Conflict) => return Err(format!("merchant {id} already exists")),
+                Err(e) => return Err(e.to_string()),
+            }
+            let out = serde_json::json!({
+                "merchant_id": id,
+                "name": m.name,
+                "api_key": api_key,
+                "response_key": response_key,
+                "client_id": m.client_id,
+                "webhook_url": webhook_url,
+            });
+            println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod card;
+pub mod methods;
 pub mod money;
 pub mod order;
 pub mod view;

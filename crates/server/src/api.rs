@@ -1,0 +1,415 @@
+//! The Juspay Express Checkout endpoints (SPEC §3): orders and transactions.
+
+use crate::body::Fields;
+use crate::db::{Created, Merchant, Order, Txn};
+use crate::error::AppError;
+use crate::gateway::MethodInput;
+use crate::{AppState, now_ms, random_id};
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use kassa_types::card;
+use kassa_types::{Amount, Currency, OrderStatus, PaymentMethod, PaymentOptions, validate_order_id};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/orders", post(create_order))
+        .route("/orders/{order_id}", get(order_status))
+        .route("/txns", post(create_txn))
+        .route("/health", get(|| async { "ok" }))
+}
+
+/// The merchant authenticated by HTTP Basic with its API key as user name
+/// (seed 000: `curl -u your_api_key:`).
+#[derive(Debug)]
+pub struct Authed(pub Merchant);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Authed, AppError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| AppError::unauthorized("authenticate with HTTP Basic: your API key as the user name"))?;
+        let encoded = header
+            .strip_prefix("Basic ")
+            .or_else(|| header.strip_prefix("basic "))
+            .ok_or_else(|| AppError::unauthorized("authenticate with HTTP Basic: your API key as the user name"))?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| AppError::unauthorized("malformed Basic credentials"))?;
+        let key = decoded.split(':').next().unwrap_or_default();
+        if key.is_empty() {
+            return Err(AppError::unauthorized("missing API key"));
+        }
+        let merchant = state
+            .db
+            .merchant_by_key_hash(&api_key_hash(key))
+            .await?
+            .ok_or_else(|| AppError::unauthorized("invalid API key"))?;
+        if let Some(mid) = parts.headers.get("x-merchantid").and_then(|v| v.to_str().ok()) {
+            if mid != merchant.id {
+                return Err(AppError::unauthorized("x-merchantid does not match the API key"));
+            }
+        }
+        Ok(Authed(merchant))
+    }
+}
+
+/// SHA-256 (hex) of an API key: what the database keeps instead of the key.
+pub fn api_key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+const MAX_FIELD: usize = 255;
+const PLAIN_FIELDS: &[&str] = &["customer_id", "customer_email", "customer_phone", "description", "product_id"];
+const ADDRESS_PARTS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "line1",
+    "line2",
+    "line3",
+    "city",
+    "state",
+    "country",
+    "postal_code",
+    "phone",
+    "country_code_iso",
+];
+
+fn bounded(name: &str, v: String) -> Result<String, AppError> {
+    if v.chars().count() > MAX_FIELD {
+        return Err(AppError::bad_request("invalid_parameter", format!("{name} is longer than {MAX_FIELD} characters")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AppError::bad_request("invalid_parameter", format!("{name} contains control characters")));
+    }
+    Ok(v)
+}
+
+fn http_url(name: &str, v: String) -> Result<String, AppError> {
+    let v = bounded(name, v)?;
+    match url::Url::parse(&v) {
+        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => Ok(v),
+        _ => Err(AppError::bad_request("invalid_parameter", format!("{name} must be an absolute http(s) URL"))),
+    }
+}
+
+fn payment_links(state: &AppState, order: &Order) -> Value {
+    let base = &state.config.public_url;
+    json!({
+        "web": format!("{base}/merchant/pay/{}", order.id),
+        "mobile": format!("{base}/merchant/pay/{}?mobile=true", order.id),
+        "iframe": format!("{base}/merchant/ipay/{}", order.id),
+        "expiry": rfc3339(order.expires_at),
+    })
+}
+
+/// Unix ms as an RFC 3339 UTC timestamp.
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// A decimal amount as a JSON number with exactly two fraction digits, without a float.
+fn amount_json(minor: i64) -> Value {
+    let a = u64::try_from(minor).ok().and_then(Amount::from_minor);
+    let text = a.map_or_else(|| "0".to_string(), Amount::to_decimal_string);
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+async fn create_order(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let mut f = Fields::parse(&headers, &body)?;
+    let fingerprint = f.fingerprint();
+    let order_id = f.require("order_id")?;
+    validate_order_id(&order_id).map_err(|e| AppError::bad_request("invalid_order_id", e.to_string()))?;
+    let amount = Amount::parse(&f.require("amount")?).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))?;
+    let currency = match f.take("currency") {
+        None => Currency::INR,
+        Some(c) => Currency::parse(&c).ok_or_else(|| AppError::bad_request("invalid_currency", "unsupported currency"))?,
+    };
+    let mut plain: Vec<Option<String>> = Vec::new();
+    for name in PLAIN_FIELDS {
+        plain.push(f.take(name).map(|v| bounded(name, v)).transpose()?);
+    }
+    if let Some(Some(email)) = plain.get(1) {
+        if !email.contains('@') {
+            return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
+        }
+    }
+    let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
+    let get_token = match f.take("options.get_client_auth_token").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
+    };
+    let mut extra = Map::new();
+    for i in 1..=10 {
+        let name = format!("udf{i}");
+        if let Some(v) = f.take(&name) {
+            extra.insert(name.clone(), Value::String(bounded(&name, v)?));
+        }
+    }
+    for kind in ["billing_address", "shipping_address"] {
+        for part in ADDRESS_PARTS {
+            let name = format!("{kind}_{part}");
+            if let Some(v) = f.take(&name) {
+                extra.insert(name.clone(), Value::String(bounded(&name, v)?));
+            }
+        }
+    }
+    let mut metadata = Map::new();
+    for (k, v) in f.take_prefixed("metadata.") {
+        let v = if k == "metadata.webhook_url" { http_url(&k, v)? } else { bounded(&k, v)? };
+        metadata.insert(k["metadata.".len()..].to_string(), Value::String(v));
+    }
+    if !metadata.is_empty() {
+        extra.insert("metadata".into(), Value::Object(metadata));
+    }
+    f.finish()?;
+
+    let now = now_ms();
+    let [customer_id, customer_email, customer_phone, description, product_id]: [Option<String>; 5] =
+        plain.try_into().map_err(|_| AppError::internal(&"field count"))?;
+    let order = Order {
+        id: random_id("ord_"),
+        merchant_id: merchant.id.clone(),
+        order_id,
+        amount_minor: i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?,
+        currency: currency.code().into(),
+        status: OrderStatus::NEW,
+        customer_id,
+        customer_email,
+        customer_phone,
+        description,
+        product_id,
+        return_url,
+        extra: Value::Object(extra).to_string(),
+        fingerprint,
+        created_at: now,
+        updated_at: now,
+        expires_at: now.saturating_add(merchant.order_ttl_secs.saturating_mul(1000)),
+    };
+    let order = match state.db.create_order(&order).await {
+        Ok(Created::New(o) | Created::Existing(o)) => o,
+        Err(crate::db::DbError::Conflict) => {
+            return Err(AppError::conflict("duplicate_order_id", "an order with this order_id exists with different parameters"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (status, status_id) = match order.status {
+        OrderStatus::NEW => ("CREATED", 1),
+        s => (s.as_str(), s.id()),
+    };
+    let mut out = json!({
+        "status": status,
+        "status_id": status_id,
+        "id": order.id,
+        "order_id": order.order_id,
+        "payment_links": payment_links(&state, &order),
+    });
+    if get_token {
+        let exp = client_token_expiry(&order, now);
+        out["juspay"] = json!({
+            "client_auth_token": state.tokens.issue(&order.id, exp),
+            "client_auth_token_expiry": rfc3339(exp),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Client tokens live 15 minutes, never past the order's expiry.
+pub fn client_token_expiry(order: &Order, now: i64) -> i64 {
+    order.expires_at.min(now.saturating_add(15 * 60 * 1000))
+}
+
+/// The order status body (seeds 000 and 003).
+pub async fn status_body(state: &AppState, order: &Order) -> Result<Value, AppError> {
+    let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
+    let mut out = json!({
+        "id": order.id,
+        "merchant_id": order.merchant_id,
+        "order_id": order.order_id,
+        "customer_id": order.customer_id,
+        "customer_email": order.customer_email,
+        "customer_phone": order.customer_phone,
+        "product_id": order.product_id.clone().unwrap_or_default(),
+        "description": order.description,
+        "status": order.status.as_str(),
+        "status_id": order.status.id(),
+        "amount": amount_json(order.amount_minor),
+        "currency": order.currency,
+        "refunded": false,
+        "amount_refunded": 0,
+        "refunds": [],
+        "return_url": order.return_url,
+        "date_created": rfc3339(order.created_at),
+        "payment_links": payment_links(state, order),
+    });
+    if let Value::Object(map) = &mut out {
+        for (k, v) in extra {
+            map.insert(k, v);
+        }
+    }
+    if let Some(txn) = state.db.latest_txn(&order.id).await? {
+        out["txn_id"] = json!(txn.id);
+        out["payment_method_type"] = json!(txn.method.txn_type());
+        out["payment_method"] = json!(txn.method_detail);
+        if let Some(last4) = &txn.card_last4 {
+            out["card"] = json!({ "last_four_digits": last4, "card_brand": txn.method_detail });
+        }
+    }
+    Ok(out)
+}
+
+async fn order_status(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if validate_order_id(&order_id).is_err() {
+        return Err(AppError::order_not_found());
+    }
+    let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(Json(status_body(&state, &order).await?))
+}
+
+/// The order a client token grants, from `Authorization: Bearer` or the `client_auth_token` field.
+fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> Result<String, AppError> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let token = bearer.or(field).ok_or_else(|| AppError::unauthorized("a client auth token is required"))?;
+    state.tokens.check(&token, now_ms()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
+}
+
+async fn create_txn(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppError> {
+    let mut f = Fields::parse(&headers, &body)?;
+    let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
+    let order_ref = f.require("order_id")?;
+    let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;
+    if order_ref != order.id && !order_ref.eq_ignore_ascii_case(&order.order_id) {
+        return Err(AppError::unauthorized("the client auth token is for another order"));
+    }
+    if let Some(mid) = f.take("merchant_id") {
+        if mid != order.merchant_id {
+            return Err(AppError::bad_request("invalid_parameter", "merchant_id does not match the order"));
+        }
+    }
+    let merchant = state.db.merchant(&order.merchant_id).await?.ok_or_else(AppError::order_not_found)?;
+    let method_type = f.require("payment_method_type")?;
+    let method = PaymentMethod::from_txn_type(&method_type)
+        .ok_or_else(|| AppError::bad_request("invalid_payment_method", "payment_method_type must be CARD, NB, WALLET or UPI"))?;
+    let options = PaymentOptions::parse(&f.take("payment_options").unwrap_or_default());
+    if !options.filter(&merchant.enabled_methods).contains(&method) {
+        return Err(AppError::bad_request("payment_method_not_allowed", "this payment method is not available for this order"));
+    }
+    for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
+        f.take(ignored);
+    }
+    let now = now_ms();
+    if order.expires_at <= now {
+        return Err(AppError::bad_request("order_expired", "this order has expired"));
+    }
+
+    let payment_method = f.take("payment_method");
+    let (scenario, detail, last4) = match method {
+        PaymentMethod::Card => {
+            let number = card::digits(&f.require("card_number")?)
+                .filter(|d| card::number_valid(d))
+                .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
+            let brand = card::detect_brand(&number);
+            let month: u8 = f
+                .require("card_exp_month")?
+                .parse()
+                .ok()
+                .filter(|m| (1..=12).contains(m))
+                .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_month must be 01 to 12"))?;
+            let year_s = f.require("card_exp_year")?;
+            let year: u16 = match year_s.len() {
+                2 => year_s.parse::<u16>().ok().map(|y| 2000 + y),
+                4 => year_s.parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_year must be YY or YYYY"))?;
+            let today = time::OffsetDateTime::now_utc();
+            let now_year = u16::try_from(today.year()).unwrap_or(u16::MAX);
+            if !card::expiry_not_past(month, year, u8::from(today.month()), now_year) {
+                return Err(AppError::bad_request("invalid_card_expiry", "the card has expired"));
+            }
+            let cvv = f.require("card_security_code")?;
+            if !card::cvv_valid(&cvv, brand) {
+                return Err(AppError::bad_request("invalid_card_security_code", "card security code is not valid for this card"));
+            }
+            let name = bounded("name_on_card", f.take("name_on_card").unwrap_or_default())?;
+            if name.chars().count() > 64 {
+                return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
+            }
+            let scenario = state
+                .gateway
+                .start(&MethodInput::Card { number: &number, brand })
+                .map_err(|d| AppError::bad_request("card_declined", d.0))?;
+            (scenario, brand.map(|b| b.code().to_string()), Some(number[number.len() - 4..].to_string()))
+        }
+        PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => {
+            let code = match method {
+                PaymentMethod::Upi => f.require("upi_vpa")?,
+                _ => payment_method.clone().ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?,
+            };
+            let input = match method {
+                PaymentMethod::Nb => MethodInput::Netbanking(&code),
+                PaymentMethod::Wallet => MethodInput::Wallet(&code),
+                PaymentMethod::Upi | PaymentMethod::Card => MethodInput::Upi(&code),
+            };
+            let scenario = state.gateway.start(&input).map_err(|d| AppError::bad_request("payment_declined", d.0))?;
+            (scenario, Some(code), None)
+        }
+    };
+    f.finish()?;
+    let txn = Txn {
+        id: random_id("txn_"),
+        order_pk: order.id.clone(),
+        method,
+        method_detail: detail,
+        card_last4: last4,
+        scenario,
+        status: OrderStatus::PENDING_VBV,
+        amount_minor: order.amount_minor,
+        created_at: now,
+    };
+    if !state.db.start_txn(&txn, now).await? {
+        return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
+    }
+    Ok(Json(json!({
+        "order_id": order.order_id,
+        "txn_id": txn.id,
+        "status": txn.status.as_str(),
+        "payment": {
+            "authentication": {
+                "method": "GET",
+                "url": format!("{}/sandbox/bank/{}", state.config.public_url, txn.id),
+            }
+        }
+    })))
+}

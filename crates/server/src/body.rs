@@ -1,0 +1,183 @@
+//! Request bodies: `application/x-www-form-urlencoded` (the Juspay default)
+//! or JSON, read into one flat list of fields so both get the same rules.
+//!
+//! JSON objects flatten to dotted names (`{"metadata":{"webhook_url":…}}` is
+//! `metadata.webhook_url`), as the form encoding spells them.
+
+use crate::error::AppError;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+
+/// Fields of a request body, consumed by name; whatever is left over is an error.
+#[derive(Debug, Default)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// Parses a body according to its `Content-Type`.
+    pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Fields, AppError> {
+        let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let pairs = match mime.as_str() {
+            "application/x-www-form-urlencoded" => parse_form(body)?,
+            "application/json" => parse_json(body)?,
+            "" if body.is_empty() => Vec::new(),
+            _ => {
+                return Err(AppError {
+                    status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    code: "unsupported_media_type",
+                    message: "send application/x-www-form-urlencoded or application/json".into(),
+                });
+            }
+        };
+        let mut seen: Vec<&str> = Vec::with_capacity(pairs.len());
+        for (k, _) in &pairs {
+            if seen.contains(&k.as_str()) {
+                return Err(AppError::bad_request("duplicate_parameter", format!("parameter {} is given more than once", shown(k))));
+            }
+            seen.push(k);
+        }
+        Ok(Fields(pairs))
+    }
+
+    /// A digest of every field (sorted), to tell a repeat of the same request
+    /// from a different one. `options.*` fields do not change what is created.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut pairs: Vec<&(String, String)> = self.0.iter().filter(|(k, v)| !k.starts_with("options.") && !v.is_empty()).collect();
+        pairs.sort();
+        let mut h = Sha256::new();
+        for (k, v) in pairs {
+            h.update((k.len() as u64).to_le_bytes());
+            h.update(k.as_bytes());
+            h.update((v.len() as u64).to_le_bytes());
+            h.update(v.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Removes and returns a field; an empty value counts as absent.
+    pub fn take(&mut self, key: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        let (_, v) = self.0.swap_remove(i);
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// Like [`Fields::take`] but required.
+    pub fn require(&mut self, key: &'static str) -> Result<String, AppError> {
+        self.take(key).ok_or_else(|| AppError::bad_request("missing_parameter", format!("{key} is required")))
+    }
+
+    /// Removes every field whose name starts with `prefix`.
+    pub fn take_prefixed(&mut self, prefix: &str) -> Vec<(String, String)> {
+        let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0).into_iter().partition(|(k, _)| k.starts_with(prefix));
+        self.0 = kept;
+        taken
+    }
+
+    /// Fails if any field was not consumed.
+    pub fn finish(self) -> Result<(), AppError> {
+        match self.0.first() {
+            None => Ok(()),
+            Some((k, _)) => Err(AppError::bad_request("unknown_parameter", format!("unknown parameter {}", shown(k)))),
+        }
+    }
+}
+
+/// A field name as it may appear in an error message: bounded and printable.
+fn shown(name: &str) -> String {
+    let s: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+    format!("`{s}`")
+}
+
+fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let bad = || AppError::bad_request("invalid_request", "the form body is not valid application/x-www-form-urlencoded");
+    let mut out = Vec::new();
+    for part in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let mut it = part.splitn(2, |b| *b == b'=');
+        let k = it.next().unwrap_or_default();
+        let v = it.next().ok_or_else(bad)?;
+        let k = kassa_sign::encode::form_decode(std::str::from_utf8(k).map_err(|_| bad())?).ok_or_else(bad)?;
+        let v = kassa_sign::encode::form_decode(std::str::from_utf8(v).map_err(|_| bad())?).ok_or_else(bad)?;
+        if k.is_empty() {
+            return Err(bad());
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+fn parse_json(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| AppError::bad_request("invalid_request", "the body is not valid JSON"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(AppError::bad_request("invalid_request", "the JSON body must be an object"));
+    };
+    let mut out = Vec::new();
+    flatten("", map, &mut out, 0)?;
+    Ok(out)
+}
+
+fn flatten(
+    prefix: &str,
+    map: serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) -> Result<(), AppError> {
+    if depth > 2 {
+        return Err(AppError::bad_request("invalid_request", "the JSON body is nested too deeply"));
+    }
+    for (k, v) in map {
+        let name = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+        match v {
+            serde_json::Value::Null => {}
+            serde_json::Value::String(s) => out.push((name, s)),
+            serde_json::Value::Bool(b) => out.push((name, b.to_string())),
+            serde_json::Value::Number(n) => out.push((name, n.to_string())),
+            serde_json::Value::Object(m) => flatten(&name, m, out, depth + 1)?,
+            serde_json::Value::Array(_) => {
+                return Err(AppError::bad_request("invalid_request", format!("{} must not be an array", shown(&name))));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, HeaderValue::from_str(ct).expect("header"));
+        h
+    }
+
+    #[test]
+    fn form_and_json_give_the_same_fields() {
+        let mut f = Fields::parse(&headers("application/x-www-form-urlencoded"), &Bytes::from("a=1&metadata.webhook_url=x%20y")).expect("form");
+        assert_eq!(f.take("a").as_deref(), Some("1"));
+        assert_eq!(f.take("metadata.webhook_url").as_deref(), Some("x y"));
+        f.finish().expect("all consumed");
+        let mut j = Fields::parse(&headers("application/json; charset=utf-8"), &Bytes::from(r#"{"a":1,"metadata":{"webhook_url":"x y"}}"#)).expect("json");
+        assert_eq!(j.take("a").as_deref(), Some("1"));
+        assert_eq!(j.take("metadata.webhook_url").as_deref(), Some("x y"));
+    }
+
+    #[test]
+    fn refuses_bad_bodies() {
+        let form = headers("application/x-www-form-urlencoded");
+        for body in ["a=%zz", "a=1&a=2", "=1", "novalue"] {
+            assert!(Fields::parse(&form, &Bytes::from(body)).is_err(), "{body}");
+        }
+        let json = headers("application/json");
+        for body in ["[1]", "{", r#"{"a":[1]}"#, r#"{"a":{"b":{"c":{"d":1}}}}"#] {
+            assert!(Fields::parse(&json, &Bytes::from(body)).is_err(), "{body}");
+        }
+        assert!(Fields::parse(&headers("text/plain"), &Bytes::from("a=1")).is_err());
+        let mut f = Fields::parse(&form, &Bytes::from("extra=1")).expect("form");
+        assert!(f.take("a").is_none());
+        assert!(f.finish().is_err());
+    }
+}

@@ -1,0 +1,457 @@
+//! Storage: an SQLite file (WAL, `synchronous=FULL`), migrated on start.
+//!
+//! Invariants the schema itself enforces, whatever the concurrency:
+//! - `(merchant_id, order_id_key)` is unique: order ids are case-insensitively unique per merchant;
+//! - at most one `CHARGED` transaction per order (partial unique index).
+
+use kassa_types::{OrderStatus, PaymentMethod};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A uniqueness rule refused the write.
+    #[error("conflict")]
+    Conflict,
+    /// The database stayed locked past the busy timeout.
+    #[error("database busy")]
+    Busy,
+    /// The database URL is not one Kassa understands.
+    #[error("unsupported database URL (use sqlite://PATH)")]
+    BadUrl,
+    /// Anything else.
+    #[error("database error: {0}")]
+    Other(#[from] sqlx::Error),
+}
+
+fn classify(e: sqlx::Error) -> DbError {
+    if let sqlx::Error::Database(d) = &e {
+        if d.is_unique_violation() {
+            return DbError::Conflict;
+        }
+        if d.code().as_deref() == Some("5") || d.code().as_deref() == Some("6") {
+            return DbError::Busy;
+        }
+    }
+    DbError::Other(e)
+}
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// The database handle (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: SqlitePool,
+}
+
+/// A merchant account.
+#[derive(Clone, Debug)]
+pub struct Merchant {
+    /// Merchant id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Response key (HMAC key of return-URL signatures).
+    pub response_key: crate::secret::Secret,
+    /// Client id of the Process SDK payload.
+    pub client_id: String,
+    /// Default webhook URL.
+    pub webhook_url: Option<String>,
+    /// Methods enabled.
+    pub enabled_methods: Vec<PaymentMethod>,
+    /// Default order lifetime.
+    pub order_ttl_secs: i64,
+}
+
+/// Fields of a new merchant.
+#[derive(Clone, Debug)]
+pub struct NewMerchant {
+    /// Merchant id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// SHA-256 (hex) of the API key.
+    pub api_key_hash: String,
+    /// Response key.
+    pub response_key: crate::secret::Secret,
+    /// Client id.
+    pub client_id: String,
+    /// Webhook URL.
+    pub webhook_url: Option<String>,
+}
+
+/// An order row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// `ord_<32 hex>`.
+    pub id: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The merchant's id for it.
+    pub order_id: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// Customer id.
+    pub customer_id: Option<String>,
+    /// Customer email.
+    pub customer_email: Option<String>,
+    /// Customer phone.
+    pub customer_phone: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Product id.
+    pub product_id: Option<String>,
+    /// Where the shopper returns.
+    pub return_url: Option<String>,
+    /// udfs, addresses and metadata, as a JSON object.
+    pub extra: String,
+    /// Digest of the creation parameters (duplicate detection).
+    pub fingerprint: String,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// Last change (Unix ms).
+    pub updated_at: i64,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+}
+
+/// A payment attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Txn {
+    /// `txn_<32 hex>`.
+    pub id: String,
+    /// Its order.
+    pub order_pk: String,
+    /// Method family.
+    pub method: PaymentMethod,
+    /// Brand, bank or wallet code.
+    pub method_detail: Option<String>,
+    /// Last four card digits.
+    pub card_last4: Option<String>,
+    /// Sandbox scenario.
+    pub scenario: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// Amount.
+    pub amount_minor: i64,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// What creating an order did.
+#[derive(Debug)]
+pub enum Created {
+    /// A new order.
+    New(Order),
+    /// The same order id with the same parameters already existed.
+    Existing(Order),
+}
+
+fn status_of(s: &str) -> Result<OrderStatus, DbError> {
+    OrderStatus::parse(s).ok_or_else(|| DbError::Other(sqlx::Error::Decode(format!("unknown status {s}").into())))
+}
+
+fn order_from(row: &sqlx::sqlite::SqliteRow) -> Result<Order, DbError> {
+    Ok(Order {
+        id: row.try_get("id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        order_id: row.try_get("order_id")?,
+        amount_minor: row.try_get("amount_minor")?,
+        currency: row.try_get("currency")?,
+        status: status_of(row.try_get("status")?)?,
+        customer_id: row.try_get("customer_id")?,
+        customer_email: row.try_get("customer_email")?,
+        customer_phone: row.try_get("customer_phone")?,
+        description: row.try_get("description")?,
+        product_id: row.try_get("product_id")?,
+        return_url: row.try_get("return_url")?,
+        extra: row.try_get("extra")?,
+        fingerprint: row.try_get("fingerprint")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+fn txn_from(row: &sqlx::sqlite::SqliteRow) -> Result<Txn, DbError> {
+    let method: String = row.try_get("method")?;
+    Ok(Txn {
+        id: row.try_get("id")?,
+        order_pk: row.try_get("order_pk")?,
+        method: PaymentMethod::from_token(&method)
+            .ok_or_else(|| DbError::Other(sqlx::Error::Decode(format!("unknown method {method}").into())))?,
+        method_detail: row.try_get("method_detail")?,
+        card_last4: row.try_get("card_last4")?,
+        scenario: row.try_get("scenario")?,
+        status: status_of(row.try_get("status")?)?,
+        amount_minor: row.try_get("amount_minor")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn merchant_from(row: &sqlx::sqlite::SqliteRow) -> Result<Merchant, DbError> {
+    let methods: String = row.try_get("enabled_methods")?;
+    Ok(Merchant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        response_key: crate::secret::Secret::new(row.try_get::<String, _>("response_key")?),
+        client_id: row.try_get("client_id")?,
+        webhook_url: row.try_get("webhook_url")?,
+        enabled_methods: kassa_types::PaymentOptions::parse(&methods).methods,
+        order_ttl_secs: row.try_get("order_ttl_secs")?,
+    })
+}
+
+const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, status, customer_id, customer_email, \
+    customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at";
+const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at";
+
+impl Db {
+    /// Opens (creating the file and its directory if needed) and migrates.
+    pub async fn open(url: &str) -> Result<Db, DbError> {
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(DbError::BadUrl)?;
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
+            }
+        }
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let db = Db { pool };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            .execute(&mut *tx)
+            .await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                    .bind(version)
+                    .bind(crate::now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A named 32-byte server key, created on first use.
+    pub async fn server_key(&self, name: &str) -> Result<Vec<u8>, DbError> {
+        let fresh: [u8; 32] = rand::random();
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(hex::encode(fresh))
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        let v: String = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = ?").bind(name).fetch_one(&self.pool).await?;
+        hex::decode(v).map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))
+    }
+
+    /// Inserts a merchant; [`DbError::Conflict`] if the id is taken.
+    pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(&m.api_key_hash)
+        .bind(m.response_key.expose())
+        .bind(&m.client_id)
+        .bind(&m.webhook_url)
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// The merchant whose API key hashes to `hash`.
+    pub async fn merchant_by_key_hash(&self, hash: &str) -> Result<Option<Merchant>, DbError> {
+        let row = sqlx::query("SELECT * FROM merchants WHERE api_key_hash = ?").bind(hash).fetch_optional(&self.pool).await?;
+        row.as_ref().map(merchant_from).transpose()
+    }
+
+    /// A merchant by id.
+    pub async fn merchant(&self, id: &str) -> Result<Option<Merchant>, DbError> {
+        let row = sqlx::query("SELECT * FROM merchants WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(merchant_from).transpose()
+    }
+
+    /// Creates an order, or finds the existing one with the same order id.
+    /// Returns [`DbError::Conflict`] when that one was created with other parameters.
+    pub async fn create_order(&self, o: &Order) -> Result<Created, DbError> {
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
+             customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
+             updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
+        )
+        .bind(&o.id)
+        .bind(&o.merchant_id)
+        .bind(&o.order_id)
+        .bind(o.order_id.to_ascii_lowercase())
+        .bind(o.amount_minor)
+        .bind(&o.currency)
+        .bind(o.status.as_str())
+        .bind(&o.customer_id)
+        .bind(&o.customer_email)
+        .bind(&o.customer_phone)
+        .bind(&o.description)
+        .bind(&o.product_id)
+        .bind(&o.return_url)
+        .bind(&o.extra)
+        .bind(&o.fingerprint)
+        .bind(o.created_at)
+        .bind(o.updated_at)
+        .bind(o.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Created::New(o.clone()));
+        }
+        let existing = self.order_by_merchant(&o.merchant_id, &o.order_id).await?.ok_or(DbError::Conflict)?;
+        if existing.fingerprint == o.fingerprint { Ok(Created::Existing(existing)) } else { Err(DbError::Conflict) }
+    }
+
+    /// A merchant's order by its `order_id` (case-insensitive).
+    pub async fn order_by_merchant(&self, merchant_id: &str, order_id: &str) -> Result<Option<Order>, DbError> {
+        let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE merchant_id = ? AND order_id_key = ?"))
+            .bind(merchant_id)
+            .bind(order_id.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(order_from).transpose()
+    }
+
+    /// An order by Kassa's id.
+    pub async fn order(&self, id: &str) -> Result<Option<Order>, DbError> {
+        let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(order_from).transpose()
+    }
+
+    /// Records a new attempt and moves the order to PENDING_VBV, in one
+    /// transaction. `Ok(false)` if the order no longer accepts attempts.
+    pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let moved = sqlx::query(
+            "UPDATE orders SET status = 'PENDING_VBV', updated_at = ? WHERE id = ? AND expires_at > ? \
+             AND status IN ('NEW', 'PENDING_VBV', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
+        )
+        .bind(now)
+        .bind(&t.order_pk)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+            .bind(&t.id)
+            .bind(&t.order_pk)
+            .bind(t.method.token())
+            .bind(&t.method_detail)
+            .bind(&t.card_last4)
+            .bind(&t.scenario)
+            .bind(t.status.as_str())
+            .bind(t.amount_minor)
+            .bind(t.created_at)
+            .bind(t.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    /// A transaction by id.
+    pub async fn txn(&self, id: &str) -> Result<Option<Txn>, DbError> {
+        let row = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(txn_from).transpose()
+    }
+
+    /// The latest attempt on an order.
+    pub async fn latest_txn(&self, order_pk: &str) -> Result<Option<Txn>, DbError> {
+        let row = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE order_pk = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"))
+            .bind(order_pk)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(txn_from).transpose()
+    }
+
+    /// Applies a gateway's final answer to a pending attempt and its order, in
+    /// one transaction. A success on an order that another attempt already
+    /// charged becomes AUTO_REFUNDED. Returns the attempt's final status, or
+    /// `None` if it was not pending (already answered).
+    pub async fn complete_txn(&self, txn_id: &str, outcome: OrderStatus, now: i64) -> Result<Option<OrderStatus>, DbError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        // Write first, so this transaction holds SQLite's write lock before it reads.
+        let claimed = sqlx::query("UPDATE txns SET updated_at = ? WHERE id = ? AND status = 'PENDING_VBV'")
+            .bind(now)
+            .bind(txn_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if claimed.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let order_pk: String =
+            sqlx::query_scalar("SELECT order_pk FROM txns WHERE id = ?").bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
+        let mut final_status = outcome;
+        if outcome == OrderStatus::CHARGED {
+            let charged: Option<String> = sqlx::query_scalar("SELECT id FROM txns WHERE order_pk = ? AND status = 'CHARGED'")
+                .bind(&order_pk)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+            if charged.is_some() {
+                final_status = OrderStatus::AUTO_REFUNDED;
+            }
+        }
+        sqlx::query("UPDATE txns SET status = ?, updated_at = ? WHERE id = ? AND status = 'PENDING_VBV'")
+            .bind(final_status.as_str())
+            .bind(now)
+            .bind(txn_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        // The order reflects its latest answer, except that CHARGED is final.
+        if final_status != OrderStatus::AUTO_REFUNDED {
+            sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status != 'CHARGED'")
+                .bind(final_status.as_str())
+                .bind(now)
+                .bind(&order_pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(Some(final_status))
+    }
+}

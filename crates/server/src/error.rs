@@ -1,0 +1,74 @@
+//! One error type that becomes the Juspay JSON error body, never leaking internals.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kassa_types::view::ApiError;
+
+/// An error answered to an API caller.
+#[derive(Debug)]
+pub struct AppError {
+    /// HTTP status (always 4xx for bad input, 5xx only for our own faults).
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Reason for a human; never contains secrets.
+    pub message: String,
+}
+
+impl AppError {
+    /// 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+    }
+
+    /// 401.
+    pub fn unauthorized(message: impl Into<String>) -> AppError {
+        AppError { status: StatusCode::UNAUTHORIZED, code: "access_denied", message: message.into() }
+    }
+
+    /// 404 for an unknown order (also another merchant's).
+    pub fn order_not_found() -> AppError {
+        AppError { status: StatusCode::NOT_FOUND, code: "order_not_found", message: "order not found".into() }
+    }
+
+    /// 409 with `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError { status: StatusCode::CONFLICT, code, message: message.into() }
+    }
+
+    /// 500; the cause is logged, not shown.
+    pub fn internal(cause: &dyn std::fmt::Display) -> AppError {
+        tracing::error!(%cause, "internal error");
+        AppError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal_error",
+            message: "internal error".into(),
+        }
+    }
+}
+
+impl From<crate::db::DbError> for AppError {
+    fn from(e: crate::db::DbError) -> AppError {
+        match e {
+            crate::db::DbError::Busy => AppError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "busy",
+                message: "the server is busy, retry".into(),
+            },
+            other => AppError::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let body = ApiError { status: "error".into(), error_code: self.code.into(), error_message: self.message };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Fallback for unknown routes.
+pub async fn not_found() -> AppError {
+    AppError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such route".into() }
+}

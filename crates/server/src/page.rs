@@ -1,0 +1,261 @@
+//! Pages a person sees: the payment page shell (the widget renders into it),
+//! the sandbox bank pages (plain HTML forms that work without JavaScript)
+//! and the static files of the widget.
+
+use crate::db::Order;
+use crate::error::AppError;
+use crate::gateway::{BankAnswer, Prompt};
+use crate::{AppState, Config, now_ms};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use kassa_sign::ResponseKey;
+use kassa_sign::return_url::{self, Params};
+use kassa_types::view::{PageConfig, PageOrder, Variant};
+use kassa_types::{Amount, Currency, OrderStatus};
+use serde::Deserialize;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The payment page shell; `<!--KASSA_CONFIG-->` is replaced per request.
+const SHELL: &str = include_str!("../../../index.html");
+
+/// Page routes and static files.
+pub fn routes(config: &Config) -> Router<AppState> {
+    let nosniff = SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Router::new()
+        .route("/merchant/pay/{id}", get(pay_web))
+        .route("/merchant/ipay/{id}", get(pay_iframe))
+        .route("/merchant/result/{id}", get(result_page))
+        .route("/sandbox/bank/{txn_id}", get(bank_page).post(bank_answer))
+        .nest_service("/assets", ServeDir::new(&config.assets_dir))
+        .nest_service("/static", ServeDir::new(&config.www_dir))
+        .layer(nosniff)
+}
+
+/// The Content-Security-Policy of every page Kassa serves.
+fn csp(frame_ancestors: &str, form_action: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self'; base-uri 'none'; form-action {form_action}; frame-ancestors {frame_ancestors}"
+    )
+}
+
+fn html(status: StatusCode, csp_value: &str, body: String) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if let Ok(v) = HeaderValue::from_str(csp_value) {
+        h.insert(HeaderName::from_static("content-security-policy"), v);
+    }
+    resp
+}
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small self-contained page (bank page, errors, results).
+fn simple_page(title: &str, inner: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/bank.css\"></head><body><main class=\"card\">{inner}</main></body></html>",
+        t = esc(title)
+    )
+}
+
+fn not_found_page() -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        &csp("'none'", "'none'"),
+        simple_page("Payment link not found", "<h1>Payment link not found</h1><p>Check the link, or ask the shop for a new one.</p>"),
+    )
+}
+
+#[derive(Deserialize)]
+struct PayQuery {
+    mobile: Option<String>,
+}
+
+async fn pay_web(State(st): State<AppState>, Path(id): Path<String>, Query(q): Query<PayQuery>) -> Response {
+    let variant = if q.mobile.as_deref() == Some("true") { Variant::Mobile } else { Variant::Web };
+    pay_page(&st, &id, variant).await
+}
+
+async fn pay_iframe(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    pay_page(&st, &id, Variant::Iframe).await
+}
+
+async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
+    if !id.starts_with("ord_") || id.len() != 36 {
+        return not_found_page();
+    }
+    let order = match st.db.order(id).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return not_found_page(),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let merchant = match st.db.merchant(&order.merchant_id).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return not_found_page(),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let now = now_ms();
+    let config = PageConfig {
+        client_token: st.tokens.issue(&order.id, crate::api::client_token_expiry(&order, now)),
+        api_base: String::new(),
+        variant,
+        order: PageOrder {
+            id: order.id.clone(),
+            order_id: order.order_id.clone(),
+            merchant_name: merchant.name.clone(),
+            amount_minor: u64::try_from(order.amount_minor).unwrap_or_default(),
+            currency: order.currency.clone(),
+            status: order.status,
+            methods: merchant.enabled_methods.clone(),
+            expires_at_ms: u64::try_from(order.expires_at).unwrap_or_default(),
+            description: order.description.clone(),
+        },
+    };
+    // JSON inside <script type="application/json">: `<` escaped so no `</script>` can end it.
+    let json = serde_json::to_string(&config).unwrap_or_default().replace('<', "\\u003c");
+    let body = SHELL.replace(
+        "<!--KASSA_CONFIG-->",
+        &format!("<script type=\"application/json\" id=\"kassa-config\">{json}</script>"),
+    );
+    // Framing: the web and mobile pages are never framed; the iframe link is
+    // framed by the merchant's own pages (allowed origins come with the bridge work).
+    let ancestors = match variant {
+        Variant::Web | Variant::Mobile => "'none'",
+        Variant::Iframe => "*",
+    };
+    html(StatusCode::OK, &csp(ancestors, "'self'"), body)
+}
+
+fn format_amount(order: &Order) -> String {
+    let amount = u64::try_from(order.amount_minor).ok().and_then(Amount::from_minor);
+    match (amount, Currency::parse(&order.currency)) {
+        (Some(a), Some(c)) => c.format(a),
+        _ => String::new(),
+    }
+}
+
+async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Response {
+    let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
+    let Ok(Some(order)) = st.db.order(&txn.order_pk).await else { return not_found_page() };
+    let merchant_name = st.db.merchant(&order.merchant_id).await.ok().flatten().map(|m| m.name).unwrap_or_default();
+    if txn.status != OrderStatus::PENDING_VBV {
+        return redirect_after(&st, &order).await;
+    }
+    let action = format!("/sandbox/bank/{}", esc(&txn.id));
+    let form = match st.gateway.prompt(&txn.scenario) {
+        Prompt::Otp => format!(
+            "<form method=\"post\" action=\"{action}\">\
+             <label for=\"otp\">One-time password</label>\
+             <input id=\"otp\" name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"8\" required autofocus>\
+             <p class=\"hint\">Sandbox: <code>123456</code> approves; any other OTP fails authentication.</p>\
+             <button type=\"submit\" name=\"action\" value=\"submit\">Submit OTP</button>\
+             <button type=\"submit\" name=\"action\" value=\"cancel\" class=\"secondary\" formnovalidate>Cancel payment</button></form>"
+        ),
+        Prompt::Buttons => format!(
+            "<form method=\"post\" action=\"{action}\">\
+             <p class=\"hint\">Sandbox: choose the outcome of this payment.</p>\
+             <button type=\"submit\" name=\"action\" value=\"approve\">Success</button>\
+             <button type=\"submit\" name=\"action\" value=\"decline\" class=\"secondary\">Failure</button></form>"
+        ),
+    };
+    let method = txn.method_detail.clone().unwrap_or_default();
+    let card = txn.card_last4.as_ref().map(|l| format!(" ending {}", esc(l))).unwrap_or_default();
+    let inner = format!(
+        "<p class=\"badge\">Kassa sandbox bank</p><h1>Authorise payment</h1>\
+         <dl><dt>Merchant</dt><dd>{m}</dd><dt>Amount</dt><dd class=\"amount\">{a}</dd><dt>Method</dt><dd>{meth}{card}</dd></dl>{form}",
+        m = esc(&merchant_name),
+        a = esc(&format_amount(&order)),
+        meth = esc(&method),
+    );
+    let form_action = match order.return_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+        Some(u) => format!("'self' {}", u.origin().ascii_serialization()),
+        None => "'self'".into(),
+    };
+    html(StatusCode::OK, &csp("'none'", &form_action), simple_page("Sandbox bank", &inner))
+}
+
+async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
+    let mut fields = match crate::body::Fields::parse(&headers, &body) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let action = fields.take("action").unwrap_or_else(|| "submit".into());
+    let otp = fields.take("otp").unwrap_or_default();
+    let answer = match action.as_str() {
+        "approve" => BankAnswer::Approve,
+        "decline" | "cancel" => BankAnswer::Decline,
+        _ => BankAnswer::Otp(otp.trim()),
+    };
+    let outcome = match (action.as_str(), st.gateway.prompt(&txn.scenario)) {
+        ("cancel", _) => OrderStatus::AUTHENTICATION_FAILED,
+        _ => st.gateway.answer(&txn.scenario, &answer),
+    };
+    if let Err(e) = st.db.complete_txn(&txn.id, outcome, now_ms()).await {
+        return AppError::from(e).into_response();
+    }
+    match st.db.order(&txn.order_pk).await {
+        Ok(Some(order)) => redirect_after(&st, &order).await,
+        _ => not_found_page(),
+    }
+}
+
+/// Sends the shopper to the merchant's `return_url` with the signed result
+/// (seed 000), or to Kassa's own result page when there is none.
+async fn redirect_after(st: &AppState, order: &Order) -> Response {
+    let Some(return_url) = order.return_url.as_deref() else {
+        return Redirect::to(&format!("/merchant/result/{}", order.id)).into_response();
+    };
+    let Ok(Some(merchant)) = st.db.merchant(&order.merchant_id).await else { return not_found_page() };
+    let key = ResponseKey::new(merchant.response_key.expose().as_bytes().to_vec());
+    let params = Params::from_pairs([
+        ("order_id", order.order_id.clone()),
+        ("status", order.status.as_str().to_string()),
+        ("status_id", order.status.id().to_string()),
+    ]);
+    let Ok(params) = params else { return not_found_page() };
+    let query = return_url::sign(&key, &params);
+    let sep = if return_url.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{return_url}{sep}{query}")).into_response()
+}
+
+async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    let Ok(Some(order)) = st.db.order(&id).await else { return not_found_page() };
+    let (title, text) = if order.status.is_success() {
+        ("Payment successful", "Your payment was received. You can close this page.")
+    } else {
+        ("Payment not completed", "The payment did not go through. No money was taken.")
+    };
+    let inner = format!(
+        "<h1>{}</h1><p>{}</p><dl><dt>Order</dt><dd>{}</dd><dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
+        esc(title),
+        esc(text),
+        esc(&order.order_id),
+        esc(&format_amount(&order)),
+        order.status.as_str()
+    );
+    html(StatusCode::OK, &csp("'none'", "'none'"), simple_page(title, &inner))
+}

@@ -1,0 +1,95 @@
+// Starts real Kassa processes (server + demo shop, SQLite file in a temp dir)
+// and a real headless Chromium (Debian's) for the end-to-end tests.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = process.env.KASSA_ROOT ?? path.resolve(import.meta.dirname, '../..');
+const KASSA = process.env.KASSA_BIN ?? path.join(ROOT, 'target/debug/kassa');
+const SHOP = process.env.SHOP_BIN ?? path.join(ROOT, 'target/debug/kassa-demo-shop');
+export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitFor(url, ms = 20000) {
+  const start = Date.now();
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch { /* not up yet */ }
+    if (Date.now() - start > ms) throw new Error(`${url} did not come up within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function start(bin, args, env = {}) {
+  const child = spawn(bin, args, { env: { ...process.env, KASSA_LOG: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('error', (e) => { throw e; });
+  return child;
+}
+
+/** Everything one test file needs: URLs, credentials, a browser. */
+export async function startStack() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kassa-e2e-'));
+  const db = `sqlite://${dir}/kassa.db`;
+  const creds = JSON.parse(
+    execFileSync(KASSA, ['merchant', 'create', 'e2e', '--name', 'E2E Test Shop', '--database-url', db], { encoding: 'utf8' }),
+  );
+  const credsFile = path.join(dir, 'merchant.json');
+  writeFileSync(credsFile, JSON.stringify(creds));
+  const [kassaPort, shopPort] = [await freePort(), await freePort()];
+  const kassaUrl = `http://127.0.0.1:${kassaPort}`;
+  const shopUrl = `http://127.0.0.1:${shopPort}`;
+  const server = start(KASSA, [
+    'serve', '--listen', `127.0.0.1:${kassaPort}`, '--database-url', db,
+    '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'),
+  ]);
+  const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile]);
+  await waitFor(`${kassaUrl}/health`);
+  await waitFor(`${shopUrl}/`);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const auth = 'Basic ' + Buffer.from(`${creds.api_key}:`).toString('base64');
+  return {
+    kassaUrl, shopUrl, creds, browser,
+    /** GET /orders/:id with the merchant's API key. */
+    async orderStatus(orderId) {
+      const r = await fetch(`${kassaUrl}/orders/${orderId}`, { headers: { Authorization: auth } });
+      return { http: r.status, body: await r.json() };
+    },
+    /** A page that records script errors and CSP violations. */
+    async newPage(options = {}) {
+      const context = await browser.newContext(options);
+      const page = await context.newPage();
+      page.problems = [];
+      page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') page.problems.push(`console.error: ${m.text()}`);
+      });
+      return page;
+    },
+    async stop() {
+      await browser.close();
+      for (const c of [server, shop]) c.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
