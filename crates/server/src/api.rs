@@ -125,11 +125,18 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A decimal amount as a JSON number with exactly two fraction digits, without a float.
-fn amount_json(minor: i64) -> Value {
-    let a = u64::try_from(minor).ok().and_then(Amount::from_minor);
-    let text = a.map_or_else(|| "0".to_string(), Amount::to_decimal_string);
-    serde_json::from_str(&text).unwrap_or(Value::Null)
+/// The order status body: `amount` is written as the exact decimal
+/// (`10.50`), straight from minor units, never through a float.
+#[derive(Debug, serde::Serialize)]
+pub struct StatusBody {
+    amount: Box<serde_json::value::RawValue>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+fn amount_raw(minor: i64) -> Result<Box<serde_json::value::RawValue>, AppError> {
+    let a = u64::try_from(minor).ok().and_then(Amount::from_minor).ok_or_else(|| AppError::internal(&"stored amount out of range"))?;
+    serde_json::value::RawValue::from_string(a.to_decimal_string()).map_err(|e| AppError::internal(&e))
 }
 
 async fn create_order(
@@ -243,7 +250,7 @@ pub fn client_token_expiry(order: &Order, now: i64) -> i64 {
 }
 
 /// The order status body (seeds 000 and 003).
-pub async fn status_body(state: &AppState, order: &Order) -> Result<Value, AppError> {
+pub async fn status_body(state: &AppState, order: &Order) -> Result<StatusBody, AppError> {
     let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
     let mut out = json!({
         "id": order.id,
@@ -256,7 +263,6 @@ pub async fn status_body(state: &AppState, order: &Order) -> Result<Value, AppEr
         "description": order.description,
         "status": order.status.as_str(),
         "status_id": order.status.id(),
-        "amount": amount_json(order.amount_minor),
         "currency": order.currency,
         "refunded": false,
         "amount_refunded": 0,
@@ -278,14 +284,15 @@ pub async fn status_body(state: &AppState, order: &Order) -> Result<Value, AppEr
             out["card"] = json!({ "last_four_digits": last4, "card_brand": txn.method_detail });
         }
     }
-    Ok(out)
+    let Value::Object(rest) = out else { return Err(AppError::internal(&"status body is not an object")) };
+    Ok(StatusBody { amount: amount_raw(order.amount_minor)?, rest })
 }
 
 async fn order_status(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<StatusBody>, AppError> {
     if validate_order_id(&order_id).is_err() {
         return Err(AppError::order_not_found());
     }

@@ -405,6 +405,15 @@ impl Db {
         row.as_ref().map(txn_from).transpose()
     }
 
+    /// The statuses of every attempt on an order, oldest first.
+    pub async fn txn_statuses(&self, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = ? ORDER BY created_at, rowid")
+            .bind(order_pk)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|s| status_of(s)).collect()
+    }
+
     /// Applies a gateway's final answer to a pending attempt and its order, in
     /// one transaction. A success on an order that another attempt already
     /// charged becomes AUTO_REFUNDED. Returns the attempt's final status, or

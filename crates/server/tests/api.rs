@@ -1,0 +1,297 @@
+//! The orders API over a real socket, with a real SQLite file.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use kassa_server::db::{Db, NewMerchant};
+use kassa_server::secret::Secret;
+use kassa_server::{AppState, Config, api, app};
+use kassa_sign::{ResponseKey, return_url};
+use serde_json::Value;
+use std::sync::mpsc;
+
+struct Server {
+    base: String,
+    keys: [(String, String); 2], // (api_key, response_key) of merchants m1, m2
+    agent: ureq::Agent,
+    db_url: String,
+    _dir: tempfile::TempDir,
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/kassa.db", dir.path().display());
+    let db_url = url.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let db = Db::open(&url).await.unwrap();
+            let mut keys = Vec::new();
+            for id in ["m1", "m2"] {
+                let api_key = kassa_server::random_id("ksk_");
+                let response_key = kassa_server::random_id("krk_");
+                db.create_merchant(&NewMerchant {
+                    id: id.into(),
+                    name: format!("Merchant {id}"),
+                    api_key_hash: api::api_key_hash(&api_key),
+                    response_key: Secret::new(response_key.clone()),
+                    client_id: id.into(),
+                    webhook_url: None,
+                })
+                .await
+                .unwrap();
+                keys.push((api_key, response_key));
+            }
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let config = Config { public_url: base.clone(), assets_dir: "pkg".into(), www_dir: "www".into() };
+            let state = AppState::new(db, config).await.unwrap();
+            tx.send((base, keys)).unwrap();
+            axum::serve(listener, app(state)).await.unwrap();
+        });
+    });
+    let (base, keys) = rx.recv().unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    Server { base, keys: [keys[0].clone(), keys[1].clone()], agent, db_url, _dir: dir }
+}
+
+fn basic(key: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
+}
+
+impl Server {
+    fn post_form(&self, path: &str, key: Option<&str>, body: &str) -> (u16, Value) {
+        let mut req = self.agent.post(format!("{}{path}", self.base)).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(k) = key {
+            req = req.header("authorization", &basic(k));
+        }
+        let mut resp = req.send(body).unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    fn create(&self, body: &str) -> (u16, Value) {
+        self.post_form("/orders", Some(&self.keys[0].0), body)
+    }
+
+    fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("authorization", &basic(k));
+        }
+        let mut resp = req.call().unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    fn status(&self, order_id: &str) -> (u16, Value) {
+        self.get(&format!("/orders/{order_id}"), Some(&self.keys[0].0))
+    }
+}
+
+fn assert_error(resp: &(u16, Value), http: u16, code: &str) {
+    assert_eq!(resp.0, http, "{resp:?}");
+    assert_eq!(resp.1["status"], "error", "{resp:?}");
+    assert_eq!(resp.1["error_code"], code, "{resp:?}");
+    assert!(resp.1["error_message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[test]
+fn create_status_and_duplicates() {
+    let s = start();
+    let (code, body) = s.create("order_id=ord_007&amount=10.00&customer_id=guest&customer_email=a%40b.in&return_url=https%3A%2F%2Fshop.example%2Fret&udf1=x+y");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["status"], "CREATED");
+    assert_eq!(body["status_id"], 1);
+    let id = body["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("ord_") && id.len() == 36);
+    assert_eq!(body["payment_links"]["web"], format!("{}/merchant/pay/{id}", s.base));
+    assert_eq!(body["payment_links"]["mobile"], format!("{}/merchant/pay/{id}?mobile=true", s.base));
+    assert_eq!(body["payment_links"]["iframe"], format!("{}/merchant/ipay/{id}", s.base));
+
+    let raw = s.agent.get(format!("{}/orders/ord_007", s.base)).header("authorization", &basic(&s.keys[0].0)).call().unwrap().body_mut().read_to_string().unwrap();
+    assert!(raw.contains("\"amount\":10.00,"), "amount is the exact decimal: {raw}");
+    let (code, st) = s.status("ord_007");
+    assert_eq!(code, 200);
+    assert_eq!(st["status"], "NEW");
+    assert_eq!(st["status_id"], 10);
+    assert_eq!(st["currency"], "INR");
+    assert_eq!(st["udf1"], "x y");
+    assert_eq!(st["customer_email"], "a@b.in");
+
+    // Same parameters again (JSON this time): the existing order, not a new one.
+    let mut resp = s
+        .agent
+        .post(format!("{}/orders", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .header("content-type", "application/json")
+        .send(r#"{"order_id":"ord_007","amount":"10.00","customer_id":"guest","customer_email":"a@b.in","return_url":"https://shop.example/ret","udf1":"x y"}"#)
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let again: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(again["id"], id.as_str());
+    // Different parameters, or the same id in another case: conflict.
+    assert_error(&s.create("order_id=ord_007&amount=11.00"), 409, "duplicate_order_id");
+    assert_error(&s.create("order_id=ORD_007&amount=11.00"), 409, "duplicate_order_id");
+    // Another merchant may use the same order id, and cannot see ours.
+    let (code, _) = s.post_form("/orders", Some(&s.keys[1].0), "order_id=ord_007&amount=1");
+    assert_eq!(code, 200);
+    let (code, other) = s.get("/orders/ord_007", Some(&s.keys[1].0));
+    assert_eq!(code, 200);
+    assert_ne!(other["id"], id.as_str());
+}
+
+#[test]
+fn bad_input_gets_a_json_4xx_and_changes_nothing() {
+    let s = start();
+    let cases: &[(&str, u16, &str)] = &[
+        ("order_id=a1&amount=100.1532", 400, "invalid_amount"),
+        ("order_id=a1&amount=-1", 400, "invalid_amount"),
+        ("order_id=a1&amount=1e3", 400, "invalid_amount"),
+        ("order_id=a1&amount=0", 400, "invalid_amount"),
+        ("order_id=a1&amount=99999999999999999999999", 400, "invalid_amount"),
+        ("order_id=a1&amount=NaN", 400, "invalid_amount"),
+        ("order_id=abcdefghijklmnopqrstu&amount=1", 400, "invalid_order_id"),
+        ("order_id=a%2Fb&amount=1", 400, "invalid_order_id"),
+        ("order_id=a1", 400, "missing_parameter"),
+        ("amount=1", 400, "missing_parameter"),
+        ("order_id=a1&amount=1&amount=2", 400, "duplicate_parameter"),
+        ("order_id=a1&amount=1&bogus=1", 400, "unknown_parameter"),
+        ("order_id=a1&amount=1&currency=XYZ", 400, "invalid_currency"),
+        ("order_id=a1&amount=1&return_url=javascript%3Aalert(1)", 400, "invalid_parameter"),
+        ("order_id=a1&amount=1&customer_email=nope", 400, "invalid_parameter"),
+        ("order_id=a1&amount=%zz", 400, "invalid_request"),
+        ("order_id=a1&amount=1&options.get_client_auth_token=maybe", 400, "invalid_parameter"),
+    ];
+    for (body, http, code) in cases {
+        let resp = s.create(body);
+        assert_error(&resp, *http, code);
+    }
+    // Wrong content type, oversized body, auth, routes.
+    let mut r = s.agent.post(format!("{}/orders", s.base)).header("authorization", &basic(&s.keys[0].0)).header("content-type", "text/plain").send("order_id=a1&amount=1").unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    assert_eq!(r.body_mut().read_json::<Value>().unwrap()["error_code"], "unsupported_media_type");
+    let big = format!("order_id=a1&amount=1&description={}", "x".repeat(200_000));
+    let r = s.agent.post(format!("{}/orders", s.base)).header("authorization", &basic(&s.keys[0].0)).header("content-type", "application/x-www-form-urlencoded").send(big.as_str()).unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    assert_error(&s.post_form("/orders", None, "order_id=a1&amount=1"), 401, "access_denied");
+    assert_error(&s.post_form("/orders", Some("ksk_wrong"), "order_id=a1&amount=1"), 401, "access_denied");
+    assert_error(&s.get("/nope", None), 404, "not_found");
+    assert_error(&s.status("a1"), 404, "order_not_found");
+    assert_error(&s.get("/orders/a1", None), 401, "access_denied");
+    // Nothing was created by any of it.
+    assert_error(&s.status("a1"), 404, "order_not_found");
+}
+
+fn client_token(s: &Server, order_id: &str, extra: &str) -> (String, String) {
+    let (code, body) = s.create(&format!("order_id={order_id}&amount=499&return_url=https%3A%2F%2Fshop.example%2Fret%3Fx%3D1&options.get_client_auth_token=true{extra}"));
+    assert_eq!(code, 200, "{body}");
+    (body["id"].as_str().unwrap().to_string(), body["juspay"]["client_auth_token"].as_str().unwrap().to_string())
+}
+
+fn start_card_txn(s: &Server, ord: &str, token: &str, number: &str) -> (u16, Value) {
+    let mut r = s
+        .agent
+        .post(format!("{}/txns", s.base))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .send(
+            serde_json::json!({
+                "order_id": ord, "payment_method_type": "CARD", "card_number": number,
+                "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A"
+            })
+            .to_string(),
+        )
+        .unwrap();
+    (r.status().as_u16(), r.body_mut().read_json().unwrap())
+}
+
+/// Posts the bank page's form and returns the redirect target.
+fn answer_bank(s: &Server, txn_url: &str, form: &str) -> String {
+    let r = s.agent.post(txn_url).header("content-type", "application/x-www-form-urlencoded").send(form).unwrap();
+    assert_eq!(r.status().as_u16(), 303, "bank page should redirect");
+    r.headers().get("location").unwrap().to_str().unwrap().to_string()
+}
+
+#[test]
+fn card_payment_redirects_with_a_verifiable_signature() {
+    let s = start();
+    let (ord, token) = client_token(&s, "pay1", "");
+    let (code, txn) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    assert_eq!(code, 200, "{txn}");
+    assert_eq!(txn["status"], "PENDING_VBV");
+    let url = txn["payment"]["authentication"]["url"].as_str().unwrap();
+    assert_eq!(s.status("pay1").1["status"], "PENDING_VBV");
+    let location = answer_bank(&s, url, "otp=123456&action=submit");
+    let (base, query) = location.split_once('?').unwrap();
+    assert_eq!(base, "https://shop.example/ret");
+    let query = query.strip_prefix("x=1&").unwrap();
+    assert!(query.contains("%253D"), "signature is encoded twice on the wire: {query}");
+    let key = ResponseKey::new(s.keys[0].1.clone().into_bytes());
+    let params = return_url::verify_query(&key, query).unwrap();
+    assert_eq!(params.get("status"), Some("CHARGED"));
+    assert_eq!(params.get("status_id"), Some("21"));
+    assert_eq!(params.get("order_id"), Some("pay1"));
+    let other = ResponseKey::new(s.keys[1].1.clone().into_bytes());
+    assert!(return_url::verify_query(&other, query).is_err());
+    let st = s.status("pay1").1;
+    assert_eq!(st["status"], "CHARGED");
+    assert_eq!(st["card"]["last_four_digits"], "1111");
+    // A charged order takes no new attempt.
+    assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 409, "order_not_payable");
+}
+
+#[test]
+fn txns_require_the_order_token_and_respect_payment_options() {
+    let s = start();
+    let (ord, token) = client_token(&s, "tok1", "");
+    let (ord2, _) = client_token(&s, "tok2", "");
+    assert_error(&start_card_txn(&s, &ord, "kct_forged.token", "4111111111111111"), 401, "access_denied");
+    assert_error(&start_card_txn(&s, &ord2, &token, "4111111111111111"), 401, "access_denied");
+    assert_error(&start_card_txn(&s, &ord, &token, "4111111111111112"), 400, "invalid_card_number");
+    let mut r = s
+        .agent
+        .post(format!("{}/txns", s.base))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("order_id={ord}&payment_method_type=CARD&payment_options=nb&card_number=4111111111111111&card_exp_month=12&card_exp_year=39&card_security_code=123"))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.body_mut().read_json::<Value>().unwrap()["error_code"], "payment_method_not_allowed");
+    assert_eq!(s.status("tok1").1["status"], "NEW", "refused attempts change nothing");
+}
+
+#[test]
+fn concurrent_completions_leave_exactly_one_charge() {
+    let s = start();
+    let (ord, token) = client_token(&s, "race1", "");
+    let urls: Vec<String> = (0..6)
+        .map(|_| {
+            let (code, txn) = start_card_txn(&s, &ord, &token, "5555555555554444");
+            assert_eq!(code, 200, "{txn}");
+            txn["payment"]["authentication"]["url"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let statuses: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = urls
+            .iter()
+            .map(|u| {
+                let s = &s;
+                scope.spawn(move || answer_bank(s, u, "otp=123456&action=submit"))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.len(), 6);
+    assert!(statuses.iter().all(|l| l.contains("status=CHARGED")), "every redirect reports the order's status");
+    assert_eq!(s.status("race1").1["status"], "CHARGED");
+    // In the database: one CHARGED attempt; the other five were refunded automatically.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let txns = rt.block_on(async { Db::open(&s.db_url).await.unwrap().txn_statuses(&ord).await.unwrap() });
+    assert_eq!(txns.len(), 6);
+    assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::CHARGED).count(), 1, "{txns:?}");
+    assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::AUTO_REFUNDED).count(), 5, "{txns:?}");
+}
