@@ -23,7 +23,7 @@ fn config(expires_in_ms: f64) -> PageConfig {
             id: "ord_0123456789abcdef0123456789abcdef".into(),
             order_id: "test_1".into(),
             merchant_name: "Test Shop".into(),
-            amount_minor: 123_456_78,
+            amount_minor: 12_345_678,
             currency: "INR".into(),
             status: OrderStatus::NEW,
             methods: vec![PaymentMethod::Card, PaymentMethod::Nb, PaymentMethod::Wallet],

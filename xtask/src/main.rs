@@ -145,11 +145,10 @@ fn locked_wasm_bindgen() -> Result<String> {
     let lock = std::fs::read_to_string("Cargo.lock").map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
                 return Ok(v.trim_end_matches('"').to_string());
             }
-        }
     }
     Err("wasm-bindgen is not in Cargo.lock".into())
 }

@@ -59,11 +59,10 @@ impl FromRequestParts<AppState> for Authed {
             .merchant_by_key_hash(&api_key_hash(key))
             .await?
             .ok_or_else(|| AppError::unauthorized("invalid API key"))?;
-        if let Some(mid) = parts.headers.get("x-merchantid").and_then(|v| v.to_str().ok()) {
-            if mid != merchant.id {
+        if let Some(mid) = parts.headers.get("x-merchantid").and_then(|v| v.to_str().ok())
+            && mid != merchant.id {
                 return Err(AppError::unauthorized("x-merchantid does not match the API key"));
             }
-        }
         Ok(Authed(merchant))
     }
 }
@@ -158,11 +157,10 @@ async fn create_order(
     for name in PLAIN_FIELDS {
         plain.push(f.take(name).map(|v| bounded(name, v)).transpose()?);
     }
-    if let Some(Some(email)) = plain.get(1) {
-        if !email.contains('@') {
+    if let Some(Some(email)) = plain.get(1)
+        && !email.contains('@') {
             return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
         }
-    }
     let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
     let get_token = match f.take("options.get_client_auth_token").as_deref() {
         None | Some("false") => false,
@@ -319,11 +317,10 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if order_ref != order.id && !order_ref.eq_ignore_ascii_case(&order.order_id) {
         return Err(AppError::unauthorized("the client auth token is for another order"));
     }
-    if let Some(mid) = f.take("merchant_id") {
-        if mid != order.merchant_id {
+    if let Some(mid) = f.take("merchant_id")
+        && mid != order.merchant_id {
             return Err(AppError::bad_request("invalid_parameter", "merchant_id does not match the order"));
         }
-    }
     let merchant = state.db.merchant(&order.merchant_id).await?.ok_or_else(AppError::order_not_found)?;
     let method_type = f.require("payment_method_type")?;
     let method = PaymentMethod::from_txn_type(&method_type)

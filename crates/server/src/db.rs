@@ -218,11 +218,10 @@ impl Db {
     pub async fn open(url: &str) -> Result<Db, DbError> {
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(DbError::BadUrl)?;
         let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
             }
-        }
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

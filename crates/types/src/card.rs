@@ -102,7 +102,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn prefix_num(digits: &str, n: usize) -> Option<u32> {

@@ -4,6 +4,7 @@
 //! rules run in the shopper's browser and on the server.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod card;
 pub mod methods;
