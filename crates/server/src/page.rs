@@ -27,6 +27,7 @@ const SHELL: &str = include_str!("../../../index.html");
 pub fn routes(config: &Config) -> Router<AppState> {
     let nosniff = SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Router::new()
+        .route("/", get(index))
         .route("/merchant/pay/{id}", get(pay_web))
         .route("/merchant/ipay/{id}", get(pay_iframe))
         .route("/merchant/result/{id}", get(result_page))
@@ -86,6 +87,20 @@ fn not_found_page() -> Response {
         StatusCode::NOT_FOUND,
         &csp("'none'", "'none'"),
         simple_page("Payment link not found", "<h1>Payment link not found</h1><p>Check the link, or ask the shop for a new one.</p>"),
+    )
+}
+
+async fn index() -> Response {
+    html(
+        StatusCode::OK,
+        &csp("'none'", "'none'"),
+        simple_page(
+            "Kassa",
+            "<h1>Kassa is running</h1><p>This is the orders server and payment page host. \
+             Merchants create orders with <code>POST /orders</code> (HTTP Basic, API key as user name) \
+             and send shoppers to the <code>payment_links</code> it returns.</p>\
+             <p>Health: <a href=\"/health\">/health</a></p>",
+        ),
     )
 }
 

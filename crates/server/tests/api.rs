@@ -295,3 +295,22 @@ fn concurrent_completions_leave_exactly_one_charge() {
     assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::CHARGED).count(), 1, "{txns:?}");
     assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::AUTO_REFUNDED).count(), 5, "{txns:?}");
 }
+
+#[test]
+fn pages_carry_a_strict_csp_and_unknown_links_are_404() {
+    let s = start();
+    for path in ["/", "/merchant/pay/ord_00000000000000000000000000000000", "/merchant/pay/nope"] {
+        let r = s.agent.get(format!("{}{path}", s.base)).call().unwrap();
+        let csp = r.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(r.status().as_u16(), if path == "/" { 200 } else { 404 }, "{path}");
+    }
+    let (ord, _) = client_token(&s, "page1", "");
+    let mut r = s.agent.get(format!("{}/merchant/pay/{ord}", s.base)).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+    let html = r.body_mut().read_to_string().unwrap();
+    assert!(html.contains("id=\"kassa-config\""));
+    assert!(!html.contains(&s.keys[0].0) && !html.contains(&s.keys[0].1), "no merchant secret in the page");
+}
