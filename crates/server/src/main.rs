@@ -1,5 +1,7 @@
 //! `kassa`: the orders server and the operator commands.
 
+mod cli_sign;
+
 use clap::{Parser, Subcommand};
 use kassa_server::db::{Db, NewMerchant};
 use kassa_server::secret::Secret;
@@ -45,6 +47,18 @@ enum Command {
         #[command(subcommand)]
         command: MerchantCommand,
     },
+    /// Create a signature (return URL, orderDetails, Razorpay, Paytm).
+    #[command(subcommand)]
+    Sign(cli_sign::SignCommand),
+    /// Check a signature: exit 0 valid, 1 invalid (reason on stderr), 2 usage or input error.
+    #[command(subcommand)]
+    Verify(cli_sign::VerifyCommand),
+    /// Write a fresh RSA key pair (PEM) for signing orderDetails.
+    Keygen {
+        /// Directory for private_key.pem and public_key.pem.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,7 +87,13 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match run(cli.command).await {
+    let command = match cli.command {
+        Command::Sign(c) => return cli_sign::sign(c),
+        Command::Verify(c) => return cli_sign::verify(c),
+        Command::Keygen { out } => return cli_sign::keygen(&out),
+        other => other,
+    };
+    match run(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kassa: {e}");
@@ -96,6 +116,7 @@ async fn run(command: Command) -> Result<(), String> {
             tracing::info!("kassa stopped");
             Ok(())
         }
+        Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
         Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, db } } => {
             if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("merchant id must be 1-32 letters, digits, '_' or '-'".into());
