@@ -127,8 +127,30 @@ fn setup(needs: Needs) -> Result<()> {
     }
     if needs.npm {
         ensure_npm_packages()?;
+        ensure_python_packages()?;
     }
     Ok(())
+}
+
+/// The reference implementations the signing crate is cross-checked against
+/// (crates/sign/tests/crosscheck.rs), pinned, in a venv under target/.
+const PYTHON_PACKAGES: &[&str] = &["razorpay==2.0.1", "paytmchecksum==1.7.0", "pycryptodome==4.4.0"];
+
+fn python_venv() -> PathBuf {
+    root().join("target/xtask-python")
+}
+
+fn ensure_python_packages() -> Result<()> {
+    let venv = python_venv();
+    let stamp = venv.join("kassa-packages.txt");
+    let want = PYTHON_PACKAGES.join("\n");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+        return Ok(());
+    }
+    step("installing the Python reference implementations for the signing cross-checks");
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).args(PYTHON_PACKAGES))?;
+    std::fs::write(&stamp, want).map_err(|e| e.to_string())
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -359,8 +381,16 @@ fn test() -> Result<()> {
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
     let mut counts = (0u64, 0u64);
 
-    step("native tests: types, signing, server (real socket, real SQLite file), demo shop");
-    results.push(("native (cargo test)", run_counted(cargo().args(["test", "--workspace", "--exclude", "kassa-widget"]), &mut counts)));
+    step("native tests: types, signing (with cross-checks against the PyPI reference packages), server, CLI");
+    results.push((
+        "native (cargo test)",
+        run_counted(
+            cargo()
+                .args(["test", "--workspace", "--exclude", "kassa-widget", "--", "--include-ignored"])
+                .env("KASSA_PYTHON", python_venv().join("bin/python")),
+            &mut counts,
+        ),
+    ));
 
     step("widget tests: wasm-bindgen-test in headless Chromium");
     results.push((
