@@ -33,6 +33,14 @@ impl Encoder {
         }
     }
 
+    /// Whether this encoder keeps byte `b` as is.
+    pub fn keeps(self, b: u8) -> bool {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_')
+            || (self == Encoder::Python && b == b'~')
+            || (self == Encoder::Java && b == b'*')
+    }
+
     /// Encodes `s`.
     ///
     /// ```
@@ -62,6 +70,14 @@ impl Encoder {
 /// Decodes one level of form encoding (`+` is a space, `%XX` a byte).
 /// Returns `None` for a `%` not followed by two hex digits or bytes that are not UTF-8.
 pub fn form_decode(s: &str) -> Option<String> {
+    form_decode_cow(s).map(std::borrow::Cow::into_owned)
+}
+
+/// [`form_decode`] that borrows when there is nothing to decode.
+pub fn form_decode_cow(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !s.bytes().any(|b| b == b'+' || b == b'%') {
+        return Some(std::borrow::Cow::Borrowed(s));
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -83,7 +99,7 @@ pub fn form_decode(s: &str) -> Option<String> {
             }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(std::borrow::Cow::Owned)
 }
 
 #[cfg(test)]

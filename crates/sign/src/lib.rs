@@ -81,30 +81,36 @@ pub(crate) fn verify_hex_tag(key: &[u8], msg: &[u8], tag_hex: &str) -> Result<()
     m.verify_slice(&tag).map_err(|_| SignError::Mismatch)
 }
 
-/// A merchant's response key (the HMAC key of return-URL signatures).
+/// A merchant's response key (the HMAC key of return-URL signatures),
+/// kept as a keyed HMAC state so each signature skips the key schedule.
 /// `Debug` shows no key material.
 #[derive(Clone)]
-pub struct ResponseKey(Vec<u8>);
+pub struct ResponseKey {
+    keyed: Hmac<Sha256>,
+    len: usize,
+}
 
 impl ResponseKey {
     /// Wraps raw key bytes.
     pub fn new(bytes: Vec<u8>) -> ResponseKey {
-        ResponseKey(bytes)
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(&bytes).expect("HMAC accepts keys of any length");
+        ResponseKey { keyed, len: bytes.len() }
     }
 
     /// Reads a key as stored in a file: surrounding whitespace (a trailing
     /// newline) is not part of the key.
     pub fn from_file_contents(s: &str) -> ResponseKey {
-        ResponseKey(s.trim().as_bytes().to_vec())
+        ResponseKey::new(s.trim().as_bytes().to_vec())
     }
 
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.0
+    /// A fresh MAC under this key.
+    pub(crate) fn mac(&self) -> Hmac<Sha256> {
+        self.keyed.clone()
     }
 }
 
 impl fmt::Debug for ResponseKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ResponseKey(<{} bytes redacted>)", self.0.len())
+        write!(f, "ResponseKey(<{} bytes redacted>)", self.len)
     }
 }

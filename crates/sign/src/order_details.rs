@@ -230,16 +230,14 @@ impl OrderDetails {
         if let Some(c) = &self.currency {
             Currency::parse(c).ok_or_else(|| SignError::BadInput(format!("unknown currency {c:?}")))?;
         }
-        if let Some(e) = &self.customer_email {
-            if !e.contains('@') {
+        if let Some(e) = &self.customer_email
+            && !e.contains('@') {
                 return Err(SignError::BadInput("customer_email is not an email address".into()));
             }
-        }
-        if let Some(u) = &self.return_url {
-            if !(u.starts_with("https://") || u.starts_with("http://")) {
+        if let Some(u) = &self.return_url
+            && !(u.starts_with("https://") || u.starts_with("http://")) {
                 return Err(SignError::BadInput("return_url must be an http(s) URL".into()));
             }
-        }
         Ok(())
     }
 

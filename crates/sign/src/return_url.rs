@@ -17,7 +17,8 @@
 //!   in it (a `+` that a sender left unencoded) is read as `+`.
 
 use crate::ResponseKey;
-use crate::encode::{Encoder, form_decode};
+use crate::encode::{Encoder, form_decode_cow};
+use std::borrow::Cow;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -86,20 +87,21 @@ fn truncate(s: &str) -> String {
     t
 }
 
-/// Decoded query parameters in their original order.
+/// Decoded query parameters in their original order. Borrows from the query
+/// string wherever a value needed no decoding.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Params {
+impl<'a> Params<'a> {
     /// Parameters from decoded pairs; refuses duplicate keys.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+    pub fn from_pairs<K: Into<Cow<'a, str>>, V: Into<Cow<'a, str>>>(
         pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<Params, ReturnUrlError> {
-        let mut out: Vec<(String, String)> = Vec::new();
+    ) -> Result<Params<'a>, ReturnUrlError> {
+        let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
         for (k, v) in pairs {
             let k = k.into();
             if out.iter().any(|(e, _)| *e == k) {
-                return Err(ReturnUrlError::DuplicateParam(k));
+                return Err(ReturnUrlError::DuplicateParam(k.into_owned()));
             }
             out.push((k, v.into()));
         }
@@ -107,39 +109,47 @@ impl Params {
     }
 
     /// Parses a query string as it travels on the wire (a leading `?` is allowed).
-    pub fn parse_query(query: &str) -> Result<Params, ReturnUrlError> {
+    pub fn parse_query(query: &'a str) -> Result<Params<'a>, ReturnUrlError> {
         let query = query.strip_prefix('?').unwrap_or(query);
-        let mut pairs = Vec::new();
+        let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(8);
         for part in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').ok_or(ReturnUrlError::MalformedQuery)?;
-            let k = form_decode(k).ok_or(ReturnUrlError::MalformedQuery)?;
-            let v = form_decode(v).ok_or(ReturnUrlError::MalformedQuery)?;
+            let k = form_decode_cow(k).ok_or(ReturnUrlError::MalformedQuery)?;
             if k.is_empty() {
                 return Err(ReturnUrlError::MalformedQuery);
             }
+            if pairs.iter().any(|(e, _)| *e == k) {
+                return Err(ReturnUrlError::DuplicateParam(k.into_owned()));
+            }
+            let v = form_decode_cow(v).ok_or(ReturnUrlError::MalformedQuery)?;
             pairs.push((k, v));
         }
-        Params::from_pairs(pairs)
+        Ok(Params(pairs))
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_ref())
     }
 
     /// All pairs in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
-    fn signed(&self) -> impl Iterator<Item = &(String, String)> {
-        self.0.iter().filter(|(k, _)| k != "signature" && k != "signature_algorithm")
+    /// Copies whatever was borrowed.
+    pub fn into_owned(self) -> Params<'static> {
+        Params(self.0.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned()))).collect())
+    }
+
+    fn signed(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.iter().filter(|(k, _)| *k != "signature" && *k != "signature_algorithm")
     }
 
     /// The query string on the wire, canonical encoding.
     pub fn to_query(&self) -> String {
         let mut out = String::new();
-        for (k, v) in &self.0 {
+        for (k, v) in self.iter() {
             if !out.is_empty() {
                 out.push('&');
             }
@@ -151,44 +161,100 @@ impl Params {
     }
 }
 
-/// The exact bytes that are HMAC'd, for `encoder`.
-pub fn string_to_sign(params: &Params, encoder: Encoder) -> String {
-    let mut pairs: Vec<(String, String)> =
-        params.signed().map(|(k, v)| (encoder.encode(k), encoder.encode(v))).collect();
-    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut joined = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            joined.push('&');
-        }
-        joined.push_str(k);
-        joined.push('=');
-        joined.push_str(v);
+/// The signed pairs in the seed's order: sorted by encoded key.
+fn sorted_signed<'p>(params: &'p Params<'_>, encoder: Encoder) -> Vec<(&'p str, &'p str)> {
+    let mut pairs: Vec<(&str, &str)> = params.signed().collect();
+    if pairs.iter().all(|(k, _)| k.bytes().all(|b| encoder.keeps(b))) {
+        // Keys the encoder leaves alone sort the same encoded or not.
+        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    } else {
+        pairs.sort_by_cached_key(|(k, _)| encoder.encode(k));
     }
+    pairs
+}
+
+/// The exact bytes that are HMAC'd, for `encoder` (what [`sign`] and
+/// [`verify`] stream into the MAC without building it).
+pub fn string_to_sign(params: &Params<'_>, encoder: Encoder) -> String {
+    let joined = sorted_signed(params, encoder)
+        .iter()
+        .map(|(k, v)| format!("{}={}", encoder.encode(k), encoder.encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
     encoder.encode(&joined)
 }
 
-fn mac(key: &ResponseKey, msg: &[u8]) -> HmacSha256 {
-    let mut m = <HmacSha256 as Mac>::new_from_slice(key.bytes()).expect("HMAC accepts keys of any length");
-    m.update(msg);
+/// Feeds `s`, percent-encoded twice with `encoder`, to the MAC in one pass:
+/// runs of kept bytes go through as one slice (SHA-256 buffers blocks itself).
+fn update_double_encoded(mac: &mut HmacSha256, s: &str, encoder: Encoder) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if encoder.keeps(b) {
+            continue;
+        }
+        mac.update(&bytes[run..i]);
+        run = i + 1;
+        if b == b' ' {
+            mac.update(b"%2B"); // ' ' → '+' → "%2B"
+        } else {
+            mac.update(&[b'%', b'2', b'5', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+    mac.update(&bytes[run..]);
+}
+
+fn mac(key: &ResponseKey) -> HmacSha256 {
+    key.mac()
+}
+
+/// The MAC over [`string_to_sign`], computed without allocating it (up to 16
+/// parameters with plain keys are sorted on the stack).
+fn mac_over(key: &ResponseKey, params: &Params<'_>, encoder: Encoder) -> HmacSha256 {
+    let mut stack: [(&str, &str); 16] = [("", ""); 16];
+    let mut n = 0;
+    let mut plain = true;
+    for (k, v) in params.signed() {
+        plain &= k.bytes().all(|b| encoder.keeps(b));
+        if let Some(slot) = stack.get_mut(n) {
+            *slot = (k, v);
+        }
+        n += 1;
+    }
+    let heap;
+    let pairs: &[(&str, &str)] = if plain && n <= stack.len() {
+        stack[..n].sort_unstable_by(|a, b| a.0.cmp(b.0));
+        &stack[..n]
+    } else {
+        heap = sorted_signed(params, encoder);
+        &heap
+    };
+    let mut m = mac(key);
+    for (i, &(k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            m.update(b"%26"); // '&'
+        }
+        update_double_encoded(&mut m, k, encoder);
+        m.update(b"%3D"); // '='
+        update_double_encoded(&mut m, v, encoder);
+    }
     m
 }
 
 /// The base64 tag for `params` (before the seed's final percent-encoding).
-pub fn signature_base64(key: &ResponseKey, params: &Params) -> String {
-    let tag = mac(key, string_to_sign(params, Encoder::Canonical).as_bytes()).finalize().into_bytes();
-    STANDARD.encode(tag)
+pub fn signature_base64(key: &ResponseKey, params: &Params<'_>) -> String {
+    STANDARD.encode(mac_over(key, params, Encoder::Canonical).finalize().into_bytes())
 }
 
 /// Adds `signature` and `signature_algorithm` to `params` (replacing any
 /// present) and returns the query string as it travels on the wire.
-pub fn sign(key: &ResponseKey, params: &Params) -> String {
-    let base: Vec<(String, String)> = params.signed().cloned().collect();
-    let base = Params(base);
-    let sig_param = Encoder::Canonical.encode(&signature_base64(key, &base));
-    let mut all = base.0;
-    all.push(("signature".into(), sig_param));
-    all.push(("signature_algorithm".into(), ALGORITHM.into()));
+pub fn sign(key: &ResponseKey, params: &Params<'_>) -> String {
+    let mut all: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+        params.signed().map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))).collect();
+    let sig_param = Encoder::Canonical.encode(&signature_base64(key, params));
+    all.push((Cow::Borrowed("signature"), Cow::Owned(sig_param)));
+    all.push((Cow::Borrowed("signature_algorithm"), Cow::Borrowed(ALGORITHM)));
     Params(all).to_query()
 }
 
@@ -198,21 +264,20 @@ pub fn sign_query(key: &ResponseKey, query: &str) -> Result<String, ReturnUrlErr
 }
 
 /// Verifies already-decoded parameters (as a web framework hands them over).
-pub fn verify(key: &ResponseKey, params: &Params) -> Result<(), ReturnUrlError> {
+pub fn verify(key: &ResponseKey, params: &Params<'_>) -> Result<(), ReturnUrlError> {
     let algorithm = params.get("signature_algorithm").ok_or(ReturnUrlError::MissingParam("signature_algorithm"))?;
     if algorithm != ALGORITHM {
         return Err(ReturnUrlError::UnsupportedAlgorithm(algorithm.to_string()));
     }
     let sig = params.get("signature").ok_or(ReturnUrlError::MissingParam("signature"))?;
-    let tag = decode_signature(sig)?;
-    let mut encoders = vec![Encoder::Canonical];
-    for variant in [Encoder::Python, Encoder::Java] {
-        if params.signed().any(|(k, v)| k.contains(variant.differs_on()) || v.contains(variant.differs_on())) {
-            encoders.push(variant);
-        }
-    }
-    for enc in encoders {
-        if mac(key, string_to_sign(params, enc).as_bytes()).verify_slice(&tag).is_ok() {
+    let mut tag = [0u8; 48];
+    let n = decode_signature(sig, &mut tag)?;
+    let tag = &tag[..n];
+    for enc in [Encoder::Canonical, Encoder::Python, Encoder::Java] {
+        // A variant is tried only when some parameter holds a character where it differs.
+        let differs = !enc.differs_on().is_empty()
+            && params.signed().any(|(k, v)| k.contains(enc.differs_on()) || v.contains(enc.differs_on()));
+        if (enc == Encoder::Canonical || differs) && mac_over(key, params, enc).verify_slice(tag).is_ok() {
             return Ok(());
         }
     }
@@ -220,26 +285,46 @@ pub fn verify(key: &ResponseKey, params: &Params) -> Result<(), ReturnUrlError> 
 }
 
 /// Verifies a query string as it travels on the wire and returns its parameters.
-pub fn verify_query(key: &ResponseKey, query: &str) -> Result<Params, ReturnUrlError> {
+pub fn verify_query<'q>(key: &ResponseKey, query: &'q str) -> Result<Params<'q>, ReturnUrlError> {
     let params = Params::parse_query(query)?;
     verify(key, &params)?;
     Ok(params)
 }
 
-/// The tag bytes from the `signature` value after one query decode: still
-/// percent-encoded once (`…%3D`, the seed's form) or already plain (`…=`).
-fn decode_signature(sig: &str) -> Result<Vec<u8>, ReturnUrlError> {
-    let plain = if sig.contains('%') {
-        form_decode(&sig.replace('+', "%2B")).ok_or(ReturnUrlError::BadSignatureEncoding)?
-    } else {
-        sig.to_string()
-    };
-    let plain = plain.replace(' ', "+");
-    let tag = STANDARD.decode(plain.as_bytes()).map_err(|_| ReturnUrlError::BadSignatureEncoding)?;
-    if tag.len() != 32 {
+/// Decodes the `signature` value after one query decode, still percent-encoded
+/// once (`…%3D`, the seed's form) or already plain (`…=`), into `out`;
+/// returns the tag length (always 32).
+fn decode_signature(sig: &str, out: &mut [u8; 48]) -> Result<usize, ReturnUrlError> {
+    // Percent-decode once more on the stack; `+` and a space both stand for base64's `+`.
+    let mut plain = [0u8; 64];
+    let mut len = 0;
+    let bytes = sig.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = match bytes[i] {
+            b'%' => {
+                let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+                let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) else { return Err(ReturnUrlError::BadSignatureEncoding) };
+                i += 3;
+                (hi * 16 + lo) as u8
+            }
+            b' ' => {
+                i += 1;
+                b'+'
+            }
+            b => {
+                i += 1;
+                b
+            }
+        };
+        *plain.get_mut(len).ok_or(ReturnUrlError::BadSignatureEncoding)? = b;
+        len += 1;
+    }
+    let n = STANDARD.decode_slice(&plain[..len], out).map_err(|_| ReturnUrlError::BadSignatureEncoding)?;
+    if n != 32 {
         return Err(ReturnUrlError::BadSignatureEncoding);
     }
-    Ok(tag)
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -248,6 +333,18 @@ mod tests {
 
     fn key() -> ResponseKey {
         ResponseKey::new(b"test-response-key".to_vec())
+    }
+
+    #[test]
+    fn streamed_mac_equals_mac_over_string_to_sign() {
+        for (k, v) in [("order_id", "o 1~*é₹%+&="), ("a b", "x"), ("~k", ""), ("Z", "z")] {
+            let p = Params::from_pairs([(k, v), ("status", "CHARGED")]).unwrap();
+            for enc in [Encoder::Canonical, Encoder::Python, Encoder::Java] {
+                let mut m = mac(&key());
+                m.update(string_to_sign(&p, enc).as_bytes());
+                assert_eq!(m.finalize().into_bytes(), mac_over(&key(), &p, enc).finalize().into_bytes(), "{k} {v} {enc:?}");
+            }
+        }
     }
 
     #[test]
@@ -301,7 +398,9 @@ mod tests {
     fn python_and_java_encoders_are_accepted() {
         for (enc, value) in [(Encoder::Python, "a~b"), (Encoder::Java, "a*b")] {
             let params = Params::from_pairs([("order_id", "o1"), ("udf1", value)]).unwrap();
-            let tag = mac(&key(), string_to_sign(&params, enc).as_bytes()).finalize().into_bytes();
+            let mut m = mac(&key());
+            m.update(string_to_sign(&params, enc).as_bytes());
+            let tag = m.finalize().into_bytes();
             let sig = Encoder::Canonical.encode(&STANDARD.encode(tag));
             let q = format!("{}&signature={}&signature_algorithm=HMAC-SHA256", params.to_query(), Encoder::Canonical.encode(&sig));
             assert!(verify_query(&key(), &q).is_ok(), "{enc:?}");
