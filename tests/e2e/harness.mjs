@@ -10,7 +10,9 @@ import { chromium } from 'playwright-core';
 export const ROOT = process.env.KASSA_ROOT ?? path.resolve(import.meta.dirname, '../..');
 const KASSA = process.env.KASSA_BIN ?? path.join(ROOT, 'target/debug/kassa');
 const SHOP = process.env.SHOP_BIN ?? path.join(ROOT, 'target/debug/kassa-demo-shop');
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+// Screenshots go to a git-ignored folder; KASSA_SCREENSHOTS=docs/screenshots
+// refreshes the ones the README shows.
+export const SCREENSHOTS = path.resolve(ROOT, process.env.KASSA_SCREENSHOTS ?? 'tests/e2e/artifacts');
 
 function freePort() {
   return new Promise((resolve, reject) => {
