@@ -1,7 +1,7 @@
 //! The Juspay Express Checkout endpoints (SPEC §3): orders and transactions.
 
 use crate::body::Fields;
-use crate::db::{Created, Merchant, Order, Txn};
+use crate::db::{Created, Merchant, Order, RefundOutcome, Txn};
 use crate::error::AppError;
 use crate::gateway::MethodInput;
 use crate::{AppState, now_ms, random_id};
@@ -10,6 +10,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orders", post(create_order))
         .route("/orders/{order_id}", get(order_status))
+        .route("/orders/{order_id}/refunds", post(create_refund))
         .route("/txns", post(create_txn))
         .route("/health", get(|| async { "ok" }))
 }
@@ -124,18 +126,32 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// The order status body: `amount` is written as the exact decimal
+/// The order status body. Money fields are written as exact decimals
 /// (`10.50`), straight from minor units, never through a float.
 #[derive(Debug, serde::Serialize)]
 pub struct StatusBody {
     amount: Box<serde_json::value::RawValue>,
+    amount_refunded: Box<serde_json::value::RawValue>,
+    refunded: bool,
+    refunds: Vec<RefundJson>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
 
-fn amount_raw(minor: i64) -> Result<Box<serde_json::value::RawValue>, AppError> {
-    let a = u64::try_from(minor).ok().and_then(Amount::from_minor).ok_or_else(|| AppError::internal(&"stored amount out of range"))?;
-    serde_json::value::RawValue::from_string(a.to_decimal_string()).map_err(|e| AppError::internal(&e))
+/// One refund in a status body (seed 003).
+#[derive(Debug, serde::Serialize)]
+pub struct RefundJson {
+    id: String,
+    unique_request_id: String,
+    amount: Box<serde_json::value::RawValue>,
+    status: String,
+    created: String,
+}
+
+/// Non-negative minor units as a JSON number with two fraction digits.
+fn decimal_raw(minor: i64) -> Result<Box<serde_json::value::RawValue>, AppError> {
+    let m = u64::try_from(minor).map_err(|_| AppError::internal(&"negative stored amount"))?;
+    serde_json::value::RawValue::from_string(format!("{}.{:02}", m / 100, m % 100)).map_err(|e| AppError::internal(&e))
 }
 
 async fn create_order(
@@ -213,6 +229,7 @@ async fn create_order(
         created_at: now,
         updated_at: now,
         expires_at: now.saturating_add(merchant.order_ttl_secs.saturating_mul(1000)),
+        amount_refunded_minor: 0,
     };
     let order = match state.db.create_order(&order).await {
         Ok(Created::New(o) | Created::Existing(o)) => o,
@@ -262,9 +279,6 @@ pub async fn status_body(state: &AppState, order: &Order) -> Result<StatusBody, 
         "status": order.status.as_str(),
         "status_id": order.status.id(),
         "currency": order.currency,
-        "refunded": false,
-        "amount_refunded": 0,
-        "refunds": [],
         "return_url": order.return_url,
         "date_created": rfc3339(order.created_at),
         "payment_links": payment_links(state, order),
@@ -283,7 +297,23 @@ pub async fn status_body(state: &AppState, order: &Order) -> Result<StatusBody, 
         }
     }
     let Value::Object(rest) = out else { return Err(AppError::internal(&"status body is not an object")) };
-    Ok(StatusBody { amount: amount_raw(order.amount_minor)?, rest })
+    let mut refunds = Vec::new();
+    for r in state.db.refunds(&order.id).await? {
+        refunds.push(RefundJson {
+            amount: decimal_raw(r.amount_minor)?,
+            id: r.id,
+            unique_request_id: r.unique_request_id,
+            status: r.status,
+            created: rfc3339(r.created_at),
+        });
+    }
+    Ok(StatusBody {
+        amount: decimal_raw(order.amount_minor)?,
+        amount_refunded: decimal_raw(order.amount_refunded_minor)?,
+        refunded: order.amount_refunded_minor > 0 && order.amount_refunded_minor == order.amount_minor,
+        refunds,
+        rest,
+    })
 }
 
 async fn order_status(
@@ -296,6 +326,50 @@ async fn order_status(
     }
     let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
     Ok(Json(status_body(&state, &order).await?))
+}
+
+/// `POST /orders/:order_id/refunds` (seed 003): `unique_request_id` and
+/// `amount`; only for CHARGED orders, partial and multiple, never above what
+/// was paid. A repeat of a `unique_request_id` returns the first answer.
+async fn create_refund(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let mut f = Fields::parse(&headers, &body)?;
+    let request_id = f.require("unique_request_id")?;
+    if request_id.len() > 64 || !request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(AppError::bad_request("invalid_parameter", "unique_request_id must be 1-64 letters, digits, '_' or '-'"));
+    }
+    let amount = Amount::parse(&f.require("amount")?).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))?;
+    f.finish()?;
+    if validate_order_id(&order_id).is_err() {
+        return Err(AppError::order_not_found());
+    }
+    let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
+    let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
+    let refund = match state.db.refund(&order.id, &request_id, minor, now_ms()).await? {
+        RefundOutcome::Created(r) => r,
+        RefundOutcome::Repeat(_, Some(stored)) => {
+            return Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], stored).into_response());
+        }
+        RefundOutcome::Repeat(r, None) => r,
+        RefundOutcome::Conflict => {
+            return Err(AppError::conflict("duplicate_request_id", "unique_request_id was already used with another amount"));
+        }
+        RefundOutcome::NotCharged => {
+            return Err(AppError::bad_request("refund_not_allowed", "only a CHARGED order can be refunded"));
+        }
+        RefundOutcome::TooMuch => {
+            return Err(AppError::bad_request("invalid_refund_amount", "the refund is more than what is left to refund"));
+        }
+    };
+    let order = state.db.order(&order.id).await?.ok_or_else(AppError::order_not_found)?;
+    let text = serde_json::to_string(&status_body(&state, &order).await?).map_err(|e| AppError::internal(&e))?;
+    state.db.store_refund_response(&refund.id, &text).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
 /// The order a client token grants, from `Authorization: Bearer` or the `client_auth_token` field.

@@ -39,7 +39,8 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_refunds.sql"))];
 
 /// The database handle (cheap to clone).
 #[derive(Clone, Debug)]
@@ -120,6 +121,38 @@ pub struct Order {
     pub updated_at: i64,
     /// Expiry (Unix ms).
     pub expires_at: i64,
+    /// Refunded so far, minor units.
+    pub amount_refunded_minor: i64,
+}
+
+/// A refund.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    /// `rfd_<32 hex>`.
+    pub id: String,
+    /// The merchant's idempotency key.
+    pub unique_request_id: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// `SUCCESS` (the sandbox refunds at once).
+    pub status: String,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+}
+
+/// What a refund request did.
+#[derive(Debug)]
+pub enum RefundOutcome {
+    /// Recorded now.
+    Created(Refund),
+    /// The same `unique_request_id` was seen before with the same amount: its stored answer, if any.
+    Repeat(Refund, Option<String>),
+    /// The same `unique_request_id` with another amount.
+    Conflict,
+    /// The order is not CHARGED.
+    NotCharged,
+    /// More than what is left to refund.
+    TooMuch,
 }
 
 /// A payment attempt.
@@ -177,6 +210,17 @@ fn order_from(row: &sqlx::sqlite::SqliteRow) -> Result<Order, DbError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         expires_at: row.try_get("expires_at")?,
+        amount_refunded_minor: row.try_get("amount_refunded_minor")?,
+    })
+}
+
+fn refund_from(row: &sqlx::sqlite::SqliteRow) -> Result<Refund, DbError> {
+    Ok(Refund {
+        id: row.try_get("id")?,
+        unique_request_id: row.try_get("unique_request_id")?,
+        amount_minor: row.try_get("amount_minor")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -210,7 +254,8 @@ fn merchant_from(row: &sqlx::sqlite::SqliteRow) -> Result<Merchant, DbError> {
 }
 
 const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, status, customer_id, customer_email, \
-    customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at";
+    customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at, \
+    amount_refunded_minor";
 const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at";
 
 impl Db {
@@ -402,6 +447,89 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(txn_from).transpose()
+    }
+
+    /// Records a refund, idempotently by `unique_request_id`, in one
+    /// transaction; the schema refuses a total above the paid amount.
+    pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64) -> Result<RefundOutcome, DbError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let id = crate::random_id("rfd_");
+        // Write first: the insert takes SQLite's write lock before anything is read.
+        let inserted = sqlx::query(
+            "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at) \
+             VALUES (?, ?, ?, ?, 'SUCCESS', ?) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(order_pk)
+        .bind(request_id)
+        .bind(amount_minor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if inserted.rows_affected() == 0 {
+            let row = sqlx::query("SELECT id, unique_request_id, amount_minor, status, created_at, response FROM refunds WHERE order_pk = ? AND unique_request_id = ?")
+                .bind(order_pk)
+                .bind(request_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+            let existing = refund_from(&row)?;
+            if existing.amount_minor != amount_minor {
+                return Ok(RefundOutcome::Conflict);
+            }
+            return Ok(RefundOutcome::Repeat(existing, row.try_get("response")?));
+        }
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = ?")
+            .bind(order_pk)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if status.as_deref() != Some("CHARGED") {
+            return Ok(RefundOutcome::NotCharged);
+        }
+        let updated = sqlx::query(
+            "UPDATE orders SET amount_refunded_minor = amount_refunded_minor + ?, updated_at = ? \
+             WHERE id = ? AND amount_refunded_minor + ? <= amount_minor",
+        )
+        .bind(amount_minor)
+        .bind(now)
+        .bind(order_pk)
+        .bind(amount_minor)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if updated.rows_affected() != 1 {
+            return Ok(RefundOutcome::TooMuch);
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(RefundOutcome::Created(Refund {
+            id,
+            unique_request_id: request_id.to_string(),
+            amount_minor,
+            status: "SUCCESS".into(),
+            created_at: now,
+        }))
+    }
+
+    /// Stores the first answer to a refund request, for replay.
+    pub async fn store_refund_response(&self, refund_id: &str, response: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE refunds SET response = ? WHERE id = ? AND response IS NULL")
+            .bind(response)
+            .bind(refund_id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// An order's refunds, oldest first.
+    pub async fn refunds(&self, order_pk: &str) -> Result<Vec<Refund>, DbError> {
+        let rows = sqlx::query("SELECT id, unique_request_id, amount_minor, status, created_at FROM refunds WHERE order_pk = ? ORDER BY created_at, rowid")
+            .bind(order_pk)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(refund_from).collect()
     }
 
     /// The statuses of every attempt on an order, oldest first.

@@ -314,3 +314,90 @@ fn pages_carry_a_strict_csp_and_unknown_links_are_404() {
     assert!(html.contains("id=\"kassa-config\""));
     assert!(!html.contains(&s.keys[0].0) && !html.contains(&s.keys[0].1), "no merchant secret in the page");
 }
+
+/// Creates an order and pays it by card; returns its Kassa id.
+fn charged_order(s: &Server, order_id: &str) -> String {
+    let (ord, token) = client_token(s, order_id, "");
+    let (_, txn) = start_card_txn(s, &ord, &token, "4111111111111111");
+    answer_bank(s, txn["payment"]["authentication"]["url"].as_str().unwrap(), "otp=123456&action=submit");
+    assert_eq!(s.status(order_id).1["status"], "CHARGED");
+    ord
+}
+
+fn refund(s: &Server, order_id: &str, body: &str) -> (u16, Value, String) {
+    let mut r = s
+        .agent
+        .post(format!("{}/orders/{order_id}/refunds", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(body)
+        .unwrap();
+    let text = r.body_mut().read_to_string().unwrap();
+    (r.status().as_u16(), serde_json::from_str(&text).unwrap(), text)
+}
+
+#[test]
+fn refunds_partial_multiple_idempotent_and_never_above_paid() {
+    let s = start();
+    client_token(&s, "unpaid1", "");
+    let (code, body, _) = refund(&s, "unpaid1", "unique_request_id=r1&amount=1");
+    assert_eq!((code, body["error_code"].as_str()), (400, Some("refund_not_allowed")));
+
+    charged_order(&s, "paid1"); // 499.00
+    let (code, first, first_text) = refund(&s, "paid1", "unique_request_id=r1&amount=100");
+    assert_eq!(code, 200, "{first}");
+    assert!(first_text.contains("\"amount_refunded\":100.00"), "{first_text}");
+    assert_eq!(first["refunded"], false);
+    assert_eq!(first["refunds"].as_array().unwrap().len(), 1);
+    assert_eq!(first["refunds"][0]["unique_request_id"], "r1");
+    assert_eq!(first["refunds"][0]["status"], "SUCCESS");
+    // A repeat returns the first answer, byte for byte, and refunds nothing more.
+    let (code, _, again) = refund(&s, "paid1", "unique_request_id=r1&amount=100");
+    assert_eq!((code, again.as_str()), (200, first_text.as_str()));
+    let (code, body, _) = refund(&s, "paid1", "unique_request_id=r1&amount=50");
+    assert_eq!((code, body["error_code"].as_str()), (409, Some("duplicate_request_id")));
+    let (code, body, _) = refund(&s, "paid1", "unique_request_id=r2&amount=399.01");
+    assert_eq!((code, body["error_code"].as_str()), (400, Some("invalid_refund_amount")));
+    let (code, body, text) = refund(&s, "paid1", "unique_request_id=r2&amount=399");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["refunded"], true);
+    assert!(text.contains("\"amount_refunded\":499.00"));
+    let (code, body, _) = refund(&s, "paid1", "unique_request_id=r3&amount=0.01");
+    assert_eq!((code, body["error_code"].as_str()), (400, Some("invalid_refund_amount")));
+    for bad in ["amount=1", "unique_request_id=r4", "unique_request_id=r4&amount=1e3", "unique_request_id=a%20b&amount=1", "unique_request_id=r4&amount=1&x=1"] {
+        let (code, body, _) = refund(&s, "paid1", bad);
+        assert_eq!(code, 400, "{bad}: {body}");
+    }
+    let (code, _, _) = refund(&s, "nope1", "unique_request_id=r1&amount=1");
+    assert_eq!(code, 404);
+    let st = s.status("paid1").1;
+    assert_eq!(st["refunds"].as_array().unwrap().len(), 2);
+    assert_eq!(st["status"], "CHARGED");
+}
+
+#[test]
+fn concurrent_refunds_never_exceed_the_paid_amount() {
+    let s = start();
+    charged_order(&s, "race2"); // 499.00
+    let results: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || refund(s, "race2", &format!("unique_request_id=c{i}&amount=100")).0)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|c| **c == 200).count(), 4, "{results:?}");
+    assert!(results.iter().all(|c| *c == 200 || *c == 400), "{results:?}");
+    let raw = s.agent.get(format!("{}/orders/race2", s.base)).header("authorization", &basic(&s.keys[0].0)).call().unwrap().body_mut().read_to_string().unwrap();
+    assert!(raw.contains("\"amount_refunded\":400.00"), "{raw}");
+    // Repeats of one request id, all at once: one refund.
+    let bodies: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| refund(&s, "race2", "unique_request_id=same&amount=99").2)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let st = s.status("race2").1;
+    assert_eq!(st["refunds"].as_array().unwrap().iter().filter(|r| r["unique_request_id"] == "same").count(), 1);
+    assert!(bodies.iter().all(|b| b.contains("\"amount_refunded\":499.00")), "{bodies:?}");
+}
