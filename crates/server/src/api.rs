@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orders", post(create_order))
-        .route("/orders/{order_id}", get(order_status))
+        .route("/orders/{order_id}", get(order_status).post(update_order))
         .route("/orders/{order_id}/refunds", post(create_refund))
         .route("/txns", post(create_txn))
         .route("/health", get(|| async { "ok" }))
@@ -154,6 +154,29 @@ fn decimal_raw(minor: i64) -> Result<Box<serde_json::value::RawValue>, AppError>
     serde_json::value::RawValue::from_string(format!("{}.{:02}", m / 100, m % 100)).map_err(|e| AppError::internal(&e))
 }
 
+/// Orders and links expire after at most 24 hours (seed 000).
+pub const MAX_EXPIRY_MINS: i64 = 24 * 60;
+
+/// `udf1`..`udf10` and the billing/shipping address fields, as stored in `extra`.
+fn take_udfs_and_addresses(f: &mut Fields) -> Result<Map<String, Value>, AppError> {
+    let mut extra = Map::new();
+    for i in 1..=10 {
+        let name = format!("udf{i}");
+        if let Some(v) = f.take(&name) {
+            extra.insert(name.clone(), Value::String(bounded(&name, v)?));
+        }
+    }
+    for kind in ["billing_address", "shipping_address"] {
+        for part in ADDRESS_PARTS {
+            let name = format!("{kind}_{part}");
+            if let Some(v) = f.take(&name) {
+                extra.insert(name.clone(), Value::String(bounded(&name, v)?));
+            }
+        }
+    }
+    Ok(extra)
+}
+
 async fn create_order(
     State(state): State<AppState>,
     Authed(merchant): Authed,
@@ -183,21 +206,16 @@ async fn create_order(
         Some("true") => true,
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
     };
-    let mut extra = Map::new();
-    for i in 1..=10 {
-        let name = format!("udf{i}");
-        if let Some(v) = f.take(&name) {
-            extra.insert(name.clone(), Value::String(bounded(&name, v)?));
-        }
-    }
-    for kind in ["billing_address", "shipping_address"] {
-        for part in ADDRESS_PARTS {
-            let name = format!("{kind}_{part}");
-            if let Some(v) = f.take(&name) {
-                extra.insert(name.clone(), Value::String(bounded(&name, v)?));
-            }
-        }
-    }
+    let mut extra = take_udfs_and_addresses(&mut f)?;
+    let expiry_mins = match f.take("metadata.expiry_in_mins") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<i64>()
+                .ok()
+                .filter(|m| (1..=MAX_EXPIRY_MINS).contains(m))
+                .ok_or_else(|| AppError::bad_request("invalid_parameter", "metadata.expiry_in_mins must be 1 to 1440"))?,
+        ),
+    };
     let mut metadata = Map::new();
     for (k, v) in f.take_prefixed("metadata.") {
         let v = if k == "metadata.webhook_url" { http_url(&k, v)? } else { bounded(&k, v)? };
@@ -228,7 +246,7 @@ async fn create_order(
         fingerprint,
         created_at: now,
         updated_at: now,
-        expires_at: now.saturating_add(merchant.order_ttl_secs.saturating_mul(1000)),
+        expires_at: now.saturating_add(expiry_mins.map_or(merchant.order_ttl_secs, |m| m * 60).saturating_mul(1000)),
         amount_refunded_minor: 0,
     };
     let order = match state.db.create_order(&order).await {
@@ -325,6 +343,40 @@ async fn order_status(
         return Err(AppError::order_not_found());
     }
     let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(Json(status_body(&state, &order).await?))
+}
+
+/// `POST /orders/:order_id` (seed 003, Update Order): `amount`, udfs and
+/// addresses, only while no payment has succeeded or is in progress.
+async fn update_order(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<StatusBody>, AppError> {
+    let mut f = Fields::parse(&headers, &body)?;
+    let amount = f
+        .take("amount")
+        .map(|a| Amount::parse(&a).map_err(|e| AppError::bad_request("invalid_amount", e.to_string())))
+        .transpose()?;
+    let changes = take_udfs_and_addresses(&mut f)?;
+    f.finish()?;
+    if validate_order_id(&order_id).is_err() {
+        return Err(AppError::order_not_found());
+    }
+    let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
+    let mut extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
+    extra.extend(changes);
+    let amount_minor = match amount {
+        Some(a) => i64::try_from(a.minor()).map_err(|e| AppError::internal(&e))?,
+        None => order.amount_minor,
+    };
+    let updated = state.db.update_order(&order, amount_minor, &Value::Object(extra).to_string(), now_ms()).await?;
+    if !updated {
+        return Err(AppError::conflict("order_not_updatable", "the order has a payment in progress or completed, or changed meanwhile"));
+    }
+    let order = state.db.order(&order.id).await?.ok_or_else(AppError::order_not_found)?;
     Ok(Json(status_body(&state, &order).await?))
 }
 

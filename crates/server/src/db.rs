@@ -82,6 +82,8 @@ pub struct NewMerchant {
     pub client_id: String,
     /// Webhook URL.
     pub webhook_url: Option<String>,
+    /// Default order lifetime in seconds (at most 24 hours).
+    pub order_ttl_secs: i64,
 }
 
 /// An order row.
@@ -318,8 +320,8 @@ impl Db {
     /// Inserts a merchant; [`DbError::Conflict`] if the id is taken.
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -327,6 +329,7 @@ impl Db {
         .bind(m.response_key.expose())
         .bind(&m.client_id)
         .bind(&m.webhook_url)
+        .bind(m.order_ttl_secs.clamp(60, 24 * 3600))
         .bind(crate::now_ms())
         .execute(&self.pool)
         .await
@@ -447,6 +450,24 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(txn_from).transpose()
+    }
+
+    /// Changes amount and `extra` of an order that takes new attempts and
+    /// has not changed since `seen` was read (optimistic concurrency).
+    pub async fn update_order(&self, seen: &Order, amount_minor: i64, extra: &str, now: i64) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE orders SET amount_minor = ?, extra = ?, updated_at = ? WHERE id = ? AND updated_at = ? \
+             AND status IN ('NEW', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
+        )
+        .bind(amount_minor)
+        .bind(extra)
+        .bind(now.max(seen.updated_at + 1))
+        .bind(&seen.id)
+        .bind(seen.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a refund, idempotently by `unique_request_id`, in one

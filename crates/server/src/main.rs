@@ -73,6 +73,9 @@ enum MerchantCommand {
         /// Default webhook URL.
         #[arg(long)]
         webhook_url: Option<String>,
+        /// How long orders and payment links live, in minutes (1-1440).
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=1440))]
+        order_ttl_mins: u16,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -117,7 +120,7 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
-        Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, db } } => {
+        Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, order_ttl_mins, db } } => {
             if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("merchant id must be 1-32 letters, digits, '_' or '-'".into());
             }
@@ -131,6 +134,7 @@ async fn run(command: Command) -> Result<(), String> {
                 response_key: Secret::new(response_key.clone()),
                 client_id: id.clone(),
                 webhook_url: webhook_url.clone(),
+                order_ttl_secs: i64::from(order_ttl_mins) * 60,
             };
             match db.create_merchant(&m).await {
                 Ok(()) => {}
@@ -144,6 +148,7 @@ async fn run(command: Command) -> Result<(), String> {
                 "response_key": response_key,
                 "client_id": m.client_id,
                 "webhook_url": webhook_url,
+                "order_ttl_mins": order_ttl_mins,
             });
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(())

@@ -37,6 +37,7 @@ fn start() -> Server {
                     response_key: Secret::new(response_key.clone()),
                     client_id: id.into(),
                     webhook_url: None,
+                    order_ttl_secs: 900,
                 })
                 .await
                 .unwrap();
@@ -400,4 +401,49 @@ fn concurrent_refunds_never_exceed_the_paid_amount() {
     let st = s.status("race2").1;
     assert_eq!(st["refunds"].as_array().unwrap().iter().filter(|r| r["unique_request_id"] == "same").count(), 1);
     assert!(bodies.iter().all(|b| b.contains("\"amount_refunded\":499.00")), "{bodies:?}");
+}
+
+#[test]
+fn update_order_before_payment_only() {
+    let s = start();
+    let (code, _) = s.create("order_id=upd1&amount=10&udf1=keep");
+    assert_eq!(code, 200);
+    let (code, body) = s.post_form("/orders/upd1", Some(&s.keys[0].0), "amount=12.50&udf2=new&billing_address_city=Pune");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["udf1"], "keep");
+    assert_eq!(body["udf2"], "new");
+    assert_eq!(body["billing_address_city"], "Pune");
+    let raw = s.agent.get(format!("{}/orders/upd1", s.base)).header("authorization", &basic(&s.keys[0].0)).call().unwrap().body_mut().read_to_string().unwrap();
+    assert!(raw.contains("\"amount\":12.50,"), "{raw}");
+    for bad in ["amount=1e3", "amount=-5", "order_id=x", "bogus=1", "udf11=x"] {
+        assert_eq!(s.post_form("/orders/upd1", Some(&s.keys[0].0), bad).0, 400, "{bad}");
+    }
+    assert_error(&s.post_form("/orders/upd1", Some(&s.keys[1].0), "amount=1"), 404, "order_not_found");
+    assert_error(&s.post_form("/orders/upd1", None, "amount=1"), 401, "access_denied");
+    charged_order(&s, "upd2");
+    assert_error(&s.post_form("/orders/upd2", Some(&s.keys[0].0), "amount=1"), 409, "order_not_updatable");
+}
+
+#[test]
+fn orders_expire_and_cannot_be_paid() {
+    let s = start();
+    let (code, body) = s.create("order_id=exp1&amount=1&metadata.expiry_in_mins=1440");
+    assert_eq!(code, 200, "{body}");
+    let expiry = body["payment_links"]["expiry"].as_str().unwrap().to_string();
+    let (_, st) = s.status("exp1");
+    assert_eq!(st["payment_links"]["expiry"], expiry.as_str());
+    for bad in ["0", "1441", "abc", "-1"] {
+        let (code, b) = s.create(&format!("order_id=exp2&amount=1&metadata.expiry_in_mins={bad}"));
+        assert_eq!((code, b["error_code"].as_str()), (400, Some("invalid_parameter")), "{bad}");
+    }
+    let (ord, token) = client_token(&s, "exp3", "");
+    // Let the order run out, in the database the server uses.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&s.db_url).await.unwrap();
+        sqlx::query("UPDATE orders SET expires_at = 1 WHERE order_id = 'exp3'").execute(&pool).await.unwrap();
+    });
+    // The client token is still valid; the order's own expiry refuses the attempt.
+    assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 400, "order_expired");
+    assert_eq!(s.status("exp3").1["status"], "NEW");
 }
