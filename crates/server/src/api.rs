@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders", post(create_order))
         .route("/orders/{order_id}", get(order_status).post(update_order))
         .route("/orders/{order_id}/refunds", post(create_refund))
+        .route("/session", post(create_session))
         .route("/txns", post(create_txn))
         .route("/health", get(|| async { "ok" }))
 }
@@ -184,6 +185,37 @@ async fn create_order(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
+    let get_token = match f.take("options.get_client_auth_token").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
+    };
+    let order = create_or_load(&state, &merchant, f, Map::new()).await?;
+    let (status, status_id) = match order.status {
+        OrderStatus::NEW => ("CREATED", 1),
+        s => (s.as_str(), s.id()),
+    };
+    let mut out = json!({
+        "status": status,
+        "status_id": status_id,
+        "id": order.id,
+        "order_id": order.order_id,
+        "payment_links": payment_links(&state, &order),
+    });
+    if get_token {
+        let exp = client_token_expiry(&order, now_ms());
+        out["juspay"] = json!({
+            "client_auth_token": state.tokens.issue(&order.id, exp),
+            "client_auth_token_expiry": rfc3339(exp),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Creates the order the fields describe, or loads the identical one that
+/// exists (a different one with the same `order_id` is a 409). `more` is
+/// stored in `extra` beside the udfs, addresses and metadata.
+async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, more: Map<String, Value>) -> Result<Order, AppError> {
     let fingerprint = f.fingerprint();
     let order_id = f.require("order_id")?;
     validate_order_id(&order_id).map_err(|e| AppError::bad_request("invalid_order_id", e.to_string()))?;
@@ -201,12 +233,8 @@ async fn create_order(
             return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
         }
     let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
-    let get_token = match f.take("options.get_client_auth_token").as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
-    };
     let mut extra = take_udfs_and_addresses(&mut f)?;
+    extra.extend(more);
     let expiry_mins = match f.take("metadata.expiry_in_mins") {
         None => None,
         Some(v) => Some(
@@ -249,32 +277,82 @@ async fn create_order(
         expires_at: now.saturating_add(expiry_mins.map_or(merchant.order_ttl_secs, |m| m * 60).saturating_mul(1000)),
         amount_refunded_minor: 0,
     };
-    let order = match state.db.create_order(&order).await {
-        Ok(Created::New(o) | Created::Existing(o)) => o,
+    match state.db.create_order(&order).await {
+        Ok(Created::New(o) | Created::Existing(o)) => Ok(o),
         Err(crate::db::DbError::Conflict) => {
-            return Err(AppError::conflict("duplicate_order_id", "an order with this order_id exists with different parameters"));
+            Err(AppError::conflict("duplicate_order_id", "an order with this order_id exists with different parameters"))
         }
-        Err(e) => return Err(e.into()),
-    };
-    let (status, status_id) = match order.status {
-        OrderStatus::NEW => ("CREATED", 1),
-        s => (s.as_str(), s.id()),
-    };
-    let mut out = json!({
-        "status": status,
-        "status_id": status_id,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /session` (seed 001): creates the order if new and answers with its
+/// payment links and the Process SDK payload, whose `clientAuthToken` is the
+/// only credential the payment page ever holds.
+async fn create_session(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let mut f = Fields::parse(&headers, &body)?;
+    if let Some(client_id) = f.take("payment_page_client_id") {
+        if client_id != merchant.client_id {
+            return Err(AppError::bad_request("invalid_parameter", "payment_page_client_id is not this merchant's client id"));
+        }
+    }
+    match f.take("action").as_deref() {
+        None | Some("paymentPage") => {}
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "action must be paymentPage")),
+    }
+    let mut more = Map::new();
+    for name in ["first_name", "last_name"] {
+        if let Some(v) = f.take(name) {
+            more.insert(name.into(), Value::String(bounded(name, v)?));
+        }
+    }
+    if let Some(lang) = f.take("language") {
+        if !kassa_types::LANGUAGES.contains(&lang.as_str()) {
+            return Err(AppError::bad_request("invalid_parameter", "language must be one of english, hindi, telugu, tamil, bengali, malayalam, gujarati, kannada, marathi"));
+        }
+        more.insert("language".into(), Value::String(lang));
+    }
+    let order = create_or_load(&state, &merchant, f, more).await?;
+    let now = now_ms();
+    let exp = client_token_expiry(&order, now);
+    let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
+    let amount = u64::try_from(order.amount_minor).ok().and_then(Amount::from_minor).map(Amount::to_decimal_string);
+    let mut payload = json!({
+        "action": "paymentPage",
+        "merchantId": merchant.id,
+        "clientId": merchant.client_id,
+        "orderId": order.order_id,
+        "amount": amount,
+        "currency": order.currency,
+        "customerId": order.customer_id.clone().unwrap_or_default(),
+        "customerEmail": order.customer_email,
+        "customerMobile": order.customer_phone,
+        "returnUrl": order.return_url,
+        "clientAuthToken": state.tokens.issue(&order.id, exp),
+        "clientAuthTokenExpiry": rfc3339(exp),
+        "environment": "sandbox",
+    });
+    for (key, field) in [("firstName", "first_name"), ("lastName", "last_name"), ("language", "language")] {
+        if let Some(v) = extra.get(field) {
+            payload[key] = v.clone();
+        }
+    }
+    Ok(Json(json!({
+        "status": order.status.as_str(),
         "id": order.id,
         "order_id": order.order_id,
         "payment_links": payment_links(&state, &order),
-    });
-    if get_token {
-        let exp = client_token_expiry(&order, now);
-        out["juspay"] = json!({
-            "client_auth_token": state.tokens.issue(&order.id, exp),
-            "client_auth_token_expiry": rfc3339(exp),
-        });
-    }
-    Ok(Json(out))
+        "sdk_payload": {
+            "requestId": crate::random_id(""),
+            "service": "in.juspay.hyperpay",
+            "payload": payload,
+        },
+    })))
 }
 
 /// Client tokens live 15 minutes, never past the order's expiry.

@@ -447,3 +447,41 @@ fn orders_expire_and_cannot_be_paid() {
     assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 400, "order_expired");
     assert_eq!(s.status("exp3").1["status"], "NEW");
 }
+
+#[test]
+fn session_creates_the_order_and_an_sdk_payload_with_a_scoped_token() {
+    let s = start();
+    let body = "order_id=sess1&amount=1.00&customer_id=cust1&customer_email=a%40b.in&customer_phone=9999999999&payment_page_client_id=m1&action=paymentPage&return_url=https%3A%2F%2Fshop.example%2Fr&first_name=Asha&language=hindi";
+    let (code, out) = s.post_form("/session", Some(&s.keys[0].0), body);
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(out["status"], "NEW");
+    assert_eq!(out["order_id"], "sess1");
+    let id = out["id"].as_str().unwrap();
+    assert_eq!(out["payment_links"]["web"], format!("{}/merchant/pay/{id}", s.base));
+    let sdk = &out["sdk_payload"];
+    assert_eq!(sdk["service"], "in.juspay.hyperpay");
+    assert_eq!(sdk["requestId"].as_str().unwrap().len(), 32);
+    let p = &sdk["payload"];
+    for (k, v) in [("action", "paymentPage"), ("merchantId", "m1"), ("clientId", "m1"), ("orderId", "sess1"), ("amount", "1.00"), ("customerId", "cust1"), ("customerEmail", "a@b.in"), ("customerMobile", "9999999999"), ("firstName", "Asha"), ("language", "hindi")] {
+        assert_eq!(p[k], v, "{k}");
+    }
+    assert!(p.get("apiKey").is_none() && !out.to_string().contains(&s.keys[0].0) && !out.to_string().contains(&s.keys[0].1), "no merchant secret in the payload");
+    // The token pays this order and no other.
+    let token = p["clientAuthToken"].as_str().unwrap();
+    let (code, txn) = start_card_txn(&s, id, token, "4111111111111111");
+    assert_eq!(code, 200, "{txn}");
+    let (other, _) = client_token(&s, "sess2", "");
+    assert_error(&start_card_txn(&s, &other, token, "4111111111111111"), 401, "access_denied");
+    // The same session again: the same order, a fresh payload.
+    let (code, again) = s.post_form("/session", Some(&s.keys[0].0), body);
+    assert_eq!(code, 200);
+    assert_eq!(again["id"], id);
+    assert_eq!(again["status"], "PENDING_VBV");
+    // Refusals.
+    assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&payment_page_client_id=m2"), 400, "invalid_parameter");
+    assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&action=paymentManagement"), 400, "invalid_parameter");
+    assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&language=klingon"), 400, "invalid_parameter");
+    assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess1&amount=2"), 409, "duplicate_order_id");
+    assert_error(&s.post_form("/session", None, "order_id=sess3&amount=1"), 401, "access_denied");
+    assert_error(&s.status("sess3"), 404, "order_not_found");
+}

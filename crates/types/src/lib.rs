@@ -12,5 +12,8 @@ pub mod money;
 pub mod order;
 pub mod view;
 
+/// The `language` values of seed 001; the payment page falls back to english.
+pub const LANGUAGES: [&str; 9] = ["english", "hindi", "telugu", "tamil", "bengali", "malayalam", "gujarati", "kannada", "marathi"];
+
 pub use money::{Amount, AmountError, Currency};
 pub use order::{OrderIdError, OrderStatus, PaymentMethod, PaymentOptions, validate_order_id};
