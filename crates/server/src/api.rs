@@ -296,11 +296,10 @@ async fn create_session(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
-    if let Some(client_id) = f.take("payment_page_client_id") {
-        if client_id != merchant.client_id {
+    if let Some(client_id) = f.take("payment_page_client_id")
+        && client_id != merchant.client_id {
             return Err(AppError::bad_request("invalid_parameter", "payment_page_client_id is not this merchant's client id"));
         }
-    }
     match f.take("action").as_deref() {
         None | Some("paymentPage") => {}
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "action must be paymentPage")),
