@@ -39,8 +39,11 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_refunds.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_refunds.sql")),
+    (3, include_str!("../migrations/0003_customers.sql")),
+];
 
 /// The database handle (cheap to clone).
 #[derive(Clone, Debug)]
@@ -157,6 +160,29 @@ pub enum RefundOutcome {
     TooMuch,
 }
 
+/// A customer object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Customer {
+    /// `cst_<32 hex>`.
+    pub id: String,
+    /// The merchant's id for the customer.
+    pub object_reference_id: String,
+    /// Mobile number.
+    pub mobile_number: Option<String>,
+    /// Country code of the mobile number.
+    pub mobile_country_code: Option<String>,
+    /// Email.
+    pub email_address: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// Last change (Unix ms).
+    pub updated_at: i64,
+}
+
 /// A payment attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Txn {
@@ -213,6 +239,20 @@ fn order_from(row: &sqlx::sqlite::SqliteRow) -> Result<Order, DbError> {
         updated_at: row.try_get("updated_at")?,
         expires_at: row.try_get("expires_at")?,
         amount_refunded_minor: row.try_get("amount_refunded_minor")?,
+    })
+}
+
+fn customer_from(row: &sqlx::sqlite::SqliteRow) -> Result<Customer, DbError> {
+    Ok(Customer {
+        id: row.try_get("id")?,
+        object_reference_id: row.try_get("object_reference_id")?,
+        mobile_number: row.try_get("mobile_number")?,
+        mobile_country_code: row.try_get("mobile_country_code")?,
+        email_address: row.try_get("email_address")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
@@ -450,6 +490,70 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(txn_from).transpose()
+    }
+
+    /// Creates a customer; [`DbError::Conflict`] if the reference id is taken.
+    pub async fn create_customer(&self, merchant_id: &str, c: &Customer) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO customers (id, merchant_id, object_reference_id, mobile_number, mobile_country_code, email_address, \
+             first_name, last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(merchant_id)
+        .bind(&c.object_reference_id)
+        .bind(&c.mobile_number)
+        .bind(&c.mobile_country_code)
+        .bind(&c.email_address)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Replaces a customer's details.
+    pub async fn update_customer(&self, merchant_id: &str, c: &Customer) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE customers SET mobile_number = ?, mobile_country_code = ?, email_address = ?, first_name = ?, \
+             last_name = ?, updated_at = ? WHERE id = ? AND merchant_id = ?",
+        )
+        .bind(&c.mobile_number)
+        .bind(&c.mobile_country_code)
+        .bind(&c.email_address)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(c.updated_at)
+        .bind(&c.id)
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// A merchant's customer by Kassa id or by the merchant's reference id.
+    pub async fn customer(&self, merchant_id: &str, id: &str) -> Result<Option<Customer>, DbError> {
+        let row = sqlx::query("SELECT * FROM customers WHERE merchant_id = ? AND (id = ? OR object_reference_id = ?)")
+            .bind(merchant_id)
+            .bind(id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(customer_from).transpose()
+    }
+
+    /// A page of a merchant's customers, newest first.
+    pub async fn customers(&self, merchant_id: &str, limit: i64, offset: i64) -> Result<Vec<Customer>, DbError> {
+        let rows = sqlx::query("SELECT * FROM customers WHERE merchant_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?")
+            .bind(merchant_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(customer_from).collect()
     }
 
     /// Changes amount and `extra` of an order that takes new attempts and

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod body;
+pub mod customers;
 pub mod db;
 pub mod error;
 pub mod gateway;
@@ -64,6 +65,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(customers::routes())
         .merge(page::routes(&state.config))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))

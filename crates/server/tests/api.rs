@@ -485,3 +485,33 @@ fn session_creates_the_order_and_an_sdk_payload_with_a_scoped_token() {
     assert_error(&s.post_form("/session", None, "order_id=sess3&amount=1"), 401, "access_denied");
     assert_error(&s.status("sess3"), 404, "order_not_found");
 }
+
+#[test]
+fn customers_create_read_update_list() {
+    let s = start();
+    let (code, c) = s.post_form("/customers", Some(&s.keys[0].0), "object_reference_id=cust_1&mobile_number=9988665522&email_address=a%40b.in&first_name=Asha");
+    assert_eq!(code, 200, "{c}");
+    assert_eq!(c["object"], "customer");
+    let id = c["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("cst_"));
+    assert_eq!(s.get(&format!("/customers/{id}"), Some(&s.keys[0].0)).1["first_name"], "Asha");
+    assert_eq!(s.get("/customers/cust_1", Some(&s.keys[0].0)).1["id"], id.as_str());
+    let (code, u) = s.post_form("/customers/cust_1", Some(&s.keys[0].0), "last_name=Rao");
+    assert_eq!(code, 200, "{u}");
+    assert_eq!((u["first_name"].as_str(), u["last_name"].as_str()), (Some("Asha"), Some("Rao")));
+    s.post_form("/customers", Some(&s.keys[0].0), "object_reference_id=cust_2");
+    let (code, l) = s.get("/customers?count=1", Some(&s.keys[0].0));
+    assert_eq!(code, 200);
+    assert_eq!(l["list"].as_array().unwrap().len(), 1);
+    assert_eq!(s.get("/customers", Some(&s.keys[0].0)).1["count"], 2);
+    // Refusals, and another merchant sees nothing.
+    assert_error(&s.post_form("/customers", Some(&s.keys[0].0), "object_reference_id=cust_1"), 409, "duplicate_customer");
+    for bad in ["", "object_reference_id=a%20b", "object_reference_id=c3&mobile_number=12ab", "object_reference_id=c3&email_address=x", "object_reference_id=c3&bogus=1"] {
+        assert_eq!(s.post_form("/customers", Some(&s.keys[0].0), bad).0, 400, "{bad}");
+    }
+    assert_error(&s.get("/customers?count=abc", Some(&s.keys[0].0)), 400, "invalid_parameter");
+    assert_error(&s.get("/customers?count=1000", Some(&s.keys[0].0)), 400, "invalid_parameter");
+    assert_error(&s.get("/customers/cust_1", Some(&s.keys[1].0)), 404, "customer_not_found");
+    assert_error(&s.get("/customers", None), 401, "access_denied");
+    assert_eq!(s.get("/customers", Some(&s.keys[1].0)).1["count"], 0);
+}
