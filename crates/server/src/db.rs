@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_refunds.sql")),
     (3, include_str!("../migrations/0003_customers.sql")),
+    (4, include_str!("../migrations/0004_webhooks.sql")),
 ];
 
 /// The database handle (cheap to clone).
@@ -68,6 +69,12 @@ pub struct Merchant {
     pub enabled_methods: Vec<PaymentMethod>,
     /// Default order lifetime.
     pub order_ttl_secs: i64,
+    /// Signs webhook deliveries (`Kassa-Signature`).
+    pub webhook_secret: crate::secret::Secret,
+    /// Basic-auth user name sent with webhooks (as Juspay does).
+    pub webhook_username: Option<String>,
+    /// Basic-auth password sent with webhooks.
+    pub webhook_password: Option<crate::secret::Secret>,
 }
 
 /// Fields of a new merchant.
@@ -87,6 +94,12 @@ pub struct NewMerchant {
     pub webhook_url: Option<String>,
     /// Default order lifetime in seconds (at most 24 hours).
     pub order_ttl_secs: i64,
+    /// Webhook signing secret.
+    pub webhook_secret: crate::secret::Secret,
+    /// Webhook Basic-auth user name.
+    pub webhook_username: Option<String>,
+    /// Webhook Basic-auth password.
+    pub webhook_password: Option<crate::secret::Secret>,
 }
 
 /// An order row.
@@ -158,6 +171,21 @@ pub enum RefundOutcome {
     NotCharged,
     /// More than what is left to refund.
     TooMuch,
+}
+
+/// A webhook event waiting for delivery.
+#[derive(Clone, Debug)]
+pub struct PendingEvent {
+    /// `evt_<32 hex>`.
+    pub id: String,
+    /// Whose event.
+    pub merchant_id: String,
+    /// Where to.
+    pub url: String,
+    /// The exact bytes to send.
+    pub body: String,
+    /// Attempts so far.
+    pub attempts: i64,
 }
 
 /// A customer object.
@@ -242,6 +270,73 @@ fn order_from(row: &sqlx::sqlite::SqliteRow) -> Result<Order, DbError> {
     })
 }
 
+/// Writes the webhook event for an order's new status inside `tx`, if the
+/// order or its merchant has a webhook URL. The body is a snapshot taken in
+/// the same transaction as the change it reports.
+async fn write_event(
+    tx: &mut sqlx::SqliteConnection,
+    order_pk: &str,
+    event_name: &str,
+    txn_id: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    let row = sqlx::query(
+        "SELECT o.merchant_id, o.order_id, o.amount_minor, o.amount_refunded_minor, o.currency, o.status, o.extra, \
+         m.webhook_url FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
+    )
+    .bind(order_pk)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(classify)?;
+    let extra: String = row.try_get("extra")?;
+    let extra: serde_json::Value = serde_json::from_str(&extra).unwrap_or_default();
+    let merchant_url: Option<String> = row.try_get("webhook_url")?;
+    let Some(url) = extra["metadata"]["webhook_url"].as_str().map(str::to_string).or(merchant_url) else {
+        return Ok(());
+    };
+    let status = status_of(row.try_get("status")?)?;
+    let money = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
+    let id = crate::random_id("evt_");
+    let order = serde_json::json!({
+        "id": order_pk,
+        "order_id": row.try_get::<String, _>("order_id")?,
+        "merchant_id": row.try_get::<String, _>("merchant_id")?,
+        "status": status.as_str(),
+        "status_id": status.id(),
+        "currency": row.try_get::<String, _>("currency")?,
+        "txn_id": txn_id,
+    });
+    // Amounts are written as exact decimals, never through a float.
+    let order = order.to_string();
+    let order = format!(
+        "{},\"amount\":{},\"amount_refunded\":{}}}",
+        &order[..order.len() - 1],
+        money(row.try_get("amount_minor")?),
+        money(row.try_get("amount_refunded_minor")?)
+    );
+    let body = format!(
+        "{{\"id\":{},\"event_name\":{},\"date_created\":{},\"content\":{{\"order\":{order}}}}}",
+        serde_json::Value::String(id.clone()),
+        serde_json::Value::String(event_name.into()),
+        serde_json::Value::String(crate::api::rfc3339(now)),
+    );
+    sqlx::query(
+        "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
+         SELECT ?, merchant_id, id, ?, ?, ?, ?, ? FROM orders WHERE id = ?",
+    )
+    .bind(&id)
+    .bind(event_name)
+    .bind(&url)
+    .bind(&body)
+    .bind(now)
+    .bind(now)
+    .bind(order_pk)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
 fn customer_from(row: &sqlx::sqlite::SqliteRow) -> Result<Customer, DbError> {
     Ok(Customer {
         id: row.try_get("id")?,
@@ -292,6 +387,9 @@ fn merchant_from(row: &sqlx::sqlite::SqliteRow) -> Result<Merchant, DbError> {
         webhook_url: row.try_get("webhook_url")?,
         enabled_methods: kassa_types::PaymentOptions::parse(&methods).methods,
         order_ttl_secs: row.try_get("order_ttl_secs")?,
+        webhook_secret: crate::secret::Secret::new(row.try_get::<String, _>("webhook_secret")?),
+        webhook_username: row.try_get("webhook_username")?,
+        webhook_password: row.try_get::<Option<String>, _>("webhook_password")?.map(crate::secret::Secret::new),
     })
 }
 
@@ -360,8 +458,8 @@ impl Db {
     /// Inserts a merchant; [`DbError::Conflict`] if the id is taken.
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, \
+             webhook_secret, webhook_username, webhook_password, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -370,6 +468,9 @@ impl Db {
         .bind(&m.client_id)
         .bind(&m.webhook_url)
         .bind(m.order_ttl_secs.clamp(60, 24 * 3600))
+        .bind(m.webhook_secret.expose())
+        .bind(&m.webhook_username)
+        .bind(m.webhook_password.as_ref().map(crate::secret::Secret::expose))
         .bind(crate::now_ms())
         .execute(&self.pool)
         .await
@@ -473,6 +574,7 @@ impl Db {
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
+        write_event(&mut tx, &t.order_pk, "TXN_CREATED", Some(&t.id), now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(true)
     }
@@ -490,6 +592,44 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(txn_from).transpose()
+    }
+
+    /// Undelivered webhook events that are due at `now`, oldest first.
+    pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, merchant_id, url, body, attempts FROM webhook_events \
+             WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingEvent {
+                    id: r.try_get("id")?,
+                    merchant_id: r.try_get("merchant_id")?,
+                    url: r.try_get("url")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the outcome of one delivery attempt.
+    pub async fn event_attempted(&self, id: &str, now: i64, result: Result<(), (String, i64)>) -> Result<(), DbError> {
+        let q = match &result {
+            Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?")
+                .bind(now)
+                .bind(id),
+            Err((error, next)) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+                .bind(*next)
+                .bind(error.clone())
+                .bind(id),
+        };
+        q.execute(&self.pool).await.map_err(classify)?;
+        Ok(())
     }
 
     /// Creates a customer; [`DbError::Conflict`] if the reference id is taken.
@@ -627,6 +767,7 @@ impl Db {
         if updated.rows_affected() != 1 {
             return Ok(RefundOutcome::TooMuch);
         }
+        write_event(&mut tx, order_pk, "ORDER_REFUNDED", None, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(RefundOutcome::Created(Refund {
             id,
@@ -712,6 +853,12 @@ impl Db {
                 .await
                 .map_err(classify)?;
         }
+        let event = match final_status {
+            OrderStatus::CHARGED => "ORDER_SUCCEEDED",
+            OrderStatus::AUTO_REFUNDED => "AUTO_REFUND_SUCCEEDED",
+            _ => "ORDER_FAILED",
+        };
+        write_event(&mut tx, &order_pk, event, Some(txn_id), now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(Some(final_status))
     }

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod page;
 pub mod secret;
 pub mod token;
+pub mod webhook;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -33,6 +34,10 @@ pub struct Config {
     pub assets_dir: PathBuf,
     /// Directory with host-side JavaScript and static files (`www/`).
     pub www_dir: PathBuf,
+    /// How often the webhook worker looks for due events (ms).
+    pub webhook_poll_ms: u64,
+    /// First retry delay of a failed webhook; it doubles with each attempt (ms).
+    pub webhook_retry_base_ms: u64,
 }
 
 /// Shared state of every request.

@@ -39,6 +39,9 @@ enum Command {
         /// Directory of host-side files.
         #[arg(long, env = "KASSA_WWW_DIR", default_value = "www")]
         www_dir: PathBuf,
+        /// First webhook retry delay in ms (doubles each attempt, at most an hour).
+        #[arg(long, env = "KASSA_WEBHOOK_RETRY_MS", default_value_t = 1000)]
+        webhook_retry_ms: u64,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -73,6 +76,12 @@ enum MerchantCommand {
         /// Default webhook URL.
         #[arg(long)]
         webhook_url: Option<String>,
+        /// User name sent with webhooks as HTTP Basic (password: KASSA_WEBHOOK_PASSWORD).
+        #[arg(long)]
+        webhook_username: Option<String>,
+        /// Password sent with webhooks as HTTP Basic.
+        #[arg(long, env = "KASSA_WEBHOOK_PASSWORD", hide_env_values = true)]
+        webhook_password: Option<String>,
         /// How long orders and payment links live, in minutes (1-1440).
         #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=1440))]
         order_ttl_mins: u16,
@@ -107,26 +116,38 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Serve { listen, public_url, assets_dir, www_dir, db } => {
+        Command::Serve { listen, public_url, assets_dir, www_dir, webhook_retry_ms, db } => {
             let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
             let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let public_url = public_url.unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
-            let config = Config { public_url: public_url.clone(), assets_dir, www_dir };
+            let config = Config {
+                public_url: public_url.clone(),
+                assets_dir,
+                www_dir,
+                webhook_poll_ms: 250,
+                webhook_retry_base_ms: webhook_retry_ms.max(10),
+            };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
+            kassa_server::webhook::spawn_worker(state.clone());
             tracing::info!(%addr, %public_url, "kassa listening");
             axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
             tracing::info!("kassa stopped");
             Ok(())
         }
         Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
-        Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, order_ttl_mins, db } } => {
+        Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, webhook_username, webhook_password, order_ttl_mins, db } } => {
             if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("merchant id must be 1-32 letters, digits, '_' or '-'".into());
             }
             let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
             let api_key = random_id("ksk_");
             let response_key = random_id("krk_");
+            let webhook_secret = random_id("whsec_");
+            if let Some(u) = &webhook_url
+                && !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err("--webhook-url must be an http(s) URL".into());
+                }
             let m = NewMerchant {
                 id: id.clone(),
                 name: name.unwrap_or_else(|| id.clone()),
@@ -135,6 +156,9 @@ async fn run(command: Command) -> Result<(), String> {
                 client_id: id.clone(),
                 webhook_url: webhook_url.clone(),
                 order_ttl_secs: i64::from(order_ttl_mins) * 60,
+                webhook_secret: Secret::new(webhook_secret.clone()),
+                webhook_username: webhook_username.clone(),
+                webhook_password: webhook_password.map(Secret::new),
             };
             match db.create_merchant(&m).await {
                 Ok(()) => {}
@@ -148,6 +172,8 @@ async fn run(command: Command) -> Result<(), String> {
                 "response_key": response_key,
                 "client_id": m.client_id,
                 "webhook_url": webhook_url,
+                "webhook_secret": webhook_secret,
+                "webhook_username": webhook_username,
                 "order_ttl_mins": order_ttl_mins,
             });
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);

@@ -38,6 +38,9 @@ fn start() -> Server {
                     client_id: id.into(),
                     webhook_url: None,
                     order_ttl_secs: 900,
+                    webhook_secret: Secret::new(format!("whsec_test_{id}")),
+                    webhook_username: Some(format!("hook_{id}")),
+                    webhook_password: Some(Secret::new("hook-pass")),
                 })
                 .await
                 .unwrap();
@@ -45,8 +48,15 @@ fn start() -> Server {
             }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let base = format!("http://{}", listener.local_addr().unwrap());
-            let config = Config { public_url: base.clone(), assets_dir: "pkg".into(), www_dir: "www".into() };
+            let config = Config {
+                public_url: base.clone(),
+                assets_dir: "pkg".into(),
+                www_dir: "www".into(),
+                webhook_poll_ms: 20,
+                webhook_retry_base_ms: 50,
+            };
             let state = AppState::new(db, config).await.unwrap();
+            kassa_server::webhook::spawn_worker(state.clone());
             tx.send((base, keys)).unwrap();
             axum::serve(listener, app(state)).await.unwrap();
         });
@@ -514,4 +524,79 @@ fn customers_create_read_update_list() {
     assert_error(&s.get("/customers/cust_1", Some(&s.keys[1].0)), 404, "customer_not_found");
     assert_error(&s.get("/customers", None), 401, "access_denied");
     assert_eq!(s.get("/customers", Some(&s.keys[1].0)).1["count"], 0);
+}
+
+/// A minimal HTTP receiver on `port`: records (headers, body) of each POST and answers 200.
+fn receiver(port: u16, seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            // Header lines as sent, the name lower-cased: "name: value".
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    head.push_str(&format!("{}: {}\n", name.to_ascii_lowercase(), value.trim()));
+                }
+            }
+            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            seen.lock().unwrap().push((head, String::from_utf8(body).unwrap()));
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+}
+
+#[test]
+fn webhooks_reach_a_receiver_that_was_down_signed_and_authenticated() {
+    let s = start();
+    // Reserve a port and leave it closed: the receiver is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hook = format!("http%3A%2F%2F127.0.0.1%3A{port}%2Fhook");
+    let (ord, token) = client_token(&s, "hook1", &format!("&metadata.webhook_url={hook}"));
+    let (_, txn) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    answer_bank(&s, txn["payment"]["authentication"]["url"].as_str().unwrap(), "otp=123456&action=submit");
+    let (code, _, _) = refund(&s, "hook1", "unique_request_id=h1&amount=1");
+    assert_eq!(code, 200);
+    std::thread::sleep(std::time::Duration::from_millis(400)); // several failed attempts
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(port, seen.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.lock().unwrap().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let got = seen.lock().unwrap().clone();
+    let mut names: Vec<String> = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    let secret = kassa_sign::webhook::WebhookSecret::new(b"whsec_test_m1".to_vec());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for (head, body) in &got {
+        let sig = head.lines().find_map(|l| l.strip_prefix("kassa-signature: ")).unwrap().trim();
+        kassa_sign::webhook::verify(&secret, sig, body.as_bytes(), now, 300).unwrap();
+        let wrong = kassa_sign::webhook::WebhookSecret::new(b"whsec_test_m2".to_vec());
+        assert!(kassa_sign::webhook::verify(&wrong, sig, body.as_bytes(), now, 300).is_err());
+        let expected_auth = {
+            use base64::Engine;
+            format!("authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode("hook_m1:hook-pass"))
+        };
+        assert!(head.contains(&expected_auth), "{head}");
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(head.lines().find_map(|l| l.strip_prefix("kassa-event-id: ")).unwrap().trim(), v["id"].as_str().unwrap());
+        assert_eq!(v["content"]["order"]["order_id"], "hook1");
+        ids.insert(v["id"].as_str().unwrap().to_string());
+        names.push(v["event_name"].as_str().unwrap().to_string());
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names, ["ORDER_REFUNDED", "ORDER_SUCCEEDED", "TXN_CREATED"], "{got:?}");
+    assert_eq!(ids.len(), 3, "stable ids, one per event");
+    let success = got.iter().find(|(_, b)| b.contains("ORDER_SUCCEEDED")).unwrap();
+    assert!(success.1.contains("\"status\":\"CHARGED\"") && success.1.contains("\"amount\":499.00"), "{}", success.1);
 }
