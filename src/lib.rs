@@ -38,7 +38,9 @@ pub fn mount(element: HtmlElement, config: JsValue) -> Result<Handle, JsError> {
         serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("kassa: invalid configuration: {e}")))?;
     let options = PaymentOptions::parse(&url_param("payment_options").unwrap_or_default());
     for unknown in &options.unknown {
-        web_sys::console::warn_1(&format!("kassa: ignoring unknown payment_options value {unknown:?} (known: card, nb, wallet, upi)").into());
+        web_sys::console::warn_1(
+            &format!("kassa: ignoring unknown payment_options value {unknown:?} (known: card, nb, wallet, upi)").into(),
+        );
     }
     Ok(mount_page(element, config, options))
 }

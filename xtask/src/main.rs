@@ -168,9 +168,10 @@ fn locked_wasm_bindgen() -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\""
-            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+            && let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_string());
+        }
     }
     Err("wasm-bindgen is not in Cargo.lock".into())
 }
@@ -249,9 +250,7 @@ fn build_widget() -> Result<()> {
         eprintln!("xtask: wasm-opt not found; the widget is larger than it needs to be (apt-get install binaryen)");
         wasm
     };
-    run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--out-dir", "pkg", "--out-name", "kassa_widget"])
-        .arg(input))?;
+    run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", "pkg", "--out-name", "kassa_widget"]).arg(input))?;
     let bg = Path::new("pkg/kassa_widget_bg.wasm");
     std::fs::copy("src/kassa.css", "pkg/kassa.css").map_err(|e| format!("cannot copy kassa.css: {e}"))?;
     let size = std::fs::metadata(bg).map(|m| m.len()).unwrap_or(0);
@@ -395,21 +394,27 @@ fn test() -> Result<()> {
     step("widget tests: wasm-bindgen-test in headless Chromium");
     results.push((
         "widget (wasm-bindgen-test, Chromium)",
-        run_counted(cargo()
-            .args(["test", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"])
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"))
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"), &mut counts),
+        run_counted(
+            cargo()
+                .args(["test", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"])
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"))
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+            &mut counts,
+        ),
     ));
 
     let built = build_widget().and_then(|()| build_binaries());
     let e2e = built.and_then(|()| {
         step("end-to-end tests: shop → payment page → bank OTP → signed return, in headless Chromium");
-        run_counted(Command::new("node")
-            .args(["--test", "--test-concurrency=1", "--test-reporter=tap", "tests/e2e/"])
-            .env("KASSA_BIN", root().join("target/debug/kassa"))
-            .env("SHOP_BIN", root().join("target/debug/kassa-demo-shop"))
-            .env("KASSA_ROOT", root()), &mut counts)
+        run_counted(
+            Command::new("node")
+                .args(["--test", "--test-concurrency=1", "--test-reporter=tap", "tests/e2e/"])
+                .env("KASSA_BIN", root().join("target/debug/kassa"))
+                .env("SHOP_BIN", root().join("target/debug/kassa-demo-shop"))
+                .env("KASSA_ROOT", root()),
+            &mut counts,
+        )
     });
     results.push(("end-to-end (node --test, Chromium)", e2e));
 

@@ -3,11 +3,11 @@
 //! shopper to `payment_links.web`, and on return verifies the signed return
 //! URL with `kassa-sign` and confirms with `GET /orders/:order_id`.
 
+use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use base64::Engine;
 use clap::Parser;
 use kassa_sign::{ResponseKey, return_url};
@@ -65,8 +65,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let text = std::fs::read_to_string(&args.credentials)
-        .map_err(|e| format!("cannot read {}: {e}", args.credentials.display()))?;
+    let text = std::fs::read_to_string(&args.credentials).map_err(|e| format!("cannot read {}: {e}", args.credentials.display()))?;
     let creds: Credentials = serde_json::from_str(&text).map_err(|e| format!("bad credentials file: {e}"))?;
     let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -79,11 +78,7 @@ async fn run(args: Args) -> Result<(), String> {
         response_key: ResponseKey::new(creds.response_key.into_bytes()),
         agent,
     });
-    let app = Router::new()
-        .route("/", get(index))
-        .route("/buy", post(buy))
-        .route("/return", get(payment_return))
-        .with_state(shop);
+    let app = Router::new().route("/", get(index)).route("/buy", post(buy)).route("/return", get(payment_return)).with_state(shop);
     eprintln!("demo shop listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -1,11 +1,10 @@
 //! The Juspay Express Checkout endpoints (SPEC §3): orders and transactions.
 
-use crate::body::Fields;
+use crate::body::{Body, Fields};
 use crate::db::{Created, Merchant, Order, RefundOutcome, Txn};
 use crate::error::AppError;
 use crate::gateway::MethodInput;
 use crate::{AppState, now_ms, random_id};
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -26,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{order_id}", get(order_status).post(update_order))
         .route("/orders/{order_id}/refunds", post(create_refund))
         .route("/session", post(create_session))
+        .route("/sdk/process", post(sdk_process))
         .route("/txns", post(create_txn))
         .route("/health", get(|| async { "ok" }))
 }
@@ -57,15 +57,12 @@ impl FromRequestParts<AppState> for Authed {
         if key.is_empty() {
             return Err(AppError::unauthorized("missing API key"));
         }
-        let merchant = state
-            .db
-            .merchant_by_key_hash(&api_key_hash(key))
-            .await?
-            .ok_or_else(|| AppError::unauthorized("invalid API key"))?;
+        let merchant = state.db.merchant_by_key_hash(&api_key_hash(key)).await?.ok_or_else(|| AppError::unauthorized("invalid API key"))?;
         if let Some(mid) = parts.headers.get("x-merchantid").and_then(|v| v.to_str().ok())
-            && mid != merchant.id {
-                return Err(AppError::unauthorized("x-merchantid does not match the API key"));
-            }
+            && mid != merchant.id
+        {
+            return Err(AppError::unauthorized("x-merchantid does not match the API key"));
+        }
         Ok(Authed(merchant))
     }
 }
@@ -77,19 +74,8 @@ pub fn api_key_hash(key: &str) -> String {
 
 const MAX_FIELD: usize = 255;
 const PLAIN_FIELDS: &[&str] = &["customer_id", "customer_email", "customer_phone", "description", "product_id"];
-const ADDRESS_PARTS: &[&str] = &[
-    "first_name",
-    "last_name",
-    "line1",
-    "line2",
-    "line3",
-    "city",
-    "state",
-    "country",
-    "postal_code",
-    "phone",
-    "country_code_iso",
-];
+const ADDRESS_PARTS: &[&str] =
+    &["first_name", "last_name", "line1", "line2", "line3", "city", "state", "country", "postal_code", "phone", "country_code_iso"];
 
 fn bounded(name: &str, v: String) -> Result<String, AppError> {
     if v.chars().count() > MAX_FIELD {
@@ -182,7 +168,7 @@ async fn create_order(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
     let get_token = match f.take("options.get_client_auth_token").as_deref() {
@@ -229,9 +215,10 @@ async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, mo
         plain.push(f.take(name).map(|v| bounded(name, v)).transpose()?);
     }
     if let Some(Some(email)) = plain.get(1)
-        && !email.contains('@') {
-            return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
-        }
+        && !email.contains('@')
+    {
+        return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
+    }
     let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
     let mut extra = take_udfs_and_addresses(&mut f)?;
     extra.extend(more);
@@ -286,6 +273,81 @@ async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, mo
     }
 }
 
+/// How old a Process SDK `orderDetails` timestamp may be.
+pub const ORDER_DETAILS_MAX_AGE_MS: i64 = 15 * 60 * 1000;
+/// How far in the future a timestamp may be (clock skew).
+const ORDER_DETAILS_MAX_SKEW_MS: i64 = 60 * 1000;
+
+/// The order a signed Process SDK payload describes (seed 001): the RSA
+/// signature over `orderDetails` is checked against the merchant's key named
+/// by `merchantKeyId`, the timestamp must be fresh and any top-level `amount`
+/// must match; then the order is created or loaded.
+pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(Merchant, Order), AppError> {
+    let bad = |code: &'static str, m: &str| AppError::bad_request(code, m.to_string());
+    let merchant_id = f.require("merchantId")?;
+    let key_id = f.require("merchantKeyId")?;
+    let details_json = f.require("orderDetails")?;
+    let signature = f.require("signature")?;
+    let amount = f.take("amount");
+    for ignored in ["requestId", "service", "action", "clientId", "orderId", "customerId", "customerEmail", "customerMobile", "language"] {
+        f.take(ignored);
+    }
+    f.finish()?;
+    let invalid = || AppError::unauthorized("the orderDetails signature is not valid for this merchant key");
+    let merchant = state.db.merchant(&merchant_id).await?.ok_or_else(invalid)?;
+    let pem = state.db.merchant_key(&merchant.id, &key_id).await?.ok_or_else(invalid)?;
+    let key = kassa_sign::order_details::RsaPublicKey::from_pem(&pem).map_err(|e| AppError::internal(&e))?;
+    kassa_sign::order_details::verify(&key, &details_json, &signature).map_err(|_| invalid())?;
+    let (details, ts) =
+        kassa_sign::order_details::OrderDetails::from_json(&details_json).map_err(|e| bad("invalid_order_details", &e.to_string()))?;
+    if details.merchant_id != merchant.id {
+        return Err(bad("invalid_order_details", "orderDetails.merchant_id is not this merchant"));
+    }
+    let now = now_ms();
+    let ts = i64::try_from(ts).unwrap_or(i64::MAX);
+    if now.saturating_sub(ts) > ORDER_DETAILS_MAX_AGE_MS || ts.saturating_sub(now) > ORDER_DETAILS_MAX_SKEW_MS {
+        return Err(bad("stale_order_details", "orderDetails.timestamp is too old or in the future; sign a fresh one"));
+    }
+    if let Some(a) = amount {
+        let given = Amount::parse(&a).map_err(|e| bad("invalid_amount", &e.to_string()))?;
+        if Amount::parse(&details.amount).ok() != Some(given) {
+            return Err(bad("amount_mismatch", "amount does not match orderDetails.amount"));
+        }
+    }
+    let mut pairs = vec![("order_id".to_string(), details.order_id), ("amount".into(), details.amount)];
+    if !details.customer_id.is_empty() {
+        pairs.push(("customer_id".into(), details.customer_id));
+    }
+    for (name, v) in [
+        ("currency", details.currency),
+        ("customer_email", details.customer_email),
+        ("customer_phone", details.customer_phone),
+        ("return_url", details.return_url),
+        ("description", details.description),
+    ] {
+        if let Some(v) = v {
+            pairs.push((name.into(), v));
+        }
+    }
+    let order = create_or_load(state, &merchant, Fields::from_pairs(pairs), Map::new()).await?;
+    Ok((merchant, order))
+}
+
+/// `POST /sdk/process`: what the checkout component calls with the Process
+/// SDK payload. No API key: the merchant's RSA signature is the credential.
+async fn sdk_process(State(state): State<AppState>, headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, AppError> {
+    let (_, order) = order_from_sdk_payload(&state, Fields::parse(&headers, &body)?).await?;
+    let exp = client_token_expiry(&order, now_ms());
+    Ok(Json(json!({
+        "id": order.id,
+        "order_id": order.order_id,
+        "status": order.status.as_str(),
+        "payment_links": payment_links(&state, &order),
+        "clientAuthToken": state.tokens.issue(&order.id, exp),
+        "clientAuthTokenExpiry": rfc3339(exp),
+    })))
+}
+
 /// `POST /session` (seed 001): creates the order if new and answers with its
 /// payment links and the Process SDK payload, whose `clientAuthToken` is the
 /// only credential the payment page ever holds.
@@ -293,13 +355,14 @@ async fn create_session(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
     if let Some(client_id) = f.take("payment_page_client_id")
-        && client_id != merchant.client_id {
-            return Err(AppError::bad_request("invalid_parameter", "payment_page_client_id is not this merchant's client id"));
-        }
+        && client_id != merchant.client_id
+    {
+        return Err(AppError::bad_request("invalid_parameter", "payment_page_client_id is not this merchant's client id"));
+    }
     match f.take("action").as_deref() {
         None | Some("paymentPage") => {}
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "action must be paymentPage")),
@@ -312,7 +375,10 @@ async fn create_session(
     }
     if let Some(lang) = f.take("language") {
         if !kassa_types::LANGUAGES.contains(&lang.as_str()) {
-            return Err(AppError::bad_request("invalid_parameter", "language must be one of english, hindi, telugu, tamil, bengali, malayalam, gujarati, kannada, marathi"));
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                "language must be one of english, hindi, telugu, tamil, bengali, malayalam, gujarati, kannada, marathi",
+            ));
         }
         more.insert("language".into(), Value::String(lang));
     }
@@ -430,13 +496,11 @@ async fn update_order(
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<StatusBody>, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
-    let amount = f
-        .take("amount")
-        .map(|a| Amount::parse(&a).map_err(|e| AppError::bad_request("invalid_amount", e.to_string())))
-        .transpose()?;
+    let amount =
+        f.take("amount").map(|a| Amount::parse(&a).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))).transpose()?;
     let changes = take_udfs_and_addresses(&mut f)?;
     f.finish()?;
     if validate_order_id(&order_id).is_err() {
@@ -465,7 +529,7 @@ async fn create_refund(
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
     let request_id = f.require("unique_request_id")?;
@@ -503,16 +567,12 @@ async fn create_refund(
 
 /// The order a client token grants, from `Authorization: Bearer` or the `client_auth_token` field.
 fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> Result<String, AppError> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
     let token = bearer.or(field).ok_or_else(|| AppError::unauthorized("a client auth token is required"))?;
     state.tokens.check(&token, now_ms()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
 }
 
-async fn create_txn(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppError> {
+async fn create_txn(State(state): State<AppState>, headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &body)?;
     let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
     let order_ref = f.require("order_id")?;
@@ -521,9 +581,10 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, body: Byt
         return Err(AppError::unauthorized("the client auth token is for another order"));
     }
     if let Some(mid) = f.take("merchant_id")
-        && mid != order.merchant_id {
-            return Err(AppError::bad_request("invalid_parameter", "merchant_id does not match the order"));
-        }
+        && mid != order.merchant_id
+    {
+        return Err(AppError::bad_request("invalid_parameter", "merchant_id does not match the order"));
+    }
     let merchant = state.db.merchant(&order.merchant_id).await?.ok_or_else(AppError::order_not_found)?;
     let method_type = f.require("payment_method_type")?;
     let method = PaymentMethod::from_txn_type(&method_type)

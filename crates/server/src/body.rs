@@ -9,6 +9,27 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 
+/// The raw request body, with every rejection (too large, unreadable)
+/// answered in the JSON error shape rather than axum's plain text.
+#[derive(Debug)]
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Body, AppError> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Body(b)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError {
+                status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: format!("the body is larger than {} bytes", crate::MAX_BODY),
+            }),
+            Err(_) => Err(AppError::bad_request("invalid_request", "the body could not be read")),
+        }
+    }
+}
+
 /// Fields of a request body, consumed by name; whatever is left over is an error.
 #[derive(Debug, Default)]
 pub struct Fields(Vec<(String, String)>);
@@ -38,6 +59,11 @@ impl Fields {
             seen.push(k);
         }
         Ok(Fields(pairs))
+    }
+
+    /// Fields from already-decoded pairs (no duplicates expected).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Fields {
+        Fields(pairs)
     }
 
     /// A digest of every field (sorted), to tell a repeat of the same request
@@ -108,8 +134,8 @@ fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
 }
 
 fn parse_json(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| AppError::bad_request("invalid_request", "the body is not valid JSON"))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| AppError::bad_request("invalid_request", "the body is not valid JSON"))?;
     let serde_json::Value::Object(map) = value else {
         return Err(AppError::bad_request("invalid_request", "the JSON body must be an object"));
     };
@@ -156,11 +182,13 @@ mod tests {
 
     #[test]
     fn form_and_json_give_the_same_fields() {
-        let mut f = Fields::parse(&headers("application/x-www-form-urlencoded"), &Bytes::from("a=1&metadata.webhook_url=x%20y")).expect("form");
+        let mut f =
+            Fields::parse(&headers("application/x-www-form-urlencoded"), &Bytes::from("a=1&metadata.webhook_url=x%20y")).expect("form");
         assert_eq!(f.take("a").as_deref(), Some("1"));
         assert_eq!(f.take("metadata.webhook_url").as_deref(), Some("x y"));
         f.finish().expect("all consumed");
-        let mut j = Fields::parse(&headers("application/json; charset=utf-8"), &Bytes::from(r#"{"a":1,"metadata":{"webhook_url":"x y"}}"#)).expect("json");
+        let mut j = Fields::parse(&headers("application/json; charset=utf-8"), &Bytes::from(r#"{"a":1,"metadata":{"webhook_url":"x y"}}"#))
+            .expect("json");
         assert_eq!(j.take("a").as_deref(), Some("1"));
         assert_eq!(j.take("metadata.webhook_url").as_deref(), Some("x y"));
     }

@@ -236,9 +236,9 @@ fn verify_inner(cmd: VerifyCommand) -> Result<(), Fail> {
     match cmd {
         VerifyCommand::ReturnUrl { key, query } => {
             let k = ResponseKey::from_file_contents(&secret(key.key_file.as_deref(), "KASSA_RESPONSE_KEY", "key")?);
-            return_url::verify_query(&k, &query).map(|_| ()).map_err(|e| {
-                if e.is_invalid_signature() { Fail::Invalid(e.to_string()) } else { Fail::Input(e.to_string()) }
-            })
+            return_url::verify_query(&k, &query)
+                .map(|_| ())
+                .map_err(|e| if e.is_invalid_signature() { Fail::Invalid(e.to_string()) } else { Fail::Input(e.to_string()) })
         }
         VerifyCommand::OrderDetails { public_key, signature, json } => {
             let k = RsaPublicKey::from_pem(&read(&public_key, "public key")?).map_err(invalid_or_input)?;

@@ -3,11 +3,10 @@
 //! the merchant's `object_reference_id`.
 
 use crate::api::{Authed, rfc3339};
-use crate::body::Fields;
+use crate::body::{Body, Fields};
 use crate::db::Customer;
 use crate::error::AppError;
 use crate::{AppState, now_ms, random_id};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
@@ -17,9 +16,7 @@ use serde_json::{Value, json};
 
 /// The customer routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/customers", get(list).post(create))
-        .route("/customers/{id}", get(show).post(update))
+    Router::new().route("/customers", get(list).post(create)).route("/customers/{id}", get(show).post(update))
 }
 
 fn body(c: &Customer) -> Value {
@@ -73,7 +70,7 @@ fn apply(f: &mut Fields, c: &mut Customer) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn create(State(st): State<AppState>, Authed(m): Authed, headers: HeaderMap, raw: Bytes) -> Result<Json<Value>, AppError> {
+async fn create(State(st): State<AppState>, Authed(m): Authed, headers: HeaderMap, Body(raw): Body) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &raw)?;
     let reference = f.require("object_reference_id")?;
     if !reference_ok(&reference) {
@@ -85,7 +82,9 @@ async fn create(State(st): State<AppState>, Authed(m): Authed, headers: HeaderMa
     f.finish()?;
     match st.db.create_customer(&m.id, &c).await {
         Ok(()) => Ok(Json(body(&c))),
-        Err(crate::db::DbError::Conflict) => Err(AppError::conflict("duplicate_customer", "a customer with this object_reference_id exists")),
+        Err(crate::db::DbError::Conflict) => {
+            Err(AppError::conflict("duplicate_customer", "a customer with this object_reference_id exists"))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -100,7 +99,7 @@ async fn update(
     Authed(m): Authed,
     Path(id): Path<String>,
     headers: HeaderMap,
-    raw: Bytes,
+    Body(raw): Body,
 ) -> Result<Json<Value>, AppError> {
     let mut f = Fields::parse(&headers, &raw)?;
     let mut c = st.db.customer(&m.id, &id).await?.ok_or_else(not_found)?;

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_refunds.sql")),
     (3, include_str!("../migrations/0003_customers.sql")),
     (4, include_str!("../migrations/0004_webhooks.sql")),
+    (5, include_str!("../migrations/0005_merchant_keys.sql")),
 ];
 
 /// The database handle (cheap to clone).
@@ -404,9 +405,10 @@ impl Db {
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(DbError::BadUrl)?;
         let path = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(path).parent()
-            && !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
-            }
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
+        }
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -594,6 +596,28 @@ impl Db {
         row.as_ref().map(txn_from).transpose()
     }
 
+    /// Registers a public key under `key_id`; [`DbError::Conflict`] if the id is taken.
+    pub async fn add_merchant_key(&self, merchant_id: &str, key_id: &str, pem: &str) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO merchant_keys (merchant_id, key_id, public_key_pem, created_at) VALUES (?, ?, ?, ?)")
+            .bind(merchant_id)
+            .bind(key_id)
+            .bind(pem)
+            .bind(crate::now_ms())
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// A merchant's registered public key (PEM).
+    pub async fn merchant_key(&self, merchant_id: &str, key_id: &str) -> Result<Option<String>, DbError> {
+        Ok(sqlx::query_scalar("SELECT public_key_pem FROM merchant_keys WHERE merchant_id = ? AND key_id = ?")
+            .bind(merchant_id)
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Undelivered webhook events that are due at `now`, oldest first.
     pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
         let rows = sqlx::query(
@@ -623,10 +647,12 @@ impl Db {
             Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?")
                 .bind(now)
                 .bind(id),
-            Err((error, next)) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
-                .bind(*next)
-                .bind(error.clone())
-                .bind(id),
+            Err((error, next)) => {
+                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+                    .bind(*next)
+                    .bind(error.clone())
+                    .bind(id)
+            }
         };
         q.execute(&self.pool).await.map_err(classify)?;
         Ok(())
@@ -745,11 +771,8 @@ impl Db {
             }
             return Ok(RefundOutcome::Repeat(existing, row.try_get("response")?));
         }
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = ?")
-            .bind(order_pk)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = ?").bind(order_pk).fetch_optional(&mut *tx).await.map_err(classify)?;
         if status.as_deref() != Some("CHARGED") {
             return Ok(RefundOutcome::NotCharged);
         }
@@ -791,10 +814,12 @@ impl Db {
 
     /// An order's refunds, oldest first.
     pub async fn refunds(&self, order_pk: &str) -> Result<Vec<Refund>, DbError> {
-        let rows = sqlx::query("SELECT id, unique_request_id, amount_minor, status, created_at FROM refunds WHERE order_pk = ? ORDER BY created_at, rowid")
-            .bind(order_pk)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, unique_request_id, amount_minor, status, created_at FROM refunds WHERE order_pk = ? ORDER BY created_at, rowid",
+        )
+        .bind(order_pk)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(refund_from).collect()
     }
 

@@ -40,22 +40,16 @@ impl AppError {
     /// 500; the cause is logged, not shown.
     pub fn internal(cause: &dyn std::fmt::Display) -> AppError {
         tracing::error!(%cause, "internal error");
-        AppError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal_error",
-            message: "internal error".into(),
-        }
+        AppError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal_error", message: "internal error".into() }
     }
 }
 
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> AppError {
         match e {
-            crate::db::DbError::Busy => AppError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "busy",
-                message: "the server is busy, retry".into(),
-            },
+            crate::db::DbError::Busy => {
+                AppError { status: StatusCode::SERVICE_UNAVAILABLE, code: "busy", message: "the server is busy, retry".into() }
+            }
             other => AppError::internal(&other),
         }
     }

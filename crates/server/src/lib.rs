@@ -57,12 +57,7 @@ impl AppState {
     /// State over an open database; loads (or creates) the token key.
     pub async fn new(db: db::Db, config: Config) -> Result<AppState, db::DbError> {
         let key = db.server_key("client_token_key").await?;
-        Ok(AppState {
-            db,
-            config: Arc::new(config),
-            tokens: Arc::new(token::TokenKey::new(key)),
-            gateway: Arc::new(gateway::Sandbox),
-        })
+        Ok(AppState { db, config: Arc::new(config), tokens: Arc::new(token::TokenKey::new(key)), gateway: Arc::new(gateway::Sandbox) })
     }
 }
 
@@ -74,9 +69,34 @@ pub fn app(state: AppState) -> Router {
         .merge(page::routes(&state.config))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(buffer_body))
         .with_state(state)
 }
 
+/// Reads every request body (at most [`MAX_BODY`]) before routing: a
+/// declared or actual oversize body gets the JSON 413, and an answer that does
+/// not need the body (a 401, say) still leaves the connection usable for the
+/// client's next request.
+async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let too_large = || {
+        error::AppError {
+            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            message: format!("the body is larger than {MAX_BODY} bytes"),
+        }
+        .into_response()
+    };
+    let declared = req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => too_large(),
+    }
+}
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

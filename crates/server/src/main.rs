@@ -66,6 +66,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum MerchantCommand {
+    /// Register an RSA public key (PEM) that verifies the merchant's Process SDK orderDetails.
+    AddKey {
+        /// Merchant id.
+        id: String,
+        /// The merchantKeyId the merchant sends with its payloads.
+        #[arg(long)]
+        key_id: String,
+        /// PEM public key (SPKI or PKCS#1), e.g. from `kassa keygen`.
+        #[arg(long)]
+        public_key: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Create a merchant and print its credentials as JSON (shown once).
     Create {
         /// Merchant id (letters, digits, `_`, `-`; at most 32).
@@ -136,7 +149,28 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
-        Command::Merchant { command: MerchantCommand::Create { id, name, webhook_url, webhook_username, webhook_password, order_ttl_mins, db } } => {
+        Command::Merchant { command: MerchantCommand::AddKey { id, key_id, public_key, db } } => {
+            if key_id.is_empty() || key_id.len() > 64 || !key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                return Err("--key-id must be 1-64 letters, digits, '_' or '-'".into());
+            }
+            let pem = std::fs::read_to_string(&public_key).map_err(|e| format!("cannot read {}: {e}", public_key.display()))?;
+            let key = kassa_sign::order_details::RsaPublicKey::from_pem(&pem).map_err(|e| e.to_string())?;
+            let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+            if db.merchant(&id).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("no merchant {id}"));
+            }
+            match db.add_merchant_key(&id, &key_id, &key.to_pem()).await {
+                Ok(()) => {
+                    println!("{}", serde_json::json!({ "merchant_id": id, "merchant_key_id": key_id }));
+                    Ok(())
+                }
+                Err(kassa_server::db::DbError::Conflict) => Err(format!("merchant {id} already has a key {key_id}")),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Command::Merchant {
+            command: MerchantCommand::Create { id, name, webhook_url, webhook_username, webhook_password, order_ttl_mins, db },
+        } => {
             if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("merchant id must be 1-32 letters, digits, '_' or '-'".into());
             }
@@ -145,9 +179,10 @@ async fn run(command: Command) -> Result<(), String> {
             let response_key = random_id("krk_");
             let webhook_secret = random_id("whsec_");
             if let Some(u) = &webhook_url
-                && !(u.starts_with("http://") || u.starts_with("https://")) {
-                    return Err("--webhook-url must be an http(s) URL".into());
-                }
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                return Err("--webhook-url must be an http(s) URL".into());
+            }
             let m = NewMerchant {
                 id: id.clone(),
                 name: name.unwrap_or_else(|| id.clone()),

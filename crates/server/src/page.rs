@@ -2,12 +2,12 @@
 //! the sandbox bank pages (plain HTML forms that work without JavaScript)
 //! and the static files of the widget.
 
+use crate::body::Body;
 use crate::db::Order;
 use crate::error::AppError;
 use crate::gateway::{BankAnswer, Prompt};
 use crate::{AppState, Config, now_ms};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -151,10 +151,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
     };
     // JSON inside <script type="application/json">: `<` escaped so no `</script>` can end it.
     let json = serde_json::to_string(&config).unwrap_or_default().replace('<', "\\u003c");
-    let body = SHELL.replace(
-        "<!--KASSA_CONFIG-->",
-        &format!("<script type=\"application/json\" id=\"kassa-config\">{json}</script>"),
-    );
+    let body = SHELL.replace("<!--KASSA_CONFIG-->", &format!("<script type=\"application/json\" id=\"kassa-config\">{json}</script>"));
     // Framing: the web and mobile pages are never framed; the iframe link is
     // framed by the merchant's own pages (allowed origins come with the bridge work).
     let ancestors = match variant {
@@ -212,7 +209,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
     html(StatusCode::OK, &csp("'none'", &form_action), simple_page("Sandbox bank", &inner))
 }
 
-async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, headers: HeaderMap, Body(body): Body) -> Response {
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
     let mut fields = match crate::body::Fields::parse(&headers, &body) {
         Ok(f) => f,

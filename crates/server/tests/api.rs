@@ -113,7 +113,9 @@ fn assert_error(resp: &(u16, Value), http: u16, code: &str) {
 #[test]
 fn create_status_and_duplicates() {
     let s = start();
-    let (code, body) = s.create("order_id=ord_007&amount=10.00&customer_id=guest&customer_email=a%40b.in&return_url=https%3A%2F%2Fshop.example%2Fret&udf1=x+y");
+    let (code, body) = s.create(
+        "order_id=ord_007&amount=10.00&customer_id=guest&customer_email=a%40b.in&return_url=https%3A%2F%2Fshop.example%2Fret&udf1=x+y",
+    );
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"], "CREATED");
     assert_eq!(body["status_id"], 1);
@@ -123,7 +125,15 @@ fn create_status_and_duplicates() {
     assert_eq!(body["payment_links"]["mobile"], format!("{}/merchant/pay/{id}?mobile=true", s.base));
     assert_eq!(body["payment_links"]["iframe"], format!("{}/merchant/ipay/{id}", s.base));
 
-    let raw = s.agent.get(format!("{}/orders/ord_007", s.base)).header("authorization", &basic(&s.keys[0].0)).call().unwrap().body_mut().read_to_string().unwrap();
+    let raw = s
+        .agent
+        .get(format!("{}/orders/ord_007", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
     assert!(raw.contains("\"amount\":10.00,"), "amount is the exact decimal: {raw}");
     let (code, st) = s.status("ord_007");
     assert_eq!(code, 200);
@@ -182,12 +192,32 @@ fn bad_input_gets_a_json_4xx_and_changes_nothing() {
         assert_error(&resp, *http, code);
     }
     // Wrong content type, oversized body, auth, routes.
-    let mut r = s.agent.post(format!("{}/orders", s.base)).header("authorization", &basic(&s.keys[0].0)).header("content-type", "text/plain").send("order_id=a1&amount=1").unwrap();
+    let mut r = s
+        .agent
+        .post(format!("{}/orders", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .header("content-type", "text/plain")
+        .send("order_id=a1&amount=1")
+        .unwrap();
     assert_eq!(r.status().as_u16(), 415);
     assert_eq!(r.body_mut().read_json::<Value>().unwrap()["error_code"], "unsupported_media_type");
-    let big = format!("order_id=a1&amount=1&description={}", "x".repeat(200_000));
-    let r = s.agent.post(format!("{}/orders", s.base)).header("authorization", &basic(&s.keys[0].0)).header("content-type", "application/x-www-form-urlencoded").send(big.as_str()).unwrap();
-    assert_eq!(r.status().as_u16(), 413);
+    // Oversized: the server answers from the Content-Length alone, before any body
+    // is sent (a raw socket, so the client does not race the early answer).
+    {
+        use std::io::{Read, Write};
+        let addr = s.base.trim_start_matches("http://");
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            tcp,
+            "POST /orders HTTP/1.1\r\nhost: {addr}\r\nauthorization: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 200000\r\nconnection: close\r\n\r\n",
+            basic(&s.keys[0].0)
+        )
+        .unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("\"error_code\":\"payload_too_large\""), "{answer}");
+    }
     assert_error(&s.post_form("/orders", None, "order_id=a1&amount=1"), 401, "access_denied");
     assert_error(&s.post_form("/orders", Some("ksk_wrong"), "order_id=a1&amount=1"), 401, "access_denied");
     assert_error(&s.get("/nope", None), 404, "not_found");
@@ -198,7 +228,9 @@ fn bad_input_gets_a_json_4xx_and_changes_nothing() {
 }
 
 fn client_token(s: &Server, order_id: &str, extra: &str) -> (String, String) {
-    let (code, body) = s.create(&format!("order_id={order_id}&amount=499&return_url=https%3A%2F%2Fshop.example%2Fret%3Fx%3D1&options.get_client_auth_token=true{extra}"));
+    let (code, body) = s.create(&format!(
+        "order_id={order_id}&amount=499&return_url=https%3A%2F%2Fshop.example%2Fret%3Fx%3D1&options.get_client_auth_token=true{extra}"
+    ));
     assert_eq!(code, 200, "{body}");
     (body["id"].as_str().unwrap().to_string(), body["juspay"]["client_auth_token"].as_str().unwrap().to_string())
 }
@@ -375,7 +407,13 @@ fn refunds_partial_multiple_idempotent_and_never_above_paid() {
     assert!(text.contains("\"amount_refunded\":499.00"));
     let (code, body, _) = refund(&s, "paid1", "unique_request_id=r3&amount=0.01");
     assert_eq!((code, body["error_code"].as_str()), (400, Some("invalid_refund_amount")));
-    for bad in ["amount=1", "unique_request_id=r4", "unique_request_id=r4&amount=1e3", "unique_request_id=a%20b&amount=1", "unique_request_id=r4&amount=1&x=1"] {
+    for bad in [
+        "amount=1",
+        "unique_request_id=r4",
+        "unique_request_id=r4&amount=1e3",
+        "unique_request_id=a%20b&amount=1",
+        "unique_request_id=r4&amount=1&x=1",
+    ] {
         let (code, body, _) = refund(&s, "paid1", bad);
         assert_eq!(code, 400, "{bad}: {body}");
     }
@@ -401,7 +439,15 @@ fn concurrent_refunds_never_exceed_the_paid_amount() {
     });
     assert_eq!(results.iter().filter(|c| **c == 200).count(), 4, "{results:?}");
     assert!(results.iter().all(|c| *c == 200 || *c == 400), "{results:?}");
-    let raw = s.agent.get(format!("{}/orders/race2", s.base)).header("authorization", &basic(&s.keys[0].0)).call().unwrap().body_mut().read_to_string().unwrap();
+    let raw = s
+        .agent
+        .get(format!("{}/orders/race2", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
     assert!(raw.contains("\"amount_refunded\":400.00"), "{raw}");
     // Repeats of one request id, all at once: one refund.
     let bodies: Vec<String> = std::thread::scope(|scope| {
@@ -423,7 +469,15 @@ fn update_order_before_payment_only() {
     assert_eq!(body["udf1"], "keep");
     assert_eq!(body["udf2"], "new");
     assert_eq!(body["billing_address_city"], "Pune");
-    let raw = s.agent.get(format!("{}/orders/upd1", s.base)).header("authorization", &basic(&s.keys[0].0)).call().unwrap().body_mut().read_to_string().unwrap();
+    let raw = s
+        .agent
+        .get(format!("{}/orders/upd1", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
     assert!(raw.contains("\"amount\":12.50,"), "{raw}");
     for bad in ["amount=1e3", "amount=-5", "order_id=x", "bogus=1", "udf11=x"] {
         assert_eq!(s.post_form("/orders/upd1", Some(&s.keys[0].0), bad).0, 400, "{bad}");
@@ -472,10 +526,24 @@ fn session_creates_the_order_and_an_sdk_payload_with_a_scoped_token() {
     assert_eq!(sdk["service"], "in.juspay.hyperpay");
     assert_eq!(sdk["requestId"].as_str().unwrap().len(), 32);
     let p = &sdk["payload"];
-    for (k, v) in [("action", "paymentPage"), ("merchantId", "m1"), ("clientId", "m1"), ("orderId", "sess1"), ("amount", "1.00"), ("customerId", "cust1"), ("customerEmail", "a@b.in"), ("customerMobile", "9999999999"), ("firstName", "Asha"), ("language", "hindi")] {
+    for (k, v) in [
+        ("action", "paymentPage"),
+        ("merchantId", "m1"),
+        ("clientId", "m1"),
+        ("orderId", "sess1"),
+        ("amount", "1.00"),
+        ("customerId", "cust1"),
+        ("customerEmail", "a@b.in"),
+        ("customerMobile", "9999999999"),
+        ("firstName", "Asha"),
+        ("language", "hindi"),
+    ] {
         assert_eq!(p[k], v, "{k}");
     }
-    assert!(p.get("apiKey").is_none() && !out.to_string().contains(&s.keys[0].0) && !out.to_string().contains(&s.keys[0].1), "no merchant secret in the payload");
+    assert!(
+        p.get("apiKey").is_none() && !out.to_string().contains(&s.keys[0].0) && !out.to_string().contains(&s.keys[0].1),
+        "no merchant secret in the payload"
+    );
     // The token pays this order and no other.
     let token = p["clientAuthToken"].as_str().unwrap();
     let (code, txn) = start_card_txn(&s, id, token, "4111111111111111");
@@ -488,8 +556,16 @@ fn session_creates_the_order_and_an_sdk_payload_with_a_scoped_token() {
     assert_eq!(again["id"], id);
     assert_eq!(again["status"], "PENDING_VBV");
     // Refusals.
-    assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&payment_page_client_id=m2"), 400, "invalid_parameter");
-    assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&action=paymentManagement"), 400, "invalid_parameter");
+    assert_error(
+        &s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&payment_page_client_id=m2"),
+        400,
+        "invalid_parameter",
+    );
+    assert_error(
+        &s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&action=paymentManagement"),
+        400,
+        "invalid_parameter",
+    );
     assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&language=klingon"), 400, "invalid_parameter");
     assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess1&amount=2"), 409, "duplicate_order_id");
     assert_error(&s.post_form("/session", None, "order_id=sess3&amount=1"), 401, "access_denied");
@@ -499,7 +575,11 @@ fn session_creates_the_order_and_an_sdk_payload_with_a_scoped_token() {
 #[test]
 fn customers_create_read_update_list() {
     let s = start();
-    let (code, c) = s.post_form("/customers", Some(&s.keys[0].0), "object_reference_id=cust_1&mobile_number=9988665522&email_address=a%40b.in&first_name=Asha");
+    let (code, c) = s.post_form(
+        "/customers",
+        Some(&s.keys[0].0),
+        "object_reference_id=cust_1&mobile_number=9988665522&email_address=a%40b.in&first_name=Asha",
+    );
     assert_eq!(code, 200, "{c}");
     assert_eq!(c["object"], "customer");
     let id = c["id"].as_str().unwrap().to_string();
@@ -516,7 +596,13 @@ fn customers_create_read_update_list() {
     assert_eq!(s.get("/customers", Some(&s.keys[0].0)).1["count"], 2);
     // Refusals, and another merchant sees nothing.
     assert_error(&s.post_form("/customers", Some(&s.keys[0].0), "object_reference_id=cust_1"), 409, "duplicate_customer");
-    for bad in ["", "object_reference_id=a%20b", "object_reference_id=c3&mobile_number=12ab", "object_reference_id=c3&email_address=x", "object_reference_id=c3&bogus=1"] {
+    for bad in [
+        "",
+        "object_reference_id=a%20b",
+        "object_reference_id=c3&mobile_number=12ab",
+        "object_reference_id=c3&email_address=x",
+        "object_reference_id=c3&bogus=1",
+    ] {
         assert_eq!(s.post_form("/customers", Some(&s.keys[0].0), bad).0, 400, "{bad}");
     }
     assert_error(&s.get("/customers?count=abc", Some(&s.keys[0].0)), 400, "invalid_parameter");
@@ -599,4 +685,68 @@ fn webhooks_reach_a_receiver_that_was_down_signed_and_authenticated() {
     assert_eq!(ids.len(), 3, "stable ids, one per event");
     let success = got.iter().find(|(_, b)| b.contains("ORDER_SUCCEEDED")).unwrap();
     assert!(success.1.contains("\"status\":\"CHARGED\"") && success.1.contains("\"amount\":499.00"), "{}", success.1);
+}
+
+#[test]
+fn process_sdk_payload_creates_the_order_after_checking_the_rsa_signature() {
+    use kassa_sign::order_details::{self, OrderDetails, RsaPrivateKey, SigEncoding};
+    let s = start();
+    let key = RsaPrivateKey::from_pem(include_str!("../../sign/tests/keys/pkcs8_private.pem")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async { Db::open(&s.db_url).await.unwrap().add_merchant_key("m1", "2980", &key.public_key().to_pem()).await.unwrap() });
+    let now = u64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    let details = |order: &str, amount: &str, ts: u64| {
+        OrderDetails::new(order, "m1", amount, "cust1").return_url("https://shop.example/end").to_json(ts).unwrap()
+    };
+    let post = |fields: &[(&str, &str)]| -> (u16, Value) {
+        let body = serde_json::to_string(
+            &fields.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect::<serde_json::Map<_, _>>(),
+        )
+        .unwrap();
+        let mut r = s.agent.post(format!("{}/sdk/process", s.base)).header("content-type", "application/json").send(body).unwrap();
+        (r.status().as_u16(), r.body_mut().read_json().unwrap())
+    };
+    let json = details("sdk1", "1.00", now);
+    let sig = order_details::sign(&key, &json, SigEncoding::Base64).unwrap();
+    let (code, out) =
+        post(&[("merchantId", "m1"), ("merchantKeyId", "2980"), ("orderDetails", &json), ("signature", &sig), ("amount", "1.00")]);
+    assert_eq!(code, 200, "{out}");
+    let id = out["id"].as_str().unwrap().to_string();
+    assert_eq!(s.status("sdk1").1["return_url"], "https://shop.example/end");
+    let (code, txn) = start_card_txn(&s, &id, out["clientAuthToken"].as_str().unwrap(), "4111111111111111");
+    assert_eq!(code, 200, "{txn}");
+    // The same payload again loads the same order; hex signatures work too.
+    let hex_sig = order_details::sign(&key, &json, SigEncoding::Hex).unwrap();
+    let (code, again) = post(&[("merchantId", "m1"), ("merchantKeyId", "2980"), ("orderDetails", &json), ("signature", &hex_sig)]);
+    assert_eq!((code, again["id"].as_str()), (200, Some(id.as_str())));
+    // Refusals: stale, future, mismatching amount, tampered, unknown key, other merchant.
+    let stale = details("sdk2", "1.00", now - 20 * 60 * 1000);
+    let (code, e) = post(&[
+        ("merchantId", "m1"),
+        ("merchantKeyId", "2980"),
+        ("orderDetails", &stale),
+        ("signature", &order_details::sign(&key, &stale, SigEncoding::Base64).unwrap()),
+    ]);
+    assert_eq!((code, e["error_code"].as_str()), (400, Some("stale_order_details")));
+    let future = details("sdk2", "1.00", now + 10 * 60 * 1000);
+    let (code, e) = post(&[
+        ("merchantId", "m1"),
+        ("merchantKeyId", "2980"),
+        ("orderDetails", &future),
+        ("signature", &order_details::sign(&key, &future, SigEncoding::Base64).unwrap()),
+    ]);
+    assert_eq!((code, e["error_code"].as_str()), (400, Some("stale_order_details")));
+    let (code, e) =
+        post(&[("merchantId", "m1"), ("merchantKeyId", "2980"), ("orderDetails", &json), ("signature", &sig), ("amount", "100.00")]);
+    assert_eq!((code, e["error_code"].as_str()), (400, Some("amount_mismatch")));
+    let tampered = json.replace("1.00", "0.01");
+    let (code, _) = post(&[("merchantId", "m1"), ("merchantKeyId", "2980"), ("orderDetails", &tampered), ("signature", &sig)]);
+    assert_eq!(code, 401);
+    let (code, _) = post(&[("merchantId", "m1"), ("merchantKeyId", "nope"), ("orderDetails", &json), ("signature", &sig)]);
+    assert_eq!(code, 401);
+    let (code, _) = post(&[("merchantId", "m2"), ("merchantKeyId", "2980"), ("orderDetails", &json), ("signature", &sig)]);
+    assert_eq!(code, 401, "m2 has no such key");
+    let (code, e) = post(&[("merchantId", "m1"), ("merchantKeyId", "2980")]);
+    assert_eq!((code, e["error_code"].as_str()), (400, Some("missing_parameter")));
+    assert_error(&s.status("sdk2"), 404, "order_not_found");
 }

@@ -78,7 +78,10 @@ fn keygen_and_order_details() {
         assert_eq!(sig.chars().all(|c| c.is_ascii_hexdigit()), hex, "{sig}");
         let ok = kassa(d.path(), &["verify", "order-details", "--public-key", "keys/public_key.pem", "--signature", &sig, json]);
         assert_eq!(code(&ok), 0);
-        let bad = kassa(d.path(), &["verify", "order-details", "--public-key", "keys/public_key.pem", "--signature", &sig, &json.replace("1.00", "9.00")]);
+        let bad = kassa(
+            d.path(),
+            &["verify", "order-details", "--public-key", "keys/public_key.pem", "--signature", &sig, &json.replace("1.00", "9.00")],
+        );
         assert_eq!(code(&bad), 1);
     }
     assert_eq!(code(&kassa(d.path(), &["sign", "order-details", "--private-key", "keys/public_key.pem", json])), 2);
@@ -108,4 +111,22 @@ fn razorpay_and_paytm() {
     assert_eq!(code(&kassa(d.path(), &["sign", "paytm", "--key-file", "pk"])), 2, "BODY or --form is required");
     std::fs::write(d.path().join("short"), "abc").unwrap();
     assert_eq!(code(&kassa(d.path(), &["sign", "paytm", "--key-file", "short", "x"])), 2);
+}
+
+#[test]
+fn merchant_add_key() {
+    let d = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/k.db", d.path().display());
+    let created = kassa(d.path(), &["merchant", "create", "shop1", "--database-url", &db]);
+    assert_eq!(code(&created), 0);
+    let creds: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    assert!(creds["webhook_secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(code(&kassa(d.path(), &["keygen", "--out", "keys"])), 0);
+    let add = ["merchant", "add-key", "shop1", "--key-id", "k1", "--public-key", "keys/public_key.pem", "--database-url", &db];
+    assert_eq!(code(&kassa(d.path(), &add)), 0);
+    assert_ne!(code(&kassa(d.path(), &add)), 0, "a key id is registered once");
+    let private = ["merchant", "add-key", "shop1", "--key-id", "k2", "--public-key", "keys/private_key.pem", "--database-url", &db];
+    assert_ne!(code(&kassa(d.path(), &private)), 0, "a private key is refused");
+    let nobody = ["merchant", "add-key", "nobody", "--key-id", "k1", "--public-key", "keys/public_key.pem", "--database-url", &db];
+    assert_ne!(code(&kassa(d.path(), &nobody)), 0);
 }

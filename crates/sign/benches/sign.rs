@@ -19,7 +19,9 @@ fn return_url(c: &mut Criterion) {
     let query = return_url::sign(&key, &params);
     let bytes = return_url::string_to_sign(&params, Encoder::Canonical);
     let mut g = c.benchmark_group("return_url");
-    g.bench_function("bare_hmac_sha256_same_bytes", |b| b.iter(|| hmac_sha256(black_box(b"krk_0123456789abcdef0123456789abcdef"), black_box(bytes.as_bytes()))));
+    g.bench_function("bare_hmac_sha256_same_bytes", |b| {
+        b.iter(|| hmac_sha256(black_box(b"krk_0123456789abcdef0123456789abcdef"), black_box(bytes.as_bytes())))
+    });
     g.bench_function("verify_query", |b| b.iter(|| return_url::verify_query(black_box(&key), black_box(&query)).unwrap()));
     g.bench_function("sign", |b| b.iter(|| return_url::sign(black_box(&key), black_box(&params))));
     g.bench_function("parts/parse_query", |b| b.iter(|| Params::parse_query(black_box(&query)).unwrap()));

@@ -85,8 +85,7 @@ impl RsaPublicKey {
             "PUBLIC KEY" | "RSA PUBLIC KEY" => {}
             _ => return Err(SignError::BadKey("expected a PEM `PUBLIC KEY` or `RSA PUBLIC KEY`")),
         }
-        aws_lc_rs::rsa::PublicKey::from_der(block.contents())
-            .map_err(|_| SignError::BadKey("not an RSA public key"))?;
+        aws_lc_rs::rsa::PublicKey::from_der(block.contents()).map_err(|_| SignError::BadKey("not an RSA public key"))?;
         Ok(RsaPublicKey(block.contents().to_vec()))
     }
 
@@ -106,9 +105,7 @@ impl RsaPublicKey {
 pub fn sign(key: &RsaPrivateKey, order_details: &str, encoding: SigEncoding) -> Result<String, SignError> {
     let mut sig = vec![0u8; key.0.public_modulus_len()];
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    key.0
-        .sign(&RSA_PKCS1_SHA256, &rng, order_details.as_bytes(), &mut sig)
-        .map_err(|_| SignError::BadKey("RSA signing failed"))?;
+    key.0.sign(&RSA_PKCS1_SHA256, &rng, order_details.as_bytes(), &mut sig).map_err(|_| SignError::BadKey("RSA signing failed"))?;
     Ok(match encoding {
         SigEncoding::Base64 => STANDARD.encode(sig),
         SigEncoding::Hex => hex::encode(sig),
@@ -231,13 +228,15 @@ impl OrderDetails {
             Currency::parse(c).ok_or_else(|| SignError::BadInput(format!("unknown currency {c:?}")))?;
         }
         if let Some(e) = &self.customer_email
-            && !e.contains('@') {
-                return Err(SignError::BadInput("customer_email is not an email address".into()));
-            }
+            && !e.contains('@')
+        {
+            return Err(SignError::BadInput("customer_email is not an email address".into()));
+        }
         if let Some(u) = &self.return_url
-            && !(u.starts_with("https://") || u.starts_with("http://")) {
-                return Err(SignError::BadInput("return_url must be an http(s) URL".into()));
-            }
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(SignError::BadInput("return_url must be an http(s) URL".into()));
+        }
         Ok(())
     }
 
@@ -262,8 +261,7 @@ impl OrderDetails {
             .and_then(|t| t.as_str().map(str::to_string).or_else(|| t.as_u64().map(|n| n.to_string())))
             .and_then(|t| t.parse::<u64>().ok())
             .ok_or_else(|| SignError::BadInput("orderDetails has no millisecond timestamp".into()))?;
-        let details: OrderDetails =
-            serde_json::from_value(value).map_err(|e| SignError::BadInput(format!("orderDetails: {e}")))?;
+        let details: OrderDetails = serde_json::from_value(value).map_err(|e| SignError::BadInput(format!("orderDetails: {e}")))?;
         details.validate()?;
         Ok((details, ts))
     }

@@ -18,11 +18,11 @@
 
 use crate::ResponseKey;
 use crate::encode::{Encoder, form_decode_cow};
-use std::borrow::Cow;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::borrow::Cow;
 use std::fmt;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -250,8 +250,7 @@ pub fn signature_base64(key: &ResponseKey, params: &Params<'_>) -> String {
 /// Adds `signature` and `signature_algorithm` to `params` (replacing any
 /// present) and returns the query string as it travels on the wire.
 pub fn sign(key: &ResponseKey, params: &Params<'_>) -> String {
-    let mut all: Vec<(Cow<'_, str>, Cow<'_, str>)> =
-        params.signed().map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))).collect();
+    let mut all: Vec<(Cow<'_, str>, Cow<'_, str>)> = params.signed().map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))).collect();
     let sig_param = Encoder::Canonical.encode(&signature_base64(key, params));
     all.push((Cow::Borrowed("signature"), Cow::Owned(sig_param)));
     all.push((Cow::Borrowed("signature_algorithm"), Cow::Borrowed(ALGORITHM)));
@@ -275,8 +274,8 @@ pub fn verify(key: &ResponseKey, params: &Params<'_>) -> Result<(), ReturnUrlErr
     let tag = &tag[..n];
     for enc in [Encoder::Canonical, Encoder::Python, Encoder::Java] {
         // A variant is tried only when some parameter holds a character where it differs.
-        let differs = !enc.differs_on().is_empty()
-            && params.signed().any(|(k, v)| k.contains(enc.differs_on()) || v.contains(enc.differs_on()));
+        let differs =
+            !enc.differs_on().is_empty() && params.signed().any(|(k, v)| k.contains(enc.differs_on()) || v.contains(enc.differs_on()));
         if (enc == Encoder::Canonical || differs) && mac_over(key, params, enc).verify_slice(tag).is_ok() {
             return Ok(());
         }

@@ -72,12 +72,18 @@ fn matches_the_reference_implementations() {
         let key_text: String = (0..16).map(|_| rng.pick(&["a", "B", "7", "x", "Q", "3"])).collect();
         let key = paytm::MerchantKey::new(key_text.clone().into_bytes()).unwrap();
         if i % 2 == 0 {
-            let body = format!(r#"{{"mid":"M{i}","orderId":"O{}","txnAmount":{{"value":"1.00","currency":"INR"}}}}"#, rng.text(&["a", "7"], 8));
+            let body =
+                format!(r#"{{"mid":"M{i}","orderId":"O{}","txnAmount":{{"value":"1.00","currency":"INR"}}}}"#, rng.text(&["a", "7"], 8));
             let ours = paytm::generate(&key, &body).unwrap();
             cases.push(json!({"kind": "paytm", "key": key_text, "body": body, "ours": ours}));
             pt.push((key, body));
         } else {
-            let params = vec![("MID".to_string(), format!("M{i}")), ("ORDERID".into(), rng.text(&["a", "7", "_"], 10)), ("CUST_ID".into(), "null".into()), ("TXN_AMOUNT".into(), "1.00".into())];
+            let params = vec![
+                ("MID".to_string(), format!("M{i}")),
+                ("ORDERID".into(), rng.text(&["a", "7", "_"], 10)),
+                ("CUST_ID".into(), "null".into()),
+                ("TXN_AMOUNT".into(), "1.00".into()),
+            ];
             let data = paytm::string_from_params(&params);
             let ours = paytm::generate(&key, &data).unwrap();
             let map: serde_json::Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();

@@ -91,10 +91,7 @@ impl Amount {
         if frac.len() == 1 {
             fraction *= 10;
         }
-        let minor = whole
-            .checked_mul(100)
-            .and_then(|w| w.checked_add(fraction))
-            .ok_or(AmountError::TooLarge)?;
+        let minor = whole.checked_mul(100).and_then(|w| w.checked_add(fraction)).ok_or(AmountError::TooLarge)?;
         if minor == 0 {
             return Err(AmountError::Zero);
         }

@@ -170,10 +170,9 @@ impl OrderStatus {
     /// successful one does not.
     pub fn accepts_new_attempt(self) -> bool {
         match self {
-            OrderStatus::NEW
-            | OrderStatus::AUTHENTICATION_FAILED
-            | OrderStatus::AUTHORIZATION_FAILED
-            | OrderStatus::JUSPAY_DECLINED => true,
+            OrderStatus::NEW | OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => {
+                true
+            }
             OrderStatus::PENDING_VBV
             | OrderStatus::CHARGED
             | OrderStatus::AUTHORIZING
