@@ -482,11 +482,17 @@ async fn order_status(
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
 ) -> Result<Json<StatusBody>, AppError> {
-    if validate_order_id(&order_id).is_err() {
+    let order = merchant_order(&state, &merchant, &order_id).await?;
+    Ok(Json(status_body(&state, &order).await?))
+}
+
+/// The merchant's order named in the path; 404 for an unknown id, a malformed
+/// one, or another merchant's order alike.
+async fn merchant_order(state: &AppState, merchant: &Merchant, order_id: &str) -> Result<Order, AppError> {
+    if validate_order_id(order_id).is_err() {
         return Err(AppError::order_not_found());
     }
-    let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
-    Ok(Json(status_body(&state, &order).await?))
+    state.db.order_by_merchant(&merchant.id, order_id).await?.ok_or_else(AppError::order_not_found)
 }
 
 /// `POST /orders/:order_id` (seed 003, Update Order): `amount`, udfs and
@@ -503,10 +509,7 @@ async fn update_order(
         f.take("amount").map(|a| Amount::parse(&a).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))).transpose()?;
     let changes = take_udfs_and_addresses(&mut f)?;
     f.finish()?;
-    if validate_order_id(&order_id).is_err() {
-        return Err(AppError::order_not_found());
-    }
-    let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
+    let order = merchant_order(&state, &merchant, &order_id).await?;
     let mut extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
     extra.extend(changes);
     let amount_minor = match amount {
@@ -538,10 +541,7 @@ async fn create_refund(
     }
     let amount = Amount::parse(&f.require("amount")?).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))?;
     f.finish()?;
-    if validate_order_id(&order_id).is_err() {
-        return Err(AppError::order_not_found());
-    }
-    let order = state.db.order_by_merchant(&merchant.id, &order_id).await?.ok_or_else(AppError::order_not_found)?;
+    let order = merchant_order(&state, &merchant, &order_id).await?;
     let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
     let refund = match state.db.refund(&order.id, &request_id, minor, now_ms()).await? {
         RefundOutcome::Created(r) => r,

@@ -98,6 +98,13 @@ impl Server {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// `GET /orders/:order_id` as text, to check how numbers are written.
+    fn raw_status(&self, order_id: &str) -> String {
+        let mut r =
+            self.agent.get(format!("{}/orders/{order_id}", self.base)).header("authorization", &basic(&self.keys[0].0)).call().unwrap();
+        r.body_mut().read_to_string().unwrap()
+    }
+
     fn status(&self, order_id: &str) -> (u16, Value) {
         self.get(&format!("/orders/{order_id}"), Some(&self.keys[0].0))
     }
@@ -125,15 +132,7 @@ fn create_status_and_duplicates() {
     assert_eq!(body["payment_links"]["mobile"], format!("{}/merchant/pay/{id}?mobile=true", s.base));
     assert_eq!(body["payment_links"]["iframe"], format!("{}/merchant/ipay/{id}", s.base));
 
-    let raw = s
-        .agent
-        .get(format!("{}/orders/ord_007", s.base))
-        .header("authorization", &basic(&s.keys[0].0))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let raw = s.raw_status("ord_007");
     assert!(raw.contains("\"amount\":10.00,"), "amount is the exact decimal: {raw}");
     let (code, st) = s.status("ord_007");
     assert_eq!(code, 200);
@@ -439,15 +438,7 @@ fn concurrent_refunds_never_exceed_the_paid_amount() {
     });
     assert_eq!(results.iter().filter(|c| **c == 200).count(), 4, "{results:?}");
     assert!(results.iter().all(|c| *c == 200 || *c == 400), "{results:?}");
-    let raw = s
-        .agent
-        .get(format!("{}/orders/race2", s.base))
-        .header("authorization", &basic(&s.keys[0].0))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let raw = s.raw_status("race2");
     assert!(raw.contains("\"amount_refunded\":400.00"), "{raw}");
     // Repeats of one request id, all at once: one refund.
     let bodies: Vec<String> = std::thread::scope(|scope| {
@@ -469,15 +460,7 @@ fn update_order_before_payment_only() {
     assert_eq!(body["udf1"], "keep");
     assert_eq!(body["udf2"], "new");
     assert_eq!(body["billing_address_city"], "Pune");
-    let raw = s
-        .agent
-        .get(format!("{}/orders/upd1", s.base))
-        .header("authorization", &basic(&s.keys[0].0))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let raw = s.raw_status("upd1");
     assert!(raw.contains("\"amount\":12.50,"), "{raw}");
     for bad in ["amount=1e3", "amount=-5", "order_id=x", "bogus=1", "udf11=x"] {
         assert_eq!(s.post_form("/orders/upd1", Some(&s.keys[0].0), bad).0, 400, "{bad}");
