@@ -1,6 +1,6 @@
 //! The Juspay Express Checkout endpoints (SPEC §3): orders and transactions.
 
-use crate::body::{Body, Fields};
+use crate::body::Fields;
 use crate::db::{Created, Merchant, Order, RefundOutcome, Txn};
 use crate::error::AppError;
 use crate::gateway::MethodInput;
@@ -164,13 +164,7 @@ fn take_udfs_and_addresses(f: &mut Fields) -> Result<Map<String, Value>, AppErro
     Ok(extra)
 }
 
-async fn create_order(
-    State(state): State<AppState>,
-    Authed(merchant): Authed,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<Value>, AppError> {
-    let mut f = Fields::parse(&headers, &body)?;
+async fn create_order(State(state): State<AppState>, Authed(merchant): Authed, mut f: Fields) -> Result<Json<Value>, AppError> {
     let get_token = match f.take("options.get_client_auth_token").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -205,7 +199,7 @@ async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, mo
     let fingerprint = f.fingerprint();
     let order_id = f.require("order_id")?;
     validate_order_id(&order_id).map_err(|e| AppError::bad_request("invalid_order_id", e.to_string()))?;
-    let amount = Amount::parse(&f.require("amount")?).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))?;
+    let amount = f.require_amount("amount")?;
     let currency = match f.take("currency") {
         None => Currency::INR,
         Some(c) => Currency::parse(&c).ok_or_else(|| AppError::bad_request("invalid_currency", "unsupported currency"))?,
@@ -335,8 +329,8 @@ pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(
 
 /// `POST /sdk/process`: what the checkout component calls with the Process
 /// SDK payload. No API key: the merchant's RSA signature is the credential.
-async fn sdk_process(State(state): State<AppState>, headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, AppError> {
-    let (_, order) = order_from_sdk_payload(&state, Fields::parse(&headers, &body)?).await?;
+async fn sdk_process(State(state): State<AppState>, f: Fields) -> Result<Json<Value>, AppError> {
+    let (_, order) = order_from_sdk_payload(&state, f).await?;
     let exp = client_token_expiry(&order, now_ms());
     Ok(Json(json!({
         "id": order.id,
@@ -351,13 +345,7 @@ async fn sdk_process(State(state): State<AppState>, headers: HeaderMap, Body(bod
 /// `POST /session` (seed 001): creates the order if new and answers with its
 /// payment links and the Process SDK payload, whose `clientAuthToken` is the
 /// only credential the payment page ever holds.
-async fn create_session(
-    State(state): State<AppState>,
-    Authed(merchant): Authed,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<Value>, AppError> {
-    let mut f = Fields::parse(&headers, &body)?;
+async fn create_session(State(state): State<AppState>, Authed(merchant): Authed, mut f: Fields) -> Result<Json<Value>, AppError> {
     if let Some(client_id) = f.take("payment_page_client_id")
         && client_id != merchant.client_id
     {
@@ -501,12 +489,9 @@ async fn update_order(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
-    headers: HeaderMap,
-    Body(body): Body,
+    mut f: Fields,
 ) -> Result<Json<StatusBody>, AppError> {
-    let mut f = Fields::parse(&headers, &body)?;
-    let amount =
-        f.take("amount").map(|a| Amount::parse(&a).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))).transpose()?;
+    let amount = f.amount("amount")?;
     let changes = take_udfs_and_addresses(&mut f)?;
     f.finish()?;
     let order = merchant_order(&state, &merchant, &order_id).await?;
@@ -531,15 +516,13 @@ async fn create_refund(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
-    headers: HeaderMap,
-    Body(body): Body,
+    mut f: Fields,
 ) -> Result<Response, AppError> {
-    let mut f = Fields::parse(&headers, &body)?;
     let request_id = f.require("unique_request_id")?;
     if request_id.len() > 64 || !request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         return Err(AppError::bad_request("invalid_parameter", "unique_request_id must be 1-64 letters, digits, '_' or '-'"));
     }
-    let amount = Amount::parse(&f.require("amount")?).map_err(|e| AppError::bad_request("invalid_amount", e.to_string()))?;
+    let amount = f.require_amount("amount")?;
     f.finish()?;
     let order = merchant_order(&state, &merchant, &order_id).await?;
     let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
@@ -572,8 +555,7 @@ fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> 
     state.tokens.check(&token, now_ms()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
 }
 
-async fn create_txn(State(state): State<AppState>, headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, AppError> {
-    let mut f = Fields::parse(&headers, &body)?;
+async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fields) -> Result<Json<Value>, AppError> {
     let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
     let order_ref = f.require("order_id")?;
     let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;

@@ -9,30 +9,31 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 
-/// The raw request body, with every rejection (too large, unreadable)
-/// answered in the JSON error shape rather than axum's plain text.
-#[derive(Debug)]
-pub struct Body(pub Bytes);
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
-    type Rejection = AppError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Body, AppError> {
-        match Bytes::from_request(req, state).await {
-            Ok(b) => Ok(Body(b)),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError {
-                status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large",
-                message: format!("the body is larger than {} bytes", crate::MAX_BODY),
-            }),
-            Err(_) => Err(AppError::bad_request("invalid_request", "the body could not be read")),
-        }
-    }
-}
-
 /// Fields of a request body, consumed by name; whatever is left over is an error.
 #[derive(Debug, Default)]
 pub struct Fields(Vec<(String, String)>);
+
+/// `Fields` as an extractor: reads the body (every rejection answered in the
+/// JSON error shape, not axum's plain text) and parses it by `Content-Type`.
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Fields {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Fields, AppError> {
+        let headers = req.headers().clone();
+        let body = match Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError {
+                    status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    code: "payload_too_large",
+                    message: format!("the body is larger than {} bytes", crate::MAX_BODY),
+                });
+            }
+            Err(_) => return Err(AppError::bad_request("invalid_request", "the body could not be read")),
+        };
+        Fields::parse(&headers, &body)
+    }
+}
 
 impl Fields {
     /// Parses a body according to its `Content-Type`.
@@ -92,6 +93,18 @@ impl Fields {
     /// Like [`Fields::take`] but required.
     pub fn require(&mut self, key: &'static str) -> Result<String, AppError> {
         self.take(key).ok_or_else(|| AppError::bad_request("missing_parameter", format!("{key} is required")))
+    }
+
+    /// An optional amount field (seed 000's decimal form).
+    pub fn amount(&mut self, key: &str) -> Result<Option<kassa_types::Amount>, AppError> {
+        self.take(key)
+            .map(|a| kassa_types::Amount::parse(&a).map_err(|e| AppError::bad_request("invalid_amount", e.to_string())))
+            .transpose()
+    }
+
+    /// A required amount field.
+    pub fn require_amount(&mut self, key: &'static str) -> Result<kassa_types::Amount, AppError> {
+        self.amount(key)?.ok_or_else(|| AppError::bad_request("missing_parameter", format!("{key} is required")))
     }
 
     /// Removes every field whose name starts with `prefix`.

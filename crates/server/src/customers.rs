@@ -3,12 +3,11 @@
 //! the merchant's `object_reference_id`.
 
 use crate::api::{Authed, rfc3339};
-use crate::body::{Body, Fields};
+use crate::body::Fields;
 use crate::db::Customer;
 use crate::error::AppError;
 use crate::{AppState, now_ms, random_id};
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -70,8 +69,7 @@ fn apply(f: &mut Fields, c: &mut Customer) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn create(State(st): State<AppState>, Authed(m): Authed, headers: HeaderMap, Body(raw): Body) -> Result<Json<Value>, AppError> {
-    let mut f = Fields::parse(&headers, &raw)?;
+async fn create(State(st): State<AppState>, Authed(m): Authed, mut f: Fields) -> Result<Json<Value>, AppError> {
     let reference = f.require("object_reference_id")?;
     if !reference_ok(&reference) {
         return Err(AppError::bad_request("invalid_parameter", "object_reference_id must be 1-64 of letters, digits, '_', '-', '.', '@'"));
@@ -94,14 +92,7 @@ async fn show(State(st): State<AppState>, Authed(m): Authed, Path(id): Path<Stri
     Ok(Json(body(&c)))
 }
 
-async fn update(
-    State(st): State<AppState>,
-    Authed(m): Authed,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Body(raw): Body,
-) -> Result<Json<Value>, AppError> {
-    let mut f = Fields::parse(&headers, &raw)?;
+async fn update(State(st): State<AppState>, Authed(m): Authed, Path(id): Path<String>, mut f: Fields) -> Result<Json<Value>, AppError> {
     let mut c = st.db.customer(&m.id, &id).await?.ok_or_else(not_found)?;
     apply(&mut f, &mut c)?;
     f.finish()?;

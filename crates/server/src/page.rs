@@ -2,14 +2,14 @@
 //! the sandbox bank pages (plain HTML forms that work without JavaScript)
 //! and the static files of the widget.
 
-use crate::body::Body;
+use crate::body::Fields;
 use crate::db::Order;
 use crate::error::AppError;
 use crate::gateway::{BankAnswer, Prompt};
 use crate::{AppState, Config, now_ms};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kassa_sign::ResponseKey;
@@ -209,12 +209,8 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
     html(StatusCode::OK, &csp("'none'", &form_action), simple_page("Sandbox bank", &inner))
 }
 
-async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, headers: HeaderMap, Body(body): Body) -> Response {
+async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut fields: Fields) -> Response {
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
-    let mut fields = match crate::body::Fields::parse(&headers, &body) {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
     let action = fields.take("action").unwrap_or_else(|| "submit".into());
     let otp = fields.take("otp").unwrap_or_default();
     let answer = match action.as_str() {
