@@ -212,6 +212,50 @@ fn apt_install(pkgs: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// The PostgreSQL server the server's integration tests also run against:
+/// `KASSA_TEST_POSTGRES` if set, else Debian's PostgreSQL on 127.0.0.1:5432,
+/// installed, started and given a `kassa` role here. `Ok(None)` with the
+/// reason when it cannot be had (no root, no apt): the caller says it skipped.
+fn ensure_postgres() -> Result<std::result::Result<String, String>> {
+    if let Ok(url) = std::env::var("KASSA_TEST_POSTGRES") {
+        return Ok(Ok(url));
+    }
+    let root_user = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+    if !root_user {
+        return Ok(Err("not root, so Debian's PostgreSQL cannot be installed and started here; set KASSA_TEST_POSTGRES=postgres://USER:PASS@HOST/DB (a role that may CREATE DATABASE)".into()));
+    }
+    if !have("pg_ctlcluster") || !Path::new("/usr/lib/postgresql").exists() {
+        apt_install(&["postgresql"])?;
+    }
+    let clusters = output(Command::new("pg_lsclusters").arg("-h")).unwrap_or_default();
+    let Some(line) = clusters.lines().find(|l| l.split_whitespace().nth(1) == Some("main")) else {
+        return Ok(Err(format!("no PostgreSQL cluster named main (pg_lsclusters: {clusters:?})")));
+    };
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    if fields.get(3) != Some(&"online") {
+        step(&format!("starting PostgreSQL {} (cluster main)", fields[0]));
+        run(Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", fields[0], "main", "start"]))?;
+    }
+    let port = fields.get(2).copied().unwrap_or("5432");
+    let psql = |sql: &str| -> Result<String> {
+        let out = Command::new("runuser")
+            .args(["-u", "postgres", "--", "psql", "-p", port, "-v", "ON_ERROR_STOP=1", "-tAc", sql])
+            .current_dir("/")
+            .output()
+            .map_err(|e| format!("psql: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("psql {sql:?}: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    psql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kassa') THEN CREATE ROLE kassa LOGIN CREATEDB PASSWORD 'kassa'; END IF; END$$")?;
+    // Each test makes a database of its own; drop those of earlier runs.
+    for db in psql("SELECT datname FROM pg_database WHERE datname LIKE 'kassa\\_t\\_%'")?.lines().filter(|l| !l.is_empty()) {
+        psql(&format!("DROP DATABASE IF EXISTS \"{db}\""))?;
+    }
+    Ok(Ok(format!("postgres://kassa:kassa@127.0.0.1:{port}/postgres")))
+}
+
 fn ensure_npm_packages() -> Result<()> {
     let dir = Path::new("tests/e2e");
     let stamp = dir.join("node_modules/.package-lock.json");
@@ -379,6 +423,7 @@ fn test() -> Result<()> {
     setup(Needs::ALL)?;
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
     let mut counts = (0u64, 0u64);
+    let mut skipped: Vec<&str> = Vec::new();
 
     step("native tests: types, signing (with cross-checks against the PyPI reference packages), server, CLI");
     results.push((
@@ -390,6 +435,26 @@ fn test() -> Result<()> {
             &mut counts,
         ),
     ));
+
+    // The server's integration tests again, on PostgreSQL.
+    match ensure_postgres() {
+        Ok(Ok(url)) => {
+            step("server tests again on PostgreSQL: API and SIGKILL durability");
+            results.push((
+                "server on PostgreSQL (cargo test)",
+                run_counted(
+                    cargo().args(["test", "--package", "kassa-server", "--test", "api", "--test", "durability"]).env("KASSA_TEST_POSTGRES", url),
+                    &mut counts,
+                ),
+            ));
+        }
+        Ok(Err(why)) if std::env::var_os("CI").is_none() => {
+            eprintln!("\nxtask: SKIPPED the PostgreSQL half of the server tests: {why}");
+            skipped.push("server on PostgreSQL");
+        }
+        Ok(Err(why)) => results.push(("server on PostgreSQL", Err(why))),
+        Err(e) => results.push(("server on PostgreSQL", Err(e))),
+    }
 
     step("widget tests: wasm-bindgen-test in headless Chromium");
     results.push((
@@ -428,6 +493,9 @@ fn test() -> Result<()> {
                 eprintln!("  FAILED  {name}: {e}");
             }
         }
+    }
+    for name in &skipped {
+        eprintln!("  SKIPPED {name}");
     }
     // One closing line over every runner: the counts their own summaries reported.
     println!("{} passed, {} failed", counts.0, counts.1);

@@ -1,13 +1,16 @@
-//! Storage: an SQLite file (WAL, `synchronous=FULL`), migrated on start.
+//! Storage: an SQLite file (WAL, `synchronous=FULL`) by default, or
+//! PostgreSQL for scale; migrated on start. Both run the same queries
+//! (`$N` placeholders, which SQLite accepts too) through sqlx's `Any`
+//! driver; only the schema files differ.
 //!
 //! Invariants the schema itself enforces, whatever the concurrency:
 //! - `(merchant_id, order_id_key)` is unique: order ids are case-insensitively unique per merchant;
 //! - at most one `CHARGED` transaction per order (partial unique index).
 
 use kassa_types::{OrderStatus, PaymentMethod};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use std::str::FromStr;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::AnyConnection;
+use sqlx::{AnyPool, Executor, Row};
 use std::time::Duration;
 
 /// Storage failures.
@@ -20,7 +23,7 @@ pub enum DbError {
     #[error("database busy")]
     Busy,
     /// The database URL is not one Kassa understands.
-    #[error("unsupported database URL (use sqlite://PATH)")]
+    #[error("unsupported database URL (use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB)")]
     BadUrl,
     /// Anything else.
     #[error("database error: {0}")]
@@ -32,25 +35,39 @@ fn classify(e: sqlx::Error) -> DbError {
         if d.is_unique_violation() {
             return DbError::Conflict;
         }
-        if d.code().as_deref() == Some("5") || d.code().as_deref() == Some("6") {
+        // SQLITE_BUSY, SQLITE_LOCKED; PostgreSQL serialization failure, deadlock, lock not available.
+        if matches!(d.code().as_deref(), Some("5" | "6" | "40001" | "40P01" | "55P03")) {
             return DbError::Busy;
         }
     }
     DbError::Other(e)
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_refunds.sql")),
-    (3, include_str!("../migrations/0003_customers.sql")),
-    (4, include_str!("../migrations/0004_webhooks.sql")),
-    (5, include_str!("../migrations/0005_merchant_keys.sql")),
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_refunds.sql")),
+    (3, include_str!("../migrations/sqlite/0003_customers.sql")),
+    (4, include_str!("../migrations/sqlite/0004_webhooks.sql")),
+    (5, include_str!("../migrations/sqlite/0005_merchant_keys.sql")),
 ];
+
+/// PostgreSQL came later: its first schema is SQLite's schema 5.
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(5, include_str!("../migrations/postgres/0005_init.sql"))];
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
 
 /// The database handle (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 /// A merchant account.
@@ -248,7 +265,7 @@ fn status_of(s: &str) -> Result<OrderStatus, DbError> {
     OrderStatus::parse(s).ok_or_else(|| DbError::Other(sqlx::Error::Decode(format!("unknown status {s}").into())))
 }
 
-fn order_from(row: &sqlx::sqlite::SqliteRow) -> Result<Order, DbError> {
+fn order_from(row: &AnyRow) -> Result<Order, DbError> {
     Ok(Order {
         id: row.try_get("id")?,
         merchant_id: row.try_get("merchant_id")?,
@@ -275,7 +292,7 @@ fn order_from(row: &sqlx::sqlite::SqliteRow) -> Result<Order, DbError> {
 /// order or its merchant has a webhook URL. The body is a snapshot taken in
 /// the same transaction as the change it reports.
 async fn write_event(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut AnyConnection,
     order_pk: &str,
     event_name: &str,
     txn_id: Option<&str>,
@@ -283,7 +300,7 @@ async fn write_event(
 ) -> Result<(), DbError> {
     let row = sqlx::query(
         "SELECT o.merchant_id, o.order_id, o.amount_minor, o.amount_refunded_minor, o.currency, o.status, o.extra, \
-         m.webhook_url FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
+         m.webhook_url FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = $1",
     )
     .bind(order_pk)
     .fetch_one(&mut *tx)
@@ -323,7 +340,7 @@ async fn write_event(
     );
     sqlx::query(
         "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
-         SELECT ?, merchant_id, id, ?, ?, ?, ?, ? FROM orders WHERE id = ?",
+         SELECT $1, merchant_id, id, $2, $3, $4, $5, $6 FROM orders WHERE id = $7",
     )
     .bind(&id)
     .bind(event_name)
@@ -338,7 +355,7 @@ async fn write_event(
     Ok(())
 }
 
-fn customer_from(row: &sqlx::sqlite::SqliteRow) -> Result<Customer, DbError> {
+fn customer_from(row: &AnyRow) -> Result<Customer, DbError> {
     Ok(Customer {
         id: row.try_get("id")?,
         object_reference_id: row.try_get("object_reference_id")?,
@@ -352,7 +369,7 @@ fn customer_from(row: &sqlx::sqlite::SqliteRow) -> Result<Customer, DbError> {
     })
 }
 
-fn refund_from(row: &sqlx::sqlite::SqliteRow) -> Result<Refund, DbError> {
+fn refund_from(row: &AnyRow) -> Result<Refund, DbError> {
     Ok(Refund {
         id: row.try_get("id")?,
         unique_request_id: row.try_get("unique_request_id")?,
@@ -362,7 +379,7 @@ fn refund_from(row: &sqlx::sqlite::SqliteRow) -> Result<Refund, DbError> {
     })
 }
 
-fn txn_from(row: &sqlx::sqlite::SqliteRow) -> Result<Txn, DbError> {
+fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
     let method: String = row.try_get("method")?;
     Ok(Txn {
         id: row.try_get("id")?,
@@ -378,7 +395,7 @@ fn txn_from(row: &sqlx::sqlite::SqliteRow) -> Result<Txn, DbError> {
     })
 }
 
-fn merchant_from(row: &sqlx::sqlite::SqliteRow) -> Result<Merchant, DbError> {
+fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
     let methods: String = row.try_get("enabled_methods")?;
     Ok(Merchant {
         id: row.try_get("id")?,
@@ -400,40 +417,63 @@ const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, sta
 const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at";
 
 impl Db {
-    /// Opens (creating the file and its directory if needed) and migrates.
+    /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory
+    /// are created if needed) or `postgres://…` (the database must exist).
     pub async fn open(url: &str) -> Result<Db, DbError> {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(DbError::BadUrl)?;
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
-        }
-        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
-        let db = Db { pool };
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(DbError::BadUrl)?;
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
+            }
+            (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
+        };
+        let options = AnyPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10));
+        let options = match backend {
+            Backend::Postgres => options,
+            // Durable settings on every connection: a write acknowledged is on disk.
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+        };
+        let pool = options.connect(&url).await?;
+        let db = Db { pool, backend };
         db.migrate().await?;
         Ok(db)
     }
 
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     async fn migrate(&self) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        for (version, sql) in MIGRATIONS {
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if done.is_none() {
+        if self.backend == Backend::Postgres {
+            // One migrator at a time, when several servers start together.
+            tx.execute("SELECT pg_advisory_xact_lock(7365)").await?;
+        }
+        tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&mut *tx).await?;
+        for (version, sql) in migrations {
+            if current.is_none_or(|c| *version > c) {
                 sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(version)
                     .bind(crate::now_ms())
                     .execute(&mut *tx)
@@ -447,13 +487,13 @@ impl Db {
     /// A named 32-byte server key, created on first use.
     pub async fn server_key(&self, name: &str) -> Result<Vec<u8>, DbError> {
         let fresh: [u8; 32] = rand::random();
-        sqlx::query("INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+        sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(hex::encode(fresh))
             .execute(&self.pool)
             .await
             .map_err(classify)?;
-        let v: String = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = ?").bind(name).fetch_one(&self.pool).await?;
+        let v: String = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1").bind(name).fetch_one(&self.pool).await?;
         hex::decode(v).map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))
     }
 
@@ -461,7 +501,7 @@ impl Db {
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, \
-             webhook_secret, webhook_username, webhook_password, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             webhook_secret, webhook_username, webhook_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -482,13 +522,13 @@ impl Db {
 
     /// The merchant whose API key hashes to `hash`.
     pub async fn merchant_by_key_hash(&self, hash: &str) -> Result<Option<Merchant>, DbError> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE api_key_hash = ?").bind(hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM merchants WHERE api_key_hash = $1").bind(hash).fetch_optional(&self.pool).await?;
         row.as_ref().map(merchant_from).transpose()
     }
 
     /// A merchant by id.
     pub async fn merchant(&self, id: &str) -> Result<Option<Merchant>, DbError> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM merchants WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(merchant_from).transpose()
     }
 
@@ -498,7 +538,7 @@ impl Db {
         let inserted = sqlx::query(
             "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
              customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
-             updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
         )
         .bind(&o.id)
@@ -531,7 +571,7 @@ impl Db {
 
     /// A merchant's order by its `order_id` (case-insensitive).
     pub async fn order_by_merchant(&self, merchant_id: &str, order_id: &str) -> Result<Option<Order>, DbError> {
-        let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE merchant_id = ? AND order_id_key = ?"))
+        let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE merchant_id = $1 AND order_id_key = $2"))
             .bind(merchant_id)
             .bind(order_id.to_ascii_lowercase())
             .fetch_optional(&self.pool)
@@ -541,7 +581,7 @@ impl Db {
 
     /// An order by Kassa's id.
     pub async fn order(&self, id: &str) -> Result<Option<Order>, DbError> {
-        let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(order_from).transpose()
     }
 
@@ -550,7 +590,7 @@ impl Db {
     pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let moved = sqlx::query(
-            "UPDATE orders SET status = 'PENDING_VBV', updated_at = ? WHERE id = ? AND expires_at > ? \
+            "UPDATE orders SET status = 'PENDING_VBV', updated_at = $1 WHERE id = $2 AND expires_at > $3 \
              AND status IN ('NEW', 'PENDING_VBV', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
         )
         .bind(now)
@@ -562,7 +602,7 @@ impl Db {
         if moved.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
             .bind(&t.id)
             .bind(&t.order_pk)
             .bind(t.method.token())
@@ -583,13 +623,13 @@ impl Db {
 
     /// A transaction by id.
     pub async fn txn(&self, id: &str) -> Result<Option<Txn>, DbError> {
-        let row = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(txn_from).transpose()
     }
 
     /// The latest attempt on an order.
     pub async fn latest_txn(&self, order_pk: &str) -> Result<Option<Txn>, DbError> {
-        let row = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE order_pk = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"))
+        let row = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE order_pk = $1 ORDER BY created_at DESC, rowid DESC LIMIT 1"))
             .bind(order_pk)
             .fetch_optional(&self.pool)
             .await?;
@@ -598,7 +638,7 @@ impl Db {
 
     /// Registers a public key under `key_id`; [`DbError::Conflict`] if the id is taken.
     pub async fn add_merchant_key(&self, merchant_id: &str, key_id: &str, pem: &str) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO merchant_keys (merchant_id, key_id, public_key_pem, created_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO merchant_keys (merchant_id, key_id, public_key_pem, created_at) VALUES ($1, $2, $3, $4)")
             .bind(merchant_id)
             .bind(key_id)
             .bind(pem)
@@ -611,7 +651,7 @@ impl Db {
 
     /// A merchant's registered public key (PEM).
     pub async fn merchant_key(&self, merchant_id: &str, key_id: &str) -> Result<Option<String>, DbError> {
-        Ok(sqlx::query_scalar("SELECT public_key_pem FROM merchant_keys WHERE merchant_id = ? AND key_id = ?")
+        Ok(sqlx::query_scalar("SELECT public_key_pem FROM merchant_keys WHERE merchant_id = $1 AND key_id = $2")
             .bind(merchant_id)
             .bind(key_id)
             .fetch_optional(&self.pool)
@@ -622,7 +662,7 @@ impl Db {
     pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
         let rows = sqlx::query(
             "SELECT id, merchant_id, url, body, attempts FROM webhook_events \
-             WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?",
+             WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
@@ -644,11 +684,11 @@ impl Db {
     /// Records the outcome of one delivery attempt.
     pub async fn event_attempted(&self, id: &str, now: i64, result: Result<(), (String, i64)>) -> Result<(), DbError> {
         let q = match &result {
-            Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?")
+            Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = $1, last_error = NULL WHERE id = $2")
                 .bind(now)
                 .bind(id),
             Err((error, next)) => {
-                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
                     .bind(*next)
                     .bind(error.clone())
                     .bind(id)
@@ -662,7 +702,7 @@ impl Db {
     pub async fn create_customer(&self, merchant_id: &str, c: &Customer) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO customers (id, merchant_id, object_reference_id, mobile_number, mobile_country_code, email_address, \
-             first_name, last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             first_name, last_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&c.id)
         .bind(merchant_id)
@@ -683,8 +723,8 @@ impl Db {
     /// Replaces a customer's details.
     pub async fn update_customer(&self, merchant_id: &str, c: &Customer) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE customers SET mobile_number = ?, mobile_country_code = ?, email_address = ?, first_name = ?, \
-             last_name = ?, updated_at = ? WHERE id = ? AND merchant_id = ?",
+            "UPDATE customers SET mobile_number = $1, mobile_country_code = $2, email_address = $3, first_name = $4, \
+             last_name = $5, updated_at = $6 WHERE id = $7 AND merchant_id = $8",
         )
         .bind(&c.mobile_number)
         .bind(&c.mobile_country_code)
@@ -702,7 +742,7 @@ impl Db {
 
     /// A merchant's customer by Kassa id or by the merchant's reference id.
     pub async fn customer(&self, merchant_id: &str, id: &str) -> Result<Option<Customer>, DbError> {
-        let row = sqlx::query("SELECT * FROM customers WHERE merchant_id = ? AND (id = ? OR object_reference_id = ?)")
+        let row = sqlx::query("SELECT * FROM customers WHERE merchant_id = $1 AND (id = $2 OR object_reference_id = $3)")
             .bind(merchant_id)
             .bind(id)
             .bind(id)
@@ -713,7 +753,7 @@ impl Db {
 
     /// A page of a merchant's customers, newest first.
     pub async fn customers(&self, merchant_id: &str, limit: i64, offset: i64) -> Result<Vec<Customer>, DbError> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE merchant_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?")
+        let rows = sqlx::query("SELECT * FROM customers WHERE merchant_id = $1 ORDER BY created_at DESC, rowid DESC LIMIT $2 OFFSET $3")
             .bind(merchant_id)
             .bind(limit)
             .bind(offset)
@@ -726,7 +766,7 @@ impl Db {
     /// has not changed since `seen` was read (optimistic concurrency).
     pub async fn update_order(&self, seen: &Order, amount_minor: i64, extra: &str, now: i64) -> Result<bool, DbError> {
         let done = sqlx::query(
-            "UPDATE orders SET amount_minor = ?, extra = ?, updated_at = ? WHERE id = ? AND updated_at = ? \
+            "UPDATE orders SET amount_minor = $1, extra = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5 \
              AND status IN ('NEW', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
         )
         .bind(amount_minor)
@@ -748,7 +788,7 @@ impl Db {
         // Write first: the insert takes SQLite's write lock before anything is read.
         let inserted = sqlx::query(
             "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at) \
-             VALUES (?, ?, ?, ?, 'SUCCESS', ?) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, 'SUCCESS', $5) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
         )
         .bind(&id)
         .bind(order_pk)
@@ -759,7 +799,7 @@ impl Db {
         .await
         .map_err(classify)?;
         if inserted.rows_affected() == 0 {
-            let row = sqlx::query("SELECT id, unique_request_id, amount_minor, status, created_at, response FROM refunds WHERE order_pk = ? AND unique_request_id = ?")
+            let row = sqlx::query("SELECT id, unique_request_id, amount_minor, status, created_at, response FROM refunds WHERE order_pk = $1 AND unique_request_id = $2")
                 .bind(order_pk)
                 .bind(request_id)
                 .fetch_one(&mut *tx)
@@ -772,13 +812,13 @@ impl Db {
             return Ok(RefundOutcome::Repeat(existing, row.try_get("response")?));
         }
         let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM orders WHERE id = ?").bind(order_pk).fetch_optional(&mut *tx).await.map_err(classify)?;
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(order_pk).fetch_optional(&mut *tx).await.map_err(classify)?;
         if status.as_deref() != Some("CHARGED") {
             return Ok(RefundOutcome::NotCharged);
         }
         let updated = sqlx::query(
-            "UPDATE orders SET amount_refunded_minor = amount_refunded_minor + ?, updated_at = ? \
-             WHERE id = ? AND amount_refunded_minor + ? <= amount_minor",
+            "UPDATE orders SET amount_refunded_minor = amount_refunded_minor + $1, updated_at = $2 \
+             WHERE id = $3 AND amount_refunded_minor + $4 <= amount_minor",
         )
         .bind(amount_minor)
         .bind(now)
@@ -803,7 +843,7 @@ impl Db {
 
     /// Stores the first answer to a refund request, for replay.
     pub async fn store_refund_response(&self, refund_id: &str, response: &str) -> Result<(), DbError> {
-        sqlx::query("UPDATE refunds SET response = ? WHERE id = ? AND response IS NULL")
+        sqlx::query("UPDATE refunds SET response = $1 WHERE id = $2 AND response IS NULL")
             .bind(response)
             .bind(refund_id)
             .execute(&self.pool)
@@ -815,7 +855,7 @@ impl Db {
     /// An order's refunds, oldest first.
     pub async fn refunds(&self, order_pk: &str) -> Result<Vec<Refund>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, unique_request_id, amount_minor, status, created_at FROM refunds WHERE order_pk = ? ORDER BY created_at, rowid",
+            "SELECT id, unique_request_id, amount_minor, status, created_at FROM refunds WHERE order_pk = $1 ORDER BY created_at, rowid",
         )
         .bind(order_pk)
         .fetch_all(&self.pool)
@@ -825,7 +865,7 @@ impl Db {
 
     /// The statuses of every attempt on an order, oldest first.
     pub async fn txn_statuses(&self, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = ? ORDER BY created_at, rowid")
+        let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
             .bind(order_pk)
             .fetch_all(&self.pool)
             .await?;
@@ -839,7 +879,7 @@ impl Db {
     pub async fn complete_txn(&self, txn_id: &str, outcome: OrderStatus, now: i64) -> Result<Option<OrderStatus>, DbError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         // Write first, so this transaction holds SQLite's write lock before it reads.
-        let claimed = sqlx::query("UPDATE txns SET updated_at = ? WHERE id = ? AND status = 'PENDING_VBV'")
+        let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status = 'PENDING_VBV'")
             .bind(now)
             .bind(txn_id)
             .execute(&mut *tx)
@@ -849,10 +889,14 @@ impl Db {
             return Ok(None);
         }
         let order_pk: String =
-            sqlx::query_scalar("SELECT order_pk FROM txns WHERE id = ?").bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
+            sqlx::query_scalar("SELECT order_pk FROM txns WHERE id = $1").bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
+        // Lock the order row (a no-op write) before looking for another success: on
+        // PostgreSQL a concurrent completion waits here and then sees the committed
+        // CHARGED attempt; on SQLite the write lock is already held.
+        sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(&order_pk).execute(&mut *tx).await.map_err(classify)?;
         let mut final_status = outcome;
         if outcome == OrderStatus::CHARGED {
-            let charged: Option<String> = sqlx::query_scalar("SELECT id FROM txns WHERE order_pk = ? AND status = 'CHARGED'")
+            let charged: Option<String> = sqlx::query_scalar("SELECT id FROM txns WHERE order_pk = $1 AND status = 'CHARGED'")
                 .bind(&order_pk)
                 .fetch_optional(&mut *tx)
                 .await
@@ -861,7 +905,7 @@ impl Db {
                 final_status = OrderStatus::AUTO_REFUNDED;
             }
         }
-        sqlx::query("UPDATE txns SET status = ?, updated_at = ? WHERE id = ? AND status = 'PENDING_VBV'")
+        sqlx::query("UPDATE txns SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'PENDING_VBV'")
             .bind(final_status.as_str())
             .bind(now)
             .bind(txn_id)
@@ -870,7 +914,7 @@ impl Db {
             .map_err(classify)?;
         // The order reflects its latest answer, except that CHARGED is final.
         if final_status != OrderStatus::AUTO_REFUNDED {
-            sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status != 'CHARGED'")
+            sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status != 'CHARGED'")
                 .bind(final_status.as_str())
                 .bind(now)
                 .bind(&order_pk)

@@ -1,4 +1,5 @@
-//! The orders API over a real socket, with a real SQLite file.
+//! The orders API over a real socket, with a real database: an SQLite file,
+//! or PostgreSQL when `KASSA_TEST_POSTGRES` is set (see `common::fresh_database`).
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 use std::sync::mpsc;
 
 mod common;
-use common::receiver;
+use common::{execute_sql, receiver};
 
 struct Server {
     base: String,
@@ -22,7 +23,7 @@ struct Server {
 
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/kassa.db", dir.path().display());
+    let url = common::fresh_database(dir.path());
     let db_url = url.clone();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -488,11 +489,7 @@ fn orders_expire_and_cannot_be_paid() {
     }
     let (ord, token) = client_token(&s, "exp3", "");
     // Let the order run out, in the database the server uses.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&s.db_url).await.unwrap();
-        sqlx::query("UPDATE orders SET expires_at = 1 WHERE order_id = 'exp3'").execute(&pool).await.unwrap();
-    });
+    execute_sql(&s.db_url, "UPDATE orders SET expires_at = 1 WHERE order_id = 'exp3'");
     // The client token is still valid; the order's own expiry refuses the attempt.
     assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 400, "order_expired");
     assert_eq!(s.status("exp3").1["status"], "NEW");

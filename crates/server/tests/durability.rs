@@ -86,7 +86,7 @@ fn load(base: &str, key: &str, acked: &Mutex<Acked>) {
 #[test]
 fn sigkill_loses_nothing_acknowledged_and_webhooks_resume() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/kassa.db", dir.path().display());
+    let db = common::fresh_database(dir.path());
     let hook_port = free_port(); // the receiver stays down until after the restart
     let created = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .args(["merchant", "create", "dur", "--database-url", &db, "--webhook-url", &format!("http://127.0.0.1:{hook_port}/hook")])

@@ -29,3 +29,35 @@ pub(crate) fn receiver(port: u16, seen: std::sync::Arc<std::sync::Mutex<Vec<(Str
         }
     });
 }
+
+/// A fresh, empty database for one test: a PostgreSQL database of its own
+/// when `KASSA_TEST_POSTGRES` names a server (an admin URL such as
+/// `postgres://kassa:kassa@127.0.0.1:5432/postgres`), else an SQLite file in `dir`.
+pub(crate) fn fresh_database(dir: &std::path::Path) -> String {
+    let Ok(admin) = std::env::var("KASSA_TEST_POSTGRES") else {
+        return format!("sqlite://{}/kassa.db", dir.display());
+    };
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let name = format!("kassa_t_{}", kassa_server::random_id("").to_ascii_lowercase());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        conn.close().await.unwrap();
+    });
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+/// Runs one SQL statement against a test's database (SQLite or PostgreSQL).
+pub(crate) fn execute_sql(url: &str, sql: &str) {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        conn.execute(sql).await.unwrap();
+        conn.close().await.unwrap();
+    });
+}
