@@ -248,7 +248,9 @@ fn ensure_postgres() -> Result<std::result::Result<String, String>> {
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
-    psql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kassa') THEN CREATE ROLE kassa LOGIN CREATEDB PASSWORD 'kassa'; END IF; END$$")?;
+    psql(
+        "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kassa') THEN CREATE ROLE kassa LOGIN CREATEDB PASSWORD 'kassa'; END IF; END$$",
+    )?;
     // Each test makes a database of its own; drop those of earlier runs.
     for db in psql("SELECT datname FROM pg_database WHERE datname LIKE 'kassa\\_t\\_%'")?.lines().filter(|l| !l.is_empty()) {
         psql(&format!("DROP DATABASE IF EXISTS \"{db}\""))?;
@@ -443,7 +445,9 @@ fn test() -> Result<()> {
             results.push((
                 "server on PostgreSQL (cargo test)",
                 run_counted(
-                    cargo().args(["test", "--package", "kassa-server", "--test", "api", "--test", "durability"]).env("KASSA_TEST_POSTGRES", url),
+                    cargo()
+                        .args(["test", "--package", "kassa-server", "--test", "api", "--test", "durability"])
+                        .env("KASSA_TEST_POSTGRES", url),
                     &mut counts,
                 ),
             ));

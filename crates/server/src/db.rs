@@ -8,8 +8,8 @@
 //! - at most one `CHARGED` transaction per order (partial unique index).
 
 use kassa_types::{OrderStatus, PaymentMethod};
-use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyConnection;
+use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 use std::time::Duration;
 
@@ -291,13 +291,7 @@ fn order_from(row: &AnyRow) -> Result<Order, DbError> {
 /// Writes the webhook event for an order's new status inside `tx`, if the
 /// order or its merchant has a webhook URL. The body is a snapshot taken in
 /// the same transaction as the change it reports.
-async fn write_event(
-    tx: &mut AnyConnection,
-    order_pk: &str,
-    event_name: &str,
-    txn_id: Option<&str>,
-    now: i64,
-) -> Result<(), DbError> {
+async fn write_event(tx: &mut AnyConnection, order_pk: &str, event_name: &str, txn_id: Option<&str>, now: i64) -> Result<(), DbError> {
     let row = sqlx::query(
         "SELECT o.merchant_id, o.order_id, o.amount_minor, o.amount_refunded_minor, o.currency, o.status, o.extra, \
          m.webhook_url FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = $1",
@@ -811,8 +805,11 @@ impl Db {
             }
             return Ok(RefundOutcome::Repeat(existing, row.try_get("response")?));
         }
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(order_pk).fetch_optional(&mut *tx).await.map_err(classify)?;
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order_pk)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
         if status.as_deref() != Some("CHARGED") {
             return Ok(RefundOutcome::NotCharged);
         }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod gateway;
 pub mod page;
 pub mod secret;
+pub mod tls;
 pub mod token;
 pub mod webhook;
 
@@ -38,6 +39,9 @@ pub struct Config {
     pub webhook_poll_ms: u64,
     /// First retry delay of a failed webhook; it doubles with each attempt (ms).
     pub webhook_retry_base_ms: u64,
+    /// PEM roots that `https://` webhook receivers are checked against, when
+    /// they use a private CA; `None`: Mozilla's roots.
+    pub webhook_ca_pem: Option<Vec<u8>>,
 }
 
 /// Shared state of every request.

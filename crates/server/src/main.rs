@@ -42,6 +42,16 @@ enum Command {
         /// First webhook retry delay in ms (doubles each attempt, at most an hour).
         #[arg(long, env = "KASSA_WEBHOOK_RETRY_MS", default_value_t = 1000)]
         webhook_retry_ms: u64,
+        /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+        #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, env = "KASSA_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// PEM CA certificates that https webhook receivers are checked against
+        /// (a private CA); default: Mozilla's root certificates.
+        #[arg(long, env = "KASSA_WEBHOOK_CA_FILE")]
+        webhook_ca_file: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -129,22 +139,60 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Serve { listen, public_url, assets_dir, www_dir, webhook_retry_ms, db } => {
+        Command::Serve { listen, public_url, assets_dir, www_dir, webhook_retry_ms, tls_cert, tls_key, webhook_ca_file, db } => {
             let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
-            let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(kassa_server::tls::server_config(&cert, &key).await?),
+                _ => None,
+            };
+            let webhook_ca_pem = match webhook_ca_file {
+                Some(path) => Some(std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
+                None => None,
+            };
+            // Refuse a bad CA file now rather than at the first delivery.
+            kassa_server::tls::webhook_tls(webhook_ca_pem.as_deref())?;
+            let listener = std::net::TcpListener::bind(&listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            listener.set_nonblocking(true).map_err(|e| e.to_string())?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let public_url = public_url.unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let default_port = if tls.is_some() { 443 } else { 80 };
+            let authority = match addr {
+                std::net::SocketAddr::V4(a) if a.port() == default_port => a.ip().to_string(),
+                std::net::SocketAddr::V6(a) if a.port() == default_port => format!("[{}]", a.ip()),
+                _ => addr.to_string(),
+            };
+            let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{authority}")).trim_end_matches('/').to_string();
             let config = Config {
                 public_url: public_url.clone(),
                 assets_dir,
                 www_dir,
                 webhook_poll_ms: 250,
                 webhook_retry_base_ms: webhook_retry_ms.max(10),
+                webhook_ca_pem,
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());
             tracing::info!(%addr, %public_url, "kassa listening");
-            axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+            match tls {
+                None => {
+                    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+                    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+                }
+                Some(tls) => {
+                    let handle = axum_server::Handle::new();
+                    let stopper = handle.clone();
+                    tokio::spawn(async move {
+                        shutdown().await;
+                        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                    });
+                    axum_server::from_tcp_rustls(listener, tls)
+                        .map_err(|e| e.to_string())?
+                        .handle(handle)
+                        .serve(app(state).into_make_service())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             tracing::info!("kassa stopped");
             Ok(())
         }

@@ -20,7 +20,16 @@ const MAX_BACKOFF_MS: i64 = 3_600_000;
 /// Starts the worker on the current runtime.
 pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let tls = match crate::tls::webhook_tls(state.config.webhook_ca_pem.as_deref()) {
+            Ok(tls) => tls,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook delivery disabled");
+                return;
+            }
+        };
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .https_only(false)
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(10)))
@@ -54,9 +63,6 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
     });
     let (agent, url, body, id) = (agent.clone(), ev.url.clone(), ev.body.clone(), ev.id.clone());
     let outcome = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        if url.starts_with("https://") {
-            return Err("https webhook delivery needs TLS in the server, which is not built yet".into());
-        }
         let mut req = agent.post(&url).header("content-type", "application/json").header(HEADER, &signature).header("kassa-event-id", &id);
         if let Some(a) = &auth {
             req = req.header("authorization", a);

@@ -58,6 +58,7 @@ fn start() -> Server {
                 www_dir: "www".into(),
                 webhook_poll_ms: 20,
                 webhook_retry_base_ms: 50,
+                webhook_ca_pem: None,
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());
