@@ -28,6 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/sdk/process", post(sdk_process))
         .route("/txns", post(create_txn))
         .route("/health", get(|| async { "ok" }))
+        .route(
+            "/openapi.json",
+            get(|State(state): State<AppState>| async move { Json(crate::openapi::document(&state.config.public_url)) }),
+        )
 }
 
 /// The merchant authenticated by HTTP Basic with its API key as user name
@@ -73,8 +77,8 @@ pub fn api_key_hash(key: &str) -> String {
 }
 
 const MAX_FIELD: usize = 255;
-const PLAIN_FIELDS: &[&str] = &["customer_id", "customer_email", "customer_phone", "description", "product_id"];
-const ADDRESS_PARTS: &[&str] =
+pub(crate) const PLAIN_FIELDS: &[&str] = &["customer_id", "customer_email", "customer_phone", "description", "product_id"];
+pub(crate) const ADDRESS_PARTS: &[&str] =
     &["first_name", "last_name", "line1", "line2", "line3", "city", "state", "country", "postal_code", "phone", "country_code_iso"];
 
 fn bounded(name: &str, v: String) -> Result<String, AppError> {

@@ -12,6 +12,7 @@ pub mod customers;
 pub mod db;
 pub mod error;
 pub mod gateway;
+pub mod openapi;
 pub mod page;
 pub mod secret;
 pub mod tls;

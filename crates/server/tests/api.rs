@@ -706,3 +706,80 @@ fn process_sdk_payload_creates_the_order_after_checking_the_rsa_signature() {
     assert_eq!((code, e["error_code"].as_str()), (400, Some("missing_parameter")));
     assert_error(&s.status("sdk2"), 404, "order_not_found");
 }
+
+/// `/openapi.json` is a well-formed OpenAPI 3.1 document; every documented
+/// path is routed, and every documented body field of every operation is one
+/// the server recognises (it is never refused as an unknown parameter).
+#[test]
+fn openapi_document_matches_the_routes_and_fields() {
+    let s = start();
+    let (code, doc) = s.get("/openapi.json", None);
+    assert_eq!(code, 200);
+    let typed = oas3::from_json(doc.to_string()).expect("a well-formed OpenAPI 3.1 document");
+    assert_eq!(typed.paths.as_ref().map(|p| p.len()), Some(doc["paths"].as_object().unwrap().len()));
+    let ops = doc["paths"].as_object().unwrap().values().flat_map(|i| i.as_object().unwrap().keys()).filter(|k| *k != "parameters").count();
+    assert_eq!(typed.operations().count(), ops);
+    assert_eq!(ops, 12);
+    assert_eq!(doc["servers"][0]["url"], s.base.as_str());
+
+    // Things the path parameters and the client token refer to.
+    let (ord, token) = client_token(&s, "oapi1", "");
+    let (code, _) = s.post_form("/customers", Some(&s.keys[0].0), "object_reference_id=oapi_cust");
+    assert_eq!(code, 200);
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let url = path.replace("{order_id}", "oapi1").replace("{id}", "oapi_cust");
+        for (method, op) in item.as_object().unwrap() {
+            if method == "parameters" {
+                continue;
+            }
+            let bearer = op["security"][0].get("clientToken").is_some();
+            let auth = |req: ureq::RequestBuilder<ureq::typestate::WithBody>| {
+                if bearer {
+                    req.header("authorization", &format!("Bearer {token}"))
+                } else {
+                    req.header("authorization", &basic(&s.keys[0].0))
+                }
+            };
+            if method == "get" {
+                let (code, body) = s.get(&url, Some(&s.keys[0].0));
+                assert!(code != 404 || body["error_code"] != "not_found", "GET {path} is not routed");
+                continue;
+            }
+            assert_eq!(method, "post", "{path}");
+            let schema_ref = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"].as_str().unwrap();
+            let schema = &doc["components"]["schemas"][schema_ref.rsplit('/').next().unwrap()];
+            let props = schema["properties"].as_object().unwrap();
+            let example = |name: &str, p: &Value| -> String {
+                if path == "/txns" && name == "order_id" {
+                    return ord.clone();
+                }
+                match &p["examples"][0] {
+                    Value::String(v) => v.clone(),
+                    v => v.to_string(),
+                }
+            };
+            let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            for (name, p) in props {
+                let mut pairs: Vec<(String, String)> =
+                    required.iter().filter(|r| **r != name).map(|r| ((*r).to_string(), example(r, &props[*r]))).collect();
+                pairs.push((name.clone(), example(name, p)));
+                let form = serde_urlencoded::to_string(&pairs).unwrap();
+                let mut resp = auth(s.agent.post(format!("{}{url}", s.base)))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .send(form.as_str())
+                    .unwrap();
+                let status = resp.status().as_u16();
+                let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null);
+                assert!(status < 500, "POST {path} {form}: {status} {body}");
+                assert!(!(status == 404 && body["error_code"] == "not_found"), "POST {path} is not routed");
+                assert!(
+                    body["error_code"] != "unknown_parameter",
+                    "POST {path}: the documented field {name} is refused as unknown: {body}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} documented fields checked");
+}

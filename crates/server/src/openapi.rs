@@ -1,0 +1,313 @@
+//! The API reference: an OpenAPI 3.1 document served at `/openapi.json`.
+//!
+//! Built from the code it describes: the field lists come from the same
+//! constants the handlers parse with (`api::PLAIN_FIELDS`, `ADDRESS_PARTS`,
+//! the udf range, `LANGUAGES`, the currencies, the sandbox banks and
+//! wallets). `tests/openapi.rs` sends every documented field of every
+//! operation to a running server and checks none is refused as unknown, and
+//! that every documented path is routed.
+
+use crate::api::{ADDRESS_PARTS, MAX_EXPIRY_MINS, PLAIN_FIELDS};
+use serde_json::{Map, Value, json};
+
+/// One documented field: JSON schema with a description and an example.
+fn field(ty: &str, description: &str, example: Value) -> Value {
+    json!({ "type": ty, "description": description, "examples": [example] })
+}
+
+fn amount_field(description: &str) -> Value {
+    json!({
+        "type": "string",
+        "pattern": "^[0-9]{1,15}(\\.[0-9]{1,2})?$",
+        "description": format!("{description} A decimal in major units with at most two fraction digits (`10`, `10.5`, `10.50`); never a float, an exponent or a negative number. JSON numbers are read the same way, digit for digit."),
+        "examples": ["10.00"],
+    })
+}
+
+fn object(properties: Map<String, Value>, required: &[&str], description: &str) -> Value {
+    json!({ "type": "object", "description": description, "properties": properties, "required": required, "additionalProperties": false })
+}
+
+/// The order fields of seed 000, shared by create order and session.
+fn order_fields() -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert(
+        "order_id".into(),
+        field("string", "Your id for the order: 1–20 of `A–Z a–z 0–9 _ -`, unique per merchant (case-insensitively).", json!("ord_007")),
+    );
+    p.insert("amount".into(), amount_field("The amount to collect."));
+    let currencies: Vec<&str> =
+        ["INR", "USD", "EUR", "GBP", "SGD", "AED"].into_iter().filter(|c| kassa_types::Currency::parse(c).is_some()).collect();
+    p.insert(
+        "currency".into(),
+        json!({ "type": "string", "enum": currencies, "default": "INR", "description": "ISO 4217 code.", "examples": ["INR"] }),
+    );
+    for name in PLAIN_FIELDS {
+        let example = match *name {
+            "customer_email" => json!("guest@example.com"),
+            "customer_phone" => json!("9999999999"),
+            "customer_id" => json!("guest_user_101"),
+            _ => json!("Shoes"),
+        };
+        p.insert((*name).into(), field("string", "At most 255 printable characters.", example));
+    }
+    p.insert(
+        "return_url".into(),
+        field(
+            "string",
+            "http(s) URL the shopper returns to, with the signed result parameters appended.",
+            json!("https://shop.example/payment/return"),
+        ),
+    );
+    for (name, schema) in udf_and_address_fields() {
+        p.insert(name, schema);
+    }
+    p.insert(
+        "metadata.expiry_in_mins".into(),
+        json!({ "type": "string", "pattern": "^[0-9]+$", "description": format!("Minutes until the order and its links expire: 1 to {MAX_EXPIRY_MINS}. Default: the merchant's setting (15)."), "examples": ["30"] }),
+    );
+    p.insert(
+        "metadata.webhook_url".into(),
+        field("string", "Webhook URL for this order's events, instead of the merchant's.", json!("https://shop.example/hooks/kassa")),
+    );
+    p.insert("options.get_client_auth_token".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "Also return an order-scoped client token in `juspay.client_auth_token`.", "examples": ["true"] }));
+    p
+}
+
+/// `udf1`–`udf10` and the billing/shipping address parts (seed 000).
+fn udf_and_address_fields() -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = (1..=10)
+        .map(|i| (format!("udf{i}"), field("string", "A value of yours, stored and returned with the order.", json!(format!("note {i}")))))
+        .collect();
+    for kind in ["billing_address", "shipping_address"] {
+        for part in ADDRESS_PARTS {
+            out.push((
+                format!("{kind}_{part}"),
+                field("string", "At most 255 printable characters.", json!(if *part == "country_code_iso" { "IND" } else { "x" })),
+            ));
+        }
+    }
+    out
+}
+
+/// Form-encoded or JSON bodies with one schema.
+fn body(schema: &str) -> Value {
+    let s = json!({ "$ref": format!("#/components/schemas/{schema}") });
+    json!({ "required": true, "content": { "application/x-www-form-urlencoded": { "schema": s }, "application/json": { "schema": s } } })
+}
+
+fn ok(schema: &str, description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn errors(codes: &[(&str, &str)]) -> Map<String, Value> {
+    codes.iter().map(|(status, why)| ((*status).to_string(), json!({ "$ref": format!("#/components/responses/{why}") }))).collect()
+}
+
+fn op(id: &str, summary: &str, security: &str, body_schema: Option<&str>, success: Value, errs: &[(&str, &str)]) -> Value {
+    let mut responses = errors(errs);
+    responses.insert("200".into(), success);
+    let mut o = json!({ "operationId": id, "summary": summary, "responses": responses });
+    if !security.is_empty() {
+        o["security"] = json!([{ security: [] }]);
+    }
+    if let Some(s) = body_schema {
+        o["requestBody"] = body(s);
+    }
+    o
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!([{ "name": name, "in": "path", "required": true, "schema": { "type": "string" }, "description": description }])
+}
+
+/// The whole document; `server` is the public base URL.
+pub fn document(server: &str) -> Value {
+    const COMMON: &[(&str, &str)] = &[("400", "BadRequest"), ("401", "Unauthorized"), ("413", "TooLarge")];
+    const WITH_ORDER: &[(&str, &str)] =
+        &[("400", "BadRequest"), ("401", "Unauthorized"), ("404", "NotFound"), ("409", "Conflict"), ("413", "TooLarge")];
+
+    let mut session = order_fields();
+    session.insert("payment_page_client_id".into(), field("string", "Your client id; must be this merchant's.", json!("shop")));
+    session.insert("action".into(), json!({ "type": "string", "enum": ["paymentPage"], "examples": ["paymentPage"] }));
+    session.insert("first_name".into(), field("string", "Shopper's first name.", json!("Ada")));
+    session.insert("last_name".into(), field("string", "Shopper's last name.", json!("Lovelace")));
+    session.insert("language".into(), json!({ "type": "string", "enum": kassa_types::LANGUAGES, "description": "Payment page language (seed 001).", "examples": ["hindi"] }));
+    session.remove("options.get_client_auth_token");
+
+    let mut update: Map<String, Value> = udf_and_address_fields().into_iter().collect();
+    update.insert("amount".into(), amount_field("The new amount."));
+
+    let mut refund = Map::new();
+    refund.insert(
+        "unique_request_id".into(),
+        field(
+            "string",
+            "Your idempotency key: 1–64 of `A–Z a–z 0–9 _ -`. A repeat with the same amount returns the first answer.",
+            json!("rfnd_0001"),
+        ),
+    );
+    refund.insert("amount".into(), amount_field("The amount to refund; the total never exceeds what was paid."));
+
+    let mut sdk = Map::new();
+    sdk.insert("merchantId".into(), field("string", "Your merchant id.", json!("shop")));
+    sdk.insert("merchantKeyId".into(), field("string", "The key id registered with `kassa merchant add-key`.", json!("2980")));
+    sdk.insert("orderDetails".into(), field("string", "The exact JSON string you signed (seed 001): order_id, amount, merchant_id, timestamp (ms, at most 15 minutes old), customer fields, return_url.", json!("{\"order_id\":\"ord_1\",\"amount\":\"1.00\",\"merchant_id\":\"shop\",\"customer_id\":\"c1\",\"timestamp\":\"1700000000000\"}")));
+    sdk.insert("signature".into(), field("string", "RSA-SHA256 PKCS#1 v1.5 over `orderDetails`, base64 (hex accepted).", json!("base64…")));
+    sdk.insert("amount".into(), amount_field("Optional; when given it must equal orderDetails.amount."));
+    for ignored in ["requestId", "service", "action", "clientId", "orderId", "customerId", "customerEmail", "customerMobile", "language"] {
+        sdk.insert(
+            ignored.into(),
+            field("string", "Part of the Process SDK payload; accepted and ignored (the signed orderDetails decide).", json!("x")),
+        );
+    }
+
+    let mut txn = Map::new();
+    txn.insert(
+        "order_id".into(),
+        field("string", "Kassa's order id (`ord_…`) or yours; must be the token's order.", json!("ord_0123456789abcdef0123456789abcdef")),
+    );
+    txn.insert(
+        "client_auth_token".into(),
+        field("string", "The order-scoped client token, if not sent as `Authorization: Bearer`.", json!("kct_…")),
+    );
+    txn.insert("merchant_id".into(), field("string", "Optional; must be the order's merchant.", json!("shop")));
+    txn.insert("payment_method_type".into(), json!({ "type": "string", "enum": ["CARD", "NB", "WALLET", "UPI"], "examples": ["CARD"] }));
+    let mut codes: Vec<&str> = kassa_types::methods::BANKS.iter().map(|(c, _)| *c).collect();
+    codes.extend(kassa_types::methods::WALLETS.iter().map(|(c, _)| *c));
+    txn.insert(
+        "payment_method".into(),
+        json!({ "type": "string", "enum": codes, "description": "Bank (NB) or wallet (WALLET) code.", "examples": ["NB_SBI"] }),
+    );
+    txn.insert(
+        "payment_options".into(),
+        field(
+            "string",
+            "`|`-joined subset of `card`, `nb`, `wallet`, `upi`: the methods the page offers; enforced here too.",
+            json!("card|nb"),
+        ),
+    );
+    txn.insert("card_number".into(), field("string", "Card number (spaces allowed). CARD only.", json!("4111111111111111")));
+    txn.insert("card_exp_month".into(), field("string", "01–12.", json!("12")));
+    txn.insert("card_exp_year".into(), field("string", "YY or YYYY, not in the past.", json!("2039")));
+    txn.insert("card_security_code".into(), field("string", "CVV: 3 digits, 4 for Amex.", json!("123")));
+    txn.insert("name_on_card".into(), field("string", "At most 64 characters.", json!("Ada Lovelace")));
+    txn.insert("upi_vpa".into(), field("string", "UPI id (`name@handle`). UPI only.", json!("success@upi")));
+    for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
+        txn.insert(ignored.into(), field("string", "Accepted for compatibility and ignored.", json!("json")));
+    }
+
+    let mut customer = Map::new();
+    customer.insert(
+        "object_reference_id".into(),
+        field("string", "Your id for the customer: 1–64 of `A–Z a–z 0–9 _ - . @`. Create only.", json!("guest_user_101")),
+    );
+    customer.insert("mobile_number".into(), field("string", "Up to 15 digits.", json!("9999999999")));
+    customer.insert("mobile_country_code".into(), field("string", "Up to 4 digits.", json!("91")));
+    customer.insert("email_address".into(), field("string", "Email address.", json!("guest@example.com")));
+    customer.insert("first_name".into(), field("string", "At most 100 printable characters.", json!("Ada")));
+    customer.insert("last_name".into(), field("string", "At most 100 printable characters.", json!("Lovelace")));
+    let mut customer_update = customer.clone();
+    customer_update.remove("object_reference_id");
+
+    let error = json!({
+        "type": "object",
+        "required": ["status", "error_code", "error_message"],
+        "properties": {
+            "status": { "const": "error" },
+            "error_code": { "type": "string", "examples": ["invalid_amount"] },
+            "error_message": { "type": "string", "examples": ["amount has more than two decimal places"] },
+        },
+    });
+    let error_response =
+        |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let links = json!({
+        "type": "object",
+        "properties": { "web": { "type": "string" }, "mobile": { "type": "string" }, "iframe": { "type": "string" }, "expiry": { "type": "string", "format": "date-time" } },
+    });
+    let order_status = json!({
+        "type": "object",
+        "description": "The order status body (seeds 000, 003). `amount` and `amount_refunded` are exact two-digit decimals.",
+        "properties": {
+            "id": { "type": "string" }, "order_id": { "type": "string" }, "merchant_id": { "type": "string" },
+            "status": { "type": "string", "examples": ["CHARGED"] }, "status_id": { "type": "integer", "examples": [21] },
+            "amount": { "type": "number" }, "amount_refunded": { "type": "number" }, "refunded": { "type": "boolean" },
+            "currency": { "type": "string" }, "payment_links": { "$ref": "#/components/schemas/PaymentLinks" },
+            "refunds": { "type": "array", "items": { "type": "object", "properties": {
+                "id": { "type": "string" }, "unique_request_id": { "type": "string" }, "amount": { "type": "number" },
+                "status": { "type": "string" }, "created": { "type": "string", "format": "date-time" } } } },
+        },
+    });
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kassa orders API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The Juspay Express Checkout dialect: point an existing Juspay server SDK's base URL at Kassa. Bodies are form-encoded or JSON; unknown, duplicate or malformed fields are refused with a 4xx JSON error and change nothing.",
+            "license": { "name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0" },
+        },
+        "servers": [{ "url": server }],
+        "security": [{ "apiKey": [] }],
+        "paths": {
+            "/orders": { "post": op("createOrder", "Create an order (or get the identical one that exists)", "apiKey", Some("CreateOrder"), ok("OrderCreated", "Created, or the identical existing order."), WITH_ORDER) },
+            "/orders/{order_id}": {
+                "parameters": path_param("order_id", "Your order id."),
+                "get": op("getOrder", "Order status", "apiKey", None, ok("OrderStatus", "The order."), WITH_ORDER),
+                "post": op("updateOrder", "Update amount, udfs and addresses before any payment", "apiKey", Some("UpdateOrder"), ok("OrderStatus", "The updated order."), WITH_ORDER),
+            },
+            "/orders/{order_id}/refunds": {
+                "parameters": path_param("order_id", "Your order id."),
+                "post": op("refundOrder", "Refund a CHARGED order, partially or fully, idempotently", "apiKey", Some("Refund"), ok("OrderStatus", "The order with its refunds."), WITH_ORDER),
+            },
+            "/session": { "post": op("createSession", "Create or load an order; payment links and the Process SDK payload", "apiKey", Some("SessionRequest"), ok("Session", "Links and sdk_payload with an order-scoped clientAuthToken."), WITH_ORDER) },
+            "/sdk/process": { "post": op("sdkProcess", "Create or load an order from a signed Process SDK payload (no API key: the RSA signature is the credential)", "", Some("SdkProcess"), ok("Session", "The order, its links and a client token."), WITH_ORDER) },
+            "/txns": { "post": op("createTxn", "Start a payment attempt (the payment page's call)", "clientToken", Some("Txn"), ok("Txn", "The attempt and where the shopper authenticates."), WITH_ORDER) },
+            "/customers": {
+                "get": op("listCustomers", "List customers, newest first (`count`, `offset` query parameters)", "apiKey", None, ok("Customer", "A page of customers."), COMMON),
+                "post": op("createCustomer", "Create a customer", "apiKey", Some("CreateCustomer"), ok("Customer", "The customer."), WITH_ORDER),
+            },
+            "/customers/{id}": {
+                "parameters": path_param("id", "`cst_…` or your object_reference_id."),
+                "get": op("getCustomer", "A customer", "apiKey", None, ok("Customer", "The customer."), WITH_ORDER),
+                "post": op("updateCustomer", "Update a customer", "apiKey", Some("UpdateCustomer"), ok("Customer", "The customer."), WITH_ORDER),
+            },
+            "/health": { "get": { "operationId": "health", "summary": "Liveness", "security": [], "responses": { "200": { "description": "`ok`" } } } },
+        },
+        "components": {
+            "securitySchemes": {
+                "apiKey": { "type": "http", "scheme": "basic", "description": "Your API key as the user name, an empty password (`curl -u \"$API_KEY:\"`)." },
+                "clientToken": { "type": "http", "scheme": "bearer", "description": "The order-scoped client token (`kct_…`) from the session or `options.get_client_auth_token`; never your API key." },
+            },
+            "schemas": {
+                "CreateOrder": object(order_fields(), &["order_id", "amount"], "Seed 000. Other `metadata.*` fields (printable, at most 255 characters) are stored and returned."),
+                "UpdateOrder": object(update, &[], "Seed 003, Update Order."),
+                "Refund": object(refund, &["unique_request_id", "amount"], "Seed 003, Refund Order."),
+                "Session": { "type": "object", "properties": {
+                    "status": { "type": "string" }, "id": { "type": "string" }, "order_id": { "type": "string" },
+                    "payment_links": { "$ref": "#/components/schemas/PaymentLinks" }, "sdk_payload": { "type": "object" },
+                    "clientAuthToken": { "type": "string" } } },
+                "SessionRequest": object(session, &["order_id", "amount"], "Seed 001, session API."),
+                "SdkProcess": object(sdk, &["merchantId", "merchantKeyId", "orderDetails", "signature"], "Seed 001, Process SDK payload."),
+                "Txn": object(txn, &["order_id", "payment_method_type"], "The payment page's attempt."),
+                "CreateCustomer": object(customer, &["object_reference_id"], "Seed 003, customer object."),
+                "UpdateCustomer": object(customer_update, &[], "Seed 003, customer object."),
+                "Customer": { "type": "object" },
+                "OrderCreated": { "type": "object", "properties": {
+                    "status": { "type": "string", "examples": ["CREATED"] }, "status_id": { "type": "integer" }, "id": { "type": "string" },
+                    "order_id": { "type": "string" }, "payment_links": { "$ref": "#/components/schemas/PaymentLinks" },
+                    "juspay": { "type": "object", "properties": { "client_auth_token": { "type": "string" }, "client_auth_token_expiry": { "type": "string" } } } } },
+                "OrderStatus": order_status,
+                "PaymentLinks": links,
+                "Error": error,
+            },
+            "responses": {
+                "BadRequest": error_response("Bad input: missing, unknown, duplicate or malformed field."),
+                "Unauthorized": error_response("Missing or wrong credentials."),
+                "NotFound": error_response("No such order or customer for this merchant."),
+                "Conflict": error_response("A duplicate order id with other parameters, or an order that cannot change now."),
+                "TooLarge": error_response("The body is larger than 64 KB."),
+            },
+        },
+    })
+}
