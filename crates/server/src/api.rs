@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/session", post(create_session))
         .route("/sdk/process", post(sdk_process))
         .route("/txns", post(create_txn))
+        .route("/txns/{txn_id}", get(txn_status))
+        .route("/txns/{txn_id}/cancel", post(cancel_txn))
         .route("/health", get(|| async { "ok" }))
         .route(
             "/openapi.json",
@@ -588,7 +590,7 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
     }
 
     let payment_method = f.take("payment_method");
-    let (scenario, detail, last4) = match method {
+    let (scenario, detail, last4): (crate::gateway::Started, _, _) = match method {
         PaymentMethod::Card => {
             let number = card::digits(&f.require("card_number")?)
                 .filter(|d| card::number_valid(d))
@@ -620,15 +622,21 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
             if name.chars().count() > 64 {
                 return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
             }
-            let scenario = state
+            let started = state
                 .gateway
                 .start(&MethodInput::Card { number: &number, brand })
                 .map_err(|d| AppError::bad_request("card_declined", d.0))?;
-            (scenario, brand.map(|b| b.code().to_string()), Some(number[number.len() - 4..].to_string()))
+            (started, brand.map(|b| b.code().to_string()), Some(number[number.len() - 4..].to_string()))
         }
         PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => {
             let code = match method {
-                PaymentMethod::Upi => f.require("upi_vpa")?,
+                PaymentMethod::Upi => {
+                    let vpa = f.require("upi_vpa")?;
+                    if !crate::gateway::vpa_valid(&vpa) {
+                        return Err(AppError::bad_request("invalid_vpa", "upi_vpa must be a UPI id such as name@bank"));
+                    }
+                    vpa
+                }
                 _ => payment_method.clone().ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?,
             };
             let input = match method {
@@ -636,10 +644,12 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
                 PaymentMethod::Wallet => MethodInput::Wallet(&code),
                 PaymentMethod::Upi | PaymentMethod::Card => MethodInput::Upi(&code),
             };
-            let scenario = state.gateway.start(&input).map_err(|d| AppError::bad_request("payment_declined", d.0))?;
-            (scenario, Some(code), None)
+            let started = state.gateway.start(&input).map_err(|d| AppError::bad_request("payment_declined", d.0))?;
+            (started, Some(code), None)
         }
     };
+    let (scenario, collect) = (scenario.scenario, scenario.collect);
+    let settle_at = collect.map(|_| now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)));
     f.finish()?;
     let txn = Txn {
         id: random_id("txn_"),
@@ -651,19 +661,87 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
         status: OrderStatus::PENDING_VBV,
         amount_minor: order.amount_minor,
         created_at: now,
+        settle_at,
+        settle_status: collect,
     };
     if !state.db.start_txn(&txn, now).await? {
         return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
     }
-    Ok(Json(json!({
-        "order_id": order.order_id,
-        "txn_id": txn.id,
-        "status": txn.status.as_str(),
-        "payment": {
+    let payment = match settle_at {
+        // UPI collect: the shopper approves in their UPI app; the page polls.
+        Some(at) => json!({
+            "collect": {
+                "status_url": format!("{}/txns/{}", state.config.public_url, txn.id),
+                "cancel_url": format!("{}/txns/{}/cancel", state.config.public_url, txn.id),
+                "poll_interval_ms": 1000,
+                "expires_at": rfc3339(order.expires_at.min(at.saturating_add(COLLECT_WINDOW_MS))),
+            }
+        }),
+        None => json!({
             "authentication": {
                 "method": "GET",
                 "url": format!("{}/sandbox/bank/{}", state.config.public_url, txn.id),
             }
-        }
+        }),
+    };
+    Ok(Json(json!({
+        "order_id": order.order_id,
+        "txn_id": txn.id,
+        "status": txn.status.as_str(),
+        "payment": payment,
     })))
+}
+
+/// How long a collect request waits for the shopper, at most (the page's countdown).
+const COLLECT_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+/// An attempt the client token may see: the token's order's, else 404.
+async fn token_txn(state: &AppState, headers: &HeaderMap, txn_id: &str) -> Result<crate::db::Txn, AppError> {
+    let order_pk = token_order(state, headers, None)?;
+    let not_found = || AppError { status: axum::http::StatusCode::NOT_FOUND, code: "txn_not_found", message: "no such attempt".into() };
+    let txn = state.db.txn(txn_id).await?.ok_or_else(not_found)?;
+    if txn.order_pk != order_pk {
+        return Err(not_found());
+    }
+    Ok(txn)
+}
+
+/// The attempt's status for the page that polls it, with where to go once it is final.
+async fn txn_status_body(state: &AppState, txn: &crate::db::Txn) -> Result<Value, AppError> {
+    let order = state.db.order(&txn.order_pk).await?.ok_or_else(AppError::order_not_found)?;
+    let done = !matches!(txn.status, OrderStatus::PENDING_VBV | OrderStatus::AUTHORIZING);
+    Ok(json!({
+        "txn_id": txn.id,
+        "order_id": order.order_id,
+        "status": txn.status.as_str(),
+        "status_id": txn.status.id(),
+        "order_status": order.status.as_str(),
+        "final": done,
+        // The signed return URL (or Kassa's result page) once the attempt is final.
+        "next_url": done.then(|| format!("{}/sandbox/bank/{}", state.config.public_url, txn.id)),
+    }))
+}
+
+/// `GET /txns/:txn_id` with the client token: what a polling page needs.
+async fn txn_status(State(state): State<AppState>, headers: HeaderMap, Path(txn_id): Path<String>) -> Result<Json<Value>, AppError> {
+    let txn = token_txn(&state, &headers, &txn_id).await?;
+    Ok(Json(txn_status_body(&state, &txn).await?))
+}
+
+/// `POST /txns/:txn_id/cancel` with the client token: the shopper gave up on
+/// a collect request; it ends AUTHENTICATION_FAILED and the order is payable again.
+async fn cancel_txn(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(txn_id): Path<String>,
+    f: Fields,
+) -> Result<Json<Value>, AppError> {
+    f.finish()?;
+    let txn = token_txn(&state, &headers, &txn_id).await?;
+    if txn.status != OrderStatus::PENDING_VBV {
+        return Err(AppError::conflict("txn_not_cancellable", "only a pending attempt can be cancelled"));
+    }
+    state.db.complete_txn(&txn.id, OrderStatus::AUTHENTICATION_FAILED, now_ms()).await?;
+    let txn = state.db.txn(&txn.id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(Json(txn_status_body(&state, &txn).await?))
 }

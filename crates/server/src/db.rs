@@ -49,10 +49,12 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_customers.sql")),
     (4, include_str!("../migrations/sqlite/0004_webhooks.sql")),
     (5, include_str!("../migrations/sqlite/0005_merchant_keys.sql")),
+    (6, include_str!("../migrations/sqlite/0006_settlements.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
-const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(5, include_str!("../migrations/postgres/0005_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] =
+    &[(5, include_str!("../migrations/postgres/0005_init.sql")), (6, include_str!("../migrations/postgres/0006_settlements.sql"))];
 
 /// Which database a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,6 +252,10 @@ pub struct Txn {
     pub amount_minor: i64,
     /// Creation time.
     pub created_at: i64,
+    /// When the gateway settles it by itself (UPI collect, AUTHORIZING cards).
+    pub settle_at: Option<i64>,
+    /// The status it settles to then.
+    pub settle_status: Option<OrderStatus>,
 }
 
 /// What creating an order did.
@@ -386,6 +392,8 @@ fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
         status: status_of(row.try_get("status")?)?,
         amount_minor: row.try_get("amount_minor")?,
         created_at: row.try_get("created_at")?,
+        settle_at: row.try_get("settle_at")?,
+        settle_status: row.try_get::<Option<String>, _>("settle_status")?.map(|s| status_of(&s)).transpose()?,
     })
 }
 
@@ -408,7 +416,8 @@ fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
 const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, status, customer_id, customer_email, \
     customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at, \
     amount_refunded_minor";
-const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at";
+const TXN_COLS: &str =
+    "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status";
 
 impl Db {
     /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory
@@ -495,7 +504,8 @@ impl Db {
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, \
-             webhook_secret, webhook_username, webhook_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             webhook_secret, webhook_username, webhook_password, created_at, enabled_methods) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'card|nb|wallet|upi')",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -596,7 +606,7 @@ impl Db {
         if moved.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
             .bind(&t.id)
             .bind(&t.order_pk)
             .bind(t.method.token())
@@ -606,6 +616,8 @@ impl Db {
             .bind(t.status.as_str())
             .bind(t.amount_minor)
             .bind(t.created_at)
+            .bind(t.settle_at)
+            .bind(t.settle_status.map(OrderStatus::as_str))
             .bind(t.created_at)
             .execute(&mut *tx)
             .await
@@ -869,6 +881,51 @@ impl Db {
         rows.iter().map(|s| status_of(s)).collect()
     }
 
+    /// Moves a pending attempt and its order to AUTHORIZING (the bank
+    /// authenticated the shopper and is still deciding) and schedules its
+    /// settlement to `then` at `settle_at`, in one transaction. `false` if the
+    /// attempt was not pending.
+    pub async fn authorize_txn(&self, txn_id: &str, then: OrderStatus, settle_at: i64, now: i64) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let moved = sqlx::query(
+            "UPDATE txns SET status = 'AUTHORIZING', settle_at = $1, settle_status = $2, updated_at = $3 WHERE id = $4 AND status = 'PENDING_VBV'",
+        )
+        .bind(settle_at)
+        .bind(then.as_str())
+        .bind(now)
+        .bind(txn_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let order_pk: String =
+            sqlx::query_scalar("SELECT order_pk FROM txns WHERE id = $1").bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
+        sqlx::query("UPDATE orders SET status = 'AUTHORIZING', updated_at = $1 WHERE id = $2 AND status != 'CHARGED'")
+            .bind(now)
+            .bind(&order_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        write_event(&mut tx, &order_pk, "TXN_AUTHORIZING", Some(txn_id), now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    /// Attempts whose settlement is due at `now`, with the status they settle to.
+    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, settle_status FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
+             AND status IN ('PENDING_VBV', 'AUTHORIZING') ORDER BY settle_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, status_of(r.try_get("settle_status")?)?))).collect()
+    }
+
     /// Applies a gateway's final answer to a pending attempt and its order, in
     /// one transaction. A success on an order that another attempt already
     /// charged becomes AUTO_REFUNDED. Returns the attempt's final status, or
@@ -876,7 +933,7 @@ impl Db {
     pub async fn complete_txn(&self, txn_id: &str, outcome: OrderStatus, now: i64) -> Result<Option<OrderStatus>, DbError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         // Write first, so this transaction holds SQLite's write lock before it reads.
-        let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status = 'PENDING_VBV'")
+        let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status IN ('PENDING_VBV', 'AUTHORIZING')")
             .bind(now)
             .bind(txn_id)
             .execute(&mut *tx)
@@ -902,13 +959,15 @@ impl Db {
                 final_status = OrderStatus::AUTO_REFUNDED;
             }
         }
-        sqlx::query("UPDATE txns SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'PENDING_VBV'")
-            .bind(final_status.as_str())
-            .bind(now)
-            .bind(txn_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+        sqlx::query(
+            "UPDATE txns SET status = $1, updated_at = $2, settle_at = NULL WHERE id = $3 AND status IN ('PENDING_VBV', 'AUTHORIZING')",
+        )
+        .bind(final_status.as_str())
+        .bind(now)
+        .bind(txn_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
         // The order reflects its latest answer, except that CHARGED is final.
         if final_status != OrderStatus::AUTO_REFUNDED {
             sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status != 'CHARGED'")

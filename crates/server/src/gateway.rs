@@ -38,12 +38,31 @@ pub enum BankAnswer<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Declined(pub String);
 
+/// An attempt the gateway accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Started {
+    /// The scenario to remember for it.
+    pub scenario: String,
+    /// A collect request (UPI): no bank page; the gateway settles it to this
+    /// status later, while the payment page polls.
+    pub collect: Option<OrderStatus>,
+}
+
+/// The gateway's answer to the bank page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Final now.
+    Final(OrderStatus),
+    /// Authenticated; the bank is still authorizing: AUTHORIZING for a while, then this.
+    Authorizing(OrderStatus),
+}
+
 /// A payment gateway adapter.
 pub trait Gateway: Send + Sync + std::fmt::Debug {
-    /// Starts an attempt; returns the scenario to remember for it.
-    fn start(&self, input: &MethodInput<'_>) -> Result<String, Declined>;
-    /// The attempt's final status after the bank page's answer.
-    fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> OrderStatus;
+    /// Starts an attempt.
+    fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined>;
+    /// The attempt's status after the bank page's answer.
+    fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer;
     /// What the bank page asks for.
     fn prompt(&self, scenario: &str) -> Prompt;
 }
@@ -55,6 +74,8 @@ pub enum Prompt {
     Otp,
     /// Success / Failure buttons.
     Buttons,
+    /// Nothing to answer here: the shopper approves the collect request in their UPI app.
+    Collect,
 }
 
 /// The sandbox gateway: documented test inputs with fixed outcomes (README, "Sandbox test data").
@@ -64,38 +85,80 @@ pub struct Sandbox;
 /// The OTP that authenticates a sandbox card payment.
 pub const SANDBOX_OTP: &str = "123456";
 
+/// Whether `vpa` looks like a UPI id: `name@handle`, the name 2–256 of
+/// `A–Z a–z 0–9 . _ -`, the handle 2–64 letters and digits.
+pub fn vpa_valid(vpa: &str) -> bool {
+    let Some((name, handle)) = vpa.split_once('@') else { return false };
+    (2..=256).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && (2..=64).contains(&handle.len())
+        && handle.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 impl Gateway for Sandbox {
-    fn start(&self, input: &MethodInput<'_>) -> Result<String, Declined> {
+    fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined> {
+        let now = |scenario: &str| Ok(Started { scenario: scenario.into(), collect: None });
         match input {
             MethodInput::Card { number, .. } => match *number {
-                "4111111111111111" | "5555555555554444" => Ok("card_otp".into()),
-                "4000000000000002" => Ok("card_decline".into()),
+                "4111111111111111" | "5555555555554444" => now("card_otp"),
+                "4000000000000002" => now("card_decline"),
+                "4000000000000119" => now("card_pending"),
                 _ if card::number_valid(number) => Err(Declined(
-                    "the sandbox accepts only its test cards (4111 1111 1111 1111, 5555 5555 5555 4444, 4000 0000 0000 0002)".into(),
+                    "the sandbox accepts only its test cards (4111 1111 1111 1111, 5555 5555 5555 4444, 4000 0000 0000 0002, 4000 0000 0000 0119)"
+                        .into(),
                 )),
                 _ => Err(Declined("card number is not valid".into())),
             },
-            MethodInput::Netbanking(bank) if BANKS.iter().any(|(c, _)| c == bank) => Ok("buttons".into()),
+            MethodInput::Netbanking(bank) if BANKS.iter().any(|(c, _)| c == bank) => now("buttons"),
             MethodInput::Netbanking(_) => Err(Declined("unknown bank".into())),
-            MethodInput::Wallet(w) if WALLETS.iter().any(|(c, _)| c == w) => Ok("buttons".into()),
+            MethodInput::Wallet(w) if WALLETS.iter().any(|(c, _)| c == w) => now("buttons"),
             MethodInput::Wallet(_) => Err(Declined("unknown wallet".into())),
-            MethodInput::Upi(_) => Err(Declined("UPI is not available yet".into())),
+            MethodInput::Upi("success@kassa") => Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::CHARGED) }),
+            MethodInput::Upi("failure@kassa") => {
+                Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::AUTHORIZATION_FAILED) })
+            }
+            MethodInput::Upi(_) => Err(Declined("the sandbox accepts only the UPI ids success@kassa and failure@kassa".into())),
         }
     }
 
-    fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> OrderStatus {
+    fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer {
         match (scenario, answer) {
-            ("card_otp", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => OrderStatus::CHARGED,
-            ("card_decline", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => OrderStatus::AUTHORIZATION_FAILED,
-            ("buttons", BankAnswer::Approve) => OrderStatus::CHARGED,
-            ("buttons", BankAnswer::Decline) => OrderStatus::AUTHORIZATION_FAILED,
-            _ => OrderStatus::AUTHENTICATION_FAILED,
+            ("card_otp", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Final(OrderStatus::CHARGED),
+            ("card_decline", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Final(OrderStatus::AUTHORIZATION_FAILED),
+            ("card_pending", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Authorizing(OrderStatus::CHARGED),
+            ("buttons", BankAnswer::Approve) => Answer::Final(OrderStatus::CHARGED),
+            ("buttons", BankAnswer::Decline) => Answer::Final(OrderStatus::AUTHORIZATION_FAILED),
+            _ => Answer::Final(OrderStatus::AUTHENTICATION_FAILED),
         }
     }
 
     fn prompt(&self, scenario: &str) -> Prompt {
-        if scenario.starts_with("card") { Prompt::Otp } else { Prompt::Buttons }
+        match scenario {
+            "upi_collect" => Prompt::Collect,
+            s if s.starts_with("card") => Prompt::Otp,
+            _ => Prompt::Buttons,
+        }
     }
+}
+
+/// Applies the settlements that are due (UPI collects, AUTHORIZING cards)
+/// every `poll_ms`; they are stored with the attempt, so a restart resumes them.
+pub fn spawn_settler(state: crate::AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match state.db.due_settlements(crate::now_ms(), 64).await {
+                Ok(due) => {
+                    for (txn_id, status) in due {
+                        if let Err(e) = state.db.complete_txn(&txn_id, status, crate::now_ms()).await {
+                            tracing::warn!(txn = %txn_id, error = %e, "cannot settle an attempt");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "settlements unavailable"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(state.config.webhook_poll_ms)).await;
+        }
+    })
 }
 
 #[cfg(test)]
@@ -106,12 +169,31 @@ mod tests {
     fn sandbox_cards() {
         let g = Sandbox;
         let start = |n| g.start(&MethodInput::Card { number: n, brand: card::detect_brand(n) });
-        let ok = start("4111111111111111").expect("test card");
-        assert_eq!(g.answer(&ok, &BankAnswer::Otp("123456")), OrderStatus::CHARGED);
-        assert_eq!(g.answer(&ok, &BankAnswer::Otp("000000")), OrderStatus::AUTHENTICATION_FAILED);
-        let decline = start("4000000000000002").expect("decline card");
-        assert_eq!(g.answer(&decline, &BankAnswer::Otp("123456")), OrderStatus::AUTHORIZATION_FAILED);
+        let ok = start("4111111111111111").expect("test card").scenario;
+        assert_eq!(g.answer(&ok, &BankAnswer::Otp("123456")), Answer::Final(OrderStatus::CHARGED));
+        assert_eq!(g.answer(&ok, &BankAnswer::Otp("000000")), Answer::Final(OrderStatus::AUTHENTICATION_FAILED));
+        let decline = start("4000000000000002").expect("decline card").scenario;
+        assert_eq!(g.answer(&decline, &BankAnswer::Otp("123456")), Answer::Final(OrderStatus::AUTHORIZATION_FAILED));
+        let pending = start("4000000000000119").expect("pending card").scenario;
+        assert_eq!(g.answer(&pending, &BankAnswer::Otp("123456")), Answer::Authorizing(OrderStatus::CHARGED));
+        assert_eq!(g.answer(&pending, &BankAnswer::Otp("1")), Answer::Final(OrderStatus::AUTHENTICATION_FAILED));
         assert!(start("378282246310005").is_err());
         assert!(start("4111111111111112").is_err());
+    }
+
+    #[test]
+    fn sandbox_upi_collect() {
+        let g = Sandbox;
+        let ok = g.start(&MethodInput::Upi("success@kassa")).unwrap();
+        assert_eq!(ok.collect, Some(OrderStatus::CHARGED));
+        assert_eq!(g.prompt(&ok.scenario), Prompt::Collect);
+        assert_eq!(g.start(&MethodInput::Upi("failure@kassa")).unwrap().collect, Some(OrderStatus::AUTHORIZATION_FAILED));
+        assert!(g.start(&MethodInput::Upi("someone@okbank")).is_err());
+        for good in ["success@kassa", "a.b-c_d@okhdfc"] {
+            assert!(vpa_valid(good), "{good}");
+        }
+        for bad in ["", "a@b", "@kassa", "x@", "no-at", "a b@kassa", "ab@ka.ssa", "ab@kassa@x"] {
+            assert!(!vpa_valid(bad), "{bad}");
+        }
     }
 }

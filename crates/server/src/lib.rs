@@ -43,6 +43,8 @@ pub struct Config {
     /// PEM roots that `https://` webhook receivers are checked against, when
     /// they use a private CA; `None`: Mozilla's roots.
     pub webhook_ca_pem: Option<Vec<u8>>,
+    /// How long the sandbox takes to settle a UPI collect or an AUTHORIZING card (ms).
+    pub sandbox_delay_ms: u64,
 }
 
 /// Shared state of every request.

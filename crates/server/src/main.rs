@@ -42,6 +42,9 @@ enum Command {
         /// First webhook retry delay in ms (doubles each attempt, at most an hour).
         #[arg(long, env = "KASSA_WEBHOOK_RETRY_MS", default_value_t = 1000)]
         webhook_retry_ms: u64,
+        /// How long the sandbox takes to settle a UPI collect or an AUTHORIZING card, in ms.
+        #[arg(long, env = "KASSA_SANDBOX_DELAY_MS", default_value_t = 4000)]
+        sandbox_delay_ms: u64,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
         #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -139,7 +142,18 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Serve { listen, public_url, assets_dir, www_dir, webhook_retry_ms, tls_cert, tls_key, webhook_ca_file, db } => {
+        Command::Serve {
+            listen,
+            public_url,
+            assets_dir,
+            www_dir,
+            webhook_retry_ms,
+            sandbox_delay_ms,
+            tls_cert,
+            tls_key,
+            webhook_ca_file,
+            db,
+        } => {
             let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(kassa_server::tls::server_config(&cert, &key).await?),
@@ -169,9 +183,11 @@ async fn run(command: Command) -> Result<(), String> {
                 webhook_poll_ms: 250,
                 webhook_retry_base_ms: webhook_retry_ms.max(10),
                 webhook_ca_pem,
+                sandbox_delay_ms,
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());
+            kassa_server::gateway::spawn_settler(state.clone());
             tracing::info!(%addr, %public_url, "kassa listening");
             match tls {
                 None => {

@@ -262,7 +262,15 @@ pub fn document(server: &str) -> Value {
             },
             "/session": { "post": op("createSession", "Create or load an order; payment links and the Process SDK payload", "apiKey", Some("SessionRequest"), ok("Session", "Links and sdk_payload with an order-scoped clientAuthToken."), WITH_ORDER) },
             "/sdk/process": { "post": op("sdkProcess", "Create or load an order from a signed Process SDK payload (no API key: the RSA signature is the credential)", "", Some("SdkProcess"), ok("Session", "The order, its links and a client token."), WITH_ORDER) },
-            "/txns": { "post": op("createTxn", "Start a payment attempt (the payment page's call)", "clientToken", Some("Txn"), ok("Txn", "The attempt and where the shopper authenticates."), WITH_ORDER) },
+            "/txns": { "post": op("createTxn", "Start a payment attempt (the payment page's call). Card, NB and wallet answer `payment.authentication.url` (the bank page); UPI answers `payment.collect` (`status_url` to poll, `cancel_url`, `expires_at`)", "clientToken", Some("Txn"), ok("TxnStarted", "The attempt and what comes next."), WITH_ORDER) },
+            "/txns/{txn_id}": {
+                "parameters": path_param("txn_id", "The attempt's `txn_…` id."),
+                "get": op("getTxn", "An attempt's status, for a page that polls (UPI collect, AUTHORIZING cards); `next_url` once final", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
+            },
+            "/txns/{txn_id}/cancel": {
+                "parameters": path_param("txn_id", "The attempt's `txn_…` id."),
+                "post": op("cancelTxn", "Cancel a pending collect request (it ends AUTHENTICATION_FAILED; the order takes a new attempt)", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
+            },
             "/customers": {
                 "get": op("listCustomers", "List customers, newest first (`count`, `offset` query parameters)", "apiKey", None, ok("Customer", "A page of customers."), COMMON),
                 "post": op("createCustomer", "Create a customer", "apiKey", Some("CreateCustomer"), ok("Customer", "The customer."), WITH_ORDER),
@@ -289,10 +297,17 @@ pub fn document(server: &str) -> Value {
                     "clientAuthToken": { "type": "string" } } },
                 "SessionRequest": object(session, &["order_id", "amount"], "Seed 001, session API."),
                 "SdkProcess": object(sdk, &["merchantId", "merchantKeyId", "orderDetails", "signature"], "Seed 001, Process SDK payload."),
+                "TxnStarted": { "type": "object", "properties": {
+                    "order_id": { "type": "string" }, "txn_id": { "type": "string" }, "status": { "type": "string", "examples": ["PENDING_VBV"] },
+                    "payment": { "type": "object" } } },
                 "Txn": object(txn, &["order_id", "payment_method_type"], "The payment page's attempt."),
                 "CreateCustomer": object(customer, &["object_reference_id"], "Seed 003, customer object."),
                 "UpdateCustomer": object(customer_update, &[], "Seed 003, customer object."),
                 "Customer": { "type": "object" },
+                "TxnStatus": { "type": "object", "properties": {
+                    "txn_id": { "type": "string" }, "order_id": { "type": "string" }, "status": { "type": "string" },
+                    "status_id": { "type": "integer" }, "order_status": { "type": "string" }, "final": { "type": "boolean" },
+                    "next_url": { "type": ["string", "null"], "description": "Where the shopper goes once the attempt is final: the signed return URL." } } },
                 "OrderCreated": { "type": "object", "properties": {
                     "status": { "type": "string", "examples": ["CREATED"] }, "status_id": { "type": "integer" }, "id": { "type": "string" },
                     "order_id": { "type": "string" }, "payment_links": { "$ref": "#/components/schemas/PaymentLinks" },

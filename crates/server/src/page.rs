@@ -5,7 +5,7 @@
 use crate::body::Fields;
 use crate::db::Order;
 use crate::error::AppError;
-use crate::gateway::{BankAnswer, Prompt};
+use crate::gateway::{Answer, BankAnswer, Prompt};
 use crate::{AppState, Config, now_ms};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -178,6 +178,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
     }
     let action = format!("/sandbox/bank/{}", esc(&txn.id));
     let form = match st.gateway.prompt(&txn.scenario) {
+        Prompt::Collect => return collect_page(&st, &txn).await,
         Prompt::Otp => format!(
             "<form method=\"post\" action=\"{action}\">\
              <label for=\"otp\">One-time password</label>\
@@ -218,11 +219,24 @@ async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut
         "decline" | "cancel" => BankAnswer::Decline,
         _ => BankAnswer::Otp(otp.trim()),
     };
-    let outcome = match (action.as_str(), st.gateway.prompt(&txn.scenario)) {
-        ("cancel", _) => OrderStatus::AUTHENTICATION_FAILED,
+    let prompt = st.gateway.prompt(&txn.scenario);
+    if prompt == Prompt::Collect {
+        // A collect request is answered in the shopper's UPI app, never here.
+        return collect_page(&st, &txn).await;
+    }
+    let outcome = match action.as_str() {
+        "cancel" => Answer::Final(OrderStatus::AUTHENTICATION_FAILED),
         _ => st.gateway.answer(&txn.scenario, &answer),
     };
-    if let Err(e) = st.db.complete_txn(&txn.id, outcome, now_ms()).await {
+    let now = now_ms();
+    let applied = match outcome {
+        Answer::Final(status) => st.db.complete_txn(&txn.id, status, now).await.map(|_| ()),
+        Answer::Authorizing(then) => {
+            let at = now.saturating_add(i64::try_from(st.config.sandbox_delay_ms).unwrap_or(i64::MAX));
+            st.db.authorize_txn(&txn.id, then, at, now).await.map(|_| ())
+        }
+    };
+    if let Err(e) = applied {
         return AppError::from(e).into_response();
     }
     match st.db.order(&txn.order_pk).await {
@@ -233,6 +247,24 @@ async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut
 
 /// Sends the shopper to the merchant's `return_url` with the signed result
 /// (seed 000), or to Kassa's own result page when there is none.
+/// A pending UPI collect request has nothing to answer on a web page.
+async fn collect_page(st: &AppState, txn: &crate::db::Txn) -> Response {
+    if txn.status != OrderStatus::PENDING_VBV
+        && let Ok(Some(order)) = st.db.order(&txn.order_pk).await
+    {
+        return redirect_after(st, &order).await;
+    }
+    html(
+        StatusCode::OK,
+        &csp("'none'", "'none'"),
+        simple_page(
+            "Approve in your UPI app",
+            "<h1>Approve in your UPI app</h1><p>A collect request was sent to your UPI id. Approve it in your UPI app; \
+             the payment page shows the result.</p>",
+        ),
+    )
+}
+
 async fn redirect_after(st: &AppState, order: &Order) -> Response {
     let Some(return_url) = order.return_url.as_deref() else {
         return Redirect::to(&format!("/merchant/result/{}", order.id)).into_response();

@@ -59,9 +59,11 @@ fn start() -> Server {
                 webhook_poll_ms: 20,
                 webhook_retry_base_ms: 50,
                 webhook_ca_pem: None,
+                sandbox_delay_ms: 1500,
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());
+            kassa_server::gateway::spawn_settler(state.clone());
             tx.send((base, keys)).unwrap();
             axum::serve(listener, app(state)).await.unwrap();
         });
@@ -719,7 +721,7 @@ fn openapi_document_matches_the_routes_and_fields() {
     assert_eq!(typed.paths.as_ref().map(|p| p.len()), Some(doc["paths"].as_object().unwrap().len()));
     let ops = doc["paths"].as_object().unwrap().values().flat_map(|i| i.as_object().unwrap().keys()).filter(|k| *k != "parameters").count();
     assert_eq!(typed.operations().count(), ops);
-    assert_eq!(ops, 12);
+    assert_eq!(ops, 14);
     assert_eq!(doc["servers"][0]["url"], s.base.as_str());
 
     // Things the path parameters and the client token refer to.
@@ -747,7 +749,12 @@ fn openapi_document_matches_the_routes_and_fields() {
                 continue;
             }
             assert_eq!(method, "post", "{path}");
-            let schema_ref = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"].as_str().unwrap();
+            let Some(schema_ref) = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"].as_str() else {
+                let mut resp = auth(s.agent.post(format!("{}{url}", s.base))).send("").unwrap();
+                let body: Value = resp.body_mut().read_json().unwrap_or(Value::Null);
+                assert!(!(resp.status().as_u16() == 404 && body["error_code"] == "not_found"), "POST {path} is not routed");
+                continue;
+            };
             let schema = &doc["components"]["schemas"][schema_ref.rsplit('/').next().unwrap()];
             let props = schema["properties"].as_object().unwrap();
             let example = |name: &str, p: &Value| -> String {
@@ -782,4 +789,152 @@ fn openapi_document_matches_the_routes_and_fields() {
         }
     }
     assert!(checked > 100, "only {checked} documented fields checked");
+}
+
+impl Server {
+    fn bearer_get(&self, path: &str, token: &str) -> (u16, Value) {
+        let mut r = self.agent.get(format!("{}{path}", self.base)).header("authorization", &format!("Bearer {token}")).call().unwrap();
+        (r.status().as_u16(), r.body_mut().read_json().unwrap())
+    }
+
+    fn bearer_post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let mut r = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_json().unwrap())
+    }
+
+    /// Polls the order until its status is `want` (the settlement worker runs every 20 ms here).
+    fn wait_for_status(&self, order_id: &str, want: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let st = self.status(order_id).1;
+            if st["status"] == want {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{order_id} never became {want}: {st}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn pending_card_is_authorizing_for_a_while_then_charged() {
+    let s = start();
+    let (ord, token) = client_token(&s, "pend1", "");
+    let (code, txn) = start_card_txn(&s, &ord, &token, "4000 0000 0000 0119");
+    assert_eq!(code, 200, "{txn}");
+    let bank = txn["payment"]["authentication"]["url"].as_str().unwrap();
+    assert_eq!(s.status("pend1").1["status"], "PENDING_VBV");
+    let location = answer_bank(&s, bank, "otp=123456&action=submit");
+    let query = location.split_once("?x=1&").unwrap().1;
+    let params = return_url::verify_query(&ResponseKey::new(s.keys[0].1.clone().into_bytes()), query).unwrap();
+    assert_eq!((params.get("status"), params.get("status_id")), (Some("AUTHORIZING"), Some("28")));
+    assert_eq!(s.status("pend1").1["status"], "AUTHORIZING");
+    // While the bank decides: no second attempt, no refund, no second answer on the bank page.
+    assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 409, "order_not_payable");
+    assert_error(&s.post_form("/orders/pend1/refunds", Some(&s.keys[0].0), "unique_request_id=r1&amount=1"), 400, "refund_not_allowed");
+    let txn_id = txn["txn_id"].as_str().unwrap();
+    let (code, polled) = s.bearer_get(&format!("/txns/{txn_id}"), &token);
+    assert_eq!((code, polled["status"].as_str(), polled["final"].as_bool()), (200, Some("AUTHORIZING"), Some(false)), "{polled}");
+    s.wait_for_status("pend1", "CHARGED");
+    let (_, polled) = s.bearer_get(&format!("/txns/{txn_id}"), &token);
+    assert_eq!((polled["status"].as_str(), polled["final"].as_bool()), (Some("CHARGED"), Some(true)));
+    assert_eq!(s.status("pend1").1["card"]["last_four_digits"], "0119");
+    // A wrong OTP on the pending card fails authentication at once.
+    let (ord2, token2) = client_token(&s, "pend2", "");
+    let (_, txn2) = start_card_txn(&s, &ord2, &token2, "4000000000000119");
+    answer_bank(&s, txn2["payment"]["authentication"]["url"].as_str().unwrap(), "otp=999999&action=submit");
+    assert_eq!(s.status("pend2").1["status"], "AUTHENTICATION_FAILED");
+}
+
+#[test]
+fn upi_collect_is_polled_to_its_outcome_and_can_be_cancelled() {
+    let s = start();
+    let upi = |ord: &str, vpa: &str| json_txn(ord, &[("payment_method_type", "UPI"), ("upi_vpa", vpa)]);
+    let (ord, token) = client_token(&s, "upi1", "");
+    // Bad and unknown UPI ids are refused before anything is stored.
+    assert_error(&s.bearer_post("/txns", &token, upi(&ord, "not a vpa")), 400, "invalid_vpa");
+    assert_error(&s.bearer_post("/txns", &token, upi(&ord, "someone@okbank")), 400, "payment_declined");
+    assert_eq!(s.status("upi1").1["status"], "NEW");
+
+    let (code, txn) = s.bearer_post("/txns", &token, upi(&ord, "success@kassa"));
+    assert_eq!(code, 200, "{txn}");
+    assert_eq!(txn["status"], "PENDING_VBV");
+    assert!(txn["payment"].get("authentication").is_none(), "a collect has no bank page: {txn}");
+    let status_url = txn["payment"]["collect"]["status_url"].as_str().unwrap();
+    let path = status_url.strip_prefix(&s.base).unwrap();
+    let (code, polled) = s.bearer_get(path, &token);
+    assert_eq!((code, polled["status"].as_str(), polled["final"].as_bool()), (200, Some("PENDING_VBV"), Some(false)), "{polled}");
+    // Only this order's token sees the attempt; nobody can answer it on a bank page.
+    let (_, other_token) = client_token(&s, "upi9", "");
+    assert_error(&s.bearer_get(path, &other_token), 404, "txn_not_found");
+    let bank = format!("{}/sandbox/bank/{}", s.base, txn["txn_id"].as_str().unwrap());
+    let r = s.agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("action=approve").unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(s.status("upi1").1["status"], "PENDING_VBV");
+    s.wait_for_status("upi1", "CHARGED");
+    let (_, polled) = s.bearer_get(path, &token);
+    assert_eq!((polled["status"].as_str(), polled["final"].as_bool()), (Some("CHARGED"), Some(true)));
+    // Once final, next_url sends the shopper to the signed return URL.
+    let r = s.agent.get(polled["next_url"].as_str().unwrap()).call().unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let location = r.headers().get("location").unwrap().to_str().unwrap();
+    let params =
+        return_url::verify_query(&ResponseKey::new(s.keys[0].1.clone().into_bytes()), location.split_once("?x=1&").unwrap().1).unwrap();
+    assert_eq!(params.get("status"), Some("CHARGED"));
+
+    let (ord, token) = client_token(&s, "upi2", "");
+    let (_, txn) = s.bearer_post("/txns", &token, upi(&ord, "failure@kassa"));
+    assert_eq!(txn["status"], "PENDING_VBV");
+    s.wait_for_status("upi2", "AUTHORIZATION_FAILED");
+
+    // Cancelled by the shopper before the app answers: AUTHENTICATION_FAILED, and the order takes a new attempt.
+    let (ord, token) = client_token(&s, "upi3", "");
+    let (_, txn) = s.bearer_post("/txns", &token, upi(&ord, "success@kassa"));
+    let txn_id = txn["txn_id"].as_str().unwrap();
+    let (code, cancelled) = s.bearer_post(&format!("/txns/{txn_id}/cancel"), &token, serde_json::json!({}));
+    assert_eq!((code, cancelled["status"].as_str()), (200, Some("AUTHENTICATION_FAILED")), "{cancelled}");
+    assert_error(&s.bearer_post(&format!("/txns/{txn_id}/cancel"), &token, serde_json::json!({})), 409, "txn_not_cancellable");
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    assert_eq!(s.status("upi3").1["status"], "AUTHENTICATION_FAILED", "a cancelled collect never settles");
+    let (code, again) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    assert_eq!(code, 200, "{again}");
+}
+
+fn json_txn(ord: &str, fields: &[(&str, &str)]) -> Value {
+    let mut v = serde_json::json!({ "order_id": ord });
+    for (k, val) in fields {
+        v[*k] = Value::String((*val).into());
+    }
+    v
+}
+
+#[test]
+fn a_chunked_body_over_the_limit_gets_the_json_413() {
+    use std::io::{Read, Write};
+    let s = start();
+    let addr = s.base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let auth = basic(&s.keys[0].0);
+    write!(stream, "POST /orders HTTP/1.1\r\nhost: {addr}\r\nauthorization: {auth}\r\ncontent-type: application/x-www-form-urlencoded\r\ntransfer-encoding: chunked\r\n\r\n").unwrap();
+    let chunk = vec![b'a'; 8192];
+    // 80 KB in 8 KB chunks, no Content-Length: only counting the bytes can refuse it.
+    for _ in 0..10 {
+        if write!(stream, "{:x}\r\n", chunk.len()).and_then(|()| stream.write_all(&chunk)).and_then(|()| stream.write_all(b"\r\n")).is_err()
+        {
+            break; // the server may answer and close before reading it all
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"error_code\":\"payload_too_large\""), "{answer}");
 }
