@@ -5,15 +5,12 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+use common::free_port;
 
 use serde_json::Value;
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn serve(db: &str, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
@@ -21,11 +18,7 @@ fn serve(db: &str, port: u16) -> Child {
         .env("KASSA_LOG", "error")
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "kassa serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_for_port(port);
     child
 }
 

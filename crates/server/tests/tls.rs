@@ -6,6 +6,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+use common::free_port;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -38,10 +39,6 @@ fn pki(dir: &Path) -> Pki {
     std::fs::write(&pki.cert, cert.pem()).unwrap();
     std::fs::write(&pki.key, key.serialize_pem()).unwrap();
     pki
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Kassa {
@@ -80,11 +77,7 @@ fn serve_tls(dir: &Path, pki: &Pki, webhook_url: Option<&str>, port: u16) -> Kas
         .env("KASSA_LOG", "error")
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "kassa serve did not start on 127.0.0.1:{port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_for_port(port);
     let base = if port == 443 { "https://127.0.0.1".to_string() } else { format!("https://127.0.0.1:{port}") };
     Kassa { child, base, creds }
 }

@@ -61,3 +61,17 @@ pub(crate) fn execute_sql(url: &str, sql: &str) {
         conn.close().await.unwrap();
     });
 }
+
+/// A free port on 127.0.0.1 (free when asked; bind it soon).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port` (at most 20 s).
+pub(crate) fn wait_for_port(port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nothing listens on 127.0.0.1:{port}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
