@@ -95,7 +95,9 @@ pub fn PaymentPage(
     options: PaymentOptions,
 ) -> impl IntoView {
     let order = config.order.clone();
-    let methods = options.filter(&order.methods);
+    // The UPI collect form is not built yet (the server side is): offer only
+    // methods this page can complete.
+    let methods: Vec<PaymentMethod> = options.filter(&order.methods).into_iter().filter(|m| *m != PaymentMethod::Upi).collect();
     let amount = format_amount(&order);
     let variant_class = match config.variant {
         Variant::Web => "kassa kassa-web",

@@ -224,7 +224,7 @@ fn ensure_postgres() -> Result<std::result::Result<String, String>> {
     if !root_user {
         return Ok(Err("not root, so Debian's PostgreSQL cannot be installed and started here; set KASSA_TEST_POSTGRES=postgres://USER:PASS@HOST/DB (a role that may CREATE DATABASE)".into()));
     }
-    if !have("pg_ctlcluster") || !Path::new("/usr/lib/postgresql").exists() {
+    if !Path::new("/usr/bin/pg_ctlcluster").exists() || !Path::new("/usr/lib/postgresql").exists() {
         apt_install(&["postgresql"])?;
     }
     let clusters = output(Command::new("pg_lsclusters").arg("-h")).unwrap_or_default();
