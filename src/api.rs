@@ -1,8 +1,12 @@
 //! The widget's calls to the Kassa server, authenticated with the order-scoped
-//! client token.
+//! client token. Plain `fetch` through web-sys, with bodies converted by
+//! serde-wasm-bindgen and the browser's own JSON: no JSON parser in the wasm.
 
-use gloo_net::http::Request;
-use kassa_types::view::{ApiError, TxnRequest, TxnResponse};
+use kassa_types::view::ApiError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in words for the shopper.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,21 +17,40 @@ pub enum CallError {
     Network,
 }
 
-/// `POST /txns`: starts a payment attempt; the answer says where the bank page is.
-pub async fn start_txn(api_base: &str, token: &str, req: &TxnRequest) -> Result<TxnResponse, CallError> {
-    let resp = Request::post(&format!("{api_base}/txns"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .json(req)
-        .map_err(|_| CallError::Network)?
-        .send()
+async fn call<T: DeserializeOwned>(method: &str, url: &str, token: &str, body: Option<JsValue>) -> Result<T, CallError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(|_| CallError::Network)?;
+    headers.set("Authorization", &format!("Bearer {token}")).map_err(|_| CallError::Network)?;
+    if let Some(body) = body {
+        headers.set("Content-Type", "application/json").map_err(|_| CallError::Network)?;
+        let text = js_sys::JSON::stringify(&body).map_err(|_| CallError::Network)?;
+        init.set_body(&text);
+    }
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or(CallError::Network)?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
+        .map_err(|_| CallError::Network)?
+        .dyn_into()
         .map_err(|_| CallError::Network)?;
+    let json = JsFuture::from(resp.json().map_err(|_| CallError::Network)?).await.map_err(|_| CallError::Network)?;
     if resp.ok() {
-        resp.json::<TxnResponse>().await.map_err(|_| CallError::Network)
+        serde_wasm_bindgen::from_value(json).map_err(|_| CallError::Network)
     } else {
-        match resp.json::<ApiError>().await {
+        match serde_wasm_bindgen::from_value::<ApiError>(json) {
             Ok(e) => Err(CallError::Refused(e.error_message)),
             Err(_) => Err(CallError::Network),
         }
     }
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, CallError> {
+    // Maps as plain objects, so JSON.stringify writes them as JSON objects.
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|_| CallError::Network)
+}
+
+/// `POST /txns`: starts a payment attempt; the answer says what comes next.
+pub async fn start_txn<T: DeserializeOwned>(api_base: &str, token: &str, req: &impl Serialize) -> Result<T, CallError> {
+    call("POST", &format!("{api_base}/txns"), token, Some(to_js(req)?)).await
 }

@@ -57,7 +57,7 @@ impl Ctx {
         self.step.set(Step::Submitting);
         let ctx = self.clone();
         spawn_local(async move {
-            match api::start_txn(&ctx.api_base, &ctx.token, &req).await {
+            match api::start_txn::<kassa_types::view::TxnResponse>(&ctx.api_base, &ctx.token, &req).await {
                 Ok(resp) => {
                     ctx.step.set(Step::Redirecting);
                     if let Some(w) = web_sys::window() {
