@@ -50,7 +50,13 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, CallError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|_| CallError::Network)
 }
 
-/// `POST /txns`: starts a payment attempt; the answer says what comes next.
-pub async fn start_txn<T: DeserializeOwned>(api_base: &str, token: &str, req: &impl Serialize) -> Result<T, CallError> {
-    call("POST", &format!("{api_base}/txns"), token, Some(to_js(req)?)).await
+/// `POST url` with the client token and an optional JSON body.
+pub async fn post<T: DeserializeOwned>(url: &str, token: &str, body: Option<&impl Serialize>) -> Result<T, CallError> {
+    let body = body.map(to_js).transpose()?;
+    call("POST", url, token, body).await
+}
+
+/// `GET url` with the client token.
+pub async fn get<T: DeserializeOwned>(url: &str, token: &str) -> Result<T, CallError> {
+    call("GET", url, token, None).await
 }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod i18n;
 pub mod page;
 
 use kassa_types::PaymentOptions;
@@ -31,9 +32,12 @@ impl Handle {
 
 /// Mounts the payment page into `element` with the configuration object the
 /// server embedded in the page (`#kassa-config`). `payment_options` are read
-/// from the page URL (seed 000: `?payment_options=nb|wallet`).
+/// from the page URL (seed 000: `?payment_options=nb|wallet`), and so is
+/// `language` (it wins over the configuration's). A `strings` object in the
+/// configuration overrides any of the page's strings by key.
 #[wasm_bindgen]
 pub fn mount(element: HtmlElement, config: JsValue) -> Result<Handle, JsError> {
+    let overrides = js_sys::Reflect::get(&config, &JsValue::from_str("strings")).ok().filter(JsValue::is_object);
     let config: PageConfig =
         serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("kassa: invalid configuration: {e}")))?;
     let options = PaymentOptions::parse(&url_param("payment_options").unwrap_or_default());
@@ -42,15 +46,66 @@ pub fn mount(element: HtmlElement, config: JsValue) -> Result<Handle, JsError> {
             &format!("kassa: ignoring unknown payment_options value {unknown:?} (known: card, nb, wallet, upi)").into(),
         );
     }
-    Ok(mount_page(element, config, options))
+    let asked = url_param("language").or_else(|| config.language.clone());
+    let language = match asked.as_deref() {
+        None => "english",
+        Some(a) => i18n::known_language(a).unwrap_or_else(|| {
+            web_sys::console::warn_1(&format!("kassa: unknown language {a:?}; showing English").into());
+            "english"
+        }),
+    };
+    Ok(mount_with(element, config, options, language, overrides))
 }
 
-/// Mounts the page with already-parsed options (used by [`mount`] and the tests).
+/// Mounts the page in English with already-parsed options (the tests use it).
 pub fn mount_page(element: HtmlElement, config: PageConfig, options: PaymentOptions) -> Handle {
+    mount_with(element, config, options, "english", None)
+}
+
+/// Mounts the page in `language` (a name of [`i18n::LANGUAGES`]), with merchant
+/// string `overrides`. A language other than English shows a loading
+/// skeleton until its file arrives; if it cannot be had, the page is English.
+pub fn mount_with(
+    element: HtmlElement,
+    config: PageConfig,
+    options: PaymentOptions,
+    language: &'static str,
+    overrides: Option<JsValue>,
+) -> Handle {
+    use leptos::prelude::*;
     element.set_inner_html("");
+    let strings = RwSignal::new(None::<i18n::Strings>);
+    if language == "english" {
+        strings.set(Some(i18n::Strings::build("english", None, overrides.as_ref())));
+    } else {
+        let assets = config.assets_base.clone().unwrap_or_else(|| format!("{}/assets", config.api_base));
+        leptos::task::spawn_local(async move {
+            let table = i18n::fetch_table(&assets, language).await;
+            let lang = if table.is_some() { language } else { "english" };
+            strings.set(Some(i18n::Strings::build(lang, table.as_ref(), overrides.as_ref())));
+        });
+    }
+    mount_strings(element, config, options, strings)
+}
+
+/// Mounts the page with its strings in a signal: a skeleton while it is `None`.
+pub fn mount_strings(
+    element: HtmlElement,
+    config: PageConfig,
+    options: PaymentOptions,
+    strings: leptos::prelude::RwSignal<Option<i18n::Strings>>,
+) -> Handle {
+    use leptos::prelude::*;
+    element.set_inner_html("");
+    let variant = config.variant;
     let handle = leptos::mount::mount_to(element, move || {
-        use leptos::prelude::*;
-        view! { <page::PaymentPage config=config options=options /> }.into_any()
+        view! {
+            {move || match strings.get() {
+                None => view! { <page::Skeleton variant=variant /> }.into_any(),
+                Some(s) => view! { <page::PaymentPage config=config.clone() options=options.clone() strings=s /> }.into_any(),
+            }}
+        }
+        .into_any()
     });
     Handle { inner: Some(Box::new(handle)) }
 }

@@ -1,11 +1,13 @@
-//! The payment page: order summary, method tabs filtered by
-//! `payment_options`, and one form per method. A signal-based state machine
-//! ([`Step`]) drives it; no router, so the host page's links are untouched.
+//! The payment page: order summary with an expiry countdown, method tabs
+//! filtered by `payment_options`, and one form per method. A signal-based
+//! state machine ([`Step`]) drives it; no router, so the host page's links
+//! are untouched. Every word comes from [`Strings`].
 
 use crate::api::{self, CallError};
+use crate::i18n::{Key, Strings};
 use kassa_types::card;
-use kassa_types::methods::{BANKS, WALLETS};
-use kassa_types::view::{PageConfig, PageOrder, TxnRequest, Variant};
+use kassa_types::methods::{BANKS, POPULAR_BANKS, WALLETS, vpa_valid};
+use kassa_types::view::{Collect, PageConfig, PageOrder, TxnRequest, TxnResponse, TxnStatus, Variant};
 use kassa_types::{Amount, Currency, OrderStatus, PaymentMethod, PaymentOptions};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,10 +19,16 @@ pub enum Step {
     Choose,
     /// `POST /txns` in flight.
     Submitting,
-    /// On the way to the bank page.
+    /// On the way to the bank page or the return URL.
     Redirecting,
-    /// The attempt could not start; the message says why.
+    /// The server refused the attempt; its message says why.
     Failed(String),
+    /// No answer from the server: the same request can be retried.
+    Offline(Box<TxnRequest>),
+    /// A UPI collect request is waiting for the shopper's UPI app.
+    Collecting(Box<Collect>),
+    /// A message about the last attempt (cancelled, timed out).
+    Notice(Key),
 }
 
 /// What every method form needs to start a payment.
@@ -31,6 +39,7 @@ struct Ctx {
     order_id: String,
     payment_options: String,
     step: RwSignal<Step>,
+    s: Strings,
 }
 
 impl Ctx {
@@ -49,28 +58,84 @@ impl Ctx {
         }
     }
 
-    /// Starts the attempt and sends the shopper to the bank page.
+    /// Starts the attempt, then goes to the bank page or follows the collect request.
     fn pay(&self, req: TxnRequest) {
-        if self.step.get_untracked() == Step::Submitting {
+        if matches!(self.step.get_untracked(), Step::Submitting | Step::Redirecting | Step::Collecting(_)) {
             return;
         }
         self.step.set(Step::Submitting);
         let ctx = self.clone();
         spawn_local(async move {
-            match api::start_txn::<kassa_types::view::TxnResponse>(&ctx.api_base, &ctx.token, &req).await {
-                Ok(resp) => {
-                    ctx.step.set(Step::Redirecting);
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.location().assign(&resp.payment.authentication.url);
+            match api::post::<TxnResponse>(&format!("{}/txns", ctx.api_base), &ctx.token, Some(&req)).await {
+                Ok(resp) => match (resp.payment.authentication, resp.payment.collect) {
+                    (Some(auth), _) => {
+                        ctx.step.set(Step::Redirecting);
+                        navigate(&auth.url);
                     }
-                }
+                    (None, Some(collect)) => ctx.follow(collect),
+                    (None, None) => ctx.step.set(Step::Offline(Box::new(req))),
+                },
                 Err(CallError::Refused(msg)) => ctx.step.set(Step::Failed(msg)),
-                Err(CallError::Network) => {
-                    ctx.step.set(Step::Failed("We could not reach the payment server. Check your connection and try again.".into()))
+                Err(CallError::Network) => ctx.step.set(Step::Offline(Box::new(req))),
+            }
+        });
+    }
+
+    /// Polls a collect request until it is final, cancelled or lapses.
+    fn follow(&self, collect: Collect) {
+        let ctx = self.clone();
+        let deadline = js_sys::Date::parse(&collect.expires_at);
+        self.step.set(Step::Collecting(Box::new(collect.clone())));
+        spawn_local(async move {
+            let still_waiting = || matches!(ctx.step.get_untracked(), Step::Collecting(ref c) if c.status_url == collect.status_url);
+            loop {
+                sleep(collect.poll_interval_ms.max(250)).await;
+                if !still_waiting() {
+                    return;
+                }
+                if js_sys::Date::now() >= deadline {
+                    let _ = api::post::<TxnStatus>(&collect.cancel_url, &ctx.token, None::<&()>).await;
+                    ctx.step.set(Step::Notice(Key::UpiTimeout));
+                    return;
+                }
+                // A failed poll is retried at the next tick; the countdown keeps running.
+                if let Ok(st) = api::get::<TxnStatus>(&collect.status_url, &ctx.token).await
+                    && st.is_final
+                    && still_waiting()
+                {
+                    ctx.step.set(Step::Redirecting);
+                    if let Some(next) = st.next_url {
+                        navigate(&next);
+                    }
+                    return;
                 }
             }
         });
     }
+
+    fn cancel_collect(&self, collect: &Collect) {
+        let ctx = self.clone();
+        let url = collect.cancel_url.clone();
+        self.step.set(Step::Notice(Key::UpiCancelled));
+        spawn_local(async move {
+            let _ = api::post::<TxnStatus>(&url, &ctx.token, None::<&()>).await;
+        });
+    }
+}
+
+fn navigate(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
+    }
+}
+
+async fn sleep(ms: u32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, i32::try_from(ms).unwrap_or(i32::MAX));
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 /// The order amount as shoppers read it (`₹1,050.00`).
@@ -82,8 +147,44 @@ pub fn format_amount(order: &PageOrder) -> String {
     }
 }
 
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+/// A duration as a countdown: `4:05`, or `1:02:03` past an hour.
+pub fn format_countdown(ms: f64) -> String {
+    let secs = (ms.max(0.0) / 1000.0).ceil() as u64;
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") }
+}
+
+/// A signal with the current time, updated every second while the page lives.
+fn use_clock() -> ReadSignal<f64> {
+    let (now, set_now) = signal(js_sys::Date::now());
+    if let Ok(handle) = set_interval_with_handle(move || set_now.set(js_sys::Date::now()), std::time::Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    now
+}
+
+/// The page shown while the language file loads.
+#[component]
+pub fn Skeleton(
+    /// Layout variant.
+    variant: Variant,
+) -> impl IntoView {
+    view! {
+        <div class=format!("{} kassa-loading", variant_class(variant)) aria-busy="true">
+            <div class="kassa-bone kassa-bone-s"></div>
+            <div class="kassa-bone kassa-bone-l"></div>
+            <div class="kassa-bone"></div>
+            <div class="kassa-bone kassa-bone-xl"></div>
+        </div>
+    }
+}
+
+fn variant_class(v: Variant) -> &'static str {
+    match v {
+        Variant::Web => "kassa kassa-web",
+        Variant::Mobile => "kassa kassa-mobile",
+        Variant::Iframe => "kassa kassa-iframe",
+    }
 }
 
 /// The payment page.
@@ -93,104 +194,158 @@ pub fn PaymentPage(
     config: PageConfig,
     /// The `payment_options` of the page URL.
     options: PaymentOptions,
+    /// The page's words.
+    strings: Strings,
 ) -> impl IntoView {
+    let s = strings;
     let order = config.order.clone();
-    // The UPI collect form is not built yet (the server side is): offer only
-    // methods this page can complete.
-    let methods: Vec<PaymentMethod> = options.filter(&order.methods).into_iter().filter(|m| *m != PaymentMethod::Upi).collect();
+    let methods = options.filter(&order.methods);
     let amount = format_amount(&order);
-    let variant_class = match config.variant {
-        Variant::Web => "kassa kassa-web",
-        Variant::Mobile => "kassa kassa-mobile",
-        Variant::Iframe => "kassa kassa-iframe",
-    };
     let ctx = Ctx {
         api_base: config.api_base.clone(),
         token: config.client_token.clone(),
         order_id: order.id.clone(),
         payment_options: options.methods.iter().map(|m| m.token()).collect::<Vec<_>>().join("|"),
         step: RwSignal::new(Step::Choose),
+        s: s.clone(),
     };
+    let now = use_clock();
+    let expires_at = order.expires_at_ms as f64;
+    let expired = Memo::new(move |_| now.get() >= expires_at);
     let blocked = if order.status == OrderStatus::CHARGED {
-        Some("This order has already been paid.")
-    } else if order.expires_at_ms <= now_ms() {
-        Some("This payment link has expired. Return to the shop to start again.")
+        Some(Key::Paid)
     } else if !order.status.accepts_new_attempt() {
-        Some("A payment for this order is already in progress.")
+        Some(Key::InProgress)
     } else if methods.is_empty() {
-        Some("No payment method is available for this order. Please contact the shop.")
+        Some(Key::NoMethod)
     } else {
         None
     };
     let active = RwSignal::new(methods.first().copied().unwrap_or(PaymentMethod::Card));
     let step = ctx.step;
+    let tab_ids: Vec<PaymentMethod> = methods.clone();
 
-    let body = match blocked {
-        Some(msg) => view! { <p class="kassa-notice" role="status">{msg}</p> }.into_any(),
-        None => {
-            let tabs = methods
-                .iter()
-                .map(|&m| {
-                    let selected = move || active.get() == m;
-                    view! {
-                        <button type="button" role="tab" id=format!("kassa-tab-{}", m.token())
-                            aria-controls="kassa-panel" class="kassa-tab"
-                            aria-selected=move || selected().to_string()
-                            tabindex=move || if selected() { "0" } else { "-1" }
-                            on:click=move |_| active.set(m)>
-                            {method_label(m)}
-                        </button>
-                    }
-                })
-                .collect_view();
-            let ctx2 = ctx.clone();
-            let amount2 = amount.clone();
-            view! {
-                <div role="tablist" aria-label="Payment method" class="kassa-tabs">{tabs}</div>
-                <section id="kassa-panel" role="tabpanel" class="kassa-panel"
-                    aria-labelledby=move || format!("kassa-tab-{}", active.get().token())>
-                    {move || {
-                        let ctx = ctx2.clone();
-                        let amount = amount2.clone();
-                        match active.get() {
-                            PaymentMethod::Card => view! { <CardForm ctx=ctx amount=amount /> }.into_any(),
-                            PaymentMethod::Nb => view! { <ChoiceForm ctx=ctx amount=amount method=PaymentMethod::Nb items=BANKS /> }.into_any(),
-                            PaymentMethod::Wallet => view! { <ChoiceForm ctx=ctx amount=amount method=PaymentMethod::Wallet items=WALLETS /> }.into_any(),
-                            PaymentMethod::Upi => view! { <p class="kassa-notice">"UPI is not available yet."</p> }.into_any(),
-                        }
-                    }}
-                </section>
-                <div class="kassa-status" aria-live="assertive" role="alert">
-                    {move || match step.get() {
-                        Step::Failed(msg) => msg,
-                        Step::Redirecting => "Taking you to your bank…".to_string(),
-                        Step::Choose | Step::Submitting => String::new(),
-                    }}
-                </div>
-            }
-            .into_any()
+    let s2 = s.clone();
+    let shown_amount = amount.clone();
+    let body = move || {
+        let s = s2.clone();
+        // An attempt under way (collect, redirect) is not cut off by the link's expiry.
+        let busy = matches!(step.get(), Step::Collecting(_) | Step::Redirecting);
+        let blocked = if expired.get() && !busy { Some(Key::Expired) } else { blocked };
+        if let Some(key) = blocked {
+            return view! { <p class="kassa-notice" role="status">{s.get(key)}</p> }.into_any();
         }
+        let tabs = tab_ids
+            .iter()
+            .map(|&m| {
+                let selected = move || active.get() == m;
+                view! {
+                    <button type="button" role="tab" id=format!("kassa-tab-{}", m.token())
+                        aria-controls="kassa-panel" class="kassa-tab"
+                        aria-selected=move || selected().to_string()
+                        tabindex=move || if selected() { "0" } else { "-1" }
+                        on:click=move |_| active.set(m)>
+                        {s.get(method_key(m))}
+                    </button>
+                }
+            })
+            .collect_view();
+        let ids = tab_ids.clone();
+        let keydown = move |ev: leptos::ev::KeyboardEvent| {
+            let Some(i) = ids.iter().position(|m| *m == active.get_untracked()) else { return };
+            let next = match ev.key().as_str() {
+                "ArrowRight" | "ArrowDown" => (i + 1) % ids.len(),
+                "ArrowLeft" | "ArrowUp" => (i + ids.len() - 1) % ids.len(),
+                "Home" => 0,
+                "End" => ids.len() - 1,
+                _ => return,
+            };
+            ev.prevent_default();
+            active.set(ids[next]);
+            if let Some(el) = document().get_element_by_id(&format!("kassa-tab-{}", ids[next].token()))
+                && let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el)
+            {
+                let _ = el.focus();
+            }
+        };
+        let ctx2 = ctx.clone();
+        let amount2 = amount.clone();
+        let s3 = s.clone();
+        view! {
+            <div role="tablist" aria-label=s.get(Key::Methods) class="kassa-tabs" on:keydown=keydown>{tabs}</div>
+            <section id="kassa-panel" role="tabpanel" class="kassa-panel" tabindex="0"
+                aria-labelledby=move || format!("kassa-tab-{}", active.get().token())>
+                {move || {
+                    let ctx = ctx2.clone();
+                    let amount = amount2.clone();
+                    if let Step::Collecting(c) = step.get() {
+                        return view! { <CollectWait ctx=ctx collect=*c now=now /> }.into_any();
+                    }
+                    match active.get() {
+                        PaymentMethod::Card => view! { <CardForm ctx=ctx amount=amount /> }.into_any(),
+                        PaymentMethod::Nb => view! { <ChoiceForm ctx=ctx amount=amount method=PaymentMethod::Nb items=BANKS /> }.into_any(),
+                        PaymentMethod::Wallet => view! { <ChoiceForm ctx=ctx amount=amount method=PaymentMethod::Wallet items=WALLETS /> }.into_any(),
+                        PaymentMethod::Upi => view! { <UpiForm ctx=ctx amount=amount /> }.into_any(),
+                    }
+                }}
+            </section>
+            <StatusLine ctx=ctx.clone() s=s3 />
+        }
+        .into_any()
     };
 
+    let s4 = s.clone();
+    let countdown = move || {
+        let left = expires_at - now.get();
+        (left > 0.0 && blocked.is_none()).then(|| s4.fill(Key::ExpiresIn, &[("time", &format_countdown(left))]))
+    };
     view! {
-        <div class=variant_class>
+        <div class=variant_class(config.variant) lang=s.tag()>
             <header class="kassa-summary">
                 <p class="kassa-merchant">{order.merchant_name.clone()}</p>
-                <p class="kassa-amount" data-testid="amount">{amount.clone()}</p>
-                <p class="kassa-order">"Order " <span class="kassa-order-id">{order.order_id.clone()}</span></p>
+                <p class="kassa-amount" data-testid="amount">{shown_amount}</p>
+                <p class="kassa-order">{s.get(Key::Order)} " " <span class="kassa-order-id">{order.order_id.clone()}</span></p>
+                <p class="kassa-expiry" data-testid="expiry">{countdown}</p>
             </header>
             {body}
-            <footer class="kassa-footer">"Secured by Kassa"</footer>
+            <footer class="kassa-footer">{s.get(Key::Secured)}</footer>
         </div>
     }
 }
 
-fn method_label(m: PaymentMethod) -> &'static str {
+/// The live region under the form: failures, the offline retry, notices.
+#[component]
+fn StatusLine(ctx: Ctx, s: Strings) -> impl IntoView {
+    let step = ctx.step;
+    view! {
+        <div class="kassa-status" role="alert" aria-live="assertive">
+            {move || match step.get() {
+                Step::Failed(msg) => view! { <p>{msg}</p> }.into_any(),
+                Step::Notice(key) => view! { <p class="kassa-info">{s.get(key)}</p> }.into_any(),
+                Step::Redirecting => view! { <p class="kassa-info">{s.get(Key::Redirecting)}</p> }.into_any(),
+                Step::Offline(req) => {
+                    let ctx = ctx.clone();
+                    view! {
+                        <p>{s.get(Key::Offline)}</p>
+                        <button type="button" class="kassa-retry" on:click=move |_| {
+                            ctx.step.set(Step::Choose);
+                            ctx.pay((*req).clone());
+                        }>{s.get(Key::Retry)}</button>
+                    }
+                    .into_any()
+                }
+                Step::Choose | Step::Submitting | Step::Collecting(_) => ().into_any(),
+            }}
+        </div>
+    }
+}
+
+fn method_key(m: PaymentMethod) -> Key {
     match m {
-        PaymentMethod::Card => "Card",
-        PaymentMethod::Nb => "Netbanking",
-        PaymentMethod::Wallet => "Wallet",
-        PaymentMethod::Upi => "UPI",
+        PaymentMethod::Card => Key::TabCard,
+        PaymentMethod::Nb => Key::TabNb,
+        PaymentMethod::Wallet => Key::TabWallet,
+        PaymentMethod::Upi => Key::TabUpi,
     }
 }
 
@@ -198,13 +353,13 @@ fn method_label(m: PaymentMethod) -> &'static str {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CardErrors {
     /// Card number.
-    pub number: Option<&'static str>,
+    pub number: Option<Key>,
     /// Expiry.
-    pub expiry: Option<&'static str>,
+    pub expiry: Option<Key>,
     /// CVV.
-    pub cvv: Option<&'static str>,
+    pub cvv: Option<Key>,
     /// Name on card.
-    pub name: Option<&'static str>,
+    pub name: Option<Key>,
 }
 
 impl CardErrors {
@@ -219,18 +374,14 @@ pub fn validate_card(number: &str, expiry: &str, cvv: &str, name: &str, now: (u8
     let digits = card::digits(number).unwrap_or_default();
     let brand = card::detect_brand(&digits);
     CardErrors {
-        number: (!card::number_valid(&digits)).then_some("Enter a valid card number."),
+        number: (!card::number_valid(&digits)).then_some(Key::ErrCardNumber),
         expiry: match card::parse_expiry(expiry) {
-            None => Some("Enter the expiry date as MM/YY."),
-            Some((m, y)) if !card::expiry_not_past(m, y, now.0, now.1) => Some("This card has expired."),
+            None => Some(Key::ErrExpiry),
+            Some((m, y)) if !card::expiry_not_past(m, y, now.0, now.1) => Some(Key::ErrCardExpired),
             Some(_) => None,
         },
-        cvv: (!card::cvv_valid(cvv, brand)).then_some(if brand == Some(card::CardBrand::Amex) {
-            "Enter the 4-digit security code."
-        } else {
-            "Enter the 3-digit security code."
-        }),
-        name: name.trim().is_empty().then_some("Enter the name on the card."),
+        cvv: (!card::cvv_valid(cvv, brand)).then_some(if brand == Some(card::CardBrand::Amex) { Key::ErrCvv4 } else { Key::ErrCvv3 }),
+        name: name.trim().is_empty().then_some(Key::ErrName),
     }
 }
 
@@ -251,11 +402,11 @@ fn Field(
     /// Element id.
     id: &'static str,
     /// Visible label.
-    label: &'static str,
+    label: String,
     /// Current value.
     value: RwSignal<String>,
     /// Error shown under the field.
-    error: Signal<Option<&'static str>>,
+    error: Signal<Option<String>>,
     /// Rewrites the value as it is typed.
     format: fn(&str) -> String,
     /// `inputmode`.
@@ -264,21 +415,44 @@ fn Field(
     autocomplete: &'static str,
     /// `maxlength`.
     maxlength: u32,
+    /// Shown under the label, tied to the input.
+    #[prop(optional)]
+    hint: Option<String>,
 ) -> impl IntoView {
     let err_id = format!("{id}-error");
-    let err_id2 = err_id.clone();
+    let hint_id = format!("{id}-hint");
+    let has_hint = hint.is_some();
+    let described = {
+        let (err_id, hint_id) = (err_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(err_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
     view! {
         <div class="kassa-field" class:kassa-invalid=move || error.get().is_some()>
             <label for=id>{label}</label>
+            {hint.map(|h| view! { <p class="kassa-hint" id=hint_id>{h}</p> })}
             <input id=id name=id type="text" inputmode=inputmode autocomplete=autocomplete maxlength=maxlength
-                spellcheck="false"
+                spellcheck="false" autocapitalize="off"
                 aria-invalid=move || error.get().is_some().to_string()
-                aria-describedby=move || error.get().map(|_| err_id.clone())
+                aria-describedby=described
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(format(&event_target_value(&ev))) />
-            <p class="kassa-error" id=err_id2>{move || error.get()}</p>
+            <p class="kassa-error" id=err_id>{move || error.get()}</p>
         </div>
     }
+}
+
+fn pay_label(ctx: &Ctx, amount: &str) -> impl Fn() -> String + use<> {
+    let (step, s, amount) = (ctx.step, ctx.s.clone(), amount.to_string());
+    move || if step.get() == Step::Submitting { s.get(Key::Processing) } else { s.fill(Key::Pay, &[("amount", &amount)]) }
 }
 
 /// The card form.
@@ -291,6 +465,8 @@ fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
     let errors = RwSignal::new(CardErrors::default());
     let brand = move || card::digits(&number.get()).and_then(|d| card::detect_brand(&d));
     let step = ctx.step;
+    let s = ctx.s.clone();
+    let label = pay_label(&ctx, &amount);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let errs = validate_card(&number.get_untracked(), &expiry.get_untracked(), &cvv.get_untracked(), &name.get_untracked(), today());
@@ -310,44 +486,46 @@ fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
         req.name_on_card = Some(name.get_untracked().trim().to_string());
         ctx.pay(req);
     };
+    let err = move |f: fn(&CardErrors) -> Option<Key>, s: Strings| Signal::derive(move || f(&errors.get()).map(|k| s.get(k)));
     let fmt_number: fn(&str) -> String = |s| card::format_number(&s.chars().filter(char::is_ascii_digit).take(19).collect::<String>());
     let fmt_cvv: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(4).collect();
     let fmt_name: fn(&str) -> String = |s| s.chars().take(64).collect();
     view! {
         <form class="kassa-form" novalidate on:submit=submit>
-            <Field id="kassa-card-number" label="Card number" value=number
-                error=Signal::derive(move || errors.get().number) format=fmt_number
+            <Field id="kassa-card-number" label=s.get(Key::CardNumber) value=number
+                error=err(|e| e.number, s.clone()) format=fmt_number
                 inputmode="numeric" autocomplete="cc-number" maxlength=23 />
             <p class="kassa-brand" aria-live="polite">{move || brand().map(|b| b.display_name())}</p>
             <div class="kassa-row">
-                <Field id="kassa-card-expiry" label="Expiry (MM/YY)" value=expiry
-                    error=Signal::derive(move || errors.get().expiry) format=format_expiry
+                <Field id="kassa-card-expiry" label=s.get(Key::CardExpiry) value=expiry
+                    error=err(|e| e.expiry, s.clone()) format=format_expiry
                     inputmode="numeric" autocomplete="cc-exp" maxlength=5 />
-                <Field id="kassa-card-cvv" label="CVV" value=cvv
-                    error=Signal::derive(move || errors.get().cvv) format=fmt_cvv
+                <Field id="kassa-card-cvv" label=s.get(Key::CardCvv) value=cvv
+                    error=err(|e| e.cvv, s.clone()) format=fmt_cvv
                     inputmode="numeric" autocomplete="cc-csc" maxlength=4 />
             </div>
-            <Field id="kassa-card-name" label="Name on card" value=name
-                error=Signal::derive(move || errors.get().name) format=fmt_name
+            <Field id="kassa-card-name" label=s.get(Key::CardName) value=name
+                error=err(|e| e.name, s.clone()) format=fmt_name
                 inputmode="text" autocomplete="cc-name" maxlength=64 />
-            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>
-                {move || if step.get() == Step::Submitting { "Processing…".to_string() } else { format!("Pay {amount}") }}
-            </button>
+            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>{label}</button>
         </form>
     }
 }
 
-/// A list of banks or wallets with a pay button.
+/// Banks (with search, popular ones first) or wallets, with a pay button.
 #[component]
 fn ChoiceForm(ctx: Ctx, amount: String, method: PaymentMethod, items: &'static [(&'static str, &'static str)]) -> impl IntoView {
     let chosen = RwSignal::new(None::<&'static str>);
-    let error = RwSignal::new(None::<&'static str>);
+    let error = RwSignal::new(None::<Key>);
+    let query = RwSignal::new(String::new());
     let step = ctx.step;
-    let legend = if method == PaymentMethod::Nb { "Choose your bank" } else { "Choose your wallet" };
+    let s = ctx.s.clone();
+    let is_nb = method == PaymentMethod::Nb;
+    let label = pay_label(&ctx, &amount);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(code) = chosen.get_untracked() else {
-            error.set(Some(if method == PaymentMethod::Nb { "Choose a bank." } else { "Choose a wallet." }));
+            error.set(Some(if is_nb { Key::ErrBank } else { Key::ErrWallet }));
             return;
         };
         error.set(None);
@@ -355,27 +533,108 @@ fn ChoiceForm(ctx: Ctx, amount: String, method: PaymentMethod, items: &'static [
         req.payment_method = Some(code.to_string());
         ctx.pay(req);
     };
-    let options = items
-        .iter()
-        .map(|&(code, name)| {
-            view! {
-                <label class="kassa-choice">
-                    <input type="radio" name="kassa-choice" value=code on:change=move |_| chosen.set(Some(code)) />
-                    <span>{name}</span>
-                </label>
+    let option = move |&(code, name): &(&'static str, &'static str)| {
+        view! {
+            <label class="kassa-choice">
+                <input type="radio" name="kassa-choice" value=code
+                    prop:checked=move || chosen.get() == Some(code)
+                    on:change=move |_| chosen.set(Some(code)) />
+                <span>{name}</span>
+            </label>
+        }
+    };
+    let s2 = s.clone();
+    let list = move || {
+        let q = query.get().trim().to_lowercase();
+        if !is_nb {
+            return items.iter().map(option).collect_view().into_any();
+        }
+        if q.is_empty() {
+            let (popular, rest) = items.split_at(POPULAR_BANKS.min(items.len()));
+            return view! {
+                <p class="kassa-group">{s2.get(Key::PopularBanks)}</p>
+                {popular.iter().map(option).collect_view()}
+                <p class="kassa-group">{s2.get(Key::OtherBanks)}</p>
+                {rest.iter().map(option).collect_view()}
             }
-        })
-        .collect_view();
+            .into_any();
+        }
+        let hits: Vec<_> =
+            items.iter().filter(|(code, name)| name.to_lowercase().contains(&q) || code.to_lowercase().contains(&q)).collect();
+        if hits.is_empty() {
+            return view! { <p class="kassa-empty" role="status">{s2.get(Key::NoBank)}</p> }.into_any();
+        }
+        hits.into_iter().map(option).collect_view().into_any()
+    };
+    let search = is_nb.then(|| {
+        let s = s.clone();
+        view! {
+            <div class="kassa-field kassa-search">
+                <label for="kassa-bank-search">{s.get(Key::SearchBank)}</label>
+                <input id="kassa-bank-search" type="search" autocomplete="off"
+                    prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev)) />
+            </div>
+        }
+    });
+    let s3 = s.clone();
     view! {
         <form class="kassa-form" novalidate on:submit=submit>
+            {search}
             <fieldset class="kassa-choices">
-                <legend>{legend}</legend>
-                {options}
+                <legend>{s.get(if is_nb { Key::ChooseBank } else { Key::ChooseWallet })}</legend>
+                {list}
             </fieldset>
-            <p class="kassa-error" role="alert">{move || error.get()}</p>
-            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>
-                {format!("Pay {amount}")}
-            </button>
+            <p class="kassa-error" role="alert">{move || error.get().map(|k| s3.get(k))}</p>
+            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>{label}</button>
         </form>
+    }
+}
+
+/// The UPI id form: sends a collect request to the shopper's UPI app.
+#[component]
+fn UpiForm(ctx: Ctx, amount: String) -> impl IntoView {
+    let vpa = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<Key>);
+    let step = ctx.step;
+    let s = ctx.s.clone();
+    let label = pay_label(&ctx, &amount);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let v = vpa.get_untracked().trim().to_string();
+        if !vpa_valid(&v) {
+            error.set(Some(Key::ErrUpi));
+            return;
+        }
+        error.set(None);
+        let mut req = ctx.request(PaymentMethod::Upi);
+        req.upi_vpa = Some(v);
+        ctx.pay(req);
+    };
+    let s2 = s.clone();
+    let fmt_vpa: fn(&str) -> String = |s| s.chars().filter(|c| !c.is_whitespace()).take(100).collect();
+    view! {
+        <form class="kassa-form" novalidate on:submit=submit>
+            <Field id="kassa-upi-id" label=s.get(Key::UpiId) value=vpa hint=s.get(Key::UpiHint)
+                error=Signal::derive(move || error.get().map(|k| s2.get(k))) format=fmt_vpa
+                inputmode="email" autocomplete="off" maxlength=100 />
+            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>{label}</button>
+        </form>
+    }
+}
+
+/// Waiting for the UPI app: a countdown and a cancel button.
+#[component]
+fn CollectWait(ctx: Ctx, collect: Collect, now: ReadSignal<f64>) -> impl IntoView {
+    let s = ctx.s.clone();
+    let deadline = js_sys::Date::parse(&collect.expires_at);
+    let s2 = s.clone();
+    let left = move || s2.fill(Key::UpiTimeLeft, &[("time", &format_countdown(deadline - now.get()))]);
+    view! {
+        <div class="kassa-collect">
+            <p class="kassa-spinner" aria-hidden="true"></p>
+            <p class="kassa-collect-text">{s.get(Key::UpiWaiting)}</p>
+            <p class="kassa-collect-time" data-testid="collect-time">{left}</p>
+            <button type="button" class="kassa-secondary" on:click=move |_| ctx.cancel_collect(&collect)>{s.get(Key::Cancel)}</button>
+        </div>
     }
 }

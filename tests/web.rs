@@ -6,8 +6,10 @@
 
 use kassa_types::view::{PageConfig, PageOrder, Variant};
 use kassa_types::{OrderStatus, PaymentMethod, PaymentOptions};
-use kassa_widget::page::{format_expiry, validate_card};
-use kassa_widget::{Handle, mount_page};
+use kassa_widget::i18n::{Key, LANGUAGES, Strings};
+use kassa_widget::page::{format_countdown, format_expiry, validate_card};
+use kassa_widget::{Handle, mount_page, mount_strings, mount_with};
+use leptos::prelude::RwSignal;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
@@ -30,6 +32,8 @@ fn config(expires_in_ms: f64) -> PageConfig {
             expires_at_ms: (js_sys::Date::now() + expires_in_ms) as u64,
             description: None,
         },
+        language: None,
+        assets_base: None,
     }
 }
 
@@ -139,10 +143,140 @@ fn card_validation_rules() {
     assert!(validate_card("4111 1111 1111 1111", "12/30", "123", "A", now).is_empty());
     assert!(validate_card("3782 822463 10005", "11/26", "1234", "A", now).is_empty());
     let e = validate_card("3782 822463 10005", "10/26", "123", " ", now);
-    assert_eq!(e.expiry, Some("This card has expired."));
-    assert_eq!(e.cvv, Some("Enter the 4-digit security code."));
-    assert_eq!(e.name, Some("Enter the name on the card."));
+    assert_eq!(e.expiry, Some(Key::ErrCardExpired));
+    assert_eq!(e.cvv, Some(Key::ErrCvv4));
+    assert_eq!(e.name, Some(Key::ErrName));
     assert_eq!(format_expiry("1230"), "12/30");
     assert_eq!(format_expiry("12/3"), "12/3");
     assert_eq!(format_expiry("1"), "1");
+}
+
+/// Every language file, as the build ships it.
+const TABLES: [(&str, &str); 9] = [
+    ("english", include_str!("../i18n/english.json")),
+    ("hindi", include_str!("../i18n/hindi.json")),
+    ("telugu", include_str!("../i18n/telugu.json")),
+    ("tamil", include_str!("../i18n/tamil.json")),
+    ("bengali", include_str!("../i18n/bengali.json")),
+    ("malayalam", include_str!("../i18n/malayalam.json")),
+    ("gujarati", include_str!("../i18n/gujarati.json")),
+    ("kannada", include_str!("../i18n/kannada.json")),
+    ("marathi", include_str!("../i18n/marathi.json")),
+];
+
+fn table(lang: &str) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(TABLES.iter().find(|(l, _)| *l == lang).unwrap().1).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn every_language_translates_every_key_and_nothing_else() {
+    assert_eq!(TABLES.map(|(l, _)| l), LANGUAGES.map(|(l, _)| l));
+    let english = table("english");
+    for (lang, _) in TABLES {
+        let t = table(lang);
+        let keys = js_sys::Object::keys(t.unchecked_ref::<js_sys::Object>());
+        assert_eq!(keys.length() as usize, Key::ALL.len(), "{lang}: a key is missing or unknown");
+        for key in Key::ALL {
+            let get = |o: &wasm_bindgen::JsValue| js_sys::Reflect::get(o, &key.id().into()).unwrap().as_string();
+            let value = get(&t).unwrap_or_else(|| panic!("{lang} has no {}", key.id()));
+            assert!(!value.trim().is_empty(), "{lang}.{} is empty", key.id());
+            let en = get(&english).unwrap();
+            for ph in ["{amount}", "{time}"] {
+                assert_eq!(en.contains(ph), value.contains(ph), "{lang}.{}: placeholder {ph}", key.id());
+            }
+            if lang != "english" && !["tab_upi", "card_cvv", "upi_id"].contains(&key.id()) {
+                assert_ne!(value, en, "{lang}.{} is not translated", key.id());
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_language_and_merchant_overrides_change_the_words() {
+    let overrides = js_sys::JSON::parse(r#"{"pay":"Buy now for {amount}","secured":42,"nonsense":"x"}"#).unwrap();
+    let el = host();
+    let strings = RwSignal::new(Some(Strings::build("hindi", Some(&table("hindi")), Some(&overrides))));
+    let _h = mount_strings(el.clone(), config(600_000.0), PaymentOptions::parse(""), strings);
+    assert_eq!(tabs(&el), ["कार्ड", "नेटबैंकिंग", "वॉलेट"]);
+    assert_eq!(q(&el, ".kassa").get_attribute("lang").as_deref(), Some("hi"));
+    assert_eq!(text(&el, ".kassa-pay").trim(), "Buy now for ₹1,23,456.78");
+    // A non-string override is ignored: the Hindi string stays.
+    assert_eq!(text(&el, ".kassa-footer"), "Kassa द्वारा सुरक्षित");
+    assert_eq!(text(&el, "label[for=kassa-card-number]"), "कार्ड नंबर");
+}
+
+#[wasm_bindgen_test]
+async fn a_language_that_cannot_be_loaded_shows_a_skeleton_then_english() {
+    let el = host();
+    let _h = mount_with(el.clone(), config(600_000.0), PaymentOptions::parse(""), "tamil", None);
+    assert!(el.query_selector(".kassa-loading[aria-busy=true]").unwrap().is_some(), "skeleton while loading");
+    // The test server has no /assets: the fetch fails and the page falls back to English.
+    for _ in 0..200 {
+        if el.query_selector(".kassa-amount").unwrap().is_some() {
+            break;
+        }
+        tick().await;
+    }
+    assert_eq!(tabs(&el), ["Card", "Netbanking", "Wallet"]);
+    assert_eq!(q(&el, ".kassa").get_attribute("lang").as_deref(), Some("en"));
+}
+
+#[wasm_bindgen_test]
+async fn netbanking_lists_popular_banks_first_and_searches() {
+    let (el, _h) = mount(config(600_000.0), "nb");
+    let groups = el.query_selector_all(".kassa-group").unwrap();
+    assert_eq!(groups.item(0).unwrap().text_content().unwrap(), "Popular banks");
+    let first = q(&el, ".kassa-choice span").text_content().unwrap();
+    assert_eq!(first, "State Bank of India");
+    type_into(&el, "#kassa-bank-search", "kotak");
+    tick().await;
+    let names = el.query_selector_all(".kassa-choice span").unwrap();
+    assert_eq!(names.length(), 1);
+    assert_eq!(names.item(0).unwrap().text_content().unwrap(), "Kotak Mahindra Bank");
+    type_into(&el, "#kassa-bank-search", "zzz");
+    tick().await;
+    assert_eq!(text(&el, ".kassa-empty"), "No bank matches your search.");
+}
+
+#[wasm_bindgen_test]
+async fn the_upi_id_is_checked_before_anything_is_sent() {
+    let mut cfg = config(600_000.0);
+    cfg.order.methods.push(PaymentMethod::Upi);
+    let (el, _h) = mount(cfg, "upi");
+    assert_eq!(tabs(&el), ["UPI"]);
+    assert_eq!(q(&el, "#kassa-upi-id").get_attribute("inputmode").as_deref(), Some("email"));
+    type_into(&el, "#kassa-upi-id", "not a vpa");
+    tick().await;
+    let pay: HtmlElement = q(&el, ".kassa-pay").unchecked_into();
+    pay.click();
+    tick().await;
+    assert_eq!(text(&el, "#kassa-upi-id-error"), "Enter a valid UPI ID, such as name@bank.");
+    assert_eq!(q(&el, "#kassa-upi-id").get_attribute("aria-describedby").as_deref(), Some("kassa-upi-id-hint kassa-upi-id-error"));
+}
+
+#[wasm_bindgen_test]
+fn the_expiry_counts_down() {
+    let (el, _h) = mount(config(125_000.0), "");
+    let shown = text(&el, "[data-testid=expiry]");
+    assert!(shown == "This link expires in 2:05." || shown == "This link expires in 2:04.", "{shown}");
+    assert_eq!(format_countdown(65_000.0), "1:05");
+    assert_eq!(format_countdown(3_723_000.0), "1:02:03");
+    assert_eq!(format_countdown(-5.0), "0:00");
+}
+
+#[wasm_bindgen_test]
+async fn tabs_follow_the_arrow_keys() {
+    let (el, _h) = mount(config(600_000.0), "");
+    let list = q(&el, "[role=tablist]");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("ArrowRight");
+    init.set_bubbles(true);
+    let card: HtmlElement = q(&el, "#kassa-tab-card").unchecked_into();
+    card.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    tick().await;
+    assert_eq!(q(&el, "[role=tab][aria-selected=true]").id(), "kassa-tab-nb");
+    init.set_key("End");
+    list.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    tick().await;
+    assert_eq!(q(&el, "[role=tab][aria-selected=true]").id(), "kassa-tab-wallet");
 }

@@ -38,7 +38,7 @@ test('card 4111 1111 1111 1111 with OTP 123456: CHARGED, signed return verified 
   await toPaymentPage(page);
   assert.equal(await page.textContent('[data-testid=amount]'), '₹499.00');
   assert.equal(await page.textContent('.kassa-merchant'), 'E2E Test Shop');
-  assert.deepEqual(await page.$$eval('[role=tab]', (t) => t.map((x) => x.textContent.trim())), ['Card', 'Netbanking', 'Wallet']);
+  assert.deepEqual(await page.$$eval('[role=tab]', (t) => t.map((x) => x.textContent.trim())), ['Card', 'UPI', 'Netbanking', 'Wallet']);
   // Formatting as you type, and brand detection.
   await page.fill('#kassa-card-number', '4111111111111111');
   assert.equal(await page.inputValue('#kassa-card-number'), '4111 1111 1111 1111');

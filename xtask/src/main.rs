@@ -299,6 +299,15 @@ fn build_widget() -> Result<()> {
     run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", "pkg", "--out-name", "kassa_widget"]).arg(input))?;
     let bg = Path::new("pkg/kassa_widget_bg.wasm");
     std::fs::copy("src/kassa.css", "pkg/kassa.css").map_err(|e| format!("cannot copy kassa.css: {e}"))?;
+    // Languages other than English are fetched by the page when it needs them.
+    std::fs::create_dir_all("pkg/i18n").map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir("i18n").map_err(|e| format!("cannot read i18n/: {e}"))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|x| x == "json") && path.file_stem().is_some_and(|n| n != "english") {
+            let to = Path::new("pkg/i18n").join(path.file_name().unwrap_or_default());
+            std::fs::copy(&path, &to).map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        }
+    }
     let size = std::fs::metadata(bg).map(|m| m.len()).unwrap_or(0);
     eprintln!("widget: pkg/kassa_widget_bg.wasm {size} bytes");
     Ok(())

@@ -85,15 +85,7 @@ pub struct Sandbox;
 /// The OTP that authenticates a sandbox card payment.
 pub const SANDBOX_OTP: &str = "123456";
 
-/// Whether `vpa` looks like a UPI id: `name@handle`, the name 2–256 of
-/// `A–Z a–z 0–9 . _ -`, the handle 2–64 letters and digits.
-pub fn vpa_valid(vpa: &str) -> bool {
-    let Some((name, handle)) = vpa.split_once('@') else { return false };
-    (2..=256).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        && (2..=64).contains(&handle.len())
-        && handle.bytes().all(|b| b.is_ascii_alphanumeric())
-}
+pub use kassa_types::methods::vpa_valid;
 
 impl Gateway for Sandbox {
     fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined> {

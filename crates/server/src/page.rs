@@ -148,6 +148,8 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
             expires_at_ms: u64::try_from(order.expires_at).unwrap_or_default(),
             description: order.description.clone(),
         },
+        language: serde_json::from_str::<serde_json::Value>(&order.extra).ok().and_then(|e| e["language"].as_str().map(str::to_string)),
+        assets_base: None,
     };
     // JSON inside <script type="application/json">: `<` escaped so no `</script>` can end it.
     let json = serde_json::to_string(&config).unwrap_or_default().replace('<', "\\u003c");

@@ -50,6 +50,12 @@ pub struct PageConfig {
     pub variant: Variant,
     /// The order.
     pub order: PageOrder,
+    /// The page language (seed 001 `language`: `english`, `hindi`, …), from the session payload.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Where the widget's files are served (`{api_base}/assets` when absent).
+    #[serde(default)]
+    pub assets_base: Option<String>,
 }
 
 /// `POST /txns` body sent by the payment page (JSON).
@@ -86,11 +92,41 @@ pub struct Authentication {
     pub url: String,
 }
 
-/// The `payment` object of a `POST /txns` answer.
+/// A UPI collect request the page follows (`payment.collect`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collect {
+    /// `GET` it with the client token until `final`.
+    pub status_url: String,
+    /// `POST` it with the client token to give up.
+    pub cancel_url: String,
+    /// How often to poll.
+    pub poll_interval_ms: u32,
+    /// When the request lapses (RFC 3339).
+    pub expires_at: String,
+}
+
+/// The `payment` object of a `POST /txns` answer: a bank page, or a collect request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxnPayment {
-    /// The bank page to open.
-    pub authentication: Authentication,
+    /// The bank page to open (card, netbanking, wallet).
+    #[serde(default)]
+    pub authentication: Option<Authentication>,
+    /// The collect request to follow (UPI).
+    #[serde(default)]
+    pub collect: Option<Collect>,
+}
+
+/// `GET /txns/:txn_id`: an attempt's status for a polling page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnStatus {
+    /// Attempt status.
+    pub status: OrderStatus,
+    /// Whether it will change no more.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Where the shopper goes once final (the signed return URL).
+    #[serde(default)]
+    pub next_url: Option<String>,
 }
 
 /// `POST /txns` answer (Juspay shape).
