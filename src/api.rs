@@ -2,9 +2,6 @@
 //! client token. Plain `fetch` through web-sys, with bodies converted by
 //! serde-wasm-bindgen and the browser's own JSON: no JSON parser in the wasm.
 
-use kassa_types::view::ApiError;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -17,7 +14,8 @@ pub enum CallError {
     Network,
 }
 
-async fn call<T: DeserializeOwned>(method: &str, url: &str, token: &str, body: Option<JsValue>) -> Result<T, CallError> {
+/// Sends the request; the answer's JSON body as a JS value when the status is 2xx.
+async fn call(method: &str, url: &str, token: &str, body: Option<JsValue>) -> Result<JsValue, CallError> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     let headers = web_sys::Headers::new().map_err(|_| CallError::Network)?;
@@ -35,28 +33,15 @@ async fn call<T: DeserializeOwned>(method: &str, url: &str, token: &str, body: O
         .dyn_into()
         .map_err(|_| CallError::Network)?;
     let json = JsFuture::from(resp.json().map_err(|_| CallError::Network)?).await.map_err(|_| CallError::Network)?;
-    if resp.ok() {
-        serde_wasm_bindgen::from_value(json).map_err(|_| CallError::Network)
-    } else {
-        match serde_wasm_bindgen::from_value::<ApiError>(json) {
-            Ok(e) => Err(CallError::Refused(e.error_message)),
-            Err(_) => Err(CallError::Network),
-        }
-    }
+    if resp.ok() { Ok(json) } else { Err(crate::js::error_message(&json).map_or(CallError::Network, CallError::Refused)) }
 }
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, CallError> {
-    // Maps as plain objects, so JSON.stringify writes them as JSON objects.
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|_| CallError::Network)
+/// `POST url` with the client token and an optional JSON body; `parse` reads the answer.
+pub async fn post<T>(url: &str, token: &str, body: Option<JsValue>, parse: fn(&JsValue) -> Result<T, String>) -> Result<T, CallError> {
+    parse(&call("POST", url, token, body).await?).map_err(|_| CallError::Network)
 }
 
-/// `POST url` with the client token and an optional JSON body.
-pub async fn post<T: DeserializeOwned>(url: &str, token: &str, body: Option<&impl Serialize>) -> Result<T, CallError> {
-    let body = body.map(to_js).transpose()?;
-    call("POST", url, token, body).await
-}
-
-/// `GET url` with the client token.
-pub async fn get<T: DeserializeOwned>(url: &str, token: &str) -> Result<T, CallError> {
-    call("GET", url, token, None).await
+/// `GET url` with the client token; `parse` reads the answer.
+pub async fn get<T>(url: &str, token: &str, parse: fn(&JsValue) -> Result<T, String>) -> Result<T, CallError> {
+    parse(&call("GET", url, token, None).await?).map_err(|_| CallError::Network)
 }

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod i18n;
+mod js;
 pub mod page;
 
 use kassa_types::PaymentOptions;
@@ -38,19 +39,18 @@ impl Handle {
 #[wasm_bindgen]
 pub fn mount(element: HtmlElement, config: JsValue) -> Result<Handle, JsError> {
     let overrides = js_sys::Reflect::get(&config, &JsValue::from_str("strings")).ok().filter(JsValue::is_object);
-    let config: PageConfig =
-        serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("kassa: invalid configuration: {e}")))?;
+    let config: PageConfig = js::page_config(&config).map_err(|e| JsError::new(&format!("kassa: invalid configuration: {e}")))?;
     let options = PaymentOptions::parse(&url_param("payment_options").unwrap_or_default());
     for unknown in &options.unknown {
         web_sys::console::warn_1(
-            &format!("kassa: ignoring unknown payment_options value {unknown:?} (known: card, nb, wallet, upi)").into(),
+            &format!("kassa: ignoring unknown payment_options value \"{unknown}\" (known: card, nb, wallet, upi)").into(),
         );
     }
     let asked = url_param("language").or_else(|| config.language.clone());
     let language = match asked.as_deref() {
         None => "english",
         Some(a) => i18n::known_language(a).unwrap_or_else(|| {
-            web_sys::console::warn_1(&format!("kassa: unknown language {a:?}; showing English").into());
+            web_sys::console::warn_1(&format!("kassa: unknown language \"{a}\"; showing English").into());
             "english"
         }),
     };

@@ -7,7 +7,7 @@ use crate::api::{self, CallError};
 use crate::i18n::{Key, Strings};
 use kassa_types::card;
 use kassa_types::methods::{BANKS, POPULAR_BANKS, WALLETS, vpa_valid};
-use kassa_types::view::{Collect, PageConfig, PageOrder, TxnRequest, TxnResponse, TxnStatus, Variant};
+use kassa_types::view::{Collect, PageConfig, PageOrder, TxnRequest, Variant};
 use kassa_types::{Amount, Currency, OrderStatus, PaymentMethod, PaymentOptions};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -66,7 +66,9 @@ impl Ctx {
         self.step.set(Step::Submitting);
         let ctx = self.clone();
         spawn_local(async move {
-            match api::post::<TxnResponse>(&format!("{}/txns", ctx.api_base), &ctx.token, Some(&req)).await {
+            match api::post(&format!("{}/txns", ctx.api_base), &ctx.token, Some(crate::js::txn_request(&req)), crate::js::txn_response)
+                .await
+            {
                 Ok(resp) => match (resp.payment.authentication, resp.payment.collect) {
                     (Some(auth), _) => {
                         ctx.step.set(Step::Redirecting);
@@ -94,12 +96,12 @@ impl Ctx {
                     return;
                 }
                 if js_sys::Date::now() >= deadline {
-                    let _ = api::post::<TxnStatus>(&collect.cancel_url, &ctx.token, None::<&()>).await;
+                    let _ = api::post(&collect.cancel_url, &ctx.token, None, crate::js::txn_status).await;
                     ctx.step.set(Step::Notice(Key::UpiTimeout));
                     return;
                 }
                 // A failed poll is retried at the next tick; the countdown keeps running.
-                if let Ok(st) = api::get::<TxnStatus>(&collect.status_url, &ctx.token).await
+                if let Ok(st) = api::get(&collect.status_url, &ctx.token, crate::js::txn_status).await
                     && st.is_final
                     && still_waiting()
                 {
@@ -118,7 +120,7 @@ impl Ctx {
         let url = collect.cancel_url.clone();
         self.step.set(Step::Notice(Key::UpiCancelled));
         spawn_local(async move {
-            let _ = api::post::<TxnStatus>(&url, &ctx.token, None::<&()>).await;
+            let _ = api::post(&url, &ctx.token, None, crate::js::txn_status).await;
         });
     }
 }
@@ -545,7 +547,7 @@ fn ChoiceForm(ctx: Ctx, amount: String, method: PaymentMethod, items: &'static [
     };
     let s2 = s.clone();
     let list = move || {
-        let q = query.get().trim().to_lowercase();
+        let q = query.get().trim().to_ascii_lowercase();
         if !is_nb {
             return items.iter().map(option).collect_view().into_any();
         }
@@ -560,7 +562,7 @@ fn ChoiceForm(ctx: Ctx, amount: String, method: PaymentMethod, items: &'static [
             .into_any();
         }
         let hits: Vec<_> =
-            items.iter().filter(|(code, name)| name.to_lowercase().contains(&q) || code.to_lowercase().contains(&q)).collect();
+            items.iter().filter(|(code, name)| name.to_ascii_lowercase().contains(&q) || code.to_ascii_lowercase().contains(&q)).collect();
         if hits.is_empty() {
             return view! { <p class="kassa-empty" role="status">{s2.get(Key::NoBank)}</p> }.into_any();
         }

@@ -117,10 +117,6 @@ fn setup(needs: Needs) -> Result<()> {
     if needs.wasm {
         ensure_wasm_target()?;
         ensure_wasm_bindgen()?;
-        if !have("wasm-opt") {
-            // Optional: the widget is only larger without it.
-            let _ = apt_install(&["binaryen"]);
-        }
     }
     if needs.browser && (!Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists()) {
         apt_install(&["chromium", "chromium-driver"])?;
@@ -259,7 +255,12 @@ fn ensure_postgres() -> Result<std::result::Result<String, String>> {
 }
 
 fn ensure_npm_packages() -> Result<()> {
-    let dir = Path::new("tests/e2e");
+    ensure_npm_dir(Path::new("tests/e2e"), "the end-to-end tests")?;
+    ensure_npm_dir(Path::new("xtask/tools"), "the widget build (wasm-opt, esbuild)")
+}
+
+/// `npm ci` in `dir` unless its node_modules is newer than its lockfile.
+fn ensure_npm_dir(dir: &Path, what: &str) -> Result<()> {
     let stamp = dir.join("node_modules/.package-lock.json");
     let lock = dir.join("package-lock.json");
     let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(&lock)) {
@@ -269,7 +270,7 @@ fn ensure_npm_packages() -> Result<()> {
     if fresh {
         return Ok(());
     }
-    step("installing npm packages for the end-to-end tests");
+    step(&format!("installing npm packages for {what}"));
     let sub = if lock.exists() { "ci" } else { "install" };
     run(Command::new("npm").args([sub, "--no-audit", "--no-fund"]).current_dir(dir))
 }
@@ -277,28 +278,39 @@ fn ensure_npm_packages() -> Result<()> {
 // ---------------------------------------------------------------- build
 
 fn build_widget() -> Result<()> {
+    ensure_npm_dir(Path::new("xtask/tools"), "the widget build (wasm-opt, esbuild)")?;
     step("building the widget (release, size-optimised)");
-    run(cargo().args(["build", "--release", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"]))?;
+    // Panic locations name source files; shorter paths are fewer bytes in the bundle.
+    let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    if let Some(home) =
+        std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+    {
+        rustflags = format!("{rustflags} --remap-path-prefix={}=/cargo", home.join("registry/src").display()).trim().to_string();
+    }
+    run(cargo()
+        .args(["build", "--release", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"])
+        .env("RUSTFLAGS", &rustflags))?;
     let wasm = Path::new("target/wasm32-unknown-unknown/release/kassa_widget.wasm");
     std::fs::create_dir_all("pkg").map_err(|e| e.to_string())?;
-    // wasm-opt runs before wasm-bindgen: Debian's binaryen (108) predates the
-    // reference-types output of current rustc and breaks wasm-bindgen's
-    // externref table when it runs after. Before, it sees plain rustc output.
-    let input = if have("wasm-opt") {
-        let opt = Path::new("target/wasm32-unknown-unknown/release/kassa_widget.opt.wasm");
-        run(Command::new("wasm-opt")
-            .args(["-Oz", "--strip-debug", "--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-            .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue", "-o"])
-            .arg(opt)
-            .arg(wasm))?;
-        opt
-    } else {
-        eprintln!("xtask: wasm-opt not found; the widget is larger than it needs to be (apt-get install binaryen)");
-        wasm
-    };
-    run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", "pkg", "--out-name", "kassa_widget"]).arg(input))?;
+    run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", "pkg", "--out-name", "kassa_widget"]).arg(wasm))?;
     let bg = Path::new("pkg/kassa_widget_bg.wasm");
-    std::fs::copy("src/kassa.css", "pkg/kassa.css").map_err(|e| format!("cannot copy kassa.css: {e}"))?;
+    // binaryen from npm (Debian's is too old for rustc's reference types), after wasm-bindgen.
+    let tools = Path::new("xtask/tools/node_modules/.bin");
+    run(Command::new(tools.join("wasm-opt"))
+        .args(["-Oz", "--converge", "--low-memory-unused", "--zero-filled-memory", "--strip-debug", "--strip-producers"])
+        .args(["--enable-reference-types", "--enable-bulk-memory"])
+        .args(["--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue", "-o"])
+        .arg(bg)
+        .arg(bg))?;
+    run(Command::new(tools.join("esbuild")).args([
+        "pkg/kassa_widget.js",
+        "--minify",
+        "--format=esm",
+        "--allow-overwrite",
+        "--log-level=warning",
+        "--outfile=pkg/kassa_widget.js",
+    ]))?;
+    run(Command::new(tools.join("esbuild")).args(["src/kassa.css", "--minify", "--log-level=warning", "--outfile=pkg/kassa.css"]))?;
     // Languages other than English are fetched by the page when it needs them.
     std::fs::create_dir_all("pkg/i18n").map_err(|e| e.to_string())?;
     for entry in std::fs::read_dir("i18n").map_err(|e| format!("cannot read i18n/: {e}"))? {
