@@ -79,7 +79,8 @@ pub fn mount_with(
         strings.set(Some(i18n::Strings::build("english", None, overrides.as_ref())));
     } else {
         let assets = config.assets_base.clone().unwrap_or_else(|| format!("{}/assets", config.api_base));
-        leptos::task::spawn_local(async move {
+        // Not Leptos's spawner: it starts with the mount below, and this runs first.
+        wasm_bindgen_futures::spawn_local(async move {
             let table = i18n::fetch_table(&assets, language).await;
             let lang = if table.is_some() { language } else { "english" };
             strings.set(Some(i18n::Strings::build(lang, table.as_ref(), overrides.as_ref())));

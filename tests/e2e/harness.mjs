@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+// axe-core, evaluated in the page through the DevTools protocol (the page's CSP allows no injected script).
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export const ROOT = process.env.KASSA_ROOT ?? path.resolve(import.meta.dirname, '../..');
 const KASSA = process.env.KASSA_BIN ?? path.join(ROOT, 'target/debug/kassa');
@@ -57,7 +62,7 @@ export async function startStack() {
   const shopUrl = `http://127.0.0.1:${shopPort}`;
   const server = start(KASSA, [
     'serve', '--listen', `127.0.0.1:${kassaPort}`, '--database-url', db,
-    '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'),
+    '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'), '--sandbox-delay-ms', '1500',
   ]);
   const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile]);
   await waitFor(`${kassaUrl}/health`);
@@ -87,6 +92,14 @@ export async function startStack() {
         if (m.type() === 'error') page.problems.push(`console.error: ${m.text()}`);
       });
       return page;
+    },
+    /** axe-core over the whole page: the violations, WCAG 2.x A and AA rules. */
+    async axe(page) {
+      await page.evaluate(AXE_SOURCE);
+      const result = await page.evaluate(() => window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+      }));
+      return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
     },
     async stop() {
       await browser.close();
