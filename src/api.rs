@@ -37,11 +37,16 @@ async fn call(method: &str, url: &str, token: &str, body: Option<JsValue>) -> Re
 }
 
 /// `POST url` with the client token and an optional JSON body; `parse` reads the answer.
-pub async fn post<T>(url: &str, token: &str, body: Option<JsValue>, parse: fn(&JsValue) -> Result<T, String>) -> Result<T, CallError> {
+pub async fn post<T>(
+    url: &str,
+    token: &str,
+    body: Option<JsValue>,
+    parse: fn(&JsValue) -> Result<T, &'static str>,
+) -> Result<T, CallError> {
     parse(&call("POST", url, token, body).await?).map_err(|_| CallError::Network)
 }
 
 /// `GET url` with the client token; `parse` reads the answer.
-pub async fn get<T>(url: &str, token: &str, parse: fn(&JsValue) -> Result<T, String>) -> Result<T, CallError> {
+pub async fn get<T>(url: &str, token: &str, parse: fn(&JsValue) -> Result<T, &'static str>) -> Result<T, CallError> {
     parse(&call("GET", url, token, None).await?).map_err(|_| CallError::Network)
 }

@@ -15,38 +15,37 @@ fn string(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
-fn need(obj: &JsValue, key: &str) -> Result<String, String> {
-    string(obj, key).ok_or_else(|| format!("{key} is missing or not a string"))
+/// Errors name the field that is missing or mistyped.
+type Res<T> = Result<T, &'static str>;
+
+fn need(obj: &JsValue, key: &'static str) -> Res<String> {
+    string(obj, key).ok_or(key)
 }
 
 /// A non-negative whole number (JS numbers are exact up to 2^53).
-fn whole(obj: &JsValue, key: &str) -> Result<u64, String> {
-    get(obj, key)
-        .as_f64()
-        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_991.0)
-        .map(|n| n as u64)
-        .ok_or_else(|| format!("{key} is not a whole number"))
+fn whole(obj: &JsValue, key: &'static str) -> Res<u64> {
+    get(obj, key).as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_991.0).map(|n| n as u64).ok_or(key)
 }
 
-fn status(obj: &JsValue, key: &str) -> Result<OrderStatus, String> {
-    string(obj, key).and_then(|s| OrderStatus::parse(&s)).ok_or_else(|| format!("{key} is not a status"))
+fn status(obj: &JsValue, key: &'static str) -> Res<OrderStatus> {
+    string(obj, key).and_then(|s| OrderStatus::parse(&s)).ok_or(key)
 }
 
 /// The configuration the server embeds (`#kassa-config`).
-pub(crate) fn page_config(v: &JsValue) -> Result<PageConfig, String> {
+pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
     let o = get(v, "order");
     if !o.is_object() {
-        return Err("order is missing".into());
+        return Err("order");
     }
     let methods = js_sys::Array::from(&get(&o, "methods"))
         .iter()
-        .map(|m| m.as_string().and_then(|m| PaymentMethod::from_token(&m)).ok_or_else(|| "methods has an unknown method".to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|m| m.as_string().and_then(|m| PaymentMethod::from_token(&m)).ok_or("methods"))
+        .collect::<Res<Vec<_>>>()?;
     let variant = match string(v, "variant").as_deref() {
         Some("web") => Variant::Web,
         Some("mobile") => Variant::Mobile,
         Some("iframe") => Variant::Iframe,
-        _ => return Err("variant must be web, mobile or iframe".into()),
+        _ => return Err("variant"),
     };
     Ok(PageConfig {
         client_token: need(v, "client_token")?,
@@ -65,6 +64,11 @@ pub(crate) fn page_config(v: &JsValue) -> Result<PageConfig, String> {
         },
         language: string(v, "language"),
         assets_base: string(v, "assets_base"),
+        // Theme and framing are the host page's business (www/pay.js, the loader): not read here.
+        theme_css: None,
+        logo: None,
+        appearance: Default::default(),
+        parent_origins: Vec::new(),
     })
 }
 
@@ -90,7 +94,7 @@ pub(crate) fn txn_request(r: &TxnRequest) -> JsValue {
 }
 
 /// A `POST /txns` answer.
-pub(crate) fn txn_response(v: &JsValue) -> Result<TxnResponse, String> {
+pub(crate) fn txn_response(v: &JsValue) -> Res<TxnResponse> {
     let p = get(v, "payment");
     let a = get(&p, "authentication");
     let c = get(&p, "collect");
@@ -119,7 +123,7 @@ pub(crate) fn txn_response(v: &JsValue) -> Result<TxnResponse, String> {
 }
 
 /// A `GET /txns/:id` answer.
-pub(crate) fn txn_status(v: &JsValue) -> Result<TxnStatus, String> {
+pub(crate) fn txn_status(v: &JsValue) -> Res<TxnStatus> {
     Ok(TxnStatus { status: status(v, "status")?, is_final: get(v, "final").as_bool().unwrap_or(false), next_url: string(v, "next_url") })
 }
 

@@ -39,12 +39,11 @@ impl Handle {
 #[wasm_bindgen]
 pub fn mount(element: HtmlElement, config: JsValue) -> Result<Handle, JsError> {
     let overrides = js_sys::Reflect::get(&config, &JsValue::from_str("strings")).ok().filter(JsValue::is_object);
-    let config: PageConfig = js::page_config(&config).map_err(|e| JsError::new(&format!("kassa: invalid configuration: {e}")))?;
+    let config: PageConfig =
+        js::page_config(&config).map_err(|field| JsError::new(&format!("kassa: invalid configuration: {field} is missing or mistyped")))?;
     let options = PaymentOptions::parse(&url_param("payment_options").unwrap_or_default());
     for unknown in &options.unknown {
-        web_sys::console::warn_1(
-            &format!("kassa: ignoring unknown payment_options value \"{unknown}\" (known: card, nb, wallet, upi)").into(),
-        );
+        web_sys::console::warn_1(&format!("kassa: ignored payment_options value \"{unknown}\" (use card, nb, wallet, upi)").into());
     }
     let asked = url_param("language").or_else(|| config.language.clone());
     let language = match asked.as_deref() {

@@ -34,6 +34,10 @@ fn config(expires_in_ms: f64) -> PageConfig {
         },
         language: None,
         assets_base: None,
+        theme_css: None,
+        logo: None,
+        appearance: Default::default(),
+        parent_origins: Vec::new(),
     }
 }
 

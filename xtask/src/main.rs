@@ -92,10 +92,6 @@ fn output(cmd: &mut Command) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn have(program: &str) -> bool {
-    output(Command::new(program).arg("--version")).is_some()
-}
-
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
@@ -296,12 +292,29 @@ fn build_widget() -> Result<()> {
     let bg = Path::new("pkg/kassa_widget_bg.wasm");
     // binaryen from npm (Debian's is too old for rustc's reference types), after wasm-bindgen.
     let tools = Path::new("xtask/tools/node_modules/.bin");
+    // It also shortens the import, export and module names (wasm-bindgen's are
+    // long and hashed) and prints the renames, which the JS glue then follows.
+    let features = ["--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"];
+    let features = [&features[..], &["--enable-mutable-globals", "--enable-multivalue"]].concat();
     run(Command::new(tools.join("wasm-opt"))
         .args(["-Oz", "--converge", "--low-memory-unused", "--zero-filled-memory", "--strip-debug", "--strip-producers"])
-        .args(["--enable-reference-types", "--enable-bulk-memory"])
-        .args(["--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue", "-o"])
+        .args(&features)
+        .arg("-o")
         .arg(bg)
         .arg(bg))?;
+    // Alone: under --converge the pass would run again and print a second map.
+    let out = Command::new(tools.join("wasm-opt"))
+        .arg("--minify-imports-and-exports-and-modules")
+        .args(&features)
+        .arg("-o")
+        .arg(bg)
+        .arg(bg)
+        .output()
+        .map_err(|e| format!("cannot run wasm-opt: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("wasm-opt failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    rename_in_glue(&String::from_utf8_lossy(&out.stdout))?;
     run(Command::new(tools.join("esbuild")).args([
         "pkg/kassa_widget.js",
         "--minify",
@@ -323,6 +336,60 @@ fn build_widget() -> Result<()> {
     let size = std::fs::metadata(bg).map(|m| m.len()).unwrap_or(0);
     eprintln!("widget: pkg/kassa_widget_bg.wasm {size} bytes");
     Ok(())
+}
+
+/// Applies wasm-opt's renames (`{"imports": [[module, name, new]], "exports": [[name, new]]}`)
+/// to the wasm-bindgen glue and its types: the one import module becomes `a`,
+/// each import key and each `wasm.export` its new name.
+fn rename_in_glue(map: &str) -> Result<()> {
+    let map: serde_json::Value = serde_json::from_str(map.trim()).map_err(|e| format!("wasm-opt's rename map: {e}"))?;
+    let pairs = |key: &str, from: usize, to: usize| -> Vec<(String, String)> {
+        map[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p.get(from)?.as_str()?.to_string(), p.get(to)?.as_str()?.to_string())))
+            .collect()
+    };
+    let (imports, exports) = (pairs("imports", 1, 2), pairs("exports", 0, 1));
+    if imports.iter().chain(&exports).any(|(_, new)| !new.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_')) {
+        return Err("wasm-opt renamed to a name that is not a JS identifier".into());
+    }
+    let replace_word = |text: &str, old: &str, new: &str| -> String {
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(i) = rest.find(old) {
+            let before = out.chars().last().or_else(|| rest[..i].chars().last());
+            let before = if i > 0 { rest[..i].chars().last() } else { before };
+            let after = rest[i + old.len()..].chars().next();
+            out.push_str(&rest[..i]);
+            out.push_str(if ident(before) || ident(after) { old } else { new });
+            rest = &rest[i + old.len()..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let glue_path = Path::new("pkg/kassa_widget.js");
+    let mut glue = std::fs::read_to_string(glue_path).map_err(|e| e.to_string())?;
+    let module = "\"./kassa_widget_bg.js\"";
+    if glue.matches(module).count() != 1 {
+        return Err("the wasm-bindgen glue does not import one ./kassa_widget_bg.js module as expected".into());
+    }
+    glue = glue.replace(module, "\"a\"");
+    for (old, new) in &imports {
+        if !glue.contains(old.as_str()) {
+            return Err(format!("import {old} not found in the glue"));
+        }
+        glue = replace_word(&glue, old, new);
+    }
+    let mut types = std::fs::read_to_string("pkg/kassa_widget.d.ts").map_err(|e| e.to_string())?;
+    for (old, new) in &exports {
+        glue = glue.replace(&format!("wasm.{old}"), &format!("wasm.{new}"));
+        types = types.replace(&format!("readonly {old}:"), &format!("readonly {new}:"));
+    }
+    std::fs::write(glue_path, glue).map_err(|e| e.to_string())?;
+    std::fs::write("pkg/kassa_widget.d.ts", types).map_err(|e| e.to_string())
 }
 
 fn build_binaries() -> Result<()> {

@@ -50,6 +50,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_webhooks.sql")),
     (5, include_str!("../migrations/sqlite/0005_merchant_keys.sql")),
     (6, include_str!("../migrations/sqlite/0006_settlements.sql")),
+    (7, include_str!("../migrations/sqlite/0007_appearance.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -95,6 +96,10 @@ pub struct Merchant {
     pub webhook_username: Option<String>,
     /// Basic-auth password sent with webhooks.
     pub webhook_password: Option<crate::secret::Secret>,
+    /// Colours, radius, logo and appearance of the payment page.
+    pub theme: kassa_types::theme::Theme,
+    /// Exact origins (`https://shop.example`) allowed to frame the iframe link.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Fields of a new merchant.
@@ -120,6 +125,10 @@ pub struct NewMerchant {
     pub webhook_username: Option<String>,
     /// Webhook Basic-auth password.
     pub webhook_password: Option<crate::secret::Secret>,
+    /// Payment page theme (validated).
+    pub theme: kassa_types::theme::Theme,
+    /// Origins allowed to frame the iframe link.
+    pub allowed_origins: Vec<String>,
 }
 
 /// An order row.
@@ -410,6 +419,8 @@ fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
         webhook_secret: crate::secret::Secret::new(row.try_get::<String, _>("webhook_secret")?),
         webhook_username: row.try_get("webhook_username")?,
         webhook_password: row.try_get::<Option<String>, _>("webhook_password")?.map(crate::secret::Secret::new),
+        theme: serde_json::from_str(&row.try_get::<String, _>("theme")?).unwrap_or_default(),
+        allowed_origins: row.try_get::<String, _>("allowed_origins")?.split_whitespace().map(str::to_string).collect(),
     })
 }
 
@@ -504,8 +515,8 @@ impl Db {
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, \
-             webhook_secret, webhook_username, webhook_password, created_at, enabled_methods) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'card|nb|wallet|upi')",
+             webhook_secret, webhook_username, webhook_password, created_at, enabled_methods, theme, allowed_origins) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'card|nb|wallet|upi', $12, $13)",
         )
         .bind(&m.id)
         .bind(&m.name)
@@ -518,6 +529,8 @@ impl Db {
         .bind(&m.webhook_username)
         .bind(m.webhook_password.as_ref().map(crate::secret::Secret::expose))
         .bind(crate::now_ms())
+        .bind(serde_json::to_string(&m.theme).unwrap_or_else(|_| "{}".into()))
+        .bind(m.allowed_origins.join(" "))
         .execute(&self.pool)
         .await
         .map_err(classify)?;

@@ -111,9 +111,68 @@ enum MerchantCommand {
         /// How long orders and payment links live, in minutes (1-1440).
         #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=1440))]
         order_ttl_mins: u16,
+        /// Payment page accent colour (#rrggbb); text on it stays readable whatever it is.
+        #[arg(long)]
+        accent: Option<String>,
+        /// Payment page corner radius in pixels (0-24).
+        #[arg(long)]
+        radius: Option<u8>,
+        /// Logo shown on the payment page: a PNG, JPEG, WebP or SVG file (embedded, at most 36 KB).
+        #[arg(long)]
+        logo: Option<PathBuf>,
+        /// auto (the shopper's setting), light or dark.
+        #[arg(long, default_value = "auto")]
+        appearance: String,
+        /// An origin allowed to frame the iframe payment link (https://shop.example); repeat for more.
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// A theme from the command line, validated.
+fn theme_from_flags(
+    accent: Option<String>,
+    radius: Option<u8>,
+    logo: Option<PathBuf>,
+    appearance: &str,
+) -> Result<kassa_types::theme::Theme, String> {
+    use base64::Engine;
+    let logo = match logo {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let kind = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+                Some("png") => "png",
+                Some("jpg" | "jpeg") => "jpeg",
+                Some("webp") => "webp",
+                Some("svg") => "svg+xml",
+                _ => return Err("--logo must be a .png, .jpg, .webp or .svg file".into()),
+            };
+            Some(format!("data:image/{kind};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+        }
+    };
+    let appearance = kassa_types::theme::Appearance::parse(appearance).ok_or("--appearance must be auto, light or dark")?;
+    let theme = kassa_types::theme::Theme { accent, radius, logo, appearance };
+    theme.validate()?;
+    Ok(theme)
+}
+
+/// `https://shop.example[:port]`: a scheme, a host and maybe a port; nothing else.
+fn origin(s: &str) -> Result<String, String> {
+    let bad = || format!("--allowed-origin {s:?} must be an origin such as https://shop.example (no path)");
+    let u = url::Url::parse(s).map_err(|_| bad())?;
+    if !matches!(u.scheme(), "https" | "http")
+        || u.host_str().is_none()
+        || !matches!(u.path(), "" | "/")
+        || u.query().is_some()
+        || u.fragment().is_some()
+        || !u.username().is_empty()
+    {
+        return Err(bad());
+    }
+    Ok(u.origin().ascii_serialization())
 }
 
 #[tokio::main]
@@ -233,11 +292,27 @@ async fn run(command: Command) -> Result<(), String> {
             }
         }
         Command::Merchant {
-            command: MerchantCommand::Create { id, name, webhook_url, webhook_username, webhook_password, order_ttl_mins, db },
+            command:
+                MerchantCommand::Create {
+                    id,
+                    name,
+                    webhook_url,
+                    webhook_username,
+                    webhook_password,
+                    order_ttl_mins,
+                    accent,
+                    radius,
+                    logo,
+                    appearance,
+                    allowed_origins,
+                    db,
+                },
         } => {
             if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("merchant id must be 1-32 letters, digits, '_' or '-'".into());
             }
+            let theme = theme_from_flags(accent, radius, logo, &appearance)?;
+            let allowed_origins = allowed_origins.iter().map(|o| origin(o)).collect::<Result<Vec<_>, _>>()?;
             let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
             let api_key = random_id("ksk_");
             let response_key = random_id("krk_");
@@ -258,6 +333,8 @@ async fn run(command: Command) -> Result<(), String> {
                 webhook_secret: Secret::new(webhook_secret.clone()),
                 webhook_username: webhook_username.clone(),
                 webhook_password: webhook_password.map(Secret::new),
+                theme,
+                allowed_origins,
             };
             match db.create_merchant(&m).await {
                 Ok(()) => {}

@@ -150,17 +150,21 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
         },
         language: serde_json::from_str::<serde_json::Value>(&order.extra).ok().and_then(|e| e["language"].as_str().map(str::to_string)),
         assets_base: None,
+        theme_css: Some(merchant.theme.css_vars()).filter(|c| !c.is_empty()),
+        logo: merchant.theme.logo.clone(),
+        appearance: merchant.theme.appearance,
+        parent_origins: if variant == Variant::Iframe { merchant.allowed_origins.clone() } else { Vec::new() },
     };
     // JSON inside <script type="application/json">: `<` escaped so no `</script>` can end it.
     let json = serde_json::to_string(&config).unwrap_or_default().replace('<', "\\u003c");
     let body = SHELL.replace("<!--KASSA_CONFIG-->", &format!("<script type=\"application/json\" id=\"kassa-config\">{json}</script>"));
-    // Framing: the web and mobile pages are never framed; the iframe link is
-    // framed by the merchant's own pages (allowed origins come with the bridge work).
+    // Framing: the web and mobile pages are never framed; the iframe link only
+    // by the merchant's allowed origins (none configured: nobody).
     let ancestors = match variant {
-        Variant::Web | Variant::Mobile => "'none'",
-        Variant::Iframe => "*",
+        Variant::Iframe if !merchant.allowed_origins.is_empty() => merchant.allowed_origins.join(" "),
+        _ => "'none'".to_string(),
     };
-    html(StatusCode::OK, &csp(ancestors, "'self'"), body)
+    html(StatusCode::OK, &csp(&ancestors, "'self'"), body)
 }
 
 fn format_amount(order: &Order) -> String {

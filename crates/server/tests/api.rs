@@ -45,6 +45,8 @@ fn start() -> Server {
                     webhook_secret: Secret::new(format!("whsec_test_{id}")),
                     webhook_username: Some(format!("hook_{id}")),
                     webhook_password: Some(Secret::new("hook-pass")),
+                    theme: Default::default(),
+                    allowed_origins: if id == "m1" { vec!["https://shop.example".into()] } else { Vec::new() },
                 })
                 .await
                 .unwrap();
@@ -362,6 +364,21 @@ fn pages_carry_a_strict_csp_and_unknown_links_are_404() {
     let html = r.body_mut().read_to_string().unwrap();
     assert!(html.contains("id=\"kassa-config\""));
     assert!(!html.contains(&s.keys[0].0) && !html.contains(&s.keys[0].1), "no merchant secret in the page");
+    let csp = |path: String| {
+        let r = s.agent.get(format!("{}{path}", s.base)).call().unwrap();
+        r.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string()
+    };
+    // The web link is never framed; the iframe link only by the merchant's allowed origins.
+    assert!(csp(format!("/merchant/pay/{ord}")).contains("frame-ancestors 'none'"));
+    let iframe = csp(format!("/merchant/ipay/{ord}"));
+    assert!(iframe.ends_with("frame-ancestors https://shop.example"), "{iframe}");
+    let mut r = s.agent.get(format!("{}/merchant/ipay/{ord}", s.base)).call().unwrap();
+    let html = r.body_mut().read_to_string().unwrap();
+    assert!(html.contains("\"parent_origins\":[\"https://shop.example\"]"), "{html}");
+    // Merchant m2 has no allowed origin: nobody may frame its iframe link.
+    let (code, body) = s.post_form("/orders", Some(&s.keys[1].0), "order_id=page2&amount=1");
+    assert_eq!(code, 200);
+    assert!(csp(format!("/merchant/ipay/{}", body["id"].as_str().unwrap())).ends_with("frame-ancestors 'none'"));
 }
 
 /// Creates an order and pays it by card; returns its Kassa id.

@@ -130,3 +130,46 @@ fn merchant_add_key() {
     let nobody = ["merchant", "add-key", "nobody", "--key-id", "k1", "--public-key", "keys/public_key.pem", "--database-url", &db];
     assert_ne!(code(&kassa(d.path(), &nobody)), 0);
 }
+
+#[test]
+fn merchant_create_checks_the_theme_and_the_allowed_origins() {
+    let d = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/k.db", d.path().display());
+    std::fs::write(d.path().join("logo.svg"), "<svg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/>").unwrap();
+    std::fs::write(d.path().join("logo.gif"), "GIF89a").unwrap();
+    let create = |id: &str, extra: &[&str]| {
+        let mut args = vec!["merchant", "create", id, "--database-url", db.as_str()];
+        args.extend_from_slice(extra);
+        kassa(d.path(), &args)
+    };
+    let ok = create(
+        "themed",
+        &[
+            "--accent",
+            "#ffcc00",
+            "--radius",
+            "4",
+            "--logo",
+            "logo.svg",
+            "--appearance",
+            "dark",
+            "--allowed-origin",
+            "https://shop.example/",
+            "--allowed-origin",
+            "http://127.0.0.1:8081",
+        ],
+    );
+    assert_eq!(code(&ok), 0, "{}", String::from_utf8_lossy(&ok.stderr));
+    for (extra, says) in [
+        (&["--accent", "red"][..], "accent"),
+        (&["--radius", "30"][..], "radius"),
+        (&["--logo", "logo.gif"][..], "--logo"),
+        (&["--appearance", "sepia"][..], "--appearance"),
+        (&["--allowed-origin", "https://shop.example/checkout"][..], "--allowed-origin"),
+        (&["--allowed-origin", "javascript:alert(1)"][..], "--allowed-origin"),
+    ] {
+        let out = create("bad", extra);
+        assert_ne!(code(&out), 0, "{extra:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

@@ -10,6 +10,7 @@ pub mod card;
 pub mod methods;
 pub mod money;
 pub mod order;
+pub mod theme;
 pub mod view;
 
 /// The `language` values of seed 001; the payment page falls back to english.

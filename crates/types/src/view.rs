@@ -56,6 +56,18 @@ pub struct PageConfig {
     /// Where the widget's files are served (`{api_base}/assets` when absent).
     #[serde(default)]
     pub assets_base: Option<String>,
+    /// The merchant's theme as CSS custom properties (`crate::theme::Theme::css_vars`).
+    #[serde(default)]
+    pub theme_css: Option<String>,
+    /// The merchant's logo (a `data:image/…` URL).
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// Light, dark, or the shopper's setting.
+    #[serde(default)]
+    pub appearance: crate::theme::Appearance,
+    /// Origins the iframe variant may talk to (the merchant's allowed origins).
+    #[serde(default)]
+    pub parent_origins: Vec<String>,
 }
 
 /// `POST /txns` body sent by the payment page (JSON).
