@@ -65,7 +65,7 @@ pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
         language: string(v, "language"),
         assets_base: string(v, "assets_base"),
         // Theme and framing are the host page's business (www/pay.js, the loader): not read here.
-        theme_css: None,
+        theme_vars: Default::default(),
         logo: None,
         appearance: Default::default(),
         parent_origins: Vec::new(),

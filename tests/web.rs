@@ -34,7 +34,7 @@ fn config(expires_in_ms: f64) -> PageConfig {
         },
         language: None,
         assets_base: None,
-        theme_css: None,
+        theme_vars: Default::default(),
         logo: None,
         appearance: Default::default(),
         parent_origins: Vec::new(),

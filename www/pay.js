@@ -13,9 +13,8 @@ try {
   config = JSON.parse(document.getElementById('kassa-config').textContent);
   // The merchant's theme, validated by the server: custom properties through
   // the CSSOM (the CSP allows no style attribute) and appearance classes.
-  for (const decl of (config.theme_css ?? '').split(';')) {
-    const at = decl.indexOf(':');
-    if (decl.startsWith('--kassa-theme-') && at > 0) root.style.setProperty(decl.slice(0, at), decl.slice(at + 1));
+  for (const [name, value] of Object.entries(config.theme_vars ?? {})) {
+    if (name.startsWith('--kassa-theme-')) root.style.setProperty(name, value);
   }
   if (config.appearance === 'dark' || config.appearance === 'light') root.classList.add(`kassa-${config.appearance}`);
   if (config.logo) root.classList.add('kassa-has-logo');

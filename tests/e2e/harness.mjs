@@ -52,12 +52,21 @@ function start(bin, args, env = {}) {
 export async function startStack() {
   const dir = mkdtempSync(path.join(tmpdir(), 'kassa-e2e-'));
   const db = `sqlite://${dir}/kassa.db`;
-  const creds = JSON.parse(
-    execFileSync(KASSA, ['merchant', 'create', 'e2e', '--name', 'E2E Test Shop', '--database-url', db], { encoding: 'utf8' }),
-  );
+  const [kassaPort, shopPort, hostPort, strangerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // The host page that may frame the iframe link, and one that may not.
+  const hostUrl = `http://127.0.0.1:${hostPort}`;
+  const strangerUrl = `http://127.0.0.1:${strangerPort}`;
+  const creds = JSON.parse(execFileSync(KASSA, [
+    'merchant', 'create', 'e2e', '--name', 'E2E Test Shop', '--database-url', db, '--allowed-origin', hostUrl,
+  ], { encoding: 'utf8' }));
   const credsFile = path.join(dir, 'merchant.json');
   writeFileSync(credsFile, JSON.stringify(creds));
-  const [kassaPort, shopPort] = [await freePort(), await freePort()];
+  writeFileSync(path.join(dir, 'logo.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" rx="6" fill="#ffcc00"/></svg>');
+  const themed = JSON.parse(execFileSync(KASSA, [
+    'merchant', 'create', 'themed', '--name', 'Night Owl Books', '--database-url', db, '--accent', '#ffcc00', '--radius', '4',
+    '--logo', path.join(dir, 'logo.svg'), '--appearance', 'dark',
+  ], { encoding: 'utf8' }));
   const kassaUrl = `http://127.0.0.1:${kassaPort}`;
   const shopUrl = `http://127.0.0.1:${shopPort}`;
   const server = start(KASSA, [
@@ -75,8 +84,25 @@ export async function startStack() {
   });
   mkdirSync(SCREENSHOTS, { recursive: true });
   const auth = 'Basic ' + Buffer.from(`${creds.api_key}:`).toString('base64');
+  const hosts = [];
   return {
-    kassaUrl, shopUrl, creds, browser,
+    kassaUrl, shopUrl, hostUrl, strangerUrl, creds, themed, browser,
+    /** POST /orders as `merchant` (creds object), form-encoded; the JSON answer. */
+    async createOrder(merchant, form) {
+      const r = await fetch(`${kassaUrl}/orders`, {
+        method: 'POST',
+        headers: { Authorization: 'Basic ' + Buffer.from(`${merchant.api_key}:`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+      return r.json();
+    },
+    /** Serves `html` at `/` on the host (or stranger) origin, until the stack stops. */
+    async serveHost(url, html) {
+      const { createServer } = await import('node:http');
+      const srv = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(html); });
+      await new Promise((r) => srv.listen(Number(new URL(url).port), '127.0.0.1', r));
+      hosts.push(srv);
+    },
     /** GET /orders/:id with the merchant's API key. */
     async orderStatus(orderId) {
       const r = await fetch(`${kassaUrl}/orders/${orderId}`, { headers: { Authorization: auth } });
@@ -102,6 +128,7 @@ export async function startStack() {
       return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
     },
     async stop() {
+      for (const h of hosts) h.close();
       await browser.close();
       for (const c of [server, shop]) c.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });

@@ -117,6 +117,11 @@ fn setup(needs: Needs) -> Result<()> {
     if needs.browser && (!Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists()) {
         apt_install(&["chromium", "chromium-driver"])?;
     }
+    // The Indic scripts of the page's languages, as shoppers' devices have them,
+    // so the browser tests and their screenshots render them (not tofu).
+    if needs.browser && !Path::new("/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf").exists() {
+        apt_install(&["fonts-noto-core"])?;
+    }
     if needs.npm {
         ensure_npm_packages()?;
         ensure_python_packages()?;

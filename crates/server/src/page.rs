@@ -150,7 +150,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
         },
         language: serde_json::from_str::<serde_json::Value>(&order.extra).ok().and_then(|e| e["language"].as_str().map(str::to_string)),
         assets_base: None,
-        theme_css: Some(merchant.theme.css_vars()).filter(|c| !c.is_empty()),
+        theme_vars: merchant.theme.css_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         logo: merchant.theme.logo.clone(),
         appearance: merchant.theme.appearance,
         parent_origins: if variant == Variant::Iframe { merchant.allowed_origins.clone() } else { Vec::new() },
@@ -161,10 +161,15 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
     // Framing: the web and mobile pages are never framed; the iframe link only
     // by the merchant's allowed origins (none configured: nobody).
     let ancestors = match variant {
-        Variant::Iframe if !merchant.allowed_origins.is_empty() => merchant.allowed_origins.join(" "),
-        _ => "'none'".to_string(),
+        Variant::Iframe => frame_ancestors(&merchant),
+        Variant::Web | Variant::Mobile => "'none'".to_string(),
     };
     html(StatusCode::OK, &csp(&ancestors, "'self'"), body)
+}
+
+/// `frame-ancestors` for pages the iframe variant shows: the merchant's allowed origins, else nobody.
+fn frame_ancestors(merchant: &crate::db::Merchant) -> String {
+    if merchant.allowed_origins.is_empty() { "'none'".into() } else { merchant.allowed_origins.join(" ") }
 }
 
 fn format_amount(order: &Order) -> String {
@@ -178,7 +183,10 @@ fn format_amount(order: &Order) -> String {
 async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Response {
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
     let Ok(Some(order)) = st.db.order(&txn.order_pk).await else { return not_found_page() };
-    let merchant_name = st.db.merchant(&order.merchant_id).await.ok().flatten().map(|m| m.name).unwrap_or_default();
+    let merchant = st.db.merchant(&order.merchant_id).await.ok().flatten();
+    let merchant_name = merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    // The iframe variant runs the bank step inside the merchant's frame too.
+    let ancestors = merchant.map(|m| frame_ancestors(&m)).unwrap_or_else(|| "'none'".into());
     if txn.status != OrderStatus::PENDING_VBV {
         return redirect_after(&st, &order).await;
     }
@@ -213,7 +221,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
         Some(u) => format!("'self' {}", u.origin().ascii_serialization()),
         None => "'self'".into(),
     };
-    html(StatusCode::OK, &csp("'none'", &form_action), simple_page("Sandbox bank", &inner))
+    html(StatusCode::OK, &csp(&ancestors, &form_action), simple_page("Sandbox bank", &inner))
 }
 
 async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut fields: Fields) -> Response {
@@ -292,8 +300,14 @@ async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Resp
     let Ok(Some(order)) = st.db.order(&id).await else { return not_found_page() };
     let (title, text) = if order.status.is_success() {
         ("Payment successful", "Your payment was received. You can close this page.")
+    } else if matches!(order.status, OrderStatus::PENDING_VBV | OrderStatus::AUTHORIZING) {
+        ("Payment processing", "Your bank is confirming the payment. The shop will tell you when it is done.")
     } else {
         ("Payment not completed", "The payment did not go through. No money was taken.")
+    };
+    let ancestors = match st.db.merchant(&order.merchant_id).await {
+        Ok(Some(m)) => frame_ancestors(&m),
+        _ => "'none'".into(),
     };
     let inner = format!(
         "<h1>{}</h1><p>{}</p><dl><dt>Order</dt><dd>{}</dd><dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
@@ -303,5 +317,5 @@ async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Resp
         esc(&format_amount(&order)),
         order.status.as_str()
     );
-    html(StatusCode::OK, &csp("'none'", "'none'"), simple_page(title, &inner))
+    html(StatusCode::OK, &csp(&ancestors, "'none'"), simple_page(title, &inner))
 }

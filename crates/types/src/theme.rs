@@ -135,26 +135,27 @@ impl Theme {
         Ok(())
     }
 
-    /// The theme as CSS custom properties for the element that hosts the
-    /// page (`--kassa-theme-…:value;` …), built only from validated values.
+    /// The theme as CSS custom properties (name, value) for the element that
+    /// hosts the page, built only from validated values.
     /// The host sets them with `style.setProperty` (a strict CSP refuses
     /// style attributes); the stylesheet falls back to its defaults for any
     /// that is absent.
-    pub fn css_vars(&self) -> String {
-        let mut out = String::new();
+    pub fn css_vars(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
         if let Some(c) = self.accent.as_deref().and_then(parse_hex) {
             let on = if contrast_x100(c, WHITE) >= contrast_x100(c, BLACK) { WHITE } else { BLACK };
-            out.push_str(&format!("--kassa-theme-accent:{};--kassa-theme-accent-text:{};", hex(c), hex(on)));
-            out.push_str(&format!("--kassa-theme-ink:{};", hex(ink(c, SURFACE_LIGHT, BLACK))));
-            out.push_str(&format!("--kassa-theme-ink-dark:{};", hex(ink(c, SURFACE_DARK, WHITE))));
+            out.push(("--kassa-theme-accent", hex(c)));
+            out.push(("--kassa-theme-accent-text", hex(on)));
+            out.push(("--kassa-theme-ink", hex(ink(c, SURFACE_LIGHT, BLACK))));
+            out.push(("--kassa-theme-ink-dark", hex(ink(c, SURFACE_DARK, WHITE))));
         }
         if let Some(r) = self.radius.filter(|r| *r <= 24) {
-            out.push_str(&format!("--kassa-theme-radius:{r}px;"));
+            out.push(("--kassa-theme-radius", format!("{r}px")));
         }
         if let Some(l) = &self.logo
             && self.validate().is_ok()
         {
-            out.push_str(&format!("--kassa-theme-logo:url(\"{l}\");"));
+            out.push(("--kassa-theme-logo", format!("url(\"{l}\")")));
         }
         out
     }
@@ -184,12 +185,12 @@ mod tests {
             let t = Theme { accent: Some(hex(c)), ..Theme::default() };
             let vars = t.css_vars();
             let get = |name: &str| {
-                let v = vars.split(';').find_map(|d| d.strip_prefix(&format!("--kassa-theme-{name}:"))).unwrap();
+                let v = &vars.iter().find(|(n, _)| *n == format!("--kassa-theme-{name}")).unwrap().1;
                 parse_hex(v).unwrap()
             };
             assert!(contrast_x100(get("accent"), get("accent-text")) >= 450 || contrast_x100(c, WHITE).max(contrast_x100(c, BLACK)) < 450);
-            assert!(contrast_x100(get("ink"), SURFACE_LIGHT) >= 450, "{vars}");
-            assert!(contrast_x100(get("ink-dark"), SURFACE_DARK) >= 450, "{vars}");
+            assert!(contrast_x100(get("ink"), SURFACE_LIGHT) >= 450, "{vars:?}");
+            assert!(contrast_x100(get("ink-dark"), SURFACE_DARK) >= 450, "{vars:?}");
         }
     }
 
@@ -203,6 +204,6 @@ mod tests {
             assert!(Theme { logo: Some(bad.into()), ..Theme::default() }.validate().is_err(), "{bad}");
         }
         let t = Theme { accent: Some("#0a0".into()), radius: Some(30), ..Theme::default() };
-        assert!(!t.css_vars().contains("radius"));
+        assert!(!t.css_vars().iter().any(|(n, _)| n.contains("radius")));
     }
 }

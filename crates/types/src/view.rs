@@ -56,9 +56,9 @@ pub struct PageConfig {
     /// Where the widget's files are served (`{api_base}/assets` when absent).
     #[serde(default)]
     pub assets_base: Option<String>,
-    /// The merchant's theme as CSS custom properties (`crate::theme::Theme::css_vars`).
+    /// The merchant's theme as CSS custom properties, name → value (`crate::theme::Theme::css_vars`).
     #[serde(default)]
-    pub theme_css: Option<String>,
+    pub theme_vars: std::collections::BTreeMap<String, String>,
     /// The merchant's logo (a `data:image/…` URL).
     #[serde(default)]
     pub logo: Option<String>,
