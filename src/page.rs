@@ -225,6 +225,11 @@ pub fn PaymentPage(
     };
     let active = RwSignal::new(methods.first().copied().unwrap_or(PaymentMethod::Card));
     let step = ctx.step;
+    let busy = Memo::new(move |_| matches!(step.get(), Step::Collecting(_) | Step::Redirecting));
+    let collecting = Memo::new(move |_| match step.get() {
+        Step::Collecting(c) => Some(c),
+        _ => None,
+    });
     let tab_ids: Vec<PaymentMethod> = methods.clone();
 
     let s2 = s.clone();
@@ -232,7 +237,7 @@ pub fn PaymentPage(
     let body = move || {
         let s = s2.clone();
         // An attempt under way (collect, redirect) is not cut off by the link's expiry.
-        let busy = matches!(step.get(), Step::Collecting(_) | Step::Redirecting);
+        let busy = busy.get();
         let blocked = if expired.get() && !busy { Some(Key::Expired) } else { blocked };
         if let Some(key) = blocked {
             return view! { <p class="kassa-notice" role="status">{s.get(key)}</p> }.into_any();
@@ -280,7 +285,8 @@ pub fn PaymentPage(
                 {move || {
                     let ctx = ctx2.clone();
                     let amount = amount2.clone();
-                    if let Step::Collecting(c) = step.get() {
+                    // Only entering or leaving a collect re-renders the form: what the shopper typed survives a refusal or a retry.
+                    if let Some(c) = collecting.get() {
                         return view! { <CollectWait ctx=ctx collect=*c now=now /> }.into_any();
                     }
                     match active.get() {

@@ -12,7 +12,7 @@ use kassa_widget::{Handle, mount_page, mount_strings, mount_with};
 use leptos::prelude::RwSignal;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -283,4 +283,30 @@ async fn tabs_follow_the_arrow_keys() {
     list.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
     tick().await;
     assert_eq!(q(&el, "[role=tab][aria-selected=true]").id(), "kassa-tab-wallet");
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_server_offers_a_retry_and_keeps_the_form() {
+    // The test config's API is 127.0.0.1:9, where nothing listens.
+    let (el, _h) = mount(config(600_000.0), "");
+    type_into(&el, "#kassa-card-number", "4111111111111111");
+    type_into(&el, "#kassa-card-expiry", "1239");
+    type_into(&el, "#kassa-card-cvv", "123");
+    type_into(&el, "#kassa-card-name", "Asha Rao");
+    tick().await;
+    let pay: HtmlElement = q(&el, ".kassa-pay").unchecked_into();
+    pay.click();
+    for _ in 0..200 {
+        if el.query_selector(".kassa-retry").unwrap().is_some() {
+            break;
+        }
+        tick().await;
+    }
+    assert!(text(&el, ".kassa-status").contains("We could not reach the payment server"));
+    assert_eq!(text(&el, ".kassa-retry"), "Try again");
+    assert_eq!(q(&el, ".kassa-status").get_attribute("role").as_deref(), Some("alert"));
+    let number: HtmlInputElement = q(&el, "#kassa-card-number").unchecked_into();
+    assert_eq!(number.value(), "4111 1111 1111 1111", "the shopper's input is kept for the retry");
+    let pay: HtmlButtonElement = q(&el, ".kassa-pay").unchecked_into();
+    assert!(!pay.disabled());
 }

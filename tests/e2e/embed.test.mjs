@@ -55,6 +55,7 @@ test('iframe variant: framed by the allowed host, sized by its height messages, 
   await frame.locator('#status').waitFor();
   assert.equal(await frame.locator('#status').textContent(), 'CHARGED');
   assert.equal((await stack.orderStatus(order.order_id)).body.status, 'CHARGED');
+  assert.deepEqual(page.problems, []);
 });
 
 test('iframe variant: a UPI collect fails inside the frame (failure@kassa)', async () => {
@@ -103,6 +104,7 @@ test("the merchant's theme in dark mode: accent, radius and logo applied, contra
   });
   assert.deepEqual(await stack.axe(page), [], 'axe-core, themed, dark');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'payment-page-dark-themed.png') });
+  assert.deepEqual(page.problems, []);
 });
 
 test("dark mode follows the shopper's system setting, with no axe-core violations", async () => {
@@ -114,4 +116,5 @@ test("dark mode follows the shopper's system setting, with no axe-core violation
   assert.deepEqual(await stack.axe(page), [], 'axe-core, dark');
   await page.fill('#kassa-bank-search', 'zz');
   assert.deepEqual(await stack.axe(page), [], 'axe-core, dark, no bank matches');
+  assert.deepEqual(page.problems, []);
 });

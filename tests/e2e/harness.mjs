@@ -114,6 +114,12 @@ export async function startStack() {
       const page = await context.newPage();
       page.problems = [];
       page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+      // No third-party request: fonts, icons and styles ship with the page.
+      const ours = new Set([kassaUrl, shopUrl, hostUrl, strangerUrl]);
+      page.on('request', (r) => {
+        const u = new URL(r.url());
+        if (!['data:', 'blob:', 'chrome-error:'].includes(u.protocol) && !ours.has(u.origin)) page.problems.push(`third-party request: ${r.url()}`);
+      });
       page.on('console', (m) => {
         if (m.type() === 'error') page.problems.push(`console.error: ${m.text()}`);
       });

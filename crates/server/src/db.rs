@@ -54,8 +54,23 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(5, include_str!("../migrations/postgres/0005_init.sql")), (6, include_str!("../migrations/postgres/0006_settlements.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (5, include_str!("../migrations/postgres/0005_init.sql")),
+    (6, include_str!("../migrations/postgres/0006_settlements.sql")),
+    (7, include_str!("../migrations/postgres/0007_appearance.sql")),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_databases_reach_the_same_schema_version() {
+        let last = |m: &[(i64, &str)]| m.last().map(|(v, _)| *v);
+        assert_eq!(last(super::SQLITE_MIGRATIONS), last(super::POSTGRES_MIGRATIONS));
+        for m in [super::SQLITE_MIGRATIONS, super::POSTGRES_MIGRATIONS] {
+            assert!(m.windows(2).all(|w| w[1].0 == w[0].0 + 1), "versions go up one at a time");
+        }
+    }
+}
 
 /// Which database a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -196,7 +196,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
         Prompt::Otp => format!(
             "<form method=\"post\" action=\"{action}\">\
              <label for=\"otp\">One-time password</label>\
-             <input id=\"otp\" name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"8\" required autofocus>\
+             <input id=\"otp\" name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"8\" required>\
              <p class=\"hint\">Sandbox: <code>123456</code> approves; any other OTP fails authentication.</p>\
              <button type=\"submit\" name=\"action\" value=\"submit\">Submit OTP</button>\
              <button type=\"submit\" name=\"action\" value=\"cancel\" class=\"secondary\" formnovalidate>Cancel payment</button></form>"
