@@ -90,6 +90,7 @@ pub(crate) fn txn_request(r: &TxnRequest) -> JsValue {
     set("card_security_code", &r.card_security_code);
     set("upi_vpa", &r.upi_vpa);
     set("payment_options", &r.payment_options);
+    set("in_frame", &r.in_frame);
     o.into()
 }
 

@@ -38,6 +38,7 @@ struct Ctx {
     token: String,
     order_id: String,
     payment_options: String,
+    in_frame: bool,
     step: RwSignal<Step>,
     s: Strings,
 }
@@ -55,6 +56,7 @@ impl Ctx {
             card_security_code: None,
             upi_vpa: None,
             payment_options: (!self.payment_options.is_empty()).then(|| self.payment_options.clone()),
+            in_frame: self.in_frame.then(|| "true".into()),
         }
     }
 
@@ -208,6 +210,7 @@ pub fn PaymentPage(
         token: config.client_token.clone(),
         order_id: order.id.clone(),
         payment_options: options.methods.iter().map(|m| m.token()).collect::<Vec<_>>().join("|"),
+        in_frame: config.variant == Variant::Iframe,
         step: RwSignal::new(Step::Choose),
         s: s.clone(),
     };

@@ -2,10 +2,11 @@
 // and mounts the widget into #kassa. Loaded as a module; no inline script, so
 // the page runs under a strict Content-Security-Policy.
 //
-// In the iframe variant it also reports the page's height to the host page,
-// and only to an origin the merchant allowed (config.parent_origins, from the
-// server): the parent's origin as the browser reports it, never "*".
+// In the iframe variant it also talks to the host page through the bridge
+// (www/frame.js, docs/bridge.md): `ready` once mounted, `resize` whenever the
+// page's height changes.
 import init, { mount } from '/assets/kassa_widget.js';
+import { parentChannel } from '/static/frame.js';
 
 const root = document.getElementById('kassa');
 let config;
@@ -25,18 +26,17 @@ try {
   console.error('kassa: boot failed', e);
 }
 
-if (config?.variant === 'iframe' && window.parent !== window) {
-  const ancestor = location.ancestorOrigins?.[0] ?? (document.referrer ? new URL(document.referrer).origin : '');
-  if ((config.parent_origins ?? []).includes(ancestor)) {
-    let last = 0;
-    const report = () => {
-      const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-      if (height !== last) {
-        last = height;
-        window.parent.postMessage({ kassa: 1, type: 'resize', height }, ancestor);
-      }
-    };
-    new ResizeObserver(report).observe(document.documentElement);
-    report();
-  }
+const channel = config?.variant === 'iframe' ? parentChannel(config.parent_origins ?? []) : null;
+if (channel) {
+  let last = 0;
+  const report = () => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height !== last) {
+      last = height;
+      channel.post('resize', { height });
+    }
+  };
+  new ResizeObserver(report).observe(document.documentElement);
+  report();
+  channel.post('ready', { order_id: config.order?.order_id });
 }

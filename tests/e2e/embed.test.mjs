@@ -11,15 +11,17 @@ let stack;
 before(async () => { stack = await startStack(); });
 after(async () => { await stack?.stop(); });
 
-/** A host page that frames `src` and records the messages it gets. */
+const NONCE = 'e2e-nonce-0123456789abcdef';
+
+/** A host page that frames `src` (with the bridge nonce) and records the messages it gets. */
 const hostPage = (src, kassaOrigin) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host shop</title>
 <style>body{font-family:sans-serif;background:#f3efe6;margin:0;padding:24px}h1{font-size:20px}iframe{display:block;width:420px;border:0;height:150px;background:transparent}</style></head>
-<body><main><h1>Checkout at the host shop</h1><iframe id="pay" title="Payment" src="${src}"></iframe></main>
+<body><main><h1>Checkout at the host shop</h1><iframe id="pay" title="Payment" src="${src}#kassa-nonce=${NONCE}"></iframe></main>
 <script>
 window.msgs = [];
 const frame = document.getElementById('pay');
 window.addEventListener('message', (e) => {
-  if (e.origin !== ${JSON.stringify(kassaOrigin)} || e.source !== frame.contentWindow) return;
+  if (e.origin !== ${JSON.stringify(kassaOrigin)} || e.source !== frame.contentWindow || e.data?.nonce !== ${JSON.stringify(NONCE)}) return;
   window.msgs.push(e.data);
   if (e.data && e.data.kassa === 1 && e.data.type === 'resize') frame.style.height = e.data.height + 'px';
 });
@@ -34,10 +36,11 @@ test('iframe variant: framed by the allowed host, sized by its height messages, 
   await frame.locator('.kassa-pay:not([disabled])').waitFor();
   await page.waitForFunction(() => window.msgs.some((m) => m.type === 'resize' && m.height > 300));
   const messages = await page.evaluate(() => window.msgs);
-  assert.ok(messages.every((m) => m.kassa === 1 && m.type === 'resize' && Number.isInteger(m.height)), JSON.stringify(messages));
+  assert.ok(messages.some((m) => m.type === 'ready'), JSON.stringify(messages));
+  assert.ok(messages.filter((m) => m.type === 'resize').every((m) => m.kassa === 1 && Number.isInteger(m.height)), JSON.stringify(messages));
   // The host sized the frame to the content: no scrollbar inside, nothing cut off.
   const inner = page.frames().find((f) => f.url().startsWith(`${stack.kassaUrl}/merchant/ipay/`));
-  await page.waitForFunction(() => Math.abs(document.getElementById('pay').getBoundingClientRect().height - window.msgs.at(-1).height) < 1);
+  await page.waitForFunction(() => Math.abs(document.getElementById('pay').getBoundingClientRect().height - window.msgs.filter((m) => m.type === 'resize').at(-1).height) < 1);
   const fit = await inner.evaluate(() => ({ scroll: document.documentElement.scrollHeight, client: document.documentElement.clientHeight }));
   assert.ok(fit.scroll <= fit.client, JSON.stringify(fit));
   assert.equal(await inner.evaluate(() => getComputedStyle(document.querySelector('.kassa')).backgroundColor), 'rgba(0, 0, 0, 0)', 'transparent');
@@ -52,8 +55,11 @@ test('iframe variant: framed by the allowed host, sized by its height messages, 
   await frame.locator('.kassa-pay').click();
   await frame.locator('#otp').fill('123456');
   await frame.locator('button[value=submit]').click();
-  await frame.locator('#status').waitFor();
-  assert.equal(await frame.locator('#status').textContent(), 'CHARGED');
+  // In the frame the attempt ends on Kassa's result page, which hands the result to the host.
+  await page.waitForFunction(() => window.msgs.some((m) => m.type === 'result'), null, { timeout: 20000 });
+  const result = (await page.evaluate(() => window.msgs)).find((m) => m.type === 'result');
+  assert.deepEqual({ ...result, nonce: undefined }, { kassa: 1, nonce: undefined, type: 'result', order_id: order.order_id, status: 'CHARGED', status_id: 21 });
+  assert.equal(await frame.locator('h1').textContent(), 'Payment successful');
   assert.equal((await stack.orderStatus(order.order_id)).body.status, 'CHARGED');
   assert.deepEqual(page.problems, []);
 });
@@ -63,13 +69,14 @@ test('iframe variant: a UPI collect fails inside the frame (failure@kassa)', asy
   const page = await stack.newPage();
   // The allowed host serves the page of the previous test; point its frame at this order.
   await page.goto(`${stack.hostUrl}/`);
-  await page.evaluate((src) => { document.getElementById('pay').src = src; }, order.payment_links.iframe + '?payment_options=upi');
+  await page.evaluate(([src, nonce]) => { document.getElementById('pay').src = `${src}#kassa-nonce=${nonce}`; }, [order.payment_links.iframe + '?payment_options=upi', NONCE]);
   const frame = page.frameLocator('#pay');
   await frame.locator('#kassa-upi-id').fill('failure@kassa');
   await frame.locator('.kassa-pay').click();
   await frame.locator('.kassa-collect').waitFor();
-  await frame.locator('#status').waitFor({ timeout: 20000 });
-  assert.equal(await frame.locator('#status').textContent(), 'AUTHORIZATION_FAILED');
+  await page.waitForFunction(() => window.msgs.some((m) => m.type === 'result'), null, { timeout: 20000 });
+  assert.equal((await page.evaluate(() => window.msgs)).find((m) => m.type === 'result').status, 'AUTHORIZATION_FAILED');
+  assert.equal(await frame.locator('h1').textContent(), 'Payment not completed');
 });
 
 test('a host the merchant did not allow cannot frame the payment page, and gets no message', async () => {

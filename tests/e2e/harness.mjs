@@ -57,7 +57,8 @@ export async function startStack() {
   const hostUrl = `http://127.0.0.1:${hostPort}`;
   const strangerUrl = `http://127.0.0.1:${strangerPort}`;
   const creds = JSON.parse(execFileSync(KASSA, [
-    'merchant', 'create', 'e2e', '--name', 'E2E Test Shop', '--database-url', db, '--allowed-origin', hostUrl,
+    'merchant', 'create', 'e2e', '--name', 'E2E Test Shop', '--database-url', db,
+    '--allowed-origin', hostUrl, '--allowed-origin', `http://127.0.0.1:${shopPort}`,
   ], { encoding: 'utf8' }));
   const credsFile = path.join(dir, 'merchant.json');
   writeFileSync(credsFile, JSON.stringify(creds));
@@ -73,7 +74,7 @@ export async function startStack() {
     'serve', '--listen', `127.0.0.1:${kassaPort}`, '--database-url', db,
     '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'), '--sandbox-delay-ms', '1500',
   ]);
-  const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile]);
+  const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile, '--www-dir', path.join(ROOT, 'www')]);
   await waitFor(`${kassaUrl}/health`);
   await waitFor(`${shopUrl}/`);
   const browser = await chromium.launch({

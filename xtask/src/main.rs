@@ -422,6 +422,8 @@ fn demo(args: &[String]) -> Result<()> {
         step("creating the demo merchant");
         let out = Command::new("target/debug/kassa")
             .args(["merchant", "create", "demo", "--name", "Kassa Demo Shop", "--database-url", db_url])
+            // The shop's integration pages frame the payment page.
+            .args(["--allowed-origin", &format!("http://{shop_listen}")])
             .output()
             .map_err(|e| e.to_string())?;
         if !out.status.success() {

@@ -29,6 +29,9 @@ struct Args {
     /// JSON printed by `kassa merchant create` (api_key, response_key).
     #[arg(long, env = "SHOP_CREDENTIALS")]
     credentials: std::path::PathBuf,
+    /// Kassa's `www/` (the demo pages' scripts are in `www/demo/`).
+    #[arg(long, env = "SHOP_WWW_DIR", default_value = "www")]
+    www_dir: std::path::PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +48,7 @@ struct Shop {
     basic_auth: String,
     response_key: ResponseKey,
     agent: ureq::Agent,
+    www_dir: std::path::PathBuf,
 }
 
 /// The one product on sale, and its price as sent to `POST /orders`.
@@ -77,8 +81,16 @@ async fn run(args: Args) -> Result<(), String> {
         basic_auth: format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", creds.api_key))),
         response_key: ResponseKey::new(creds.response_key.into_bytes()),
         agent,
+        www_dir: args.www_dir,
     });
-    let app = Router::new().route("/", get(index)).route("/buy", post(buy)).route("/return", get(payment_return)).with_state(shop);
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/buy", post(buy))
+        .route("/return", get(payment_return))
+        .route("/integrations/script", get(script_integration))
+        .route("/api/session", post(api_session))
+        .route("/demo/checkout.js", get(checkout_js))
+        .with_state(shop);
     eprintln!("demo shop listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -110,9 +122,72 @@ async fn index() -> Html<String> {
         &format!(
             "<div class=\"product\"><h1>{PRODUCT}</h1><p>Twelve waterproof stickers.</p>\
              <p class=\"price\">{PRICE_SHOWN}</p><form method=\"post\" action=\"/buy\">\
-             <button type=\"submit\" id=\"buy\">Buy now</button></form></div>"
+             <button type=\"submit\" id=\"buy\">Buy now</button></form></div>\
+             <h2>Other integrations</h2><ul><li><a href=\"/integrations/script\">Script tag: the payment page in this page (iframe)</a></li></ul>"
         ),
     )
+}
+
+/// The script-tag integration: Kassa's loader plus the shop's own script.
+async fn script_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
+    page(
+        "Pay in the page",
+        &format!(
+            "<h1>{PRODUCT}</h1><p>{PRICE_SHOWN}: the payment page opens below, in this page.</p>\
+             <button type=\"button\" id=\"pay\">Pay {PRICE_SHOWN}</button> <button type=\"button\" id=\"close\">Close</button>\
+             <p>Result (a hint; the shop confirms it server to server): <strong id=\"result\"></strong></p>\
+             <div id=\"payment\"></div><pre id=\"events\"></pre>\
+             <script src=\"{kassa}/static/kassa.js\"></script><script type=\"module\" src=\"/demo/checkout.js\"></script>",
+            kassa = esc(&shop.kassa_url),
+        ),
+    )
+    .with_merchant(&shop.merchant_id)
+}
+
+/// `www/demo/checkout.js`, the shop's script for the integration pages.
+async fn checkout_js(State(shop): State<Arc<Shop>>) -> Response {
+    match std::fs::read_to_string(shop.www_dir.join("demo/checkout.js")) {
+        Ok(js) => ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], js).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `POST /api/session`: the shop's backend creates the order and the Process
+/// SDK payload with Kassa's `POST /session` (API key stays on the server).
+async fn api_session(State(shop): State<Arc<Shop>>) -> Response {
+    let order_id = format!("shop{}", &hex_id()[..12]);
+    let s = shop.clone();
+    let made = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, String> {
+        let mut resp = s
+            .agent
+            .post(format!("{}/session", s.kassa_url))
+            .header("Authorization", &s.basic_auth)
+            .send_json(serde_json::json!({
+                "order_id": order_id, "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
+                "description": PRODUCT, "payment_page_client_id": s.merchant_id, "action": "paymentPage",
+            }))
+            .map_err(|e| format!("cannot reach Kassa: {e}"))?;
+        let ok = resp.status().is_success();
+        let body: serde_json::Value = resp.body_mut().read_json().map_err(|e| format!("bad answer from Kassa: {e}"))?;
+        if ok { Ok(body) } else { Err(body["error_message"].as_str().unwrap_or("Kassa refused the session").to_string()) }
+    })
+    .await;
+    match made {
+        Ok(Ok(body)) => axum::Json(serde_json::json!({ "sdk_payload": body["sdk_payload"], "order_id": body["order_id"] })).into_response(),
+        Ok(Err(e)) => (StatusCode::BAD_GATEWAY, axum::Json(serde_json::json!({ "error": e }))).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+trait WithMerchant {
+    fn with_merchant(self, id: &str) -> Html<String>;
+}
+
+impl WithMerchant for Html<String> {
+    /// Tells the page's script the merchant id (a data attribute on <body>).
+    fn with_merchant(self, id: &str) -> Html<String> {
+        Html(self.0.replacen("<body>", &format!("<body data-merchant=\"{}\">", esc(id)), 1))
+    }
 }
 
 fn error_page(msg: &str) -> Response {

@@ -335,17 +335,30 @@ pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(
 
 /// `POST /sdk/process`: what the checkout component calls with the Process
 /// SDK payload. No API key: the merchant's RSA signature is the credential.
-async fn sdk_process(State(state): State<AppState>, f: Fields) -> Result<Json<Value>, AppError> {
-    let (_, order) = order_from_sdk_payload(&state, f).await?;
+///
+/// The script-tag loader calls it from the merchant's page: a form-encoded
+/// POST (a simple request, no preflight), answered with
+/// `Access-Control-Allow-Origin` only for the merchant's allowed origins.
+async fn sdk_process(State(state): State<AppState>, headers: HeaderMap, f: Fields) -> Result<Response, AppError> {
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (merchant, order) = order_from_sdk_payload(&state, f).await?;
     let exp = client_token_expiry(&order, now_ms());
-    Ok(Json(json!({
+    let mut resp = Json(json!({
         "id": order.id,
         "order_id": order.order_id,
         "status": order.status.as_str(),
         "payment_links": payment_links(&state, &order),
         "clientAuthToken": state.tokens.issue(&order.id, exp),
         "clientAuthTokenExpiry": rfc3339(exp),
-    })))
+    }))
+    .into_response();
+    resp.headers_mut().insert(axum::http::header::VARY, axum::http::HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin.filter(|o| merchant.allowed_origins.contains(o))
+        && let Ok(v) = axum::http::HeaderValue::from_str(&origin)
+    {
+        resp.headers_mut().insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    Ok(resp)
 }
 
 /// `POST /session` (seed 001): creates the order if new and answers with its
@@ -395,6 +408,8 @@ async fn create_session(State(state): State<AppState>, Authed(merchant): Authed,
         "clientAuthToken": state.tokens.issue(&order.id, exp),
         "clientAuthTokenExpiry": rfc3339(exp),
         "environment": "sandbox",
+        // Where the loader opens the payment page (docs/bridge.md).
+        "paymentLinks": payment_links(&state, &order),
     });
     for (key, field) in [("firstName", "first_name"), ("lastName", "last_name"), ("language", "language")] {
         if let Some(v) = extra.get(field) {
@@ -581,6 +596,11 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
     if !options.filter(&merchant.enabled_methods).contains(&method) {
         return Err(AppError::bad_request("payment_method_not_allowed", "this payment method is not available for this order"));
     }
+    let in_frame = match f.take("in_frame").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "in_frame must be true or false")),
+    };
     for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
         f.take(ignored);
     }
@@ -663,6 +683,7 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
         created_at: now,
         settle_at,
         settle_status: collect,
+        in_frame,
     };
     if !state.db.start_txn(&txn, now).await? {
         return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));

@@ -51,6 +51,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_merchant_keys.sql")),
     (6, include_str!("../migrations/sqlite/0006_settlements.sql")),
     (7, include_str!("../migrations/sqlite/0007_appearance.sql")),
+    (8, include_str!("../migrations/sqlite/0008_frame.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -58,6 +59,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_init.sql")),
     (6, include_str!("../migrations/postgres/0006_settlements.sql")),
     (7, include_str!("../migrations/postgres/0007_appearance.sql")),
+    (8, include_str!("../migrations/postgres/0008_frame.sql")),
 ];
 
 #[cfg(test)]
@@ -280,6 +282,8 @@ pub struct Txn {
     pub settle_at: Option<i64>,
     /// The status it settles to then.
     pub settle_status: Option<OrderStatus>,
+    /// Started from the iframe page: it ends on Kassa's result page, which tells the host.
+    pub in_frame: bool,
 }
 
 /// What creating an order did.
@@ -418,6 +422,7 @@ fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
         created_at: row.try_get("created_at")?,
         settle_at: row.try_get("settle_at")?,
         settle_status: row.try_get::<Option<String>, _>("settle_status")?.map(|s| status_of(&s)).transpose()?,
+        in_frame: row.try_get::<i64, _>("in_frame")? != 0,
     })
 }
 
@@ -443,7 +448,7 @@ const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, sta
     customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at, \
     amount_refunded_minor";
 const TXN_COLS: &str =
-    "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status";
+    "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame";
 
 impl Db {
     /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory
@@ -634,7 +639,7 @@ impl Db {
         if moved.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
             .bind(&t.id)
             .bind(&t.order_pk)
             .bind(t.method.token())
@@ -646,6 +651,7 @@ impl Db {
             .bind(t.created_at)
             .bind(t.settle_at)
             .bind(t.settle_status.map(OrderStatus::as_str))
+            .bind(i64::from(t.in_frame))
             .bind(t.created_at)
             .execute(&mut *tx)
             .await

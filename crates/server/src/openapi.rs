@@ -193,6 +193,7 @@ pub fn document(server: &str) -> Value {
     txn.insert("card_security_code".into(), field("string", "CVV: 3 digits, 4 for Amex.", json!("123")));
     txn.insert("name_on_card".into(), field("string", "At most 64 characters.", json!("Ada Lovelace")));
     txn.insert("upi_vpa".into(), field("string", "UPI id (`name@handle`). UPI only.", json!("success@upi")));
+    txn.insert("in_frame".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "Started in the iframe page: the attempt ends on Kassa's result page, which hands the result to the host page (docs/bridge.md).", "examples": ["true"] }));
     for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
         txn.insert(ignored.into(), field("string", "Accepted for compatibility and ignored.", json!("json")));
     }

@@ -188,7 +188,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
     // The iframe variant runs the bank step inside the merchant's frame too.
     let ancestors = merchant.map(|m| frame_ancestors(&m)).unwrap_or_else(|| "'none'".into());
     if txn.status != OrderStatus::PENDING_VBV {
-        return redirect_after(&st, &order).await;
+        return redirect_after(&st, &order, txn.in_frame).await;
     }
     let action = format!("/sandbox/bank/{}", esc(&txn.id));
     let form = match st.gateway.prompt(&txn.scenario) {
@@ -254,7 +254,7 @@ async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut
         return AppError::from(e).into_response();
     }
     match st.db.order(&txn.order_pk).await {
-        Ok(Some(order)) => redirect_after(&st, &order).await,
+        Ok(Some(order)) => redirect_after(&st, &order, txn.in_frame).await,
         _ => not_found_page(),
     }
 }
@@ -266,7 +266,7 @@ async fn collect_page(st: &AppState, txn: &crate::db::Txn) -> Response {
     if txn.status != OrderStatus::PENDING_VBV
         && let Ok(Some(order)) = st.db.order(&txn.order_pk).await
     {
-        return redirect_after(st, &order).await;
+        return redirect_after(st, &order, txn.in_frame).await;
     }
     html(
         StatusCode::OK,
@@ -279,9 +279,14 @@ async fn collect_page(st: &AppState, txn: &crate::db::Txn) -> Response {
     )
 }
 
-async fn redirect_after(st: &AppState, order: &Order) -> Response {
-    let Some(return_url) = order.return_url.as_deref() else {
-        return Redirect::to(&format!("/merchant/result/{}", order.id)).into_response();
+/// Where the shopper goes once the attempt is answered: the signed return
+/// URL, or Kassa's result page when there is none or the attempt runs in the
+/// merchant's frame (the page then hands the result to the host, docs/bridge.md).
+async fn redirect_after(st: &AppState, order: &Order, in_frame: bool) -> Response {
+    let return_url = order.return_url.as_deref().filter(|_| !in_frame);
+    let Some(return_url) = return_url else {
+        let frame = if in_frame { "?frame=1" } else { "" };
+        return Redirect::to(&format!("/merchant/result/{}{frame}", order.id)).into_response();
     };
     let Ok(Some(merchant)) = st.db.merchant(&order.merchant_id).await else { return not_found_page() };
     let key = ResponseKey::new(merchant.response_key.expose().as_bytes().to_vec());
@@ -305,17 +310,24 @@ async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Resp
     } else {
         ("Payment not completed", "The payment did not go through. No money was taken.")
     };
-    let ancestors = match st.db.merchant(&order.merchant_id).await {
-        Ok(Some(m)) => frame_ancestors(&m),
-        _ => "'none'".into(),
-    };
+    let merchant = st.db.merchant(&order.merchant_id).await.ok().flatten();
+    let ancestors = merchant.as_ref().map_or_else(|| "'none'".into(), frame_ancestors);
+    // For a page in the merchant's frame, /static/result.js hands this to the host (docs/bridge.md).
+    let result = serde_json::json!({
+        "order_id": order.order_id,
+        "status": order.status.as_str(),
+        "status_id": order.status.id(),
+        "parent_origins": merchant.map(|m| m.allowed_origins).unwrap_or_default(),
+    });
     let inner = format!(
-        "<h1>{}</h1><p>{}</p><dl><dt>Order</dt><dd>{}</dd><dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
+        "<h1>{}</h1><p>{}</p><dl><dt>Order</dt><dd>{}</dd><dt>Amount</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>\
+         <script type=\"application/json\" id=\"kassa-result\">{}</script><script type=\"module\" src=\"/static/result.js\"></script>",
         esc(title),
         esc(text),
         esc(&order.order_id),
         esc(&format_amount(&order)),
-        order.status.as_str()
+        order.status.as_str(),
+        result.to_string().replace('<', "\\u003c"),
     );
     html(StatusCode::OK, &csp(&ancestors, "'none'"), simple_page(title, &inner))
 }

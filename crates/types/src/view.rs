@@ -93,6 +93,9 @@ pub struct TxnRequest {
     pub upi_vpa: Option<String>,
     /// The `payment_options` the page was opened with, enforced by the server too.
     pub payment_options: Option<String>,
+    /// `"true"` from the iframe page: the attempt ends on Kassa's result page, which tells the host.
+    #[serde(default)]
+    pub in_frame: Option<String>,
 }
 
 /// How the shopper continues after `POST /txns`.

@@ -1,0 +1,122 @@
+// Kassa script-tag loader: <script src="https://YOUR-KASSA/static/kassa.js"></script>
+//
+// A HyperServices-shaped host API on window.Kassa (docs/bridge.md):
+//   Kassa.initiate(payload, callback)  once; callback gets every event
+//   Kassa.process(payload)             opens the payment page (iframe in
+//                                      payload.payload.container, else a redirect)
+//   Kassa.terminate()                  closes it (process_result backpressed)
+//   Kassa.isInitialised()
+// Events: initiate_result, process_result, show_loader, hide_loader; each
+// echoes the requestId of the call that caused it. Nothing of the widget
+// loads until process() is called: the frame loads it.
+//
+// Messages from the frame count only if they come from the Kassa origin of
+// the payment link, from that very frame, with protocol version 1 and the
+// nonce made for this process() call. Results are hints: confirm with
+// GET /orders/:order_id or the webhook on your server.
+(() => {
+  'use strict';
+  const VERSION = 1;
+  const KASSA = new URL(document.currentScript?.src ?? location.href).origin;
+  const STATUS = {
+    CHARGED: 'charged', PENDING_VBV: 'pending_vbv', AUTHORIZING: 'pending_vbv',
+    AUTHORIZATION_FAILED: 'authorization_failed', JUSPAY_DECLINED: 'authorization_failed',
+    AUTHENTICATION_FAILED: 'authentication_failed',
+  };
+  let callback = null;
+  let session = null;
+
+  const emit = (event, requestId, payload = {}) => {
+    try { callback?.({ event, requestId, payload }); } catch (e) { console.error('kassa: callback failed', e); }
+  };
+
+  const nonce = () => {
+    const b = crypto.getRandomValues(new Uint8Array(24));
+    return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  };
+
+  const close = () => {
+    if (!session) return;
+    window.removeEventListener('message', session.listener);
+    session.frame?.remove();
+    session = null;
+  };
+
+  const finish = (payload) => {
+    if (!session || session.done) return;
+    session.done = true;
+    emit('process_result', session.requestId, payload);
+  };
+
+  function initiate(payload, cb) {
+    if (typeof cb !== 'function') throw new TypeError('kassa: initiate(payload, callback) needs a callback');
+    callback = cb;
+    const p = payload?.payload ?? {};
+    if (!payload?.requestId || p.action !== 'initiate' || !p.merchantId) {
+      emit('initiate_result', payload?.requestId, { status: 'error', error: 'initiate needs requestId, payload.action "initiate" and payload.merchantId' });
+      return;
+    }
+    Kassa.merchantId = p.merchantId;
+    emit('initiate_result', payload.requestId, { status: 'success' });
+  }
+
+  async function linksFor(p) {
+    if (p.paymentLinks?.iframe) return p.paymentLinks;
+    if (!p.orderDetails) throw new Error('the payload has neither paymentLinks nor orderDetails');
+    // A Process SDK payload signed by the merchant's backend: the server checks the signature.
+    const body = new URLSearchParams({ merchantId: p.merchantId, merchantKeyId: p.merchantKeyId, orderDetails: p.orderDetails, signature: p.signature });
+    const r = await fetch(`${KASSA}/sdk/process`, { method: 'POST', body });
+    const answer = await r.json();
+    if (!r.ok) throw new Error(answer.error_message ?? `HTTP ${r.status}`);
+    return answer.payment_links;
+  }
+
+  async function process(payload) {
+    if (!Kassa.isInitialised()) throw new Error('kassa: call initiate first');
+    const requestId = payload?.requestId;
+    const p = payload?.payload ?? {};
+    close();
+    session = { requestId, done: false };
+    const mine = session;
+    emit('show_loader', requestId);
+    let links;
+    try {
+      links = await linksFor(p);
+    } catch (e) {
+      emit('hide_loader', requestId);
+      finish({ status: 'api_failure', error: String(e.message ?? e) });
+      return;
+    }
+    if (session !== mine) return;
+    const target = typeof p.container === 'string' ? document.querySelector(p.container) : p.container;
+    if (!target) {
+      location.assign(links.web);
+      return;
+    }
+    const n = nonce();
+    const origin = new URL(links.iframe).origin;
+    const frame = document.createElement('iframe');
+    frame.title = p.frameTitle ?? 'Payment';
+    frame.allow = 'payment';
+    frame.style.cssText = 'display:block;width:100%;border:0;height:0;background:transparent';
+    frame.src = `${links.iframe}${p.paymentOptions ? `?payment_options=${encodeURIComponent(p.paymentOptions)}` : ''}#kassa-nonce=${n}`;
+    session.frame = frame;
+    session.listener = (e) => {
+      const d = e.data;
+      if (e.origin !== origin || e.source !== frame.contentWindow || !d || d.kassa !== VERSION || d.nonce !== n) return;
+      if (d.type === 'ready') emit('hide_loader', requestId);
+      else if (d.type === 'resize' && Number.isFinite(d.height) && d.height >= 0) frame.style.height = `${Math.ceil(d.height)}px`;
+      else if (d.type === 'result') finish({ status: STATUS[d.status] ?? 'api_failure', orderId: d.order_id, orderStatus: d.status });
+    };
+    window.addEventListener('message', session.listener);
+    target.replaceChildren(frame);
+  }
+
+  function terminate() {
+    if (session && !session.done) finish({ status: 'backpressed' });
+    close();
+  }
+
+  const Kassa = { version: VERSION, initiate, process, terminate, isInitialised: () => callback !== null && Kassa.merchantId !== undefined };
+  window.Kassa = Kassa;
+})();
