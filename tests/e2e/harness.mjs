@@ -87,7 +87,7 @@ export async function startStack() {
   const auth = 'Basic ' + Buffer.from(`${creds.api_key}:`).toString('base64');
   const hosts = [];
   return {
-    kassaUrl, shopUrl, hostUrl, strangerUrl, creds, themed, browser,
+    kassaUrl, shopUrl, hostUrl, strangerUrl, creds, themed, browser, dir,
     /** POST /orders as `merchant` (creds object), form-encoded; the JSON answer. */
     async createOrder(merchant, form) {
       const r = await fetch(`${kassaUrl}/orders`, {
@@ -97,10 +97,21 @@ export async function startStack() {
       });
       return r.json();
     },
-    /** Serves `html` at `/` on the host (or stranger) origin, until the stack stops. */
-    async serveHost(url, html) {
+    /** Serves `html` at `/` (or, given a directory, its files) on the host or stranger origin, until the stack stops. */
+    async serveHost(url, html, dir = null) {
       const { createServer } = await import('node:http');
-      const srv = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(html); });
+      const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+      const srv = createServer((req, res) => {
+        if (!dir) { res.writeHead(200, { 'content-type': 'text/html' }); res.end(html); return; }
+        const rel = new URL(req.url, url).pathname.replace(/^\/+/, '') || 'index.html';
+        const file = path.join(dir, path.normalize(rel));
+        if (!file.startsWith(dir)) { res.writeHead(404); res.end(); return; }
+        try {
+          const body = readFileSync(file);
+          res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+          res.end(body);
+        } catch { res.writeHead(404); res.end(); }
+      });
       await new Promise((r) => srv.listen(Number(new URL(url).port), '127.0.0.1', r));
       hosts.push(srv);
     },

@@ -329,6 +329,20 @@ fn build_widget() -> Result<()> {
         "--outfile=pkg/kassa_widget.js",
     ]))?;
     run(Command::new(tools.join("esbuild")).args(["src/kassa.css", "--minify", "--log-level=warning", "--outfile=pkg/kassa.css"]))?;
+    // The script-tag loader, and the npm package around the widget (js/).
+    run(Command::new(tools.join("esbuild")).args([
+        "js/loader.js",
+        "--bundle",
+        "--minify",
+        "--format=iife",
+        "--target=es2020",
+        "--log-level=warning",
+        "--outfile=pkg/kassa.js",
+    ]))?;
+    for file in ["bridge.js", "index.js", "index.d.ts", "package.json"] {
+        std::fs::copy(Path::new("js").join(file), Path::new("pkg").join(file)).map_err(|e| format!("cannot copy js/{file}: {e}"))?;
+    }
+    std::fs::write("pkg/README.md", NPM_README).map_err(|e| e.to_string())?;
     // Languages other than English are fetched by the page when it needs them.
     std::fs::create_dir_all("pkg/i18n").map_err(|e| e.to_string())?;
     for entry in std::fs::read_dir("i18n").map_err(|e| format!("cannot read i18n/: {e}"))? {
@@ -396,6 +410,15 @@ fn rename_in_glue(map: &str) -> Result<()> {
     std::fs::write(glue_path, glue).map_err(|e| e.to_string())?;
     std::fs::write("pkg/kassa_widget.d.ts", types).map_err(|e| e.to_string())
 }
+
+/// The npm package's README.
+const NPM_README: &str = "# kassa-checkout\n\nThe Kassa payment page for your front end.\n\n\
+```js\nimport { createKassa } from 'kassa-checkout';\n\nconst kassa = createKassa();\n\
+kassa.initiate({ requestId: crypto.randomUUID(), service: 'in.juspay.hyperpay', payload: { action: 'initiate', merchantId: 'shop' } },\n\
+  (e) => { if (e.event === 'process_result') console.log(e.payload.status); });\n\
+// sdk_payload: what your backend got from Kassa's POST /session\n\
+kassa.process({ ...sdk_payload, payload: { ...sdk_payload.payload, container: '#payment' } });\n```\n\n\
+Results are hints: confirm on your server with GET /orders/:order_id. The protocol: docs/bridge.md in the Kassa repository.\n";
 
 fn build_binaries() -> Result<()> {
     step("building the server and the demo shop");

@@ -137,7 +137,7 @@ async fn script_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
              <button type=\"button\" id=\"pay\">Pay {PRICE_SHOWN}</button> <button type=\"button\" id=\"close\">Close</button>\
              <p>Result (a hint; the shop confirms it server to server): <strong id=\"result\"></strong></p>\
              <div id=\"payment\"></div><pre id=\"events\"></pre>\
-             <script src=\"{kassa}/static/kassa.js\"></script><script type=\"module\" src=\"/demo/checkout.js\"></script>",
+             <script src=\"{kassa}/assets/kassa.js\"></script><script type=\"module\" src=\"/demo/checkout.js\"></script>",
             kassa = esc(&shop.kassa_url),
         ),
     )

@@ -1,23 +1,23 @@
-// Kassa script-tag loader: <script src="https://YOUR-KASSA/static/kassa.js"></script>
+// Kassa bridge, host side (docs/bridge.md, version 1): a HyperServices-shaped
+// API for the page that shows the payment page. Used by the script-tag loader
+// (js/loader.js → pkg/kassa.js) and the npm package (js/index.js).
 //
-// A HyperServices-shaped host API on window.Kassa (docs/bridge.md):
-//   Kassa.initiate(payload, callback)  once; callback gets every event
-//   Kassa.process(payload)             opens the payment page (iframe in
-//                                      payload.payload.container, else a redirect)
-//   Kassa.terminate()                  closes it (process_result backpressed)
-//   Kassa.isInitialised()
-// Events: initiate_result, process_result, show_loader, hide_loader; each
-// echoes the requestId of the call that caused it. Nothing of the widget
-// loads until process() is called: the frame loads it.
+//   const kassa = createKassa('https://pay.example.com');
+//   kassa.initiate(payload, callback)   once; callback gets every event
+//   kassa.process(payload)              opens the payment page: an iframe in
+//                                       payload.payload.container, else a redirect
+//   kassa.terminate()                   closes it (process_result backpressed)
+//   kassa.isInitialised()
 //
 // Messages from the frame count only if they come from the Kassa origin of
 // the payment link, from that very frame, with protocol version 1 and the
 // nonce made for this process() call. Results are hints: confirm with
 // GET /orders/:order_id or the webhook on your server.
-(() => {
-  'use strict';
-  const VERSION = 1;
-  const KASSA = new URL(document.currentScript?.src ?? location.href).origin;
+
+export const VERSION = 1;
+
+/** The host API, talking to the Kassa server at `kassaUrl` (needed only for signed orderDetails payloads). */
+export function createKassa(kassaUrl = '') {
   const STATUS = {
     CHARGED: 'charged', PENDING_VBV: 'pending_vbv', AUTHORIZING: 'pending_vbv',
     AUTHORIZATION_FAILED: 'authorization_failed', JUSPAY_DECLINED: 'authorization_failed',
@@ -25,6 +25,7 @@
   };
   let callback = null;
   let session = null;
+  let merchantId;
 
   const emit = (event, requestId, payload = {}) => {
     try { callback?.({ event, requestId, payload }); } catch (e) { console.error('kassa: callback failed', e); }
@@ -56,7 +57,7 @@
       emit('initiate_result', payload?.requestId, { status: 'error', error: 'initiate needs requestId, payload.action "initiate" and payload.merchantId' });
       return;
     }
-    Kassa.merchantId = p.merchantId;
+    merchantId = p.merchantId;
     emit('initiate_result', payload.requestId, { status: 'success' });
   }
 
@@ -65,14 +66,14 @@
     if (!p.orderDetails) throw new Error('the payload has neither paymentLinks nor orderDetails');
     // A Process SDK payload signed by the merchant's backend: the server checks the signature.
     const body = new URLSearchParams({ merchantId: p.merchantId, merchantKeyId: p.merchantKeyId, orderDetails: p.orderDetails, signature: p.signature });
-    const r = await fetch(`${KASSA}/sdk/process`, { method: 'POST', body });
+    const r = await fetch(`${kassaUrl}/sdk/process`, { method: 'POST', body });
     const answer = await r.json();
     if (!r.ok) throw new Error(answer.error_message ?? `HTTP ${r.status}`);
     return answer.payment_links;
   }
 
   async function process(payload) {
-    if (!Kassa.isInitialised()) throw new Error('kassa: call initiate first');
+    if (!isInitialised()) throw new Error('kassa: call initiate first');
     const requestId = payload?.requestId;
     const p = payload?.payload ?? {};
     close();
@@ -117,6 +118,6 @@
     close();
   }
 
-  const Kassa = { version: VERSION, initiate, process, terminate, isInitialised: () => callback !== null && Kassa.merchantId !== undefined };
-  window.Kassa = Kassa;
-})();
+  const isInitialised = () => callback !== null && merchantId !== undefined;
+  return { version: VERSION, initiate, process, terminate, isInitialised };
+}
