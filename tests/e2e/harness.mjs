@@ -59,9 +59,16 @@ export async function startStack() {
   const creds = JSON.parse(execFileSync(KASSA, [
     'merchant', 'create', 'e2e', '--name', 'E2E Test Shop', '--database-url', db,
     '--allowed-origin', hostUrl, '--allowed-origin', `http://127.0.0.1:${shopPort}`,
+    '--webhook-url', `http://127.0.0.1:${shopPort}/webhooks/kassa`,
   ], { encoding: 'utf8' }));
   const credsFile = path.join(dir, 'merchant.json');
   writeFileSync(credsFile, JSON.stringify(creds));
+  // The shop's RSA key for signed Process SDK orderDetails, registered with Kassa.
+  execFileSync(KASSA, ['keygen', '--out', path.join(dir, 'shop-keys')]);
+  execFileSync(KASSA, ['merchant', 'add-key', 'e2e', '--key-id', 'shop-key-1', '--database-url', db,
+    '--public-key', path.join(dir, 'shop-keys/public_key.pem')]);
+  // Where npm.test.mjs builds the npm/Vite demo app; the shop serves it at /integrations/npm/.
+  const npmAppDir = path.join(dir, 'npm-app');
   writeFileSync(path.join(dir, 'logo.svg'),
     '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" rx="6" fill="#ffcc00"/></svg>');
   const themed = JSON.parse(execFileSync(KASSA, [
@@ -74,7 +81,9 @@ export async function startStack() {
     'serve', '--listen', `127.0.0.1:${kassaPort}`, '--database-url', db,
     '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'), '--sandbox-delay-ms', '1500',
   ]);
-  const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile, '--www-dir', path.join(ROOT, 'www')]);
+  const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile,
+    '--www-dir', path.join(ROOT, 'www'), '--private-key', path.join(dir, 'shop-keys/private_key.pem'), '--key-id', 'shop-key-1',
+    '--npm-app-dir', path.join(npmAppDir, 'dist')]);
   await waitFor(`${kassaUrl}/health`);
   await waitFor(`${shopUrl}/`);
   const browser = await chromium.launch({
@@ -87,7 +96,7 @@ export async function startStack() {
   const auth = 'Basic ' + Buffer.from(`${creds.api_key}:`).toString('base64');
   const hosts = [];
   return {
-    kassaUrl, shopUrl, hostUrl, strangerUrl, creds, themed, browser, dir,
+    kassaUrl, shopUrl, hostUrl, strangerUrl, creds, themed, browser, dir, npmAppDir,
     /** POST /orders as `merchant` (creds object), form-encoded; the JSON answer. */
     async createOrder(merchant, form) {
       const r = await fetch(`${kassaUrl}/orders`, {
@@ -114,6 +123,15 @@ export async function startStack() {
       });
       await new Promise((r) => srv.listen(Number(new URL(url).port), '127.0.0.1', r));
       hosts.push(srv);
+    },
+    /** The signed webhooks the demo shop received and verified for an order, once `want` of them are there. */
+    async shopWebhooks(orderId, want = (events) => events.length > 0, ms = 15000) {
+      const start = Date.now();
+      for (;;) {
+        const events = await (await fetch(`${shopUrl}/api/webhooks?order_id=${encodeURIComponent(orderId)}`)).json();
+        if (want(events) || Date.now() - start > ms) return events;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     },
     /** GET /orders/:id with the merchant's API key. */
     async orderStatus(orderId) {

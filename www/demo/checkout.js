@@ -1,8 +1,10 @@
-// Demo merchant page, script-tag integration (docs/bridge.md): the shop's
-// backend creates the session (POST /api/session → Kassa POST /session with
-// the API key), this page hands the Process SDK payload to window.Kassa,
-// which opens the payment page in #payment and reports back. The result is a
-// hint: the shop's backend confirms it (GET /orders/:id, webhooks).
+// Demo merchant page, script-tag integration (docs/bridge.md). Kassa's
+// checkout component binds the pay button: it asks the shop's backend for
+// the session (data-session-url: /api/session, where the backend calls
+// Kassa's POST /session with its API key, or /api/signed-session, where it
+// signs orderDetails with its RSA key) and processes the Process SDK payload
+// into #payment. The result is a hint: the shop's backend confirms it
+// (GET /orders/:id, the signed webhook).
 const log = document.getElementById('events');
 window.kassaEvents = [];
 const show = (e) => {
@@ -15,12 +17,5 @@ Kassa.initiate(
   { requestId: crypto.randomUUID(), service: 'in.juspay.hyperpay', payload: { action: 'initiate', merchantId: document.body.dataset.merchant, environment: 'sandbox' } },
   show,
 );
-
-document.getElementById('pay').addEventListener('click', async () => {
-  const r = await fetch('/api/session', { method: 'POST' });
-  const session = await r.json();
-  if (!r.ok) { document.getElementById('result').textContent = session.error ?? 'could not start'; return; }
-  const sdk = session.sdk_payload;
-  Kassa.process({ ...sdk, payload: { ...sdk.payload, container: '#payment' } });
-});
+Kassa.checkout({ button: '#pay', sessionUrl: document.body.dataset.sessionUrl, container: '#payment' });
 document.getElementById('close').addEventListener('click', () => Kassa.terminate());

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask demo            build the widget, run server + demo shop on 127.0.0.1
 //! cargo xtask test            every test: native, widget in headless Chromium, end to end
+//! cargo xtask bench           every budget of SPEC §6 with its baseline → bench/REPORT.md, bench/report.json
 //! cargo xtask build-widget    release widget into pkg/ (wasm-bindgen --target web, wasm-opt -Oz)
 //! cargo xtask setup           install what the others need, and nothing else
 //! ```
@@ -11,6 +12,8 @@
 //! they need (wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
 //! Debian's chromium, chromium-driver and binaryen, npm packages) and skip
 //! whatever is already there.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -32,7 +35,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build-widget") => setup(Needs::WIDGET).and_then(|()| build_widget()),
         Some("setup") => setup(Needs::ALL),
-        _ => Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | build-widget | setup>".into()),
+        Some("bench") => bench::bench(),
+        _ => Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | build-widget | setup>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -260,20 +264,18 @@ fn ensure_npm_packages() -> Result<()> {
     ensure_npm_dir(Path::new("xtask/tools"), "the widget build (wasm-opt, esbuild)")
 }
 
-/// `npm ci` in `dir` unless its node_modules is newer than its lockfile.
+/// `npm ci` in `dir` unless its node_modules was installed from this very
+/// lockfile (a copy of it is kept as the stamp; npm's own hidden lockfile is
+/// also rewritten by `npm install --package-lock-only`, so it cannot tell).
 fn ensure_npm_dir(dir: &Path, what: &str) -> Result<()> {
-    let stamp = dir.join("node_modules/.package-lock.json");
-    let lock = dir.join("package-lock.json");
-    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(&lock)) {
-        (Ok(s), Ok(l)) => s.modified().ok() >= l.modified().ok(),
-        _ => false,
-    };
-    if fresh {
+    let stamp = dir.join("node_modules/.kassa-installed-from.json");
+    let lock = std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("cannot read {}/package-lock.json: {e}", dir.display()))?;
+    if std::fs::read(&stamp).is_ok_and(|s| s == lock) {
         return Ok(());
     }
     step(&format!("installing npm packages for {what}"));
-    let sub = if lock.exists() { "ci" } else { "install" };
-    run(Command::new("npm").args([sub, "--no-audit", "--no-fund"]).current_dir(dir))
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))?;
+    std::fs::write(&stamp, lock).map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------- build
@@ -329,9 +331,9 @@ fn build_widget() -> Result<()> {
         "--outfile=pkg/kassa_widget.js",
     ]))?;
     run(Command::new(tools.join("esbuild")).args(["src/kassa.css", "--minify", "--log-level=warning", "--outfile=pkg/kassa.css"]))?;
-    // The script-tag loader, and the npm package around the widget (js/).
+    // The script-tag loader (www/kassa.js with the bridge), and the npm package around the widget (www/npm/).
     run(Command::new(tools.join("esbuild")).args([
-        "js/loader.js",
+        "www/kassa.js",
         "--bundle",
         "--minify",
         "--format=iife",
@@ -339,10 +341,10 @@ fn build_widget() -> Result<()> {
         "--log-level=warning",
         "--outfile=pkg/kassa.js",
     ]))?;
-    for file in ["bridge.js", "index.js", "index.d.ts", "package.json"] {
-        std::fs::copy(Path::new("js").join(file), Path::new("pkg").join(file)).map_err(|e| format!("cannot copy js/{file}: {e}"))?;
+    for file in ["www/bridge.js", "www/npm/index.js", "www/npm/index.d.ts", "www/npm/package.json", "www/npm/README.md"] {
+        let to = Path::new("pkg").join(Path::new(file).file_name().unwrap_or_default());
+        std::fs::copy(file, to).map_err(|e| format!("cannot copy {file}: {e}"))?;
     }
-    std::fs::write("pkg/README.md", NPM_README).map_err(|e| e.to_string())?;
     // Languages other than English are fetched by the page when it needs them.
     std::fs::create_dir_all("pkg/i18n").map_err(|e| e.to_string())?;
     for entry in std::fs::read_dir("i18n").map_err(|e| format!("cannot read i18n/: {e}"))? {
@@ -411,18 +413,26 @@ fn rename_in_glue(map: &str) -> Result<()> {
     std::fs::write("pkg/kassa_widget.d.ts", types).map_err(|e| e.to_string())
 }
 
-/// The npm package's README.
-const NPM_README: &str = "# kassa-checkout\n\nThe Kassa payment page for your front end.\n\n\
-```js\nimport { createKassa } from 'kassa-checkout';\n\nconst kassa = createKassa();\n\
-kassa.initiate({ requestId: crypto.randomUUID(), service: 'in.juspay.hyperpay', payload: { action: 'initiate', merchantId: 'shop' } },\n\
-  (e) => { if (e.event === 'process_result') console.log(e.payload.status); });\n\
-// sdk_payload: what your backend got from Kassa's POST /session\n\
-kassa.process({ ...sdk_payload, payload: { ...sdk_payload.payload, container: '#payment' } });\n```\n\n\
-Results are hints: confirm on your server with GET /orders/:order_id. The protocol: docs/bridge.md in the Kassa repository.\n";
-
 fn build_binaries() -> Result<()> {
     step("building the server and the demo shop");
     run(cargo().args(["build", "--package", "kassa-server", "--package", "kassa-demo-shop"]))
+}
+
+/// Builds the npm/Vite demo app (`www/demo/npm`) in `dir` against the
+/// package `package` (the `pkg/` folder, or an `npm pack` tarball) with the
+/// Vite of `xtask/tools`; returns the folder of the built app.
+fn build_npm_demo(dir: &Path, package: &Path) -> Result<PathBuf> {
+    step("building the npm demo app (www/demo/npm, Vite)");
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for file in ["index.html", "main.ts"] {
+        std::fs::copy(Path::new("www/demo/npm").join(file), dir.join(file)).map_err(|e| format!("cannot copy www/demo/npm/{file}: {e}"))?;
+    }
+    std::fs::write(dir.join("package.json"), "{\"name\":\"kassa-demo-npm\",\"private\":true,\"type\":\"module\"}\n")
+        .map_err(|e| e.to_string())?;
+    run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent"]).arg(package).current_dir(dir))?;
+    let vite = root().join("xtask/tools/node_modules/vite/bin/vite.js");
+    run(Command::new("node").arg(vite).args(["build", "--base", "./", "--logLevel", "warn"]).current_dir(dir))?;
+    Ok(dir.join("dist"))
 }
 
 // ---------------------------------------------------------------- demo
@@ -445,8 +455,9 @@ fn demo(args: &[String]) -> Result<()> {
         step("creating the demo merchant");
         let out = Command::new("target/debug/kassa")
             .args(["merchant", "create", "demo", "--name", "Kassa Demo Shop", "--database-url", db_url])
-            // The shop's integration pages frame the payment page.
+            // The shop's integration pages frame the payment page; its backend receives the webhooks.
             .args(["--allowed-origin", &format!("http://{shop_listen}")])
+            .args(["--webhook-url", &format!("http://{shop_listen}/webhooks/kassa")])
             .output()
             .map_err(|e| e.to_string())?;
         if !out.status.success() {
@@ -454,6 +465,16 @@ fn demo(args: &[String]) -> Result<()> {
         }
         std::fs::write(&creds, &out.stdout).map_err(|e| e.to_string())?;
     }
+    // The shop's RSA key for signed Process SDK orderDetails, registered with Kassa.
+    let keys = data.join("shop-keys");
+    if !keys.join("private_key.pem").exists() {
+        step("creating the demo shop's orderDetails signing key");
+        run(Command::new("target/debug/kassa").args(["keygen", "--out"]).arg(&keys))?;
+        run(Command::new("target/debug/kassa")
+            .args(["merchant", "add-key", "demo", "--key-id", "demo-key", "--database-url", db_url, "--public-key"])
+            .arg(keys.join("public_key.pem")))?;
+    }
+    let npm_app = build_npm_demo(Path::new("target/demo-npm"), &root().join("pkg"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
     ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).map_err(|e| e.to_string())?;
@@ -465,8 +486,12 @@ fn demo(args: &[String]) -> Result<()> {
         .spawn()
         .map_err(|e| e.to_string())?;
     let mut shop = Command::new("target/debug/kassa-demo-shop")
-        .args(["--listen", &shop_listen, "--kassa-url", &kassa_url, "--credentials"])
+        .args(["--listen", &shop_listen, "--kassa-url", &kassa_url, "--key-id", "demo-key", "--credentials"])
         .arg(&creds)
+        .arg("--private-key")
+        .arg(keys.join("private_key.pem"))
+        .arg("--npm-app-dir")
+        .arg(&npm_app)
         .spawn()
         .map_err(|e| e.to_string())?;
     let ready = wait_for_health(&listen, Duration::from_secs(20));
@@ -550,7 +575,7 @@ fn test() -> Result<()> {
         "native (cargo test)",
         run_counted(
             cargo()
-                .args(["test", "--workspace", "--exclude", "kassa-widget", "--", "--include-ignored"])
+                .args(["test", "--no-fail-fast", "--workspace", "--exclude", "kassa-widget", "--", "--include-ignored"])
                 .env("KASSA_PYTHON", python_venv().join("bin/python")),
             &mut counts,
         ),
@@ -564,7 +589,7 @@ fn test() -> Result<()> {
                 "server on PostgreSQL (cargo test)",
                 run_counted(
                     cargo()
-                        .args(["test", "--package", "kassa-server", "--test", "api", "--test", "durability"])
+                        .args(["test", "--no-fail-fast", "--package", "kassa-server", "--test", "api", "--test", "durability"])
                         .env("KASSA_TEST_POSTGRES", url),
                     &mut counts,
                 ),
@@ -583,7 +608,7 @@ fn test() -> Result<()> {
         "widget (wasm-bindgen-test, Chromium)",
         run_counted(
             cargo()
-                .args(["test", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"])
+                .args(["test", "--no-fail-fast", "--package", "kassa-widget", "--target", "wasm32-unknown-unknown"])
                 .env("CHROMEDRIVER", "/usr/bin/chromedriver")
                 .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"))
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),

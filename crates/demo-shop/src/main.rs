@@ -1,18 +1,24 @@
 //! A demo merchant, built the way a real one would be: its backend creates
-//! orders with Kassa's public API (HTTP Basic with the API key), sends the
-//! shopper to `payment_links.web`, and on return verifies the signed return
-//! URL with `kassa-sign` and confirms with `GET /orders/:order_id`.
+//! orders with Kassa's public API (HTTP Basic with the API key) or signs the
+//! Process SDK `orderDetails` with its RSA key (`kassa-sign`), its pages hand
+//! the payload to Kassa's bridge (script tag, a hand-written iframe host, an
+//! npm/Vite app) or send the shopper to the payment link (web, mobile
+//! webview), and it verifies what comes back: the signed return URL, the
+//! signed webhooks, and `GET /orders/:order_id` as the truth.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use clap::Parser;
+use kassa_sign::order_details::{OrderDetails, RsaPrivateKey, SigEncoding};
+use kassa_sign::webhook::{self, WebhookSecret};
 use kassa_sign::{ResponseKey, return_url};
 use serde::Deserialize;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 #[derive(Parser)]
 #[command(name = "kassa-demo-shop", about = "Kassa demo merchant")]
@@ -32,23 +38,59 @@ struct Args {
     /// Kassa's `www/` (the demo pages' scripts are in `www/demo/`).
     #[arg(long, env = "SHOP_WWW_DIR", default_value = "www")]
     www_dir: std::path::PathBuf,
+    /// The shop's RSA private key (PEM) for signing Process SDK `orderDetails`;
+    /// its public key is registered with `kassa merchant add-key`.
+    #[arg(long, env = "SHOP_PRIVATE_KEY")]
+    private_key: Option<std::path::PathBuf>,
+    /// The key id the public key was registered under.
+    #[arg(long, env = "SHOP_KEY_ID", default_value = "demo-key")]
+    key_id: String,
+    /// The built npm/Vite demo app (`www/demo/npm` built against `pkg/`), served at /integrations/npm/.
+    #[arg(long, env = "SHOP_NPM_APP_DIR")]
+    npm_app_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
 struct Credentials {
     merchant_id: String,
+    client_id: String,
     api_key: String,
     response_key: String,
+    webhook_secret: String,
 }
+
+/// A webhook the shop received and verified.
+#[derive(Clone, serde::Serialize)]
+struct Received {
+    id: String,
+    event_name: String,
+    order_id: String,
+    status: String,
+}
+
+/// The last webhooks received, de-duplicated on the event id (delivery is at least once).
+#[derive(Default)]
+struct Inbox {
+    seen: HashSet<String>,
+    events: VecDeque<Received>,
+}
+
+/// How many webhooks the demo keeps in memory.
+const INBOX_LIMIT: usize = 1000;
 
 struct Shop {
     public_url: String,
     kassa_url: String,
     merchant_id: String,
+    client_id: String,
     basic_auth: String,
     response_key: ResponseKey,
+    webhook_secret: WebhookSecret,
+    signing_key: Option<RsaPrivateKey>,
+    key_id: String,
     agent: ureq::Agent,
     www_dir: std::path::PathBuf,
+    inbox: Mutex<Inbox>,
 }
 
 /// The one product on sale, and its price as sent to `POST /orders`.
@@ -74,23 +116,46 @@ async fn run(args: Args) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let signing_key = match &args.private_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Some(RsaPrivateKey::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
     let shop = Arc::new(Shop {
         public_url: args.public_url.unwrap_or_else(|| format!("http://{addr}")),
         kassa_url: args.kassa_url.trim_end_matches('/').to_string(),
         merchant_id: creds.merchant_id,
+        client_id: creds.client_id,
         basic_auth: format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", creds.api_key))),
         response_key: ResponseKey::new(creds.response_key.into_bytes()),
+        webhook_secret: WebhookSecret::new(creds.webhook_secret.into_bytes()),
+        signing_key,
+        key_id: args.key_id,
         agent,
         www_dir: args.www_dir,
+        inbox: Mutex::new(Inbox::default()),
     });
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/", get(index))
         .route("/buy", post(buy))
         .route("/return", get(payment_return))
         .route("/integrations/script", get(script_integration))
+        .route("/integrations/signed", get(signed_integration))
+        .route("/integrations/iframe", get(iframe_integration))
+        .route("/integrations/mobile", get(mobile_integration))
         .route("/api/session", post(api_session))
-        .route("/demo/checkout.js", get(checkout_js))
-        .with_state(shop);
+        .route("/api/signed-session", post(api_signed_session))
+        .route("/api/webhooks", get(api_webhooks))
+        .route("/webhooks/kassa", post(receive_webhook))
+        .route("/demo/{file}", get(demo_js));
+    app = match args.npm_app_dir {
+        // Read at request time: the app may be built after the shop starts.
+        Some(dir) => app.nest_service("/integrations/npm", tower_http::services::ServeDir::new(dir)),
+        None => app.route("/integrations/npm/", get(npm_not_built)),
+    };
+    let app = app.with_state(shop);
     eprintln!("demo shop listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -123,17 +188,22 @@ async fn index() -> Html<String> {
             "<div class=\"product\"><h1>{PRODUCT}</h1><p>Twelve waterproof stickers.</p>\
              <p class=\"price\">{PRICE_SHOWN}</p><form method=\"post\" action=\"/buy\">\
              <button type=\"submit\" id=\"buy\">Buy now</button></form></div>\
-             <h2>Other integrations</h2><ul><li><a href=\"/integrations/script\">Script tag: the payment page in this page (iframe)</a></li></ul>"
+             <h2>Other integrations</h2><ul>\
+             <li><a href=\"/integrations/script\">Script tag: the payment page in this page (iframe), session from Kassa</a></li>\
+             <li><a href=\"/integrations/signed\">Script tag with <code>orderDetails</code> signed by the shop (Process SDK, RSA)</a></li>\
+             <li><a href=\"/integrations/iframe\">Plain iframe: the bridge protocol written by hand, no loader</a></li>\
+             <li><a href=\"/integrations/npm/\">npm package in a Vite app</a></li>\
+             <li><a href=\"/integrations/mobile\">Mobile app webview</a></li></ul>"
         ),
     )
 }
 
-/// The script-tag integration: Kassa's loader plus the shop's own script.
-async fn script_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
+/// A page that pays through Kassa's script-tag loader; its session comes from `session_url`.
+fn loader_page(shop: &Shop, title: &str, what: &str, session_url: &str) -> Html<String> {
     page(
-        "Pay in the page",
+        title,
         &format!(
-            "<h1>{PRODUCT}</h1><p>{PRICE_SHOWN}: the payment page opens below, in this page.</p>\
+            "<h1>{PRODUCT}</h1><p>{PRICE_SHOWN}: {what}</p>\
              <button type=\"button\" id=\"pay\">Pay {PRICE_SHOWN}</button> <button type=\"button\" id=\"close\">Close</button>\
              <p>Result (a hint; the shop confirms it server to server): <strong id=\"result\"></strong></p>\
              <div id=\"payment\"></div><pre id=\"events\"></pre>\
@@ -141,52 +211,198 @@ async fn script_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
             kassa = esc(&shop.kassa_url),
         ),
     )
-    .with_merchant(&shop.merchant_id)
+    .with_data(&[("merchant", &shop.merchant_id), ("session-url", session_url)])
 }
 
-/// `www/demo/checkout.js`, the shop's script for the integration pages.
-async fn checkout_js(State(shop): State<Arc<Shop>>) -> Response {
-    match std::fs::read_to_string(shop.www_dir.join("demo/checkout.js")) {
+/// The script-tag integration: Kassa's loader, its checkout component and the shop's session route.
+async fn script_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
+    loader_page(&shop, "Pay in the page", "the payment page opens below, in this page.", "/api/session")
+}
+
+/// The same, with the Process SDK payload the shop's backend signed itself (seed 001).
+async fn signed_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
+    loader_page(
+        &shop,
+        "Pay with a signed order",
+        "the shop's backend signs <code>orderDetails</code> with its RSA key; Kassa checks the signature and opens the payment page below.",
+        "/api/signed-session",
+    )
+}
+
+/// The iframe integration without the loader: `www/demo/iframe.js` speaks the bridge protocol by hand.
+async fn iframe_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
+    page(
+        "Plain iframe",
+        &format!(
+            "<h1>{PRODUCT}</h1><p>{PRICE_SHOWN}: the shop frames <code>payment_links.iframe</code> itself and \
+             listens to the frame's messages (docs/bridge.md), without Kassa's loader.</p>\
+             <button type=\"button\" id=\"pay\">Pay {PRICE_SHOWN}</button>\
+             <p>Result (a hint): <strong id=\"result\"></strong></p><div id=\"payment\"></div><pre id=\"events\"></pre>\
+             <script type=\"module\" src=\"/demo/iframe.js\"></script>"
+        ),
+    )
+    .with_data(&[("kassa", &shop.kassa_url)])
+}
+
+/// The mobile integration: what an app's webview loads, and the native side it needs.
+async fn mobile_integration() -> Html<String> {
+    page(
+        "Mobile app",
+        &format!(
+            "<h1>{PRODUCT} in an app</h1><p>An app creates the order on its backend and loads \
+             <code>payment_links.mobile</code> in a webview. Without a <code>return_url</code> the attempt ends on \
+             Kassa's result page, which hands the result to the app's native bridge \
+             (<code>ReactNativeWebView</code>, <code>webkit.messageHandlers.kassa</code> or <code>KassaAndroid</code>; \
+             the README shows the native code). No popup is used.</p>\
+             <form method=\"post\" action=\"/buy\"><input type=\"hidden\" name=\"variant\" value=\"mobile\">\
+             <button type=\"submit\" id=\"buy\">Open the mobile payment link ({PRICE_SHOWN})</button></form>"
+        ),
+    )
+}
+
+async fn npm_not_built() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        page("npm", "<h1>The npm demo app is not built</h1><p><code>cargo xtask demo</code> builds <code>www/demo/npm</code> against <code>pkg/</code>.</p>"),
+    )
+        .into_response()
+}
+
+/// `www/demo/*.js`, the shop's scripts for the integration pages.
+async fn demo_js(State(shop): State<Arc<Shop>>, Path(file): Path<String>) -> Response {
+    if !matches!(file.as_str(), "checkout.js" | "iframe.js") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match std::fs::read_to_string(shop.www_dir.join("demo").join(&file)) {
         Ok(js) => ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], js).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// Calls Kassa with the API key (blocking HTTP on a worker thread); the JSON answer, or Kassa's error message.
+async fn call_kassa(shop: &Arc<Shop>, path: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
+    let (s, url) = (shop.clone(), format!("{}{path}", shop.kassa_url));
+    tokio::task::spawn_blocking(move || -> Result<serde_json::Value, String> {
+        let mut resp = s
+            .agent
+            .post(url)
+            .header("Authorization", &s.basic_auth)
+            .header("x-merchantid", &s.merchant_id)
+            .send_json(body)
+            .map_err(|e| format!("cannot reach Kassa: {e}"))?;
+        let ok = resp.status().is_success();
+        let body: serde_json::Value = resp.body_mut().read_json().map_err(|e| format!("bad answer from Kassa: {e}"))?;
+        if ok { Ok(body) } else { Err(format!("Kassa refused: {}", body["error_message"].as_str().unwrap_or("unknown error"))) }
+    })
+    .await
+    .unwrap_or_else(|_| Err("internal error".into()))
+}
+
+fn json_error(status: StatusCode, e: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": e }))).into_response()
 }
 
 /// `POST /api/session`: the shop's backend creates the order and the Process
 /// SDK payload with Kassa's `POST /session` (API key stays on the server).
 async fn api_session(State(shop): State<Arc<Shop>>) -> Response {
     let order_id = format!("shop{}", &hex_id()[..12]);
-    let s = shop.clone();
-    let made = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, String> {
-        let mut resp = s
-            .agent
-            .post(format!("{}/session", s.kassa_url))
-            .header("Authorization", &s.basic_auth)
-            .send_json(serde_json::json!({
-                "order_id": order_id, "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
-                "description": PRODUCT, "payment_page_client_id": s.merchant_id, "action": "paymentPage",
-            }))
-            .map_err(|e| format!("cannot reach Kassa: {e}"))?;
-        let ok = resp.status().is_success();
-        let body: serde_json::Value = resp.body_mut().read_json().map_err(|e| format!("bad answer from Kassa: {e}"))?;
-        if ok { Ok(body) } else { Err(body["error_message"].as_str().unwrap_or("Kassa refused the session").to_string()) }
-    })
+    let made = call_kassa(
+        &shop,
+        "/session",
+        serde_json::json!({
+            "order_id": order_id, "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
+            "description": PRODUCT, "payment_page_client_id": shop.client_id, "action": "paymentPage",
+        }),
+    )
     .await;
     match made {
-        Ok(Ok(body)) => axum::Json(serde_json::json!({ "sdk_payload": body["sdk_payload"], "order_id": body["order_id"] })).into_response(),
-        Ok(Err(e)) => (StatusCode::BAD_GATEWAY, axum::Json(serde_json::json!({ "error": e }))).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Ok(body) => axum::Json(serde_json::json!({ "sdk_payload": body["sdk_payload"], "order_id": body["order_id"] })).into_response(),
+        Err(e) => json_error(StatusCode::BAD_GATEWAY, &e),
     }
 }
 
-trait WithMerchant {
-    fn with_merchant(self, id: &str) -> Html<String>;
+/// `POST /api/signed-session`: a Process SDK payload whose `orderDetails` the
+/// shop signs with its own RSA key (seed 001); Kassa creates the order when
+/// the page processes it, after checking the signature.
+async fn api_signed_session(State(shop): State<Arc<Shop>>) -> Response {
+    let Some(key) = &shop.signing_key else {
+        return json_error(StatusCode::NOT_FOUND, "this shop has no signing key (--private-key)");
+    };
+    let order_id = format!("sig{}", &hex_id()[..12]);
+    let details = OrderDetails::new(&order_id, &shop.merchant_id, PRICE, "guest_demo").customer_email("guest@example.com").currency("INR");
+    let signed = details.to_json_now().and_then(|json| Ok((kassa_sign::order_details::sign(key, &json, SigEncoding::Base64)?, json)));
+    match signed {
+        Ok((signature, json)) => axum::Json(serde_json::json!({
+            "order_id": order_id,
+            "sdk_payload": {
+                "requestId": hex_id(),
+                "service": "in.juspay.hyperpay",
+                "payload": {
+                    "action": "paymentPage", "merchantId": shop.merchant_id, "clientId": shop.client_id,
+                    "orderId": order_id, "amount": PRICE, "customerId": "guest_demo", "customerEmail": "guest@example.com",
+                    "orderDetails": json, "signature": signature, "merchantKeyId": shop.key_id,
+                },
+            },
+        }))
+        .into_response(),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot sign orderDetails: {e}")),
+    }
 }
 
-impl WithMerchant for Html<String> {
-    /// Tells the page's script the merchant id (a data attribute on <body>).
-    fn with_merchant(self, id: &str) -> Html<String> {
-        Html(self.0.replacen("<body>", &format!("<body data-merchant=\"{}\">", esc(id)), 1))
+/// `POST /webhooks/kassa`: Kassa's webhooks, accepted only with a valid
+/// `Kassa-Signature` (HMAC-SHA256 over `timestamp.body`, 5-minute window),
+/// de-duplicated on the event id.
+async fn receive_webhook(State(shop): State<Arc<Shop>>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+    let header = headers.get(webhook::HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    if let Err(e) = webhook::verify(&shop.webhook_secret, header, &body, now, webhook::DEFAULT_TOLERANCE_SECS) {
+        return (StatusCode::UNAUTHORIZED, format!("webhook refused: {e}")).into_response();
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "webhook body is not JSON").into_response();
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let got = Received {
+        id: text(&event["id"]),
+        event_name: text(&event["event_name"]),
+        order_id: text(&event["content"]["order"]["order_id"]),
+        status: text(&event["content"]["order"]["status"]),
+    };
+    let Ok(mut inbox) = shop.inbox.lock() else { return StatusCode::SERVICE_UNAVAILABLE.into_response() };
+    if inbox.seen.insert(got.id.clone()) {
+        inbox.events.push_back(got);
+        while inbox.events.len() > INBOX_LIMIT {
+            if let Some(old) = inbox.events.pop_front() {
+                inbox.seen.remove(&old.id);
+            }
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct ForOrder {
+    order_id: String,
+}
+
+fn webhooks_for(shop: &Shop, order_id: &str) -> Vec<Received> {
+    shop.inbox.lock().map(|i| i.events.iter().filter(|e| e.order_id == order_id).cloned().collect()).unwrap_or_default()
+}
+
+/// `GET /api/webhooks?order_id=…`: the verified webhooks received for an order.
+async fn api_webhooks(State(shop): State<Arc<Shop>>, Query(q): Query<ForOrder>) -> Response {
+    axum::Json(webhooks_for(&shop, &q.order_id)).into_response()
+}
+
+trait WithData {
+    fn with_data(self, data: &[(&str, &str)]) -> Html<String>;
+}
+
+impl WithData for Html<String> {
+    /// Tells the page's script what it needs (`data-*` attributes on <body>).
+    fn with_data(self, data: &[(&str, &str)]) -> Html<String> {
+        let attrs: String = data.iter().map(|(k, v)| format!(" data-{k}=\"{}\"", esc(v))).collect();
+        Html(self.0.replacen("<body>", &format!("<body{attrs}>"), 1))
     }
 }
 
@@ -194,42 +410,28 @@ fn error_page(msg: &str) -> Response {
     (StatusCode::BAD_GATEWAY, page("Error", &format!("<h1 class=\"bad\">Something went wrong</h1><p>{}</p>", esc(msg)))).into_response()
 }
 
-async fn buy(State(shop): State<Arc<Shop>>) -> Response {
-    let order_id = format!("shop{}", &hex_id()[..12]);
-    let s = shop.clone();
-    let oid = order_id.clone();
-    let created = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, String> {
-        let return_url = format!("{}/return", s.public_url);
-        let mut resp = s
-            .agent
-            .post(format!("{}/orders", s.kassa_url))
-            .header("Authorization", &s.basic_auth)
-            .header("x-merchantid", &s.merchant_id)
-            .send_form([
-                ("order_id", oid.as_str()),
-                ("amount", PRICE),
-                ("currency", "INR"),
-                ("customer_id", "guest_demo"),
-                ("customer_email", "guest@example.com"),
-                ("description", PRODUCT),
-                ("return_url", return_url.as_str()),
-            ])
-            .map_err(|e| format!("cannot reach Kassa: {e}"))?;
-        let status = resp.status();
-        let body: serde_json::Value = resp.body_mut().read_json().map_err(|e| format!("bad answer from Kassa: {e}"))?;
-        if !status.is_success() {
-            return Err(format!("Kassa refused the order: {}", body["error_message"].as_str().unwrap_or("unknown error")));
-        }
-        Ok(body)
-    })
-    .await;
-    match created {
-        Ok(Ok(body)) => match body["payment_links"]["web"].as_str() {
+#[derive(Deserialize)]
+struct BuyForm {
+    /// `mobile`: the order an app's webview pays (no return URL, so Kassa's
+    /// result page hands the result to the app), else the web redirect flow.
+    variant: Option<String>,
+}
+
+async fn buy(State(shop): State<Arc<Shop>>, axum::Form(form): axum::Form<BuyForm>) -> Response {
+    let mobile = form.variant.as_deref() == Some("mobile");
+    let mut order = serde_json::json!({
+        "order_id": format!("shop{}", &hex_id()[..12]), "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
+        "customer_email": "guest@example.com", "description": PRODUCT,
+    });
+    if !mobile {
+        order["return_url"] = serde_json::Value::String(format!("{}/return", shop.public_url));
+    }
+    match call_kassa(&shop, "/orders", order).await {
+        Ok(body) => match body["payment_links"][if mobile { "mobile" } else { "web" }].as_str() {
             Some(link) => Redirect::to(link).into_response(),
             None => error_page("Kassa's answer has no payment link"),
         },
-        Ok(Err(e)) => error_page(&e),
-        Err(_) => error_page("internal error"),
+        Err(e) => error_page(&e),
     }
 }
 
@@ -272,12 +474,16 @@ async fn payment_return(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery
     };
     let server_status = body["status"].as_str().unwrap_or("UNKNOWN").to_string();
     let (title, class) = if server_status == "CHARGED" { ("Payment successful", "ok") } else { ("Payment failed", "bad") };
+    // 3. Webhooks arrive on their own (at least once, signed); those already here:
+    let hooks: Vec<String> = webhooks_for(&shop, &order_id).into_iter().map(|e| esc(&e.event_name)).collect();
+    let hooks = if hooks.is_empty() { "none yet".to_string() } else { hooks.join(", ") };
     page(
         title,
         &format!(
             "<h1 class=\"{class}\" id=\"result\">{title}</h1>\
              <p>Order <code id=\"order-id\">{}</code>: status <strong id=\"status\">{}</strong> (confirmed with <code>GET /orders/{}</code>).</p>\
-             <p id=\"signature\">Return URL signature verified (HMAC-SHA256).</p>",
+             <p id=\"signature\">Return URL signature verified (HMAC-SHA256).</p>\
+             <p>Signed webhooks received for this order: <span id=\"webhooks\">{hooks}</span>.</p>",
             esc(&order_id),
             esc(&server_status),
             esc(&order_id)

@@ -68,9 +68,14 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port` (at most 20 s).
+///
+/// A connection to an ephemeral port nobody listens on can succeed by TCP
+/// simultaneous open, when the kernel picks that very port as the source
+/// (the socket connects to itself): that one does not count.
 pub(crate) fn wait_for_port(port: u16) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok());
+    while !listening() {
         assert!(std::time::Instant::now() < deadline, "nothing listens on 127.0.0.1:{port}");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

@@ -1,6 +1,6 @@
 // Kassa bridge, host side (docs/bridge.md, version 1): a HyperServices-shaped
 // API for the page that shows the payment page. Used by the script-tag loader
-// (js/loader.js → pkg/kassa.js) and the npm package (js/index.js).
+// (www/kassa.js → pkg/kassa.js) and the npm package (www/npm/index.js).
 //
 //   const kassa = createKassa('https://pay.example.com');
 //   kassa.initiate(payload, callback)   once; callback gets every event
@@ -8,6 +8,9 @@
 //                                       payload.payload.container, else a redirect
 //   kassa.terminate()                   closes it (process_result backpressed)
 //   kassa.isInitialised()
+//   kassa.checkout(options)             the checkout component: a pay button that
+//                                       asks the merchant's backend for the session
+//                                       and hands its Process SDK payload to process
 //
 // Messages from the frame count only if they come from the Kassa origin of
 // the payment link, from that very frame, with protocol version 1 and the
@@ -26,6 +29,8 @@ export function createKassa(kassaUrl = '') {
   let callback = null;
   let session = null;
   let merchantId;
+  // Run after each process_result (the checkout component frees its button).
+  const afterResult = new Set();
 
   const emit = (event, requestId, payload = {}) => {
     try { callback?.({ event, requestId, payload }); } catch (e) { console.error('kassa: callback failed', e); }
@@ -47,6 +52,7 @@ export function createKassa(kassaUrl = '') {
     if (!session || session.done) return;
     session.done = true;
     emit('process_result', session.requestId, payload);
+    afterResult.forEach((f) => f());
   };
 
   function initiate(payload, cb) {
@@ -119,5 +125,46 @@ export function createKassa(kassaUrl = '') {
   }
 
   const isInitialised = () => callback !== null && merchantId !== undefined;
-  return { version: VERSION, initiate, process, terminate, isInitialised };
+
+  // The checkout component. On a click of `button` it POSTs `body` (JSON) to
+  // the merchant's own backend at `sessionUrl` (same origin, with cookies),
+  // which creates the order with its API key and answers `{ sdk_payload }`:
+  // Kassa's POST /session payload, or one whose orderDetails the backend
+  // signed (seed 001). The payload goes to `onPayload` (default: process it
+  // into `container`). The button is busy until the attempt has a result.
+  function checkout({ button, sessionUrl, container, body = {}, onPayload } = {}) {
+    const el = typeof button === 'string' ? document.querySelector(button) : button;
+    if (!el || !sessionUrl) throw new TypeError('kassa: checkout needs a button and a sessionUrl');
+    const busy = (on) => { el.disabled = on; el.setAttribute('aria-busy', String(on)); };
+    const fail = (error) => {
+      busy(false);
+      emit('process_result', undefined, { status: 'api_failure', error });
+    };
+    const click = async () => {
+      if (!isInitialised()) return fail('call initiate before checkout');
+      busy(true);
+      let sdk;
+      try {
+        const r = await fetch(sessionUrl, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const answer = await r.json().catch(() => ({}));
+        if (!r.ok) return fail(answer.error ?? answer.error_message ?? `the shop's backend answered HTTP ${r.status}`);
+        sdk = answer.sdk_payload;
+      } catch (e) {
+        return fail(`cannot reach the shop's backend: ${e.message ?? e}`);
+      }
+      const p = sdk?.payload;
+      if (typeof sdk?.requestId !== 'string' || p?.action !== 'paymentPage' || !(p.paymentLinks?.iframe || (p.orderDetails && p.signature && p.merchantKeyId))) {
+        return fail("the shop's backend did not answer a Process SDK payload");
+      }
+      const payload = { ...sdk, payload: { ...p, ...(container ? { container } : {}) } };
+      if (onPayload) onPayload(payload);
+      else await process(payload);
+    };
+    el.addEventListener('click', click);
+    const done = () => busy(false);
+    afterResult.add(done);
+    return { destroy: () => { el.removeEventListener('click', click); afterResult.delete(done); busy(false); } };
+  }
+
+  return { version: VERSION, initiate, process, terminate, isInitialised, checkout };
 }

@@ -67,12 +67,39 @@ export type KassaEvent =
       payload: { status: ProcessStatus; orderId?: string; orderStatus?: OrderStatus; error?: string };
     };
 
+/** What a merchant's backend answers the checkout component's POST. */
+export interface SessionAnswer {
+  sdk_payload: ProcessPayload;
+}
+
+/** The checkout component: a pay button in your page, bound to your backend's session route. */
+export interface CheckoutOptions {
+  /** The pay button: a CSS selector or an element. It is disabled (`aria-busy`) while the attempt runs. */
+  button: string | HTMLButtonElement;
+  /** Your backend's route (same origin) that creates the order with your API key and answers a {@link SessionAnswer}. */
+  sessionUrl: string;
+  /** Where the payment page's iframe goes; without it the whole page redirects to the payment link. */
+  container?: string | Element;
+  /** JSON body of the POST to `sessionUrl` (cart id, quantity…). */
+  body?: Record<string, string | number | boolean | null>;
+  /** Receives the Process SDK payload instead of it being processed at once; call `process(payload)` yourself. */
+  onPayload?: (payload: ProcessPayload) => void;
+}
+
+/** A bound checkout component. */
+export interface Checkout {
+  /** Unbinds the button. */
+  destroy(): void;
+}
+
 export interface Kassa {
   readonly version: 1;
   initiate(payload: InitiatePayload, callback: (event: KassaEvent) => void): void;
   process(payload: ProcessPayload): Promise<void>;
   terminate(): void;
   isInitialised(): boolean;
+  /** Binds the checkout component; failures arrive as `process_result` `api_failure` with `error`. */
+  checkout(options: CheckoutOptions): Checkout;
 }
 
 /** The host API; `kassaUrl` is needed only for signed orderDetails payloads. */

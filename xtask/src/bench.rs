@@ -1,0 +1,421 @@
+//! `cargo xtask bench`: every budget of SPEC §6 measured beside its baseline
+//! from the same run, written to `bench/REPORT.md` and `bench/report.json`.
+//!
+//! - bundle: the payment page's files and the script-tag loader, raw, gzip -9
+//!   and brotli -q 11;
+//! - page ready: navigation → pay button enabled in headless Chromium, against
+//!   a plain HTML form of the same content served by the same server
+//!   (`bench/page_ready.mjs`);
+//! - server: `POST /orders`, `GET /orders/:id`, `POST /txns` with wrk
+//!   (`bench/orders.lua`) at saturation and, for `POST /orders`, held near
+//!   1,000 req/s, on SQLite (durable: WAL, `synchronous=FULL`) and PostgreSQL
+//!   when one is available; the trivial `/health` route is the ceiling; the
+//!   server's peak RSS;
+//! - signing: the criterion benchmarks of `kassa-sign`.
+
+use crate::{Result, apt_install, build_widget, cargo, ensure_npm_dir, ensure_postgres, output, run, step};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The published critical path of the Hyperswitch web SDK, for context
+/// (juspay/hyperswitch-web issue 1776).
+const HYPERSWITCH_CRITICAL_PATH_GZIP_KB: f64 = 498.8;
+
+/// How long each wrk run lasts, in seconds (`KASSA_BENCH_SECS` overrides).
+fn secs() -> u64 {
+    std::env::var("KASSA_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10)
+}
+
+pub(crate) fn bench() -> Result<()> {
+    crate::setup(crate::Needs::ALL)?;
+    if !Path::new("/usr/bin/wrk").exists() {
+        apt_install(&["wrk"])?;
+    }
+    ensure_npm_dir(Path::new("tests/e2e"), "the end-to-end tests (playwright-core)")?;
+    build_widget()?;
+    step("building the server with the production profile (opt-level 3, thin LTO)");
+    run(cargo().args(["build", "--profile", "server", "--package", "kassa-server"]))?;
+
+    let mut report = serde_json::Map::new();
+    report.insert("bundle".into(), bundle()?);
+    let dir = std::env::temp_dir().join(format!("kassa-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let sqlite = format!("sqlite://{}/kassa.db", dir.display());
+    report.insert("page_ready".into(), page_ready(&sqlite)?);
+    let mut server = serde_json::Map::new();
+    server.insert("sqlite".into(), server_load(&sqlite, "s")?);
+    match ensure_postgres()? {
+        Ok(url) => {
+            let db = fresh_pg_database(&url)?;
+            server.insert("postgres".into(), server_load(&db, "p")?);
+        }
+        Err(why) => {
+            eprintln!("xtask: no PostgreSQL for the server figures: {why}");
+            server.insert("postgres".into(), json!({ "skipped": why }));
+        }
+    }
+    report.insert("server".into(), Value::Object(server));
+    report.insert("signing".into(), signing()?);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let report = Value::Object(report);
+    std::fs::create_dir_all("bench").map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write("bench/report.json", text + "\n").map_err(|e| e.to_string())?;
+    std::fs::write("bench/REPORT.md", markdown(&report)).map_err(|e| e.to_string())?;
+    eprintln!("\nwrote bench/REPORT.md and bench/report.json");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- bundle
+
+fn gzip(bytes: &[u8]) -> Result<usize> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).map_err(|e| e.to_string())?;
+    Ok(enc.finish().map_err(|e| e.to_string())?.len())
+}
+
+fn brotli(bytes: &[u8]) -> Result<usize> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| e.to_string())?;
+    Ok(out.len())
+}
+
+fn bundle() -> Result<Value> {
+    step("bench: bundle sizes");
+    let files = [
+        ("pkg/kassa_widget_bg.wasm", "wasm", true),
+        ("pkg/kassa_widget.js", "JS glue", true),
+        ("pkg/kassa.css", "CSS", true),
+        ("www/pay.js", "hosted page boot script", false),
+        ("www/frame.js", "hosted page bridge", false),
+        ("pkg/kassa.js", "script-tag loader", false),
+    ];
+    let mut rows = Vec::new();
+    let mut critical = (0, 0, 0);
+    for (path, what, on_path) in files {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let (raw, gz, br) = (bytes.len(), gzip(&bytes)?, brotli(&bytes)?);
+        if on_path {
+            critical = (critical.0 + raw, critical.1 + gz, critical.2 + br);
+        }
+        rows.push(json!({ "file": path, "what": what, "critical_path": on_path, "raw": raw, "gzip": gz, "brotli": br }));
+    }
+    let loader_gz = rows.last().and_then(|r| r["gzip"].as_u64()).unwrap_or(0);
+    Ok(json!({
+        "files": rows,
+        "critical_path": { "raw": critical.0, "gzip": critical.1, "brotli": critical.2, "budget_gzip": 120_000 },
+        "loader": { "gzip": loader_gz, "budget_gzip": 3_000 },
+        "hyperswitch_critical_path_gzip_kb": HYPERSWITCH_CRITICAL_PATH_GZIP_KB,
+    }))
+}
+
+// ---------------------------------------------------------------- server process
+
+struct Server {
+    child: Child,
+    url: String,
+    creds: Value,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+const KASSA: &str = "target/server/kassa";
+
+fn start_server(db: &str, merchant: &str) -> Result<Server> {
+    let out = Command::new(KASSA)
+        .args(["merchant", "create", merchant, "--name", "Kassa Demo Shop", "--order-ttl-mins", "1440", "--database-url", db])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("kassa merchant create: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let creds: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let port = free_port()?;
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(KASSA)
+        .args(["serve", "--listen", &listen, "--database-url", db, "--assets-dir", "pkg", "--www-dir", "www"])
+        .env("KASSA_LOG", "error")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    if !crate::wait_for_health(&listen, Duration::from_secs(30)) {
+        return Err("the server did not come up".into());
+    }
+    Ok(Server { child, url: format!("http://{listen}"), creds })
+}
+
+impl Server {
+    fn auth(&self) -> String {
+        use base64::Engine;
+        let key = self.creds["api_key"].as_str().unwrap_or_default();
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
+    }
+
+    /// `POST /session` for a new order: (order_id, clientAuthToken, web link).
+    fn session(&self, order_id: &str) -> Result<(String, String, String)> {
+        let body = format!(
+            "order_id={order_id}&amount=499.00&customer_id=bench_user&description=Kassa%20sticker%20pack&payment_page_client_id={}",
+            self.creds["client_id"].as_str().unwrap_or_default()
+        );
+        let out = output(Command::new("curl").args([
+            "-sf",
+            "-H",
+            &format!("Authorization: {}", self.auth()),
+            "--data",
+            &body,
+            &format!("{}/session", self.url),
+        ]))
+        .ok_or("POST /session failed")?;
+        let v: Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+        let p = &v["sdk_payload"]["payload"];
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        Ok((s(&v["order_id"]), s(&p["clientAuthToken"]), s(&v["payment_links"]["web"])))
+    }
+
+    /// Peak resident set size so far, in KiB (Linux VmHWM).
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+fn fresh_pg_database(admin_url: &str) -> Result<String> {
+    let db = "kassa_bench";
+    run(Command::new("psql").arg(admin_url).args([
+        "-q",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS {db}"),
+        "-c",
+        &format!("CREATE DATABASE {db}"),
+    ]))?;
+    Ok(match admin_url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => return Err("unexpected PostgreSQL URL".into()),
+    })
+}
+
+// ---------------------------------------------------------------- page ready
+
+fn page_ready(db: &str) -> Result<Value> {
+    step("bench: payment page ready vs a plain HTML form (headless Chromium, 20 loads each)");
+    let server = start_server(db, "pageready")?;
+    let (_, _, link) = server.session("pr1")?;
+    let plain = format!("{}/static/bench/plain-form.html", server.url);
+    let out = Command::new("node").args(["bench/page_ready.mjs", &link, &plain, "20"]).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("bench/page_ready.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("page_ready.mjs output: {e}"))?;
+    let stats = |key: &str| -> Value {
+        let mut xs: Vec<f64> = v[key].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
+        xs.sort_by(f64::total_cmp);
+        json!({ "loads": xs.len(), "median_ms": percentile(&xs, 50.0), "p95_ms": percentile(&xs, 95.0) })
+    };
+    let (page, plain) = (stats("page"), stats("plain"));
+    let ratio = |k: &str| page[k].as_f64().unwrap_or(0.0) / plain[k].as_f64().unwrap_or(f64::NAN);
+    Ok(
+        json!({ "payment_page": page, "plain_form": plain, "ratio_median": ratio("median_ms"), "ratio_p95": ratio("p95_ms"), "budget_ratio": 1.5 }),
+    )
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    // Nearest rank.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+// ---------------------------------------------------------------- server load
+
+fn wrk(server: &Server, mode: &str, conns: u32, delay_ms: u32, env: &[(&str, &str)]) -> Result<Value> {
+    let secs = secs();
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", &format!("-c{conns}"), &format!("-d{secs}s"), "--timeout", "5s", "-s", "bench/orders.lua", &server.url])
+        .env("KASSA_BENCH_MODE", mode)
+        .env("KASSA_BENCH_AUTH", server.auth())
+        .env("KASSA_BENCH_DELAY_MS", delay_ms.to_string());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().map_err(|e| format!("cannot run wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().rev().find(|l| l.starts_with('{')).ok_or_else(|| format!("wrk printed no summary: {text}"))?;
+    let mut v: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let rps = v["requests"].as_f64().unwrap_or(0.0) / (v["duration_us"].as_f64().unwrap_or(1.0) / 1e6);
+    v["rps"] = json!(rps.round());
+    v["connections"] = json!(conns);
+    v["delay_ms"] = json!(delay_ms);
+    eprintln!(
+        "  {mode:<8} c={conns:<3} delay={delay_ms}ms: {rps:.0} req/s, p50 {} µs, p99 {} µs, non-2xx {}",
+        v["p50_us"], v["p99_us"], v["non_2xx"]
+    );
+    Ok(v)
+}
+
+fn server_load(db: &str, tag: &str) -> Result<Value> {
+    step(&format!("bench: server throughput and latency ({})", if db.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }));
+    let server = start_server(db, &format!("load{tag}"))?;
+    let (order, token, _) = server.session(&format!("st{tag}1"))?;
+    let health = wrk(&server, "health", 32, 0, &[])?;
+    let create = wrk(&server, "create", 32, 0, &[("KASSA_BENCH_TAG", &format!("{tag}a"))])?;
+    // 10 connections, each pausing 9 ms after a ~1 ms answer: about 1,000 req/s.
+    let create_1k = wrk(&server, "create", 10, 9, &[("KASSA_BENCH_TAG", &format!("{tag}b"))])?;
+    let status = wrk(&server, "status", 32, 0, &[("KASSA_BENCH_ORDER", &order)])?;
+    let txn = wrk(&server, "txn", 32, 0, &[("KASSA_BENCH_ORDER", &order), ("KASSA_BENCH_TOKEN", &token)])?;
+    let ceiling = health["rps"].as_f64().unwrap_or(f64::NAN);
+    let share = |v: &Value| v["rps"].as_f64().unwrap_or(0.0) / ceiling;
+    Ok(json!({
+        "health": health,
+        "create_saturation": create, "create_saturation_share_of_health": share(&create),
+        "create_about_1000_rps": create_1k,
+        "status_saturation": status, "status_share_of_health": share(&status),
+        "txn_saturation": txn, "txn_share_of_health": share(&txn),
+        "peak_rss_kib": server.peak_rss_kib(),
+        "budget": { "create_share_of_health": 0.5, "create_p99_us_at_1000_rps": 10_000 },
+    }))
+}
+
+// ---------------------------------------------------------------- signing
+
+fn signing() -> Result<Value> {
+    step("bench: signing (criterion, cargo bench -p kassa-sign --bench sign)");
+    run(cargo().args(["bench", "--package", "kassa-sign", "--bench", "sign", "--", "--noplot"]))?;
+    let mean_ns = |group: &str, id: &str| -> Result<f64> {
+        let path: PathBuf = ["target/criterion", group, id, "new/estimates.json"].iter().collect();
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        v["mean"]["point_estimate"].as_f64().ok_or_else(|| format!("no mean in {}", path.display()))
+    };
+    let hmac = mean_ns("return_url", "bare_hmac_sha256_same_bytes")?;
+    let verify = mean_ns("return_url", "verify_query")?;
+    let per_sec = |ns: f64| (1e9 / ns).round();
+    Ok(json!({
+        "return_url_verify_ns": verify, "bare_hmac_ns": hmac, "ratio": verify / hmac, "budget_ratio": 2.0,
+        "rsa2048_sign_per_sec": per_sec(mean_ns("order_details_rsa2048", "sign")?),
+        "rsa2048_verify_per_sec": per_sec(mean_ns("order_details_rsa2048", "verify")?),
+        "paytm_generate_per_sec": per_sec(mean_ns("paytm", "generate")?),
+        "paytm_verify_per_sec": per_sec(mean_ns("paytm", "verify")?),
+    }))
+}
+
+// ---------------------------------------------------------------- report
+
+fn markdown(r: &Value) -> String {
+    let n = |v: &Value| v.as_f64().map_or("–".into(), |x| format!("{x:.0}"));
+    let f2 = |v: &Value| v.as_f64().map_or("–".into(), |x| format!("{x:.2}"));
+    let ok = |pass: bool| if pass { "within" } else { "**over**" };
+    let b = &r["bundle"];
+    let mut s = String::from(
+        "# Kassa benchmark report\n\nWritten by `cargo xtask bench` (every figure from one run on this machine; \
+         baselines measured in the same run). Raw figures: `bench/report.json`.\n\n## Bundle\n\n\
+         | file | what | raw B | gzip -9 B | brotli -q 11 B |\n|---|---|---:|---:|---:|\n",
+    );
+    for f in b["files"].as_array().into_iter().flatten() {
+        s += &format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            f["file"].as_str().unwrap_or(""),
+            f["what"].as_str().unwrap_or(""),
+            n(&f["raw"]),
+            n(&f["gzip"]),
+            n(&f["brotli"])
+        );
+    }
+    let cp = &b["critical_path"];
+    let cp_gz = cp["gzip"].as_f64().unwrap_or(f64::MAX);
+    s += &format!(
+        "\nPayment page critical path (wasm + JS glue + CSS): **{} B gzip** ({} B brotli), budget 120,000 B: {}. \
+         For context, the Hyperswitch web SDK's published critical path is {} KB gzip (juspay/hyperswitch-web issue 1776), {:.1}× ours.\n\n\
+         Script-tag loader: **{} B gzip**, budget 3,000 B: {}.\n\n",
+        n(&cp["gzip"]),
+        n(&cp["brotli"]),
+        ok(cp_gz <= 120_000.0),
+        HYPERSWITCH_CRITICAL_PATH_GZIP_KB,
+        HYPERSWITCH_CRITICAL_PATH_GZIP_KB * 1000.0 / cp_gz,
+        n(&b["loader"]["gzip"]),
+        ok(b["loader"]["gzip"].as_f64().unwrap_or(f64::MAX) <= 3000.0),
+    );
+    let p = &r["page_ready"];
+    s += &format!(
+        "## Payment page ready\n\nNavigation → pay button enabled, headless Chromium on loopback, fresh context per load, {} loads each, alternating.\n\n\
+         | page | median ms | p95 ms |\n|---|---:|---:|\n| payment page (wasm) | {} | {} |\n| plain HTML form, same server (baseline) | {} | {} |\n\n\
+         Ratio: median **{}×**, p95 {}× the plain form; budget 1.5×: {}.\n\n",
+        n(&p["payment_page"]["loads"]),
+        f2(&p["payment_page"]["median_ms"]),
+        f2(&p["payment_page"]["p95_ms"]),
+        f2(&p["plain_form"]["median_ms"]),
+        f2(&p["plain_form"]["p95_ms"]),
+        f2(&p["ratio_median"]),
+        f2(&p["ratio_p95"]),
+        ok(p["ratio_median"].as_f64().unwrap_or(f64::MAX) <= 1.5),
+    );
+    s += &format!(
+        "## Server\n\nwrk (Debian's), 2 threads, {} s per run, on the same 2 cores as the server; the production profile (`--profile server`). \
+         Saturation: 32 connections. \"≈1,000 req/s\": 10 connections pausing 9 ms between requests.\n\n",
+        secs()
+    );
+    for (name, key) in [("SQLite (WAL, synchronous=FULL)", "sqlite"), ("PostgreSQL 15", "postgres")] {
+        let v = &r["server"][key];
+        if let Some(why) = v["skipped"].as_str() {
+            s += &format!("### {name}\n\nSkipped: {why}\n\n");
+            continue;
+        }
+        s += &format!("### {name}\n\n| route | req/s | share of /health | p50 µs | p99 µs | non-2xx |\n|---|---:|---:|---:|---:|---:|\n");
+        for (label, k, share) in [
+            ("`GET /health` (ceiling)", "health", None),
+            ("`POST /orders`, saturation", "create_saturation", Some("create_saturation_share_of_health")),
+            ("`POST /orders`, ≈1,000 req/s", "create_about_1000_rps", None),
+            ("`GET /orders/:id`, saturation", "status_saturation", Some("status_share_of_health")),
+            ("`POST /txns`, saturation", "txn_saturation", Some("txn_share_of_health")),
+        ] {
+            let w = &v[k];
+            let sh = share.map_or("–".into(), |sk| format!("{:.0} %", v[sk].as_f64().unwrap_or(0.0) * 100.0));
+            s += &format!("| {label} | {} | {sh} | {} | {} | {} |\n", n(&w["rps"]), n(&w["p50_us"]), n(&w["p99_us"]), n(&w["non_2xx"]));
+        }
+        let share = v["create_saturation_share_of_health"].as_f64().unwrap_or(0.0);
+        let p99 = v["create_about_1000_rps"]["p99_us"].as_f64().unwrap_or(f64::MAX);
+        s += &format!(
+            "\n`POST /orders` at saturation is {:.0} % of `/health` (budget ≥ 50 %: {}); p99 at ≈1,000 req/s {} µs (budget ≤ 10,000 µs: {}). Peak RSS {} KiB.\n\n",
+            share * 100.0,
+            ok(share >= 0.5),
+            n(&v["create_about_1000_rps"]["p99_us"]),
+            ok(p99 <= 10_000.0),
+            n(&v["peak_rss_kib"]),
+        );
+    }
+    let g = &r["signing"];
+    s += &format!(
+        "## Signing (criterion, `cargo bench -p kassa-sign --bench sign`)\n\n\
+         | figure | value |\n|---|---:|\n| return-URL verification | {} ns |\n| one bare HMAC-SHA256 over the same bytes (baseline) | {} ns |\n\
+         | ratio (budget ≤ 2×: {}) | **{}×** |\n| RSA-2048 `orderDetails` sign | {} /s |\n| RSA-2048 `orderDetails` verify | {} /s |\n\
+         | Paytm checksum generate | {} /s |\n| Paytm checksum verify | {} /s |\n",
+        n(&g["return_url_verify_ns"]),
+        n(&g["bare_hmac_ns"]),
+        ok(g["ratio"].as_f64().unwrap_or(f64::MAX) <= 2.0),
+        f2(&g["ratio"]),
+        n(&g["rsa2048_sign_per_sec"]),
+        n(&g["rsa2048_verify_per_sec"]),
+        n(&g["paytm_generate_per_sec"]),
+        n(&g["paytm_verify_per_sec"]),
+    );
+    s += "\n## Not measured yet\n\nScaling with the number of orders in the database (1k, 100k, 1M) and with payload size; \
+          exact fixed-rate load (wrk holds a rate only approximately, by pausing each connection); the reliability suite \
+          (repeated SIGKILL under mixed load, fuzzing, hostile HTTP).\n";
+    s
+}
