@@ -415,7 +415,7 @@ fn markdown(r: &Value) -> String {
         n(&g["paytm_verify_per_sec"]),
     );
     s += "\n## Not measured yet\n\nScaling with the number of orders in the database (1k, 100k, 1M) and with payload size; \
-          exact fixed-rate load (wrk holds a rate only approximately, by pausing each connection); the reliability suite \
-          (repeated SIGKILL under mixed load, fuzzing, hostile HTTP).\n";
+          an exact fixed-rate load (wrk holds a rate only approximately, by pausing each connection, and reports the rate it reached). \
+          The reliability suite is in `cargo xtask test` and `cargo xtask soak` (README, Benchmarks).\n";
     s
 }

@@ -4,6 +4,7 @@
 //! cargo xtask demo            build the widget, run server + demo shop on 127.0.0.1
 //! cargo xtask test            every test: native, widget in headless Chromium, end to end
 //! cargo xtask bench           every budget of SPEC §6 with its baseline → bench/REPORT.md, bench/report.json
+//! cargo xtask soak [--secs N] fuzz every cargo-fuzz target of crates/fuzz for N s (default 60)
 //! cargo xtask build-widget    release widget into pkg/ (wasm-bindgen --target web, wasm-opt -Oz)
 //! cargo xtask setup           install what the others need, and nothing else
 //! ```
@@ -14,6 +15,7 @@
 //! whatever is already there.
 
 mod bench;
+mod soak;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -36,7 +38,11 @@ fn main() -> ExitCode {
         Some("build-widget") => setup(Needs::WIDGET).and_then(|()| build_widget()),
         Some("setup") => setup(Needs::ALL),
         Some("bench") => bench::bench(),
-        _ => Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | build-widget | setup>".into()),
+        Some("soak") => soak::soak(&args[1..]),
+        _ => {
+            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | soak [--secs N] | build-widget | setup>"
+                .into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -584,12 +590,23 @@ fn test() -> Result<()> {
     // The server's integration tests again, on PostgreSQL.
     match ensure_postgres() {
         Ok(Ok(url)) => {
-            step("server tests again on PostgreSQL: API and SIGKILL durability");
+            step("server tests again on PostgreSQL: API, SIGKILL durability, hostile HTTP");
             results.push((
                 "server on PostgreSQL (cargo test)",
                 run_counted(
                     cargo()
-                        .args(["test", "--no-fail-fast", "--package", "kassa-server", "--test", "api", "--test", "durability"])
+                        .args([
+                            "test",
+                            "--no-fail-fast",
+                            "--package",
+                            "kassa-server",
+                            "--test",
+                            "api",
+                            "--test",
+                            "durability",
+                            "--test",
+                            "hostile",
+                        ])
                         .env("KASSA_TEST_POSTGRES", url),
                     &mut counts,
                 ),

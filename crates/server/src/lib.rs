@@ -27,6 +27,18 @@ use std::sync::Arc;
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long a client may take to send a request's body once its headers are in.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Connection settings for a public endpoint: HTTP/1 headers must arrive
+/// within [`HEADER_READ_TIMEOUT`] (slowloris), at most 64 KiB of them.
+pub fn harden(builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(64 * 1024);
+}
+
 /// Server settings.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -80,8 +92,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Reads every request body (at most [`MAX_BODY`]) before routing: a
-/// declared or actual oversize body gets the JSON 413, and an answer that does
+/// Reads every request body (at most [`MAX_BODY`], within
+/// [`BODY_READ_TIMEOUT`]) before routing: a declared or actual oversize body
+/// gets the JSON 413, a body too slow to arrive the JSON 408, and an answer that does
 /// not need the body (a 401, say) still leaves the connection usable for the
 /// client's next request.
 async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
@@ -99,9 +112,16 @@ async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) 
         return too_large();
     }
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
-        Err(_) => too_large(),
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(Err(_)) => too_large(),
+        // A body that trickles in (slowloris) holds no task for longer than this.
+        Err(_) => error::AppError {
+            status: axum::http::StatusCode::REQUEST_TIMEOUT,
+            code: "request_timeout",
+            message: format!("the body did not arrive within {} seconds", BODY_READ_TIMEOUT.as_secs()),
+        }
+        .into_response(),
     }
 }
 /// Milliseconds since the Unix epoch.

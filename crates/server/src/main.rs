@@ -248,24 +248,26 @@ async fn run(command: Command) -> Result<(), String> {
             kassa_server::webhook::spawn_worker(state.clone());
             kassa_server::gateway::spawn_settler(state.clone());
             tracing::info!(%addr, %public_url, "kassa listening");
+            // One server for HTTP and HTTPS: axum-server over hyper, with the
+            // timeouts a public endpoint needs (a client that trickles its
+            // headers is cut off; see `lib.rs` for the body).
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown().await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            let service = app(state).into_make_service();
             match tls {
                 None => {
-                    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-                    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+                    let mut server = axum_server::from_tcp(listener).map_err(|e| e.to_string())?;
+                    kassa_server::harden(server.http_builder());
+                    server.handle(handle).serve(service).await.map_err(|e| e.to_string())?;
                 }
                 Some(tls) => {
-                    let handle = axum_server::Handle::new();
-                    let stopper = handle.clone();
-                    tokio::spawn(async move {
-                        shutdown().await;
-                        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-                    });
-                    axum_server::from_tcp_rustls(listener, tls)
-                        .map_err(|e| e.to_string())?
-                        .handle(handle)
-                        .serve(app(state).into_make_service())
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let mut server = axum_server::from_tcp_rustls(listener, tls).map_err(|e| e.to_string())?;
+                    kassa_server::harden(server.http_builder());
+                    server.handle(handle).serve(service).await.map_err(|e| e.to_string())?;
                 }
             }
             tracing::info!("kassa stopped");

@@ -317,18 +317,27 @@ fn txns_require_the_order_token_and_respect_payment_options() {
 
 #[test]
 fn concurrent_completions_leave_exactly_one_charge() {
+    // Hundreds of bank answers at once: 4 orders, 40 attempts each, all approved together.
+    const ORDERS: usize = 4;
+    const ATTEMPTS: usize = 40;
     let s = start();
-    let (ord, token) = client_token(&s, "race1", "");
-    let urls: Vec<String> = (0..6)
-        .map(|_| {
-            let (code, txn) = start_card_txn(&s, &ord, &token, "5555555555554444");
-            assert_eq!(code, 200, "{txn}");
-            txn["payment"]["authentication"]["url"].as_str().unwrap().to_string()
+    let orders: Vec<(String, Vec<String>)> = (0..ORDERS)
+        .map(|o| {
+            let (ord, token) = client_token(&s, &format!("race1o{o}"), "");
+            let urls = (0..ATTEMPTS)
+                .map(|_| {
+                    let (code, txn) = start_card_txn(&s, &ord, &token, "5555555555554444");
+                    assert_eq!(code, 200, "{txn}");
+                    txn["payment"]["authentication"]["url"].as_str().unwrap().to_string()
+                })
+                .collect();
+            (ord, urls)
         })
         .collect();
     let statuses: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = urls
+        let handles: Vec<_> = orders
             .iter()
+            .flat_map(|(_, urls)| urls.iter())
             .map(|u| {
                 let s = &s;
                 scope.spawn(move || answer_bank(s, u, "otp=123456&action=submit"))
@@ -336,15 +345,18 @@ fn concurrent_completions_leave_exactly_one_charge() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(statuses.len(), 6);
-    assert!(statuses.iter().all(|l| l.contains("status=CHARGED")), "every redirect reports the order's status");
-    assert_eq!(s.status("race1").1["status"], "CHARGED");
-    // In the database: one CHARGED attempt; the other five were refunded automatically.
+    assert_eq!(statuses.len(), ORDERS * ATTEMPTS);
+    assert!(statuses.iter().all(|l| l.contains("status=CHARGED")), "every redirect reports the order's status: {statuses:?}");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let txns = rt.block_on(async { Db::open(&s.db_url).await.unwrap().txn_statuses(&ord).await.unwrap() });
-    assert_eq!(txns.len(), 6);
-    assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::CHARGED).count(), 1, "{txns:?}");
-    assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::AUTO_REFUNDED).count(), 5, "{txns:?}");
+    let db = rt.block_on(Db::open(&s.db_url)).unwrap();
+    for (o, (ord, _)) in orders.iter().enumerate() {
+        assert_eq!(s.status(&format!("race1o{o}")).1["status"], "CHARGED");
+        // In the database: one CHARGED attempt; the others were refunded automatically.
+        let txns = rt.block_on(db.txn_statuses(ord)).unwrap();
+        assert_eq!(txns.len(), ATTEMPTS);
+        assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::CHARGED).count(), 1, "{txns:?}");
+        assert_eq!(txns.iter().filter(|t| **t == kassa_types::OrderStatus::AUTO_REFUNDED).count(), ATTEMPTS - 1, "{txns:?}");
+    }
 }
 
 #[test]
@@ -451,8 +463,9 @@ fn refunds_partial_multiple_idempotent_and_never_above_paid() {
 fn concurrent_refunds_never_exceed_the_paid_amount() {
     let s = start();
     charged_order(&s, "race2"); // 499.00
+    // Two hundred refunds of 100.00 at once on 499.00: four fit.
     let results: Vec<u16> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..12)
+        let handles: Vec<_> = (0..200)
             .map(|i| {
                 let s = &s;
                 scope.spawn(move || refund(s, "race2", &format!("unique_request_id=c{i}&amount=100")).0)

@@ -1,6 +1,8 @@
 //! Durability: a `kassa serve` process killed with SIGKILL while orders are
-//! being created and paid loses nothing it acknowledged, and after a restart
-//! delivers the webhooks it had not delivered yet.
+//! being created, paid and refunded loses nothing it acknowledged, keeps every
+//! order consistent (no CHARGED order without its transaction, no refund above
+//! what was paid), and after a restart delivers the webhooks it had not
+//! delivered yet; again and again.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -33,13 +35,17 @@ struct Acked {
     created: Vec<String>,
     pending: Vec<String>,
     charged: Vec<String>,
+    /// (order id, unique_request_id, amount in rupees).
+    refunds: Vec<(String, String, u32)>,
 }
 
-/// Creates and pays orders until the server stops answering.
-fn load(base: &str, key: &str, acked: &Mutex<Acked>) {
+/// Creates and pays orders (order ids `{prefix}{n}`), and with `refund`
+/// refunds each paid one in three steps of 4 of its 10 (the third must be
+/// refused), until the server stops answering.
+fn load(base: &str, key: &str, acked: &Mutex<Acked>, prefix: &str, refund: bool) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     for i in 0.. {
-        let order_id = format!("dur{i}");
+        let order_id = format!("{prefix}{i}");
         let Ok(mut r) = agent
             .post(format!("{base}/orders"))
             .header("authorization", &basic(key))
@@ -72,7 +78,26 @@ fn load(base: &str, key: &str, acked: &Mutex<Acked>) {
         if r.status().as_u16() != 303 {
             return;
         }
-        acked.lock().unwrap().charged.push(order_id);
+        acked.lock().unwrap().charged.push(order_id.clone());
+        if !refund {
+            continue;
+        }
+        for step in 0..3 {
+            let req_id = format!("{order_id}r{step}");
+            let Ok(r) = agent
+                .post(format!("{base}/orders/{order_id}/refunds"))
+                .header("authorization", &basic(key))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .send(format!("unique_request_id={req_id}&amount=4"))
+            else {
+                return;
+            };
+            match (step, r.status().as_u16()) {
+                (0 | 1, 200) => acked.lock().unwrap().refunds.push((order_id.clone(), req_id, 4)),
+                (2, 400 | 409) => {}
+                (_, code) => panic!("refund {req_id}: HTTP {code}"),
+            }
+        }
     }
 }
 
@@ -95,7 +120,7 @@ fn sigkill_loses_nothing_acknowledged_and_webhooks_resume() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     let worker = {
         let (base, key, acked) = (base.clone(), key.clone(), acked.clone());
-        std::thread::spawn(move || load(&base, &key, &acked))
+        std::thread::spawn(move || load(&base, &key, &acked, "dur", false))
     };
     // Kill it mid-load, at least a few orders in.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -150,4 +175,82 @@ fn sigkill_loses_nothing_acknowledged_and_webhooks_resume() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+fn get_order(agent: &ureq::Agent, base: &str, key: &str, order_id: &str) -> (u16, Value) {
+    let mut r = agent.get(format!("{base}/orders/{order_id}")).header("authorization", &basic(key)).call().unwrap();
+    (r.status().as_u16(), r.body_mut().read_json().unwrap())
+}
+
+#[test]
+fn repeated_sigkill_under_mixed_load_keeps_every_acknowledged_write_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fresh_database(dir.path());
+    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", "crash", "--database-url", &db]).output().unwrap();
+    assert!(created.status.success());
+    let creds: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = creds["api_key"].as_str().unwrap().to_string();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let acked = Arc::new(Mutex::new(Acked::default()));
+
+    for round in 0..5 {
+        let mut server = serve(&db, port);
+        // Two clients at once: one pays and refunds, one only pays.
+        let workers: Vec<_> = [("m", true), ("p", false)]
+            .into_iter()
+            .map(|(kind, refund)| {
+                let (base, key, acked) = (base.clone(), key.clone(), acked.clone());
+                std::thread::spawn(move || load(&base, &key, &acked, &format!("c{round}{kind}"), refund))
+            })
+            .collect();
+        let target = acked.lock().unwrap().charged.len() + 4;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while acked.lock().unwrap().charged.len() < target && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // A different moment of the load each round.
+        std::thread::sleep(Duration::from_millis(37 * (round + 1)));
+        server.kill().unwrap(); // SIGKILL
+        server.wait().unwrap();
+        for w in workers {
+            w.join().unwrap();
+        }
+
+        // After the restart: everything acknowledged in any round is there and consistent.
+        let mut server = serve(&db, port);
+        let acked = acked.lock().unwrap();
+        assert!(acked.charged.len() >= 4 * (round as usize + 1), "round {round}: the load ran");
+        for o in &acked.created {
+            let (code, order) = get_order(&agent, &base, &key, o);
+            assert_eq!(code, 200, "round {round}: acknowledged order {o} is gone");
+            let paid = order["amount"].as_f64().unwrap();
+            let refunded = order["amount_refunded"].as_f64().unwrap_or(0.0);
+            assert!(refunded <= paid, "round {round}: {o} refunded {refunded} of {paid}");
+            if order["status"] == "CHARGED" || refunded > 0.0 {
+                assert!(order["txn_id"].is_string(), "round {round}: {o} is {} without a transaction", order["status"]);
+            }
+        }
+        for o in &acked.charged {
+            let (_, order) = get_order(&agent, &base, &key, o);
+            assert!(
+                order["status"] == "CHARGED" || order["amount_refunded"].as_f64().unwrap_or(0.0) > 0.0,
+                "round {round}: the acknowledged charge of {o} is lost: {}",
+                order["status"]
+            );
+        }
+        for (o, req_id, amount) in &acked.refunds {
+            let (_, order) = get_order(&agent, &base, &key, o);
+            let found = order["refunds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["unique_request_id"] == req_id.as_str() && r["amount"].as_f64() == Some(f64::from(*amount)));
+            assert!(found, "round {round}: acknowledged refund {req_id} is gone: {order}");
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
+    assert!(!acked.lock().unwrap().refunds.is_empty(), "refunds ran");
 }

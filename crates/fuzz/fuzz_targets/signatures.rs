@@ -1,0 +1,7 @@
+//! libFuzzer target: see `checks::signatures`.
+#![no_main]
+
+#[path = "checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::signatures(data));
