@@ -3,7 +3,8 @@
 -- (create: POST /orders with a fresh order id each time; status: GET
 -- /orders/KASSA_BENCH_ORDER; txn: POST /txns for KASSA_BENCH_ORDER with its
 -- client token KASSA_BENCH_TOKEN), KASSA_BENCH_DELAY_MS (pause between a
--- connection's requests, to hold a rate), KASSA_BENCH_TAG (order id prefix).
+-- connection's requests, to hold a rate), KASSA_BENCH_TAG (order id prefix),
+-- KASSA_BENCH_PAD (pad each order's udf1..udf10 and description to N characters).
 -- Prints one JSON line with the counts and latency percentiles.
 local threads = {}
 function setup(thread)
@@ -11,7 +12,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local mode, auth, order, token, tag, pause
+local mode, auth, order, token, tag, pause, extra
 function init(args)
   n = 0
   mode = os.getenv("KASSA_BENCH_MODE") or "create"
@@ -20,6 +21,14 @@ function init(args)
   token = os.getenv("KASSA_BENCH_TOKEN") or ""
   tag = os.getenv("KASSA_BENCH_TAG") or "b"
   pause = tonumber(os.getenv("KASSA_BENCH_DELAY_MS") or "0")
+  -- KASSA_BENCH_PAD=N: udf1..udf10 and the description, N characters each (payload size).
+  local pad = tonumber(os.getenv("KASSA_BENCH_PAD") or "0")
+  extra = ""
+  if pad > 0 then
+    local v = string.rep("x", pad)
+    for i = 1, 10 do extra = extra .. "&udf" .. i .. "=" .. v end
+    extra = extra .. "&description=" .. v
+  end
 end
 
 function delay()
@@ -36,7 +45,7 @@ function request()
   elseif mode == "health" then
     return wrk.format("GET", "/health")
   end
-  local body = "order_id=" .. tag .. tid .. "x" .. n .. "&amount=499.00&currency=INR&customer_id=bench_user"
+  local body = "order_id=" .. tag .. tid .. "x" .. n .. "&amount=499.00&currency=INR&customer_id=bench_user" .. extra
   return wrk.format("POST", "/orders", { ["Authorization"] = auth, ["Content-Type"] = "application/x-www-form-urlencoded" }, body)
 end
 

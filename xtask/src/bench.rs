@@ -11,6 +11,8 @@
 //!   1,000 req/s, on SQLite (durable: WAL, `synchronous=FULL`) and PostgreSQL
 //!   when one is available; the trivial `/health` route is the ceiling; the
 //!   server's peak RSS;
+//! - scaling: the same server figures with 1k, 100k and 1M orders in the
+//!   database, and with the order payload padded;
 //! - signing: the criterion benchmarks of `kassa-sign`.
 
 use crate::{Result, apt_install, build_widget, cargo, ensure_npm_dir, ensure_postgres, output, run, step};
@@ -58,6 +60,7 @@ pub(crate) fn bench() -> Result<()> {
         }
     }
     report.insert("server".into(), Value::Object(server));
+    report.insert("scaling".into(), scaling(&dir)?);
     report.insert("signing".into(), signing()?);
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -145,6 +148,11 @@ fn start_server(db: &str, merchant: &str) -> Result<Server> {
         return Err(format!("kassa merchant create: {}", String::from_utf8_lossy(&out.stderr)));
     }
     let creds: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    serve(db, creds)
+}
+
+/// `kassa serve` on a free port for a merchant that exists.
+fn serve(db: &str, creds: Value) -> Result<Server> {
     let port = free_port()?;
     let listen = format!("127.0.0.1:{port}");
     let child = Command::new(KASSA)
@@ -292,6 +300,59 @@ fn server_load(db: &str, tag: &str) -> Result<Value> {
     }))
 }
 
+// ---------------------------------------------------------------- scaling
+
+/// Adds orders `seed{from+1}..=seed{to}` for `merchant` straight into the
+/// SQLite file (Python's sqlite3; the server is stopped meanwhile).
+fn seed_sqlite(file: &Path, merchant: &str, from: u64, to: u64) -> Result<()> {
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+         INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, fingerprint, created_at, updated_at, expires_at) \
+         SELECT printf('ord_%032x', i), '{merchant}', 'seed' || i, 'seed' || i, 49900, 'INR', 'NEW', 'seed', \
+         CAST(strftime('%s') AS INTEGER) * 1000, CAST(strftime('%s') AS INTEGER) * 1000, CAST(strftime('%s') AS INTEGER) * 1000 + 86400000 FROM n",
+        first = from + 1
+    );
+    let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()\nc.close()\n";
+    run(Command::new("python3").args(["-c", script]).arg(file).arg(sql))
+}
+
+/// Server figures as the orders table grows (1k, 100k, 1M rows on SQLite)
+/// and as the order payload grows (udf1..udf10 and description padded).
+fn scaling(dir: &Path) -> Result<Value> {
+    step("bench: scaling with the number of orders (SQLite) and with payload size");
+    let file = dir.join("scaling.db");
+    let db = format!("sqlite://{}", file.display());
+    let out = Command::new(KASSA)
+        .args(["merchant", "create", "scale", "--order-ttl-mins", "1440", "--database-url", &db])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("kassa merchant create: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let creds: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let mut have = 0;
+    for (i, target) in [1_000u64, 100_000, 1_000_000].into_iter().enumerate() {
+        seed_sqlite(&file, "scale", have, target)?;
+        have = target;
+        let server = serve(&db, creds.clone())?;
+        let middle = format!("seed{}", target / 2);
+        let status = wrk(&server, "status", 32, 0, &[("KASSA_BENCH_ORDER", &middle)])?;
+        let create = wrk(&server, "create", 32, 0, &[("KASSA_BENCH_TAG", &format!("g{i}"))])?;
+        rows.push(json!({ "orders": target, "status_saturation": status, "create_saturation": create }));
+    }
+    let mut payload = Vec::new();
+    for (i, pad) in [0u32, 64, 255].into_iter().enumerate() {
+        let server = serve(&db, creds.clone())?;
+        let pad_s = pad.to_string();
+        let create = wrk(&server, "create", 32, 0, &[("KASSA_BENCH_TAG", &format!("z{i}")), ("KASSA_BENCH_PAD", &pad_s)])?;
+        // Minimal body plus eleven `&name=` fields of `pad` characters.
+        let body_bytes = 70 + if pad > 0 { 11 * (8 + pad as usize) } else { 0 };
+        payload.push(json!({ "field_chars": pad, "body_bytes_about": body_bytes, "create_saturation": create }));
+    }
+    Ok(json!({ "orders": rows, "payload": payload }))
+}
+
 // ---------------------------------------------------------------- signing
 
 fn signing() -> Result<Value> {
@@ -399,6 +460,29 @@ fn markdown(r: &Value) -> String {
             n(&v["peak_rss_kib"]),
         );
     }
+    s += "## Scaling (SQLite)\n\nThe same server, with the orders table seeded to each size; 32 connections at saturation.\n\n\
+          | orders in the database | `GET /orders/:id` req/s | p99 µs | `POST /orders` req/s | p99 µs |\n|---:|---:|---:|---:|---:|\n";
+    for row in r["scaling"]["orders"].as_array().into_iter().flatten() {
+        s += &format!(
+            "| {} | {} | {} | {} | {} |\n",
+            n(&row["orders"]),
+            n(&row["status_saturation"]["rps"]),
+            n(&row["status_saturation"]["p99_us"]),
+            n(&row["create_saturation"]["rps"]),
+            n(&row["create_saturation"]["p99_us"]),
+        );
+    }
+    s += "\n| order payload (udf1–10 and description, characters each) | body ≈ B | `POST /orders` req/s | p99 µs |\n|---:|---:|---:|---:|\n";
+    for row in r["scaling"]["payload"].as_array().into_iter().flatten() {
+        s += &format!(
+            "| {} | {} | {} | {} |\n",
+            n(&row["field_chars"]),
+            n(&row["body_bytes_about"]),
+            n(&row["create_saturation"]["rps"]),
+            n(&row["create_saturation"]["p99_us"]),
+        );
+    }
+    s += "\n";
     let g = &r["signing"];
     s += &format!(
         "## Signing (criterion, `cargo bench -p kassa-sign --bench sign`)\n\n\
@@ -414,7 +498,7 @@ fn markdown(r: &Value) -> String {
         n(&g["paytm_generate_per_sec"]),
         n(&g["paytm_verify_per_sec"]),
     );
-    s += "\n## Not measured yet\n\nScaling with the number of orders in the database (1k, 100k, 1M) and with payload size; \
+    s += "\n## Not measured yet\n\nScaling on PostgreSQL, and page-ready time against the number of orders; \
           an exact fixed-rate load (wrk holds a rate only approximately, by pausing each connection, and reports the rate it reached). \
           The reliability suite is in `cargo xtask test` and `cargo xtask soak` (README, Benchmarks).\n";
     s

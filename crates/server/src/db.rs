@@ -11,6 +11,7 @@ use kassa_types::{OrderStatus, PaymentMethod};
 use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Storage failures.
@@ -88,6 +89,10 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite writes one transaction at a time; without this queue, the
+    /// other writers of this process would wait in SQLite's busy handler,
+    /// which sleeps in steps of up to 100 ms (a long tail under load).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A merchant account.
@@ -482,7 +487,7 @@ impl Db {
             }),
         };
         let pool = options.connect(&url).await?;
-        let db = Db { pool, backend };
+        let db = Db { pool, backend, writer: Arc::default() };
         db.migrate().await?;
         Ok(db)
     }
@@ -490,6 +495,14 @@ impl Db {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Waits for this process's turn to write (SQLite), in arrival order.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     async fn migrate(&self) -> Result<(), DbError> {
@@ -533,6 +546,7 @@ impl Db {
 
     /// Inserts a merchant; [`DbError::Conflict`] if the id is taken.
     pub async fn create_merchant(&self, m: &NewMerchant) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO merchants (id, name, api_key_hash, response_key, client_id, webhook_url, order_ttl_secs, \
              webhook_secret, webhook_username, webhook_password, created_at, enabled_methods, theme, allowed_origins) \
@@ -572,6 +586,7 @@ impl Db {
     /// Creates an order, or finds the existing one with the same order id.
     /// Returns [`DbError::Conflict`] when that one was created with other parameters.
     pub async fn create_order(&self, o: &Order) -> Result<Created, DbError> {
+        let _turn = self.write_turn().await;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
              customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
@@ -625,6 +640,7 @@ impl Db {
     /// Records a new attempt and moves the order to PENDING_VBV, in one
     /// transaction. `Ok(false)` if the order no longer accepts attempts.
     pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let moved = sqlx::query(
             "UPDATE orders SET status = 'PENDING_VBV', updated_at = $1 WHERE id = $2 AND expires_at > $3 \
@@ -678,6 +694,7 @@ impl Db {
 
     /// Registers a public key under `key_id`; [`DbError::Conflict`] if the id is taken.
     pub async fn add_merchant_key(&self, merchant_id: &str, key_id: &str, pem: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO merchant_keys (merchant_id, key_id, public_key_pem, created_at) VALUES ($1, $2, $3, $4)")
             .bind(merchant_id)
             .bind(key_id)
@@ -723,6 +740,7 @@ impl Db {
 
     /// Records the outcome of one delivery attempt.
     pub async fn event_attempted(&self, id: &str, now: i64, result: Result<(), (String, i64)>) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         let q = match &result {
             Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = $1, last_error = NULL WHERE id = $2")
                 .bind(now)
@@ -740,6 +758,7 @@ impl Db {
 
     /// Creates a customer; [`DbError::Conflict`] if the reference id is taken.
     pub async fn create_customer(&self, merchant_id: &str, c: &Customer) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO customers (id, merchant_id, object_reference_id, mobile_number, mobile_country_code, email_address, \
              first_name, last_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -762,6 +781,7 @@ impl Db {
 
     /// Replaces a customer's details.
     pub async fn update_customer(&self, merchant_id: &str, c: &Customer) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE customers SET mobile_number = $1, mobile_country_code = $2, email_address = $3, first_name = $4, \
              last_name = $5, updated_at = $6 WHERE id = $7 AND merchant_id = $8",
@@ -805,6 +825,7 @@ impl Db {
     /// Changes amount and `extra` of an order that takes new attempts and
     /// has not changed since `seen` was read (optimistic concurrency).
     pub async fn update_order(&self, seen: &Order, amount_minor: i64, extra: &str, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE orders SET amount_minor = $1, extra = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5 \
              AND status IN ('NEW', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
@@ -823,6 +844,7 @@ impl Db {
     /// Records a refund, idempotently by `unique_request_id`, in one
     /// transaction; the schema refuses a total above the paid amount.
     pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64) -> Result<RefundOutcome, DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let id = crate::random_id("rfd_");
         // Write first: the insert takes SQLite's write lock before anything is read.
@@ -886,6 +908,7 @@ impl Db {
 
     /// Stores the first answer to a refund request, for replay.
     pub async fn store_refund_response(&self, refund_id: &str, response: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE refunds SET response = $1 WHERE id = $2 AND response IS NULL")
             .bind(response)
             .bind(refund_id)
@@ -920,6 +943,7 @@ impl Db {
     /// settlement to `then` at `settle_at`, in one transaction. `false` if the
     /// attempt was not pending.
     pub async fn authorize_txn(&self, txn_id: &str, then: OrderStatus, settle_at: i64, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let moved = sqlx::query(
             "UPDATE txns SET status = 'AUTHORIZING', settle_at = $1, settle_status = $2, updated_at = $3 WHERE id = $4 AND status = 'PENDING_VBV'",
@@ -965,6 +989,7 @@ impl Db {
     /// charged becomes AUTO_REFUNDED. Returns the attempt's final status, or
     /// `None` if it was not pending (already answered).
     pub async fn complete_txn(&self, txn_id: &str, outcome: OrderStatus, now: i64) -> Result<Option<OrderStatus>, DbError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         // Write first, so this transaction holds SQLite's write lock before it reads.
         let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status IN ('PENDING_VBV', 'AUTHORIZING')")
