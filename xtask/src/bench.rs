@@ -11,8 +11,9 @@
 //!   1,000 req/s, on SQLite (durable: WAL, `synchronous=FULL`) and PostgreSQL
 //!   when one is available; the trivial `/health` route is the ceiling; the
 //!   server's peak RSS;
-//! - scaling: the same server figures with 1k, 100k and 1M orders in the
-//!   database, and with the order payload padded;
+//! - scaling: the same server figures and page-ready time with 1k, 100k and
+//!   1M orders in the database, and with the order payload padded, on both
+//!   databases;
 //! - signing: the criterion benchmarks of `kassa-sign`.
 
 use crate::{Result, apt_install, build_widget, cargo, ensure_npm_dir, ensure_postgres, output, run, step};
@@ -48,19 +49,26 @@ pub(crate) fn bench() -> Result<()> {
     let sqlite = format!("sqlite://{}/kassa.db", dir.display());
     report.insert("page_ready".into(), page_ready(&sqlite)?);
     let mut server = serde_json::Map::new();
+    let mut scale = serde_json::Map::new();
     server.insert("sqlite".into(), server_load(&sqlite, "s")?);
+    let scaling_file = dir.join("scaling.db");
+    let scaling_db = format!("sqlite://{}", scaling_file.display());
+    scale.insert("sqlite".into(), scaling(&scaling_db, &Seeder::Sqlite(scaling_file), "s")?);
     match ensure_postgres()? {
         Ok(url) => {
-            let db = fresh_pg_database(&url)?;
+            let db = fresh_pg_database(&url, "kassa_bench")?;
             server.insert("postgres".into(), server_load(&db, "p")?);
+            let db = fresh_pg_database(&url, "kassa_bench_scaling")?;
+            scale.insert("postgres".into(), scaling(&db, &Seeder::Postgres(db.clone()), "p")?);
         }
         Err(why) => {
             eprintln!("xtask: no PostgreSQL for the server figures: {why}");
             server.insert("postgres".into(), json!({ "skipped": why }));
+            scale.insert("postgres".into(), json!({ "skipped": why }));
         }
     }
     report.insert("server".into(), Value::Object(server));
-    report.insert("scaling".into(), scaling(&dir)?);
+    report.insert("scaling".into(), Value::Object(scale));
     report.insert("signing".into(), signing()?);
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -202,8 +210,7 @@ impl Server {
     }
 }
 
-fn fresh_pg_database(admin_url: &str) -> Result<String> {
-    let db = "kassa_bench";
+fn fresh_pg_database(admin_url: &str, db: &str) -> Result<String> {
     run(Command::new("psql").arg(admin_url).args([
         "-q",
         "-c",
@@ -222,9 +229,14 @@ fn fresh_pg_database(admin_url: &str) -> Result<String> {
 fn page_ready(db: &str) -> Result<Value> {
     step("bench: payment page ready vs a plain HTML form (headless Chromium, 20 loads each)");
     let server = start_server(db, "pageready")?;
-    let (_, _, link) = server.session("pr1")?;
+    page_ready_on(&server, "pr1", 20)
+}
+
+/// `loads` loads each of a fresh order's payment page and of the plain form, alternating.
+fn page_ready_on(server: &Server, order_id: &str, loads: u32) -> Result<Value> {
+    let (_, _, link) = server.session(order_id)?;
     let plain = format!("{}/static/bench/plain-form.html", server.url);
-    let out = Command::new("node").args(["bench/page_ready.mjs", &link, &plain, "20"]).output().map_err(|e| e.to_string())?;
+    let out = Command::new("node").args(["bench/page_ready.mjs", &link, &plain, &loads.to_string()]).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("bench/page_ready.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
@@ -278,7 +290,7 @@ fn wrk(server: &Server, mode: &str, conns: u32, delay_ms: u32, env: &[(&str, &st
 }
 
 fn server_load(db: &str, tag: &str) -> Result<Value> {
-    step(&format!("bench: server throughput and latency ({})", if db.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }));
+    step(&format!("bench: server throughput and latency ({})", backend_name(db)));
     let server = start_server(db, &format!("load{tag}"))?;
     let (order, token, _) = server.session(&format!("st{tag}1"))?;
     let health = wrk(&server, "health", 32, 0, &[])?;
@@ -302,28 +314,52 @@ fn server_load(db: &str, tag: &str) -> Result<Value> {
 
 // ---------------------------------------------------------------- scaling
 
-/// Adds orders `seed{from+1}..=seed{to}` for `merchant` straight into the
-/// SQLite file (Python's sqlite3; the server is stopped meanwhile).
-fn seed_sqlite(file: &Path, merchant: &str, from: u64, to: u64) -> Result<()> {
-    let sql = format!(
-        "WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
-         INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, fingerprint, created_at, updated_at, expires_at) \
-         SELECT printf('ord_%032x', i), '{merchant}', 'seed' || i, 'seed' || i, 49900, 'INR', 'NEW', 'seed', \
-         CAST(strftime('%s') AS INTEGER) * 1000, CAST(strftime('%s') AS INTEGER) * 1000, CAST(strftime('%s') AS INTEGER) * 1000 + 86400000 FROM n",
-        first = from + 1
-    );
-    let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()\nc.close()\n";
-    run(Command::new("python3").args(["-c", script]).arg(file).arg(sql))
+/// Where the scaling figures seed their orders, straight into the database
+/// (the server is stopped meanwhile).
+enum Seeder {
+    /// An SQLite file, through Python's sqlite3.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, through psql.
+    Postgres(String),
 }
 
-/// Server figures as the orders table grows (1k, 100k, 1M rows on SQLite)
-/// and as the order payload grows (udf1..udf10 and description padded).
-fn scaling(dir: &Path) -> Result<Value> {
-    step("bench: scaling with the number of orders (SQLite) and with payload size");
-    let file = dir.join("scaling.db");
-    let db = format!("sqlite://{}", file.display());
+impl Seeder {
+    /// Adds orders `seed{from+1}..=seed{to}` for `merchant`.
+    fn seed(&self, merchant: &str, from: u64, to: u64) -> Result<()> {
+        const COLS: &str =
+            "id, merchant_id, order_id, order_id_key, amount_minor, currency, status, fingerprint, created_at, updated_at, expires_at";
+        match self {
+            Seeder::Sqlite(file) => {
+                let sql = format!(
+                    "WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+                     INSERT INTO orders ({COLS}) SELECT printf('ord_%032x', i), '{merchant}', 'seed' || i, 'seed' || i, 49900, 'INR', 'NEW', \
+                     'seed', CAST(strftime('%s') AS INTEGER) * 1000, CAST(strftime('%s') AS INTEGER) * 1000, \
+                     CAST(strftime('%s') AS INTEGER) * 1000 + 86400000 FROM n",
+                    first = from + 1
+                );
+                let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()\nc.close()\n";
+                run(Command::new("python3").args(["-c", script]).arg(file).arg(sql))
+            }
+            Seeder::Postgres(url) => {
+                let now = "(extract(epoch from now()) * 1000)::bigint";
+                let sql = format!(
+                    "INSERT INTO orders ({COLS}) SELECT 'ord_' || lpad(to_hex(i), 32, '0'), '{merchant}', 'seed' || i, 'seed' || i, 49900, 'INR', \
+                     'NEW', 'seed', {now}, {now}, {now} + 86400000 FROM generate_series({first}::bigint, {to}::bigint) AS i",
+                    first = from + 1
+                );
+                run(Command::new("psql").arg(url).args(["-q", "-c", &sql]))
+            }
+        }
+    }
+}
+
+/// Server figures and page-ready time as the orders table grows (1k, 100k,
+/// 1M rows), and server figures as the order payload grows (udf1..udf10 and
+/// description padded).
+fn scaling(db: &str, seeder: &Seeder, tag: &str) -> Result<Value> {
+    step(&format!("bench: scaling with the number of orders and with payload size ({})", backend_name(db)));
     let out = Command::new(KASSA)
-        .args(["merchant", "create", "scale", "--order-ttl-mins", "1440", "--database-url", &db])
+        .args(["merchant", "create", &format!("scale{tag}"), "--order-ttl-mins", "1440", "--database-url", db])
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
@@ -333,17 +369,18 @@ fn scaling(dir: &Path) -> Result<Value> {
     let mut rows = Vec::new();
     let mut have = 0;
     for (i, target) in [1_000u64, 100_000, 1_000_000].into_iter().enumerate() {
-        seed_sqlite(&file, "scale", have, target)?;
+        seeder.seed(&format!("scale{tag}"), have, target)?;
         have = target;
-        let server = serve(&db, creds.clone())?;
+        let server = serve(db, creds.clone())?;
         let middle = format!("seed{}", target / 2);
         let status = wrk(&server, "status", 32, 0, &[("KASSA_BENCH_ORDER", &middle)])?;
         let create = wrk(&server, "create", 32, 0, &[("KASSA_BENCH_TAG", &format!("g{i}"))])?;
-        rows.push(json!({ "orders": target, "status_saturation": status, "create_saturation": create }));
+        let ready = page_ready_on(&server, &format!("pr{tag}{i}"), 10)?;
+        rows.push(json!({ "orders": target, "status_saturation": status, "create_saturation": create, "page_ready": ready }));
     }
     let mut payload = Vec::new();
     for (i, pad) in [0u32, 64, 255].into_iter().enumerate() {
-        let server = serve(&db, creds.clone())?;
+        let server = serve(db, creds.clone())?;
         let pad_s = pad.to_string();
         let create = wrk(&server, "create", 32, 0, &[("KASSA_BENCH_TAG", &format!("z{i}")), ("KASSA_BENCH_PAD", &pad_s)])?;
         // Minimal body plus eleven `&name=` fields of `pad` characters.
@@ -351,6 +388,10 @@ fn scaling(dir: &Path) -> Result<Value> {
         payload.push(json!({ "field_chars": pad, "body_bytes_about": body_bytes, "create_saturation": create }));
     }
     Ok(json!({ "orders": rows, "payload": payload }))
+}
+
+fn backend_name(db: &str) -> &'static str {
+    if db.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }
 }
 
 // ---------------------------------------------------------------- signing
@@ -460,29 +501,42 @@ fn markdown(r: &Value) -> String {
             n(&v["peak_rss_kib"]),
         );
     }
-    s += "## Scaling (SQLite)\n\nThe same server, with the orders table seeded to each size; 32 connections at saturation.\n\n\
-          | orders in the database | `GET /orders/:id` req/s | p99 µs | `POST /orders` req/s | p99 µs |\n|---:|---:|---:|---:|---:|\n";
-    for row in r["scaling"]["orders"].as_array().into_iter().flatten() {
+    for (name, key) in [("SQLite", "sqlite"), ("PostgreSQL", "postgres")] {
+        let sc = &r["scaling"][key];
+        if let Some(why) = sc["skipped"].as_str() {
+            s += &format!("## Scaling ({name})\n\nSkipped: {why}\n\n");
+            continue;
+        }
         s += &format!(
-            "| {} | {} | {} | {} | {} |\n",
-            n(&row["orders"]),
-            n(&row["status_saturation"]["rps"]),
-            n(&row["status_saturation"]["p99_us"]),
-            n(&row["create_saturation"]["rps"]),
-            n(&row["create_saturation"]["p99_us"]),
+            "## Scaling ({name})\n\nThe same server, with the orders table seeded to each size; 32 connections at saturation; \
+             page ready: median of 10 loads, beside the plain form's.\n\n\
+             | orders in the database | `GET /orders/:id` req/s | p99 µs | `POST /orders` req/s | p99 µs | page ready ms | plain form ms |\n\
+             |---:|---:|---:|---:|---:|---:|---:|\n"
         );
+        for row in sc["orders"].as_array().into_iter().flatten() {
+            s += &format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                n(&row["orders"]),
+                n(&row["status_saturation"]["rps"]),
+                n(&row["status_saturation"]["p99_us"]),
+                n(&row["create_saturation"]["rps"]),
+                n(&row["create_saturation"]["p99_us"]),
+                f2(&row["page_ready"]["payment_page"]["median_ms"]),
+                f2(&row["page_ready"]["plain_form"]["median_ms"]),
+            );
+        }
+        s += "\n| order payload (udf1–10 and description, characters each) | body ≈ B | `POST /orders` req/s | p99 µs |\n|---:|---:|---:|---:|\n";
+        for row in sc["payload"].as_array().into_iter().flatten() {
+            s += &format!(
+                "| {} | {} | {} | {} |\n",
+                n(&row["field_chars"]),
+                n(&row["body_bytes_about"]),
+                n(&row["create_saturation"]["rps"]),
+                n(&row["create_saturation"]["p99_us"]),
+            );
+        }
+        s += "\n";
     }
-    s += "\n| order payload (udf1–10 and description, characters each) | body ≈ B | `POST /orders` req/s | p99 µs |\n|---:|---:|---:|---:|\n";
-    for row in r["scaling"]["payload"].as_array().into_iter().flatten() {
-        s += &format!(
-            "| {} | {} | {} | {} |\n",
-            n(&row["field_chars"]),
-            n(&row["body_bytes_about"]),
-            n(&row["create_saturation"]["rps"]),
-            n(&row["create_saturation"]["p99_us"]),
-        );
-    }
-    s += "\n";
     let g = &r["signing"];
     s += &format!(
         "## Signing (criterion, `cargo bench -p kassa-sign --bench sign`)\n\n\
@@ -498,8 +552,8 @@ fn markdown(r: &Value) -> String {
         n(&g["paytm_generate_per_sec"]),
         n(&g["paytm_verify_per_sec"]),
     );
-    s += "\n## Not measured yet\n\nScaling on PostgreSQL, and page-ready time against the number of orders; \
-          an exact fixed-rate load (wrk holds a rate only approximately, by pausing each connection, and reports the rate it reached). \
+    s += "\n## Not measured yet\n\nAn exact fixed-rate (open-loop) load: wrk holds a rate only approximately, by pausing each \
+          connection between requests, and the table gives the rate it reached. \
           The reliability suite is in `cargo xtask test` and `cargo xtask soak` (README, Benchmarks).\n";
     s
 }

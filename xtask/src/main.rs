@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(),
         Some("soak") => soak::soak(&args[1..]),
         _ => {
-            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | soak [--secs N] | build-widget | setup>"
+            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | soak [--secs N] [--target NAME] | build-widget | setup>"
                 .into())
         }
     };

@@ -1,4 +1,4 @@
-//! `cargo xtask soak [--secs N]`: the long half of the reliability suite.
+//! `cargo xtask soak [--secs N] [--target NAME]`: the long half of the reliability suite.
 //! Runs each cargo-fuzz target of `crates/fuzz` (the form decoder, the amount
 //! parser, the return-URL query canonicaliser, the signature parsers) for N
 //! seconds (default 60) under libFuzzer and AddressSanitizer, starting from
@@ -22,7 +22,13 @@ pub(crate) fn soak(args: &[String]) -> Result<()> {
         step(&format!("installing cargo-fuzz {CARGO_FUZZ}"));
         run(cargo().args(["install", "cargo-fuzz", "--version", CARGO_FUZZ, "--locked"]))?;
     }
-    for target in TARGETS {
+    let only = crate::flag(args, "--target");
+    if let Some(t) = &only
+        && !TARGETS.contains(&t.as_str())
+    {
+        return Err(format!("--target must be one of {}", TARGETS.join(", ")));
+    }
+    for target in TARGETS.into_iter().filter(|t| only.as_deref().is_none_or(|o| o == *t)) {
         step(&format!("soak: fuzzing {target} for {secs} s (libFuzzer, AddressSanitizer)"));
         let corpus = format!("crates/fuzz/corpus/{target}");
         std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
