@@ -12,6 +12,49 @@ const PYTHON: &AsciiSet = &CANONICAL.remove(b'~');
 /// Java `URLEncoder.encode` also keeps `*`.
 const JAVA: &AsciiSet = &CANONICAL.remove(b'*');
 
+/// Which bytes each encoder keeps, indexed by `Encoder as usize`: a table
+/// lookup, as the signature path asks for every byte it hashes.
+const KEEPS: [[bool; 256]; 3] = [keep_table(None), keep_table(Some(b'~')), keep_table(Some(b'*'))];
+
+const fn keep_table(extra: Option<u8>) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_';
+        if let Some(e) = extra
+            && e == c
+        {
+            t[b] = true;
+        }
+        b += 1;
+    }
+    t
+}
+
+/// The value of each hex digit, `0xFF` for a byte that is not one.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xFF,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The byte `%XX` stands for, given the two bytes after the `%`.
+pub(crate) fn hex_byte(hi: Option<&u8>, lo: Option<&u8>) -> Option<u8> {
+    let (hi, lo) = (HEX_VALUE[usize::from(*hi?)], HEX_VALUE[usize::from(*lo?)]);
+    if (hi | lo) > 15 { None } else { Some(hi << 4 | lo) }
+}
+
 /// A form-style percent-encoder (space as `+`, uppercase hex, UTF-8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoder {
@@ -35,10 +78,7 @@ impl Encoder {
 
     /// Whether this encoder keeps byte `b` as is.
     pub fn keeps(self, b: u8) -> bool {
-        b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_')
-            || (self == Encoder::Python && b == b'~')
-            || (self == Encoder::Java && b == b'*')
+        KEEPS[self as usize][usize::from(b)]
     }
 
     /// Encodes `s`.
@@ -75,12 +115,14 @@ pub fn form_decode(s: &str) -> Option<String> {
 
 /// [`form_decode`] that borrows when there is nothing to decode.
 pub fn form_decode_cow(s: &str) -> Option<std::borrow::Cow<'_, str>> {
-    if !s.bytes().any(|b| b == b'+' || b == b'%') {
-        return Some(std::borrow::Cow::Borrowed(s));
-    }
     let bytes = s.as_bytes();
+    let special = |b: &u8| *b == b'+' || *b == b'%';
+    let Some(first) = bytes.iter().position(special) else {
+        return Some(std::borrow::Cow::Borrowed(s));
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(&bytes[..first]);
+    let mut i = first;
     while i < bytes.len() {
         match bytes[i] {
             b'+' => {
@@ -88,14 +130,14 @@ pub fn form_decode_cow(s: &str) -> Option<std::borrow::Cow<'_, str>> {
                 i += 1;
             }
             b'%' => {
-                let hi = bytes.get(i + 1).and_then(|b| (*b as char).to_digit(16))?;
-                let lo = bytes.get(i + 2).and_then(|b| (*b as char).to_digit(16))?;
-                out.push((hi * 16 + lo) as u8);
+                out.push(hex_byte(bytes.get(i + 1), bytes.get(i + 2))?);
                 i += 3;
             }
-            b => {
-                out.push(b);
-                i += 1;
+            _ => {
+                // A run of plain bytes, copied at once.
+                let run = bytes[i..].iter().position(special).unwrap_or(bytes.len() - i);
+                out.extend_from_slice(&bytes[i..i + run]);
+                i += run;
             }
         }
     }

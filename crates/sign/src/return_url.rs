@@ -17,7 +17,7 @@
 //!   in it (a `+` that a sender left unencoded) is read as `+`.
 
 use crate::ResponseKey;
-use crate::encode::{Encoder, form_decode_cow};
+use crate::encode::{Encoder, form_decode_cow, hex_byte};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -302,10 +302,9 @@ fn decode_signature(sig: &str, out: &mut [u8; 48]) -> Result<usize, ReturnUrlErr
     while i < bytes.len() {
         let b = match bytes[i] {
             b'%' => {
-                let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
-                let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) else { return Err(ReturnUrlError::BadSignatureEncoding) };
+                let b = hex_byte(bytes.get(i + 1), bytes.get(i + 2)).ok_or(ReturnUrlError::BadSignatureEncoding)?;
                 i += 3;
-                (hi * 16 + lo) as u8
+                b
             }
             b' ' => {
                 i += 1;
