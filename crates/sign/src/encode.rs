@@ -113,13 +113,22 @@ pub fn form_decode(s: &str) -> Option<String> {
     form_decode_cow(s).map(std::borrow::Cow::into_owned)
 }
 
+/// Index of the first `+` or `%` (the bytes form decoding changes) in `bytes`.
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr2(b'+', b'%', bytes)
+}
+
 /// [`form_decode`] that borrows when there is nothing to decode.
 pub fn form_decode_cow(s: &str) -> Option<std::borrow::Cow<'_, str>> {
     let bytes = s.as_bytes();
-    let special = |b: &u8| *b == b'+' || *b == b'%';
-    let Some(first) = bytes.iter().position(special) else {
+    let Some(first) = first_special(bytes) else {
         return Some(std::borrow::Cow::Borrowed(s));
     };
+    form_decode_from(bytes, first).map(std::borrow::Cow::Owned)
+}
+
+/// Decodes `bytes`, whose first special byte is at `first`.
+pub(crate) fn form_decode_from(bytes: &[u8], first: usize) -> Option<String> {
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&bytes[..first]);
     let mut i = first;
@@ -135,13 +144,13 @@ pub fn form_decode_cow(s: &str) -> Option<std::borrow::Cow<'_, str>> {
             }
             _ => {
                 // A run of plain bytes, copied at once.
-                let run = bytes[i..].iter().position(special).unwrap_or(bytes.len() - i);
+                let run = first_special(&bytes[i..]).unwrap_or(bytes.len() - i);
                 out.extend_from_slice(&bytes[i..i + run]);
                 i += run;
             }
         }
     }
-    String::from_utf8(out).ok().map(std::borrow::Cow::Owned)
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //!   in it (a `+` that a sender left unencoded) is read as `+`.
 
 use crate::ResponseKey;
-use crate::encode::{Encoder, form_decode_cow, hex_byte};
+use crate::encode::{Encoder, form_decode_from, hex_byte};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -109,20 +109,31 @@ impl<'a> Params<'a> {
     }
 
     /// Parses a query string as it travels on the wire (a leading `?` is allowed).
+    ///
+    /// Each `&`-separated part is split at its first `=` (memchr), and a key or
+    /// value is decoded only when it holds a `+` or `%`; others are borrowed.
     pub fn parse_query(query: &'a str) -> Result<Params<'a>, ReturnUrlError> {
         let query = query.strip_prefix('?').unwrap_or(query);
+        let bytes = query.as_bytes();
         let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(8);
-        for part in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or(ReturnUrlError::MalformedQuery)?;
-            let k = form_decode_cow(k).ok_or(ReturnUrlError::MalformedQuery)?;
-            if k.is_empty() {
-                return Err(ReturnUrlError::MalformedQuery);
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            if end > start {
+                let eq = memchr::memchr(b'=', &bytes[start..end]).ok_or(ReturnUrlError::MalformedQuery)? + start;
+                let key_special = memchr::memchr2(b'+', b'%', &bytes[start..eq]).map(|i| start + i);
+                let k = decode_part(query, start, eq, key_special)?;
+                if k.is_empty() {
+                    return Err(ReturnUrlError::MalformedQuery);
+                }
+                if pairs.iter().any(|(e, _)| *e == k) {
+                    return Err(ReturnUrlError::DuplicateParam(k.into_owned()));
+                }
+                let value_special = memchr::memchr2(b'+', b'%', &bytes[eq + 1..end]).map(|i| eq + 1 + i);
+                let v = decode_part(query, eq + 1, end, value_special)?;
+                pairs.push((k, v));
             }
-            if pairs.iter().any(|(e, _)| *e == k) {
-                return Err(ReturnUrlError::DuplicateParam(k.into_owned()));
-            }
-            let v = form_decode_cow(v).ok_or(ReturnUrlError::MalformedQuery)?;
-            pairs.push((k, v));
+            start = end + 1;
         }
         Ok(Params(pairs))
     }
@@ -161,6 +172,16 @@ impl<'a> Params<'a> {
     }
 }
 
+/// `query[from..to]` form-decoded; `special` is the first `+` or `%` in it, if any.
+fn decode_part(query: &str, from: usize, to: usize, special: Option<usize>) -> Result<Cow<'_, str>, ReturnUrlError> {
+    // `from` and `to` sit at ASCII bytes (`&`, `=` or the ends), so they are char boundaries.
+    let part = query.get(from..to).ok_or(ReturnUrlError::MalformedQuery)?;
+    match special {
+        None => Ok(Cow::Borrowed(part)),
+        Some(at) => form_decode_from(part.as_bytes(), at - from).map(Cow::Owned).ok_or(ReturnUrlError::MalformedQuery),
+    }
+}
+
 /// The signed pairs in the seed's order: sorted by encoded key.
 fn sorted_signed<'p>(params: &'p Params<'_>, encoder: Encoder) -> Vec<(&'p str, &'p str)> {
     let mut pairs: Vec<(&str, &str)> = params.signed().collect();
@@ -184,25 +205,51 @@ pub fn string_to_sign(params: &Params<'_>, encoder: Encoder) -> String {
     encoder.encode(&joined)
 }
 
-/// Feeds `s`, percent-encoded twice with `encoder`, to the MAC in one pass:
-/// runs of kept bytes go through as one slice (SHA-256 buffers blocks itself).
-fn update_double_encoded(mac: &mut HmacSha256, s: &str, encoder: Encoder) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let bytes = s.as_bytes();
-    let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if encoder.keeps(b) {
-            continue;
-        }
-        mac.update(&bytes[run..i]);
-        run = i + 1;
-        if b == b' ' {
-            mac.update(b"%2B"); // ' ' → '+' → "%2B"
-        } else {
-            mac.update(&[b'%', b'2', b'5', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-        }
+/// Set in [`mac_over`]'s answer when a signed key or value holds `~` (where
+/// Python's encoder differs from the canonical one) or `*` (Java's).
+const SAW_TILDE: u8 = 1;
+const SAW_STAR: u8 = 2;
+
+/// The MAC being fed the bytes to sign, and what it has met on the way.
+/// (Measured: handing `update` short slices directly beats gathering them in
+/// a stack buffer first; SHA-256's own block buffer does that already.)
+struct Feed {
+    mac: HmacSha256,
+    saw: u8,
+}
+
+impl Feed {
+    #[inline]
+    fn push(&mut self, bytes: &[u8]) {
+        self.mac.update(bytes);
     }
-    mac.update(&bytes[run..]);
+
+    /// Pushes `s` percent-encoded twice with `encoder`; runs of kept bytes
+    /// are copied as one slice. Notes [`SAW_TILDE`] / [`SAW_STAR`].
+    fn push_double_encoded(&mut self, s: &str, encoder: Encoder) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let bytes = s.as_bytes();
+        let mut run = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if encoder.keeps(b) {
+                continue;
+            }
+            self.push(&bytes[run..i]);
+            run = i + 1;
+            match b {
+                b' ' => self.push(b"%2B"), // ' ' → '+' → "%2B"
+                _ => {
+                    self.saw |= match b {
+                        b'~' => SAW_TILDE,
+                        b'*' => SAW_STAR,
+                        _ => 0,
+                    };
+                    self.push(&[b'%', b'2', b'5', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                }
+            }
+        }
+        self.push(&bytes[run..]);
+    }
 }
 
 fn mac(key: &ResponseKey) -> HmacSha256 {
@@ -210,8 +257,9 @@ fn mac(key: &ResponseKey) -> HmacSha256 {
 }
 
 /// The MAC over [`string_to_sign`], computed without allocating it (up to 16
-/// parameters with plain keys are sorted on the stack).
-fn mac_over(key: &ResponseKey, params: &Params<'_>, encoder: Encoder) -> HmacSha256 {
+/// parameters with plain keys are sorted on the stack), and which of
+/// [`SAW_TILDE`] / [`SAW_STAR`] the encoder met.
+fn mac_over(key: &ResponseKey, params: &Params<'_>, encoder: Encoder) -> (HmacSha256, u8) {
     let mut stack: [(&str, &str); 16] = [("", ""); 16];
     let mut n = 0;
     let mut plain = true;
@@ -230,21 +278,21 @@ fn mac_over(key: &ResponseKey, params: &Params<'_>, encoder: Encoder) -> HmacSha
         heap = sorted_signed(params, encoder);
         &heap
     };
-    let mut m = mac(key);
+    let mut feed = Feed { mac: mac(key), saw: 0 };
     for (i, &(k, v)) in pairs.iter().enumerate() {
         if i > 0 {
-            m.update(b"%26"); // '&'
+            feed.push(b"%26"); // '&'
         }
-        update_double_encoded(&mut m, k, encoder);
-        m.update(b"%3D"); // '='
-        update_double_encoded(&mut m, v, encoder);
+        feed.push_double_encoded(k, encoder);
+        feed.push(b"%3D"); // '='
+        feed.push_double_encoded(v, encoder);
     }
-    m
+    (feed.mac, feed.saw)
 }
 
 /// The base64 tag for `params` (before the seed's final percent-encoding).
 pub fn signature_base64(key: &ResponseKey, params: &Params<'_>) -> String {
-    STANDARD.encode(mac_over(key, params, Encoder::Canonical).finalize().into_bytes())
+    STANDARD.encode(mac_over(key, params, Encoder::Canonical).0.finalize().into_bytes())
 }
 
 /// Adds `signature` and `signature_algorithm` to `params` (replacing any
@@ -272,11 +320,13 @@ pub fn verify(key: &ResponseKey, params: &Params<'_>) -> Result<(), ReturnUrlErr
     let mut tag = [0u8; 48];
     let n = decode_signature(sig, &mut tag)?;
     let tag = &tag[..n];
-    for enc in [Encoder::Canonical, Encoder::Python, Encoder::Java] {
-        // A variant is tried only when some parameter holds a character where it differs.
-        let differs =
-            !enc.differs_on().is_empty() && params.signed().any(|(k, v)| k.contains(enc.differs_on()) || v.contains(enc.differs_on()));
-        if (enc == Encoder::Canonical || differs) && mac_over(key, params, enc).verify_slice(tag).is_ok() {
+    let (canonical, saw) = mac_over(key, params, Encoder::Canonical);
+    if canonical.verify_slice(tag).is_ok() {
+        return Ok(());
+    }
+    // A variant is tried only when some signed parameter holds a character where it differs.
+    for (enc, flag) in [(Encoder::Python, SAW_TILDE), (Encoder::Java, SAW_STAR)] {
+        if saw & flag != 0 && mac_over(key, params, enc).0.verify_slice(tag).is_ok() {
             return Ok(());
         }
     }
@@ -340,7 +390,7 @@ mod tests {
             for enc in [Encoder::Canonical, Encoder::Python, Encoder::Java] {
                 let mut m = mac(&key());
                 m.update(string_to_sign(&p, enc).as_bytes());
-                assert_eq!(m.finalize().into_bytes(), mac_over(&key(), &p, enc).finalize().into_bytes(), "{k} {v} {enc:?}");
+                assert_eq!(m.finalize().into_bytes(), mac_over(&key(), &p, enc).0.finalize().into_bytes(), "{k} {v} {enc:?}");
             }
         }
     }

@@ -13,8 +13,31 @@ fn params() -> impl Strategy<Value = Vec<(String, String)>> {
     proptest::collection::btree_map("[a-z_]{1,10}", "\\PC{0,16}", 1..6).prop_map(|m| m.into_iter().collect())
 }
 
+/// The query parser as the seed reads it, written the slow obvious way: split
+/// on `&`, skip empty parts, split each at its first `=`, form-decode both
+/// sides, refuse empty or repeated keys.
+fn reference_parse(q: &str) -> Option<Vec<(String, String)>> {
+    let q = q.strip_prefix('?').unwrap_or(q);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=')?;
+        let (k, v) = (kassa_sign::encode::form_decode(k)?, kassa_sign::encode::form_decode(v)?);
+        if k.is_empty() || out.iter().any(|(e, _)| *e == k) {
+            return None;
+        }
+        out.push((k, v));
+    }
+    Some(out)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn query_parser_matches_reference(q in "[?ab=&+%2F0é]{0,24}") {
+        let got = Params::parse_query(&q).ok().map(|p| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>());
+        prop_assert_eq!(got, reference_parse(&q), "{:?}", q);
+    }
 
     #[test]
     fn return_url_round_trip_and_tamper(ps in params(), key in "\\PC{1,24}", extra in "[a-z]{1,8}", pick in any::<prop::sample::Index>(), add in "\\PC{1,4}") {
