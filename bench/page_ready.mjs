@@ -34,13 +34,24 @@ async function once(url) {
   await page.goto(url);
   await page.waitForFunction(() => window.__ready !== undefined, null, { timeout: 20000 });
   const ms = await page.evaluate(() => window.__ready);
+  // Where the payment page's time goes (ms since navigation start): the HTML
+  // received, the wasm received, pay.js running, init() (compile +
+  // instantiate) done, mount() done.
+  const marks = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'));
+    const mark = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
+    return { html: nav?.responseEnd ?? null, wasm: wasm?.responseEnd ?? null, boot: mark('kassa:boot'), init: mark('kassa:init'), mount: mark('kassa:mount') };
+  });
   await context.close();
+  if (marks.boot !== null) result.phases.push(marks);
   return ms;
 }
-const result = { page: [], plain: [] };
+const result = { page: [], plain: [], phases: [] };
 // One warm-up of each (the server's first answers, the browser's first start).
 await once(pageUrl);
 await once(plainUrl);
+result.phases.length = 0;
 for (let i = 0; i < Number(loads); i++) {
   result.page.push(await once(pageUrl));
   result.plain.push(await once(plainUrl));

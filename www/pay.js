@@ -19,8 +19,12 @@ try {
   }
   if (config.appearance === 'dark' || config.appearance === 'light') root.classList.add(`kassa-${config.appearance}`);
   if (config.logo) root.classList.add('kassa-has-logo');
+  // Marks for the page-ready benchmark's breakdown (bench/page_ready.mjs).
+  performance.mark('kassa:boot');
   await init();
+  performance.mark('kassa:init');
   window.__kassa = mount(root, config);
+  performance.mark('kassa:mount');
 } catch (e) {
   root.textContent = 'The payment page could not start. Reload to try again.';
   console.error('kassa: boot failed', e);

@@ -5,7 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startStack, SCREENSHOTS } from './harness.mjs';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { startStack, SCREENSHOTS, ROOT } from './harness.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
@@ -171,4 +174,30 @@ test('an expired link says so and offers nothing to pay', async () => {
   await page.waitForFunction(() => document.querySelector('.kassa-notice')?.textContent.includes('expired'), null, { timeout: 5000 });
   assert.equal(await page.$('.kassa-pay'), null);
   await noViolations(page, 'expired');
+});
+
+test('the widget files go out precompressed (brotli, gzip) to browsers that accept it, and as they are to others', async () => {
+  // node's http, not fetch: fetch would undo the encoding before we can look at it.
+  const get = (p, encoding) => new Promise((resolve, reject) => {
+    http.get(`${stack.kassaUrl}${p}`, { headers: encoding ? { 'accept-encoding': encoding } : {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+  for (const [file, type] of [['kassa_widget_bg.wasm', 'application/wasm'], ['kassa_widget.js', 'text/javascript'], ['kassa.css', 'text/css']]) {
+    const raw = readFileSync(path.join(ROOT, 'pkg', file));
+    const br = await get(`/assets/${file}`, 'br, gzip');
+    assert.equal(br.status, 200);
+    assert.equal(br.headers['content-encoding'], 'br', file);
+    assert.ok(br.headers['content-type'].startsWith(type), `${file}: ${br.headers['content-type']}`);
+    assert.ok(br.body.length < raw.length / 2, `${file}: ${br.body.length} of ${raw.length} bytes`);
+    assert.ok(brotliDecompressSync(br.body).equals(raw), `${file}: brotli body is the file`);
+    const gz = await get(`/assets/${file}`, 'gzip');
+    assert.equal(gz.headers['content-encoding'], 'gzip', file);
+    assert.ok(gunzipSync(gz.body).equals(raw), `${file}: gzip body is the file`);
+    const plain = await get(`/assets/${file}`, null);
+    assert.equal(plain.headers['content-encoding'], undefined, file);
+    assert.ok(plain.body.equals(raw), `${file}: identity body is the file`);
+  }
 });

@@ -18,7 +18,6 @@
 
 use crate::{Result, apt_install, build_widget, cargo, ensure_npm_dir, ensure_postgres, output, run, step};
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -84,16 +83,11 @@ pub(crate) fn bench() -> Result<()> {
 // ---------------------------------------------------------------- bundle
 
 fn gzip(bytes: &[u8]) -> Result<usize> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(enc.finish().map_err(|e| e.to_string())?.len())
+    crate::gzip_best(bytes).map(|v| v.len())
 }
 
 fn brotli(bytes: &[u8]) -> Result<usize> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| e.to_string())?;
-    Ok(out.len())
+    crate::brotli_best(bytes).map(|v| v.len())
 }
 
 fn bundle() -> Result<Value> {
@@ -248,9 +242,17 @@ fn page_ready_on(server: &Server, order_id: &str, loads: u32) -> Result<Value> {
     };
     let (page, plain) = (stats("page"), stats("plain"));
     let ratio = |k: &str| page[k].as_f64().unwrap_or(0.0) / plain[k].as_f64().unwrap_or(f64::NAN);
-    Ok(
-        json!({ "payment_page": page, "plain_form": plain, "ratio_median": ratio("median_ms"), "ratio_p95": ratio("p95_ms"), "budget_ratio": 1.5 }),
-    )
+    // Median of each phase mark (ms since navigation start), see bench/page_ready.mjs.
+    let mut phases = serde_json::Map::new();
+    for mark in ["html", "wasm", "boot", "init", "mount"] {
+        let mut xs: Vec<f64> = v["phases"].as_array().into_iter().flatten().filter_map(|p| p[mark].as_f64()).collect();
+        xs.sort_by(f64::total_cmp);
+        phases.insert(mark.into(), json!(percentile(&xs, 50.0)));
+    }
+    Ok(json!({
+        "payment_page": page, "plain_form": plain, "ratio_median": ratio("median_ms"), "ratio_p95": ratio("p95_ms"), "budget_ratio": 1.5,
+        "phases_median_ms": phases,
+    }))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -468,6 +470,17 @@ fn markdown(r: &Value) -> String {
         f2(&p["ratio_median"]),
         f2(&p["ratio_p95"]),
         ok(p["ratio_median"].as_f64().unwrap_or(f64::MAX) <= 1.5),
+    );
+    let ph = &p["phases_median_ms"];
+    s += &format!(
+        "Where the payment page's time goes (median ms after navigation): HTML received {}, wasm received {}, boot script running {} \
+         (module scripts wait for the parsed document and the stylesheet), `init()` (wasm compile and instantiate) done {}, \
+         `mount()` done {}; the pay button is enabled within the mount.\n\n",
+        f2(&ph["html"]),
+        f2(&ph["wasm"]),
+        f2(&ph["boot"]),
+        f2(&ph["init"]),
+        f2(&ph["mount"]),
     );
     s += &format!(
         "## Server\n\nwrk (Debian's), 2 threads, {} s per run, on the same 2 cores as the server; the production profile (`--profile server`). \

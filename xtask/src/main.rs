@@ -360,9 +360,41 @@ fn build_widget() -> Result<()> {
             std::fs::copy(&path, &to).map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
         }
     }
+    precompress_pkg()?;
     let size = std::fs::metadata(bg).map(|m| m.len()).unwrap_or(0);
     eprintln!("widget: pkg/kassa_widget_bg.wasm {size} bytes");
     Ok(())
+}
+
+/// Writes `.br` (quality 11) and `.gz` (level 9) beside the payment page's
+/// files in pkg/, which `kassa serve` sends to browsers that accept them
+/// (tower-http's precompressed ServeDir). Not in the npm package (`files`).
+fn precompress_pkg() -> Result<()> {
+    for name in ["kassa_widget_bg.wasm", "kassa_widget.js", "kassa.css", "kassa.js"] {
+        let path = Path::new("pkg").join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for (ext, packed) in [("br", brotli_best(&bytes)?), ("gz", gzip_best(&bytes)?)] {
+            let to = Path::new("pkg").join(format!("{name}.{ext}"));
+            std::fs::write(&to, packed).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// gzip at its best compression.
+fn gzip_best(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).map_err(|e| e.to_string())?;
+    enc.finish().map_err(|e| e.to_string())
+}
+
+/// brotli at quality 11, the 4 MiB window.
+fn brotli_best(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// Applies wasm-opt's renames (`{"imports": [[module, name, new]], "exports": [[name, new]]}`)
