@@ -32,6 +32,29 @@ const fn keep_table(extra: Option<u8>) -> [bool; 256] {
     t
 }
 
+/// For each byte, the [`Encoder::bit`]s of the encoders that keep it where
+/// the canonical one encodes it (`~` Python, `*` Java), read off [`KEEPS`].
+const VARIANTS_KEEPING: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut e = 1;
+        while e < 3 {
+            if KEEPS[e][b] && !KEEPS[0][b] {
+                t[b] |= 1 << e;
+            }
+            e += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The [`Encoder::bit`]s of the encoders that keep `b` where the canonical one does not.
+pub(crate) fn variants_keeping(b: u8) -> u8 {
+    VARIANTS_KEEPING[usize::from(b)]
+}
+
 /// The value of each hex digit, `0xFF` for a byte that is not one.
 const HEX_VALUE: [u8; 256] = {
     let mut t = [0xFF; 256];
@@ -67,13 +90,9 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    /// The characters on which this encoder differs from the canonical one.
-    pub fn differs_on(self) -> &'static [char] {
-        match self {
-            Encoder::Canonical => &[],
-            Encoder::Python => &['~'],
-            Encoder::Java => &['*'],
-        }
+    /// This encoder's bit in [`variants_keeping`]'s answer.
+    pub(crate) fn bit(self) -> u8 {
+        1 << self as u8
     }
 
     /// Whether this encoder keeps byte `b` as is.
@@ -114,7 +133,7 @@ pub fn form_decode(s: &str) -> Option<String> {
 }
 
 /// Index of the first `+` or `%` (the bytes form decoding changes) in `bytes`.
-fn first_special(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
     memchr::memchr2(b'+', b'%', bytes)
 }
 

@@ -17,7 +17,7 @@
 //!   in it (a `+` that a sender left unencoded) is read as `+`.
 
 use crate::ResponseKey;
-use crate::encode::{Encoder, form_decode_from, hex_byte};
+use crate::encode::{Encoder, first_special, form_decode_from, hex_byte, variants_keeping};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -121,7 +121,7 @@ impl<'a> Params<'a> {
             let end = memchr::memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             if end > start {
                 let eq = memchr::memchr(b'=', &bytes[start..end]).ok_or(ReturnUrlError::MalformedQuery)? + start;
-                let key_special = memchr::memchr2(b'+', b'%', &bytes[start..eq]).map(|i| start + i);
+                let key_special = first_special(&bytes[start..eq]).map(|i| start + i);
                 let k = decode_part(query, start, eq, key_special)?;
                 if k.is_empty() {
                     return Err(ReturnUrlError::MalformedQuery);
@@ -129,7 +129,7 @@ impl<'a> Params<'a> {
                 if pairs.iter().any(|(e, _)| *e == k) {
                     return Err(ReturnUrlError::DuplicateParam(k.into_owned()));
                 }
-                let value_special = memchr::memchr2(b'+', b'%', &bytes[eq + 1..end]).map(|i| eq + 1 + i);
+                let value_special = first_special(&bytes[eq + 1..end]).map(|i| eq + 1 + i);
                 let v = decode_part(query, eq + 1, end, value_special)?;
                 pairs.push((k, v));
             }
@@ -205,51 +205,30 @@ pub fn string_to_sign(params: &Params<'_>, encoder: Encoder) -> String {
     encoder.encode(&joined)
 }
 
-/// Set in [`mac_over`]'s answer when a signed key or value holds `~` (where
-/// Python's encoder differs from the canonical one) or `*` (Java's).
-const SAW_TILDE: u8 = 1;
-const SAW_STAR: u8 = 2;
-
-/// The MAC being fed the bytes to sign, and what it has met on the way.
-/// (Measured: handing `update` short slices directly beats gathering them in
-/// a stack buffer first; SHA-256's own block buffer does that already.)
-struct Feed {
-    mac: HmacSha256,
-    saw: u8,
-}
-
-impl Feed {
-    #[inline]
-    fn push(&mut self, bytes: &[u8]) {
-        self.mac.update(bytes);
-    }
-
-    /// Pushes `s` percent-encoded twice with `encoder`; runs of kept bytes
-    /// are copied as one slice. Notes [`SAW_TILDE`] / [`SAW_STAR`].
-    fn push_double_encoded(&mut self, s: &str, encoder: Encoder) {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        let bytes = s.as_bytes();
-        let mut run = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            if encoder.keeps(b) {
-                continue;
-            }
-            self.push(&bytes[run..i]);
-            run = i + 1;
-            match b {
-                b' ' => self.push(b"%2B"), // ' ' → '+' → "%2B"
-                _ => {
-                    self.saw |= match b {
-                        b'~' => SAW_TILDE,
-                        b'*' => SAW_STAR,
-                        _ => 0,
-                    };
-                    self.push(&[b'%', b'2', b'5', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-                }
-            }
+/// Feeds `s`, percent-encoded twice with `encoder`, to the MAC in one pass:
+/// runs of kept bytes go through as one slice (SHA-256 buffers blocks itself).
+/// Returns the [`Encoder::bit`]s of the variants that would have kept one of
+/// the bytes it encoded (see [`variants_keeping`]).
+fn update_double_encoded(mac: &mut HmacSha256, s: &str, encoder: Encoder) -> u8 {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut differs = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if encoder.keeps(b) {
+            continue;
         }
-        self.push(&bytes[run..]);
+        mac.update(&bytes[run..i]);
+        run = i + 1;
+        if b == b' ' {
+            mac.update(b"%2B"); // ' ' → '+' → "%2B"
+        } else {
+            differs |= variants_keeping(b);
+            mac.update(&[b'%', b'2', b'5', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
     }
+    mac.update(&bytes[run..]);
+    differs
 }
 
 fn mac(key: &ResponseKey) -> HmacSha256 {
@@ -257,8 +236,8 @@ fn mac(key: &ResponseKey) -> HmacSha256 {
 }
 
 /// The MAC over [`string_to_sign`], computed without allocating it (up to 16
-/// parameters with plain keys are sorted on the stack), and which of
-/// [`SAW_TILDE`] / [`SAW_STAR`] the encoder met.
+/// parameters with plain keys are sorted on the stack), and the
+/// [`Encoder::bit`]s of the variants that would have encoded some byte otherwise.
 fn mac_over(key: &ResponseKey, params: &Params<'_>, encoder: Encoder) -> (HmacSha256, u8) {
     let mut stack: [(&str, &str); 16] = [("", ""); 16];
     let mut n = 0;
@@ -278,16 +257,17 @@ fn mac_over(key: &ResponseKey, params: &Params<'_>, encoder: Encoder) -> (HmacSh
         heap = sorted_signed(params, encoder);
         &heap
     };
-    let mut feed = Feed { mac: mac(key), saw: 0 };
+    let mut m = mac(key);
+    let mut differs = 0;
     for (i, &(k, v)) in pairs.iter().enumerate() {
         if i > 0 {
-            feed.push(b"%26"); // '&'
+            m.update(b"%26"); // '&'
         }
-        feed.push_double_encoded(k, encoder);
-        feed.push(b"%3D"); // '='
-        feed.push_double_encoded(v, encoder);
+        differs |= update_double_encoded(&mut m, k, encoder);
+        m.update(b"%3D"); // '='
+        differs |= update_double_encoded(&mut m, v, encoder);
     }
-    (feed.mac, feed.saw)
+    (m, differs)
 }
 
 /// The base64 tag for `params` (before the seed's final percent-encoding).
@@ -320,13 +300,13 @@ pub fn verify(key: &ResponseKey, params: &Params<'_>) -> Result<(), ReturnUrlErr
     let mut tag = [0u8; 48];
     let n = decode_signature(sig, &mut tag)?;
     let tag = &tag[..n];
-    let (canonical, saw) = mac_over(key, params, Encoder::Canonical);
+    let (canonical, differs) = mac_over(key, params, Encoder::Canonical);
     if canonical.verify_slice(tag).is_ok() {
         return Ok(());
     }
     // A variant is tried only when some signed parameter holds a character where it differs.
-    for (enc, flag) in [(Encoder::Python, SAW_TILDE), (Encoder::Java, SAW_STAR)] {
-        if saw & flag != 0 && mac_over(key, params, enc).0.verify_slice(tag).is_ok() {
+    for enc in [Encoder::Python, Encoder::Java] {
+        if differs & enc.bit() != 0 && mac_over(key, params, enc).0.verify_slice(tag).is_ok() {
             return Ok(());
         }
     }
