@@ -42,9 +42,16 @@ async function waitFor(url, ms = 20000) {
   }
 }
 
+// Servers this test file started: they go when it exits, even if it fails
+// before `stop()` (a leftover would hold the test runner's output open).
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+
 function start(bin, args, env = {}) {
   const child = spawn(bin, args, { env: { ...process.env, KASSA_LOG: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', (e) => { throw e; });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   return child;
 }
 

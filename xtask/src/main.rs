@@ -69,32 +69,90 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 /// Runs a test command, echoing its stdout, and counts the tests its runner
 /// reports (cargo/wasm-bindgen-test `test result:` lines, node `# pass`/`# fail`).
-fn run_counted(cmd: &mut Command, counts: &mut (u64, u64)) -> Result<()> {
+///
+/// The command runs in a process group of its own. It fails if it is still
+/// running after `limit`; then, and also when it ends, whatever it left in
+/// its group is killed: a server a failing test did not stop would otherwise
+/// keep the output pipe open, and this would wait for it forever.
+fn run_counted(cmd: &mut Command, limit: Duration, counts: &mut (u64, u64)) -> Result<()> {
     use std::io::{BufRead, BufReader};
-    let mut child = cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
-            println!("{line}");
-            let t = line.trim_start_matches(|c: char| !c.is_ascii_alphanumeric() && c != '#').trim();
-            let num = |s: &str| s.split(|c: char| !c.is_ascii_digit()).find(|p| !p.is_empty()).and_then(|n| n.parse::<u64>().ok());
-            if let Some(rest) = t.strip_prefix("test result: ") {
-                for part in rest.split(';') {
-                    let part = part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ");
-                    if part.ends_with(" passed") {
-                        counts.0 += num(part).unwrap_or(0);
-                    } else if part.ends_with(" failed") {
-                        counts.1 += num(part).unwrap_or(0);
-                    }
-                }
-            } else if let Some(n) = t.strip_prefix("# pass ").and_then(num) {
-                counts.0 += n;
-            } else if let Some(n) = t.strip_prefix("# fail ").and_then(num) {
-                counts.1 += n;
+    use std::os::unix::process::CommandExt;
+    use std::sync::Mutex;
+    let mut child = cmd.stdout(Stdio::piped()).process_group(0).spawn().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    RUNNING_GROUP.store(child.id(), Ordering::SeqCst);
+    let tally = Arc::new(Mutex::new((0u64, 0u64)));
+    let reader = child.stdout.take().map(|out| {
+        let tally = tally.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
+                println!("{line}");
+                let (passed, failed) = count_line(&line);
+                let mut t = tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                t.0 += passed;
+                t.1 += failed;
             }
+        })
+    });
+    let kill_group = |pid: u32| {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
+    };
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if started.elapsed() > limit => {
+                kill_group(child.id());
+                let _ = child.wait();
+                break Err(format!("{cmd:?} was still running after {} s: stopped", limit.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => break Err(e.to_string()),
+        }
+    };
+    kill_group(child.id());
+    RUNNING_GROUP.store(0, Ordering::SeqCst);
+    // A leftover that left the group could still hold the pipe: wait a little, then go on without it.
+    if let Some(reader) = reader {
+        let waited = Instant::now();
+        while !reader.is_finished() && waited.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if reader.is_finished() {
+            let _ = reader.join();
+        } else {
+            eprintln!("xtask: something {cmd:?} started still holds its output open; not waiting for it");
         }
     }
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let t = *tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    counts.0 += t.0;
+    counts.1 += t.1;
+    let status = status?;
     if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+/// The process group run_counted is running, for the Ctrl-C handler (0: none).
+static RUNNING_GROUP: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The (passed, failed) counts a runner's summary line reports, if it is one.
+fn count_line(line: &str) -> (u64, u64) {
+    let t = line.trim_start_matches(|c: char| !c.is_ascii_alphanumeric() && c != '#').trim();
+    let num = |s: &str| s.split(|c: char| !c.is_ascii_digit()).find(|p| !p.is_empty()).and_then(|n| n.parse::<u64>().ok());
+    let mut counts = (0, 0);
+    if let Some(rest) = t.strip_prefix("test result: ") {
+        for part in rest.split(';') {
+            let part = part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ");
+            if part.ends_with(" passed") {
+                counts.0 += num(part).unwrap_or(0);
+            } else if part.ends_with(" failed") {
+                counts.1 += num(part).unwrap_or(0);
+            }
+        }
+    } else if let Some(n) = t.strip_prefix("# pass ").and_then(num) {
+        counts.0 += n;
+    } else if let Some(n) = t.strip_prefix("# fail ").and_then(num) {
+        counts.1 += n;
+    }
+    counts
 }
 
 fn output(cmd: &mut Command) -> Option<String> {
@@ -603,6 +661,16 @@ fn terminate(child: &mut Child) {
 // ---------------------------------------------------------------- test
 
 fn test() -> Result<()> {
+    // The test runners run in process groups of their own (see run_counted),
+    // so the terminal's Ctrl-C does not reach them: pass it on.
+    ctrlc::set_handler(|| {
+        let group = RUNNING_GROUP.load(Ordering::SeqCst);
+        if group != 0 {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status();
+        }
+        std::process::exit(130);
+    })
+    .map_err(|e| e.to_string())?;
     setup(Needs::ALL)?;
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
     let mut counts = (0u64, 0u64);
@@ -615,6 +683,7 @@ fn test() -> Result<()> {
             cargo()
                 .args(["test", "--no-fail-fast", "--workspace", "--exclude", "kassa-widget", "--", "--include-ignored"])
                 .env("KASSA_PYTHON", python_venv().join("bin/python")),
+            Duration::from_secs(40 * 60),
             &mut counts,
         ),
     ));
@@ -640,6 +709,7 @@ fn test() -> Result<()> {
                             "hostile",
                         ])
                         .env("KASSA_TEST_POSTGRES", url),
+                    Duration::from_secs(15 * 60),
                     &mut counts,
                 ),
             ));
@@ -661,6 +731,7 @@ fn test() -> Result<()> {
                 .env("CHROMEDRIVER", "/usr/bin/chromedriver")
                 .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"))
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+            Duration::from_secs(15 * 60),
             &mut counts,
         ),
     ));
@@ -670,10 +741,12 @@ fn test() -> Result<()> {
         step("end-to-end tests: shop → payment page → bank OTP → signed return, in headless Chromium");
         run_counted(
             Command::new("node")
-                .args(["--test", "--test-concurrency=1", "--test-reporter=tap", "tests/e2e/"])
+                // A test that hangs fails after 3 minutes and the others go on.
+                .args(["--test", "--test-concurrency=1", "--test-timeout=180000", "--test-reporter=tap", "tests/e2e/"])
                 .env("KASSA_BIN", root().join("target/debug/kassa"))
                 .env("SHOP_BIN", root().join("target/debug/kassa-demo-shop"))
                 .env("KASSA_ROOT", root()),
+            Duration::from_secs(20 * 60),
             &mut counts,
         )
     });
@@ -696,4 +769,35 @@ fn test() -> Result<()> {
     // One closing line over every runner: the counts their own summaries reported.
     println!("{} passed, {} failed", counts.0, counts.1);
     if failed == 0 { Ok(()) } else { Err(format!("{failed} test suite(s) failed")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hang that once stopped CI: a test runner that exits while a server
+    /// it started (and did not stop) still holds the output pipe.
+    #[test]
+    fn a_leftover_holding_the_output_neither_hangs_the_run_nor_survives_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("leftover.pid");
+        let script = format!("echo 'test result: FAILED. 2 passed; 1 failed; 0 ignored'; sleep 600 & echo $! > {}; exit 1", pid_file.display());
+        let mut counts = (0, 0);
+        let r = run_counted(Command::new("sh").args(["-c", &script]), Duration::from_secs(300), &mut counts);
+        assert!(r.is_err(), "the runner's failure is reported");
+        assert_eq!(counts, (2, 1));
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let alive = Path::new(&format!("/proc/{}", pid.trim())).exists()
+            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default().contains(") Z ");
+        assert!(!alive, "the leftover sleep {pid} was killed");
+    }
+
+    #[test]
+    fn a_runner_past_its_limit_is_stopped_and_fails() {
+        let mut counts = (0, 0);
+        let r = run_counted(Command::new("sh").args(["-c", "echo '# pass 3'; sleep 600"]), Duration::from_secs(1), &mut counts);
+        let e = r.unwrap_err();
+        assert!(e.contains("still running after 1 s"), "{e}");
+        assert_eq!(counts, (3, 0));
+    }
 }

@@ -12,20 +12,13 @@ use common::free_port;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 struct Server {
-    child: Child,
+    child: common::Running,
     port: u16,
     key: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn serve(dir: &std::path::Path) -> Server {
@@ -44,7 +37,7 @@ fn serve(dir: &std::path::Path) -> Server {
         .spawn()
         .unwrap();
     common::wait_for_port(port);
-    Server { child, port, key: creds["api_key"].as_str().unwrap().to_string() }
+    Server { child: common::Running(child), port, key: creds["api_key"].as_str().unwrap().to_string() }
 }
 
 impl Server {

@@ -10,7 +10,7 @@ use common::free_port;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,16 +42,10 @@ fn pki(dir: &Path) -> Pki {
 }
 
 struct Kassa {
-    child: Child,
+    /// Held for its drop: the server stops with the test, passed or not.
+    _server: common::Running,
     base: String,
     creds: Value,
-}
-
-impl Drop for Kassa {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `kassa merchant create` then `kassa serve` over HTTPS on `port` (0: any free port).
@@ -79,7 +73,7 @@ fn serve_tls(dir: &Path, pki: &Pki, webhook_url: Option<&str>, port: u16) -> Kas
         .unwrap();
     common::wait_for_port(port);
     let base = if port == 443 { "https://127.0.0.1".to_string() } else { format!("https://127.0.0.1:{port}") };
-    Kassa { child, base, creds }
+    Kassa { _server: common::Running(child), base, creds }
 }
 
 fn agent(pki: &Pki) -> ureq::Agent {

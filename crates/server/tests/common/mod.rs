@@ -2,6 +2,29 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+/// A server process that is killed and reaped when dropped, so a test that
+/// fails halfway leaves nothing running (an orphan would hold the test
+/// runner's stdout open, and whoever reads it would wait forever).
+pub(crate) struct Running(pub(crate) std::process::Child);
+
+impl Running {
+    /// SIGKILL, and wait for it to be gone.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A minimal HTTP receiver on `port`: records (headers, body) of each POST and answers 200.
 pub(crate) fn receiver(port: u16, seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
     use std::io::{BufRead, BufReader, Read, Write};
