@@ -82,12 +82,18 @@ pub(crate) fn bench() -> Result<()> {
 
 // ---------------------------------------------------------------- bundle
 
-fn gzip(bytes: &[u8]) -> Result<usize> {
-    crate::gzip_best(bytes).map(|v| v.len())
-}
-
-fn brotli(bytes: &[u8]) -> Result<usize> {
-    crate::brotli_best(bytes).map(|v| v.len())
+/// The size of `path` as the server sends it with `ext` (gz, br): the file the
+/// build wrote beside it when there is one (the widget's), else compressed here
+/// the same way.
+fn sent_size(path: &str, bytes: &[u8], ext: &str) -> Result<usize> {
+    if let Ok(m) = std::fs::metadata(format!("{path}.{ext}")) {
+        return usize::try_from(m.len()).map_err(|e| e.to_string());
+    }
+    match ext {
+        "gz" => crate::gzip_best(bytes),
+        _ => crate::brotli_best(bytes),
+    }
+    .map(|v| v.len())
 }
 
 fn bundle() -> Result<Value> {
@@ -104,7 +110,7 @@ fn bundle() -> Result<Value> {
     let mut critical = (0, 0, 0);
     for (path, what, on_path) in files {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        let (raw, gz, br) = (bytes.len(), gzip(&bytes)?, brotli(&bytes)?);
+        let (raw, gz, br) = (bytes.len(), sent_size(path, &bytes, "gz")?, sent_size(path, &bytes, "br")?);
         if on_path {
             critical = (critical.0 + raw, critical.1 + gz, critical.2 + br);
         }
@@ -573,4 +579,24 @@ fn markdown(r: &Value) -> String {
           connection between requests, and the table gives the rate it reached. \
           The reliability suite is in `cargo xtask test` and `cargo xtask soak` (README, Benchmarks).\n";
     s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_read_off_the_files_the_server_sends_when_the_build_wrote_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.js");
+        let text = "export const x = 1;\n".repeat(200);
+        std::fs::write(&file, &text).unwrap();
+        std::fs::write(dir.path().join("w.js.br"), [0u8; 7]).unwrap();
+        let path = file.to_str().unwrap();
+        assert_eq!(sent_size(path, text.as_bytes(), "br").unwrap(), 7, "the .br beside it");
+        let gz = sent_size(path, text.as_bytes(), "gz").unwrap();
+        assert_eq!(gz, crate::gzip_best(text.as_bytes()).unwrap().len(), "no .gz: compressed here");
+        assert!(gz < text.len() / 10);
+    }
 }
