@@ -64,7 +64,76 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use super::*;
+
+    fn order(id: &str, order_id: &str) -> Order {
+        Order {
+            id: id.into(),
+            merchant_id: "m".into(),
+            order_id: order_id.into(),
+            amount_minor: 100,
+            currency: "INR".into(),
+            status: OrderStatus::NEW,
+            customer_id: None,
+            customer_email: None,
+            customer_phone: None,
+            description: None,
+            product_id: None,
+            return_url: None,
+            extra: "{}".into(),
+            fingerprint: format!("fp-{order_id}"),
+            created_at: 1,
+            updated_at: 1,
+            expires_at: i64::MAX,
+            amount_refunded_minor: 0,
+        }
+    }
+
+    /// Group commit: one batch with an order the database refuses (its Kassa
+    /// id is taken) fails that order alone; the others are committed, a
+    /// taken order_id is reported as not new, and nothing is written twice.
+    #[tokio::test]
+    async fn a_batch_with_a_bad_order_fails_that_order_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
+        let m = NewMerchant {
+            id: "m".into(),
+            name: "m".into(),
+            api_key_hash: "h".into(),
+            response_key: crate::secret::Secret::new(String::from("k")),
+            client_id: "m".into(),
+            webhook_url: None,
+            order_ttl_secs: 60,
+            webhook_secret: crate::secret::Secret::new(String::from("w")),
+            webhook_username: None,
+            webhook_password: None,
+            theme: kassa_types::theme::Theme::default(),
+            allowed_origins: vec![],
+        };
+        db.create_merchant(&m).await.unwrap();
+        assert!(matches!(db.create_order(&order("ord_1", "first")).await.unwrap(), Created::New(_)));
+        let batch = [order("ord_2", "second"), order("ord_1", "clash"), order("ord_3", "FIRST"), order("ord_4", "fourth")];
+        let mut answers = Vec::new();
+        for o in batch {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            db.orders.queue.lock().unwrap().push((o, reply));
+            answers.push(answer);
+        }
+        db.insert_queued_orders().await;
+        let mut got = Vec::new();
+        for a in answers {
+            got.push(a.await.unwrap().map_err(|e| e.to_string()));
+        }
+        assert_eq!(got, [Ok(true), Err("conflict".to_string()), Ok(false), Ok(true)]);
+        assert!(db.orders.queue.lock().unwrap().is_empty());
+        for (order_id, id) in [("first", "ord_1"), ("second", "ord_2"), ("fourth", "ord_4")] {
+            assert_eq!(db.order_by_merchant("m", order_id).await.unwrap().unwrap().id, id);
+        }
+        assert!(db.order_by_merchant("m", "clash").await.unwrap().is_none());
+    }
+
     #[test]
     fn both_databases_reach_the_same_schema_version() {
         let last = |m: &[(i64, &str)]| m.last().map(|(v, _)| *v);
@@ -93,7 +162,22 @@ pub struct Db {
     /// other writers of this process would wait in SQLite's busy handler,
     /// which sleeps in steps of up to 100 ms (a long tail under load).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Group commit of new orders: see [`Db::create_order`].
+    orders: Arc<OrderBatch>,
 }
+
+/// Orders waiting to be inserted, and the turn of whoever inserts them.
+#[derive(Debug, Default)]
+struct OrderBatch {
+    queue: std::sync::Mutex<Vec<(Order, InsertReply)>>,
+    leader: tokio::sync::Mutex<()>,
+}
+
+/// Where an order's insert answers: new, or its `order_id` was taken.
+type InsertReply = tokio::sync::oneshot::Sender<Result<bool, DbError>>;
+
+/// At most this many orders go into one transaction.
+const MAX_BATCH: usize = 64;
 
 /// A merchant account.
 #[derive(Clone, Debug)]
@@ -487,7 +571,7 @@ impl Db {
             }),
         };
         let pool = options.connect(&url).await?;
-        let db = Db { pool, backend, writer: Arc::default() };
+        let db = Db { pool, backend, writer: Arc::default(), orders: Arc::default() };
         db.migrate().await?;
         Ok(db)
     }
@@ -586,39 +670,93 @@ impl Db {
     /// Creates an order, or finds the existing one with the same order id.
     /// Returns [`DbError::Conflict`] when that one was created with other parameters.
     pub async fn create_order(&self, o: &Order) -> Result<Created, DbError> {
-        let _turn = self.write_turn().await;
-        let inserted = sqlx::query(
-            "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
-             customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
-             updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-             ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
-        )
-        .bind(&o.id)
-        .bind(&o.merchant_id)
-        .bind(&o.order_id)
-        .bind(o.order_id.to_ascii_lowercase())
-        .bind(o.amount_minor)
-        .bind(&o.currency)
-        .bind(o.status.as_str())
-        .bind(&o.customer_id)
-        .bind(&o.customer_email)
-        .bind(&o.customer_phone)
-        .bind(&o.description)
-        .bind(&o.product_id)
-        .bind(&o.return_url)
-        .bind(&o.extra)
-        .bind(&o.fingerprint)
-        .bind(o.created_at)
-        .bind(o.updated_at)
-        .bind(o.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        if inserted.rows_affected() == 1 {
+        if self.insert_order_batched(o).await? {
             return Ok(Created::New(o.clone()));
         }
         let existing = self.order_by_merchant(&o.merchant_id, &o.order_id).await?.ok_or(DbError::Conflict)?;
         if existing.fingerprint == o.fingerprint { Ok(Created::Existing(existing)) } else { Err(DbError::Conflict) }
+    }
+
+    /// Inserts `o` unless its `order_id` is taken (`Ok(false)`), committed
+    /// before this returns. Group commit: the order joins a queue, and
+    /// whoever has the turn inserts everything queued in one transaction
+    /// (one fsync for all of them). If that transaction fails, each of its
+    /// orders is tried alone, so a bad order fails only its own request.
+    async fn insert_order_batched(&self, o: &Order) -> Result<bool, DbError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((o.clone(), reply));
+        // In a task of its own: a request that goes away while it inserts
+        // must not take the other requests' orders with it.
+        let db = self.clone();
+        tokio::spawn(async move { db.insert_queued_orders().await });
+        answer.await.unwrap_or(Err(DbError::Busy))
+    }
+
+    /// One batch: what is queued when this task has the turn. Every queued
+    /// order has a task of its own coming, so none is left behind, and the
+    /// other writers get their turn between batches.
+    async fn insert_queued_orders(&self) {
+        let _leader = self.orders.leader.lock().await;
+        if self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty() {
+            return; // an earlier task took ours
+        }
+        let _turn = self.write_turn().await;
+        let batch: Vec<_> = {
+            let mut queue = self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let n = queue.len().min(MAX_BATCH);
+            queue.drain(..n).collect()
+        };
+        match self.insert_orders(batch.iter().map(|(o, _)| o)).await {
+            Ok(inserted) => {
+                for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
+                    let _ = reply.send(Ok(inserted));
+                }
+            }
+            Err(_) => {
+                for (o, reply) in batch {
+                    let alone = self.insert_orders(std::iter::once(&o)).await;
+                    let _ = reply.send(alone.map(|v| v.first().copied().unwrap_or(false)));
+                }
+            }
+        }
+    }
+
+    /// Inserts `orders` in one transaction; for each, whether it was new.
+    async fn insert_orders<'o>(&self, orders: impl Iterator<Item = &'o Order>) -> Result<Vec<bool>, DbError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut inserted = Vec::new();
+        for o in orders {
+            let done = sqlx::query(
+                "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
+                 customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
+                 updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                 ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
+            )
+            .bind(&o.id)
+            .bind(&o.merchant_id)
+            .bind(&o.order_id)
+            .bind(o.order_id.to_ascii_lowercase())
+            .bind(o.amount_minor)
+            .bind(&o.currency)
+            .bind(o.status.as_str())
+            .bind(&o.customer_id)
+            .bind(&o.customer_email)
+            .bind(&o.customer_phone)
+            .bind(&o.description)
+            .bind(&o.product_id)
+            .bind(&o.return_url)
+            .bind(&o.extra)
+            .bind(&o.fingerprint)
+            .bind(o.created_at)
+            .bind(o.updated_at)
+            .bind(o.expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            inserted.push(done.rows_affected() == 1);
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(inserted)
     }
 
     /// A merchant's order by its `order_id` (case-insensitive).

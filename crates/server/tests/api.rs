@@ -316,6 +316,44 @@ fn txns_require_the_order_token_and_respect_payment_options() {
 }
 
 #[test]
+fn concurrent_creates_commit_together_one_order_per_id() {
+    // Orders are inserted in groups (one transaction per group): 160 at once,
+    // 40 distinct ids, each sent 3 times alike and once with another amount.
+    let s = start();
+    let bodies: Vec<(usize, String)> = (0..40)
+        .flat_map(|i| {
+            let same = format!("order_id=burst{i}&amount=5.00&udf1=u{i}");
+            [(i, same.clone()), (i, same.clone()), (i, same), (i, format!("order_id=burst{i}&amount=6.00"))]
+        })
+        .collect();
+    let answers: Vec<(usize, (u16, Value))> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|(i, body)| {
+                let s = &s;
+                scope.spawn(move || (*i, s.create(body)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for i in 0..40 {
+        let mine: Vec<&(u16, Value)> = answers.iter().filter(|(j, _)| *j == i).map(|(_, a)| a).collect();
+        let ok: Vec<&&(u16, Value)> = mine.iter().filter(|a| a.0 == 200).collect();
+        // Whichever body came first made the order; the same body again gets it
+        // back, the other gets a conflict.
+        assert!(ok.len() == 3 || ok.len() == 1, "burst{i}: {mine:?}");
+        assert!(ok.iter().all(|a| a.1["id"] == ok[0].1["id"]), "burst{i}: one order: {mine:?}");
+        for refused in mine.iter().filter(|a| a.0 != 200) {
+            assert_error(refused, 409, "duplicate_order_id");
+        }
+        let (code, st) = s.status(&format!("burst{i}"));
+        assert_eq!(code, 200);
+        assert_eq!(st["id"], ok[0].1["id"]);
+        assert_eq!(st["amount"], if ok.len() == 3 { 5.0 } else { 6.0 }, "burst{i}");
+    }
+}
+
+#[test]
 fn concurrent_completions_leave_exactly_one_charge() {
     // Hundreds of bank answers at once: 4 orders, 40 attempts each, all approved together.
     const ORDERS: usize = 4;
