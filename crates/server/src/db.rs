@@ -118,7 +118,7 @@ mod tests {
         let mut answers = Vec::new();
         for o in batch {
             let (reply, answer) = tokio::sync::oneshot::channel();
-            db.orders.queue.lock().unwrap().push((o, reply));
+            db.orders.queue.lock().unwrap().waiting.push((o, reply));
             answers.push(answer);
         }
         db.insert_queued_orders().await;
@@ -127,7 +127,10 @@ mod tests {
             got.push(a.await.unwrap().map_err(|e| e.to_string()));
         }
         assert_eq!(got, [Ok(true), Err("conflict".to_string()), Ok(false), Ok(true)]);
-        assert!(db.orders.queue.lock().unwrap().is_empty());
+        {
+            let q = db.orders.queue.lock().unwrap();
+            assert!(q.waiting.is_empty() && !q.draining);
+        }
         for (order_id, id) in [("first", "ord_1"), ("second", "ord_2"), ("fourth", "ord_4")] {
             assert_eq!(db.order_by_merchant("m", order_id).await.unwrap().unwrap().id, id);
         }
@@ -166,11 +169,17 @@ pub struct Db {
     orders: Arc<OrderBatch>,
 }
 
-/// Orders waiting to be inserted, and the turn of whoever inserts them.
+/// Orders waiting to be inserted.
 #[derive(Debug, Default)]
 struct OrderBatch {
-    queue: std::sync::Mutex<Vec<(Order, InsertReply)>>,
-    leader: tokio::sync::Mutex<()>,
+    queue: std::sync::Mutex<OrderQueue>,
+}
+
+#[derive(Debug, Default)]
+struct OrderQueue {
+    waiting: Vec<(Order, InsertReply)>,
+    /// A task is inserting; it takes whatever is queued before it ends.
+    draining: bool,
 }
 
 /// Where an order's insert answers: new, or its `order_id` was taken.
@@ -678,44 +687,52 @@ impl Db {
     }
 
     /// Inserts `o` unless its `order_id` is taken (`Ok(false)`), committed
-    /// before this returns. Group commit: the order joins a queue, and
-    /// whoever has the turn inserts everything queued in one transaction
-    /// (one fsync for all of them). If that transaction fails, each of its
-    /// orders is tried alone, so a bad order fails only its own request.
+    /// before this returns. Group commit: the order joins a queue that one
+    /// task drains, a transaction (one fsync) per group of what is waiting.
+    /// If a group's transaction fails, each of its orders is tried alone, so
+    /// a bad order fails only its own request.
     async fn insert_order_batched(&self, o: &Order) -> Result<bool, DbError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((o.clone(), reply));
-        // In a task of its own: a request that goes away while it inserts
-        // must not take the other requests' orders with it.
-        let db = self.clone();
-        tokio::spawn(async move { db.insert_queued_orders().await });
+        let start = {
+            let mut q = self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            q.waiting.push((o.clone(), reply));
+            !std::mem::replace(&mut q.draining, true)
+        };
+        if start {
+            // A task of its own: a request that goes away while its group is
+            // being inserted must not take the others' orders with it.
+            let db = self.clone();
+            tokio::spawn(async move { db.insert_queued_orders().await });
+        }
         answer.await.unwrap_or(Err(DbError::Busy))
     }
 
-    /// One batch: what is queued when this task has the turn. Every queued
-    /// order has a task of its own coming, so none is left behind, and the
-    /// other writers get their turn between batches.
+    /// Inserts what is queued, a group at a time, until nothing is; other
+    /// writers get their turn between groups.
     async fn insert_queued_orders(&self) {
-        let _leader = self.orders.leader.lock().await;
-        if self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty() {
-            return; // an earlier task took ours
-        }
-        let _turn = self.write_turn().await;
-        let batch: Vec<_> = {
-            let mut queue = self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let n = queue.len().min(MAX_BATCH);
-            queue.drain(..n).collect()
-        };
-        match self.insert_orders(batch.iter().map(|(o, _)| o)).await {
-            Ok(inserted) => {
-                for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
-                    let _ = reply.send(Ok(inserted));
+        loop {
+            let batch: Vec<_> = {
+                let mut q = self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if q.waiting.is_empty() {
+                    // Under the lock that queues orders: none is left without a drainer.
+                    q.draining = false;
+                    return;
                 }
-            }
-            Err(_) => {
-                for (o, reply) in batch {
-                    let alone = self.insert_orders(std::iter::once(&o)).await;
-                    let _ = reply.send(alone.map(|v| v.first().copied().unwrap_or(false)));
+                let n = q.waiting.len().min(MAX_BATCH);
+                q.waiting.drain(..n).collect()
+            };
+            let _turn = self.write_turn().await;
+            match self.insert_orders(batch.iter().map(|(o, _)| o)).await {
+                Ok(inserted) => {
+                    for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
+                        let _ = reply.send(Ok(inserted));
+                    }
+                }
+                Err(_) => {
+                    for (o, reply) in batch {
+                        let alone = self.insert_orders(std::iter::once(&o)).await;
+                        let _ = reply.send(alone.map(|v| v.first().copied().unwrap_or(false)));
+                    }
                 }
             }
         }
