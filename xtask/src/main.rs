@@ -93,9 +93,6 @@ fn run_counted(cmd: &mut Command, limit: Duration, counts: &mut (u64, u64)) -> R
             }
         })
     });
-    let kill_group = |pid: u32| {
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
-    };
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -128,6 +125,11 @@ fn run_counted(cmd: &mut Command, limit: Duration, counts: &mut (u64, u64)) -> R
     counts.1 += t.1;
     let status = status?;
     if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+/// SIGKILL to every process of the group `group`.
+fn kill_group(group: u32) {
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).stderr(Stdio::null()).status();
 }
 
 /// The process group run_counted is running, for the Ctrl-C handler (0: none).
@@ -666,7 +668,7 @@ fn test() -> Result<()> {
     ctrlc::set_handler(|| {
         let group = RUNNING_GROUP.load(Ordering::SeqCst);
         if group != 0 {
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status();
+            kill_group(group);
         }
         std::process::exit(130);
     })

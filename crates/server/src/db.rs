@@ -118,7 +118,7 @@ mod tests {
         let mut answers = Vec::new();
         for o in batch {
             let (reply, answer) = tokio::sync::oneshot::channel();
-            db.orders.queue.lock().unwrap().waiting.push((o, reply));
+            db.orders.lock().unwrap().waiting.push((o, reply));
             answers.push(answer);
         }
         db.insert_queued_orders().await;
@@ -128,7 +128,7 @@ mod tests {
         }
         assert_eq!(got, [Ok(true), Err("conflict".to_string()), Ok(false), Ok(true)]);
         {
-            let q = db.orders.queue.lock().unwrap();
+            let q = db.orders.lock().unwrap();
             assert!(q.waiting.is_empty() && !q.draining);
         }
         for (order_id, id) in [("first", "ord_1"), ("second", "ord_2"), ("fourth", "ord_4")] {
@@ -165,16 +165,11 @@ pub struct Db {
     /// other writers of this process would wait in SQLite's busy handler,
     /// which sleeps in steps of up to 100 ms (a long tail under load).
     writer: Arc<tokio::sync::Mutex<()>>,
-    /// Group commit of new orders: see [`Db::create_order`].
-    orders: Arc<OrderBatch>,
+    /// Group commit of new orders: see [`Db::insert_order_batched`].
+    orders: Arc<std::sync::Mutex<OrderQueue>>,
 }
 
 /// Orders waiting to be inserted.
-#[derive(Debug, Default)]
-struct OrderBatch {
-    queue: std::sync::Mutex<OrderQueue>,
-}
-
 #[derive(Debug, Default)]
 struct OrderQueue {
     waiting: Vec<(Order, InsertReply)>,
@@ -694,7 +689,7 @@ impl Db {
     async fn insert_order_batched(&self, o: &Order) -> Result<bool, DbError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let start = {
-            let mut q = self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut q = self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             q.waiting.push((o.clone(), reply));
             !std::mem::replace(&mut q.draining, true)
         };
@@ -712,7 +707,7 @@ impl Db {
     async fn insert_queued_orders(&self) {
         loop {
             let batch: Vec<_> = {
-                let mut q = self.orders.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut q = self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if q.waiting.is_empty() {
                     // Under the lock that queues orders: none is left without a drainer.
                     q.draining = false;
