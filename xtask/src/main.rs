@@ -784,7 +784,8 @@ mod tests {
     fn a_leftover_holding_the_output_neither_hangs_the_run_nor_survives_it() {
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("leftover.pid");
-        let script = format!("echo 'test result: FAILED. 2 passed; 1 failed; 0 ignored'; sleep 600 & echo $! > {}; exit 1", pid_file.display());
+        let script =
+            format!("echo 'test result: FAILED. 2 passed; 1 failed; 0 ignored'; sleep 600 & echo $! > {}; exit 1", pid_file.display());
         let mut counts = (0, 0);
         let r = run_counted(Command::new("sh").args(["-c", &script]), Duration::from_secs(300), &mut counts);
         assert!(r.is_err(), "the runner's failure is reported");

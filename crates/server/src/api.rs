@@ -2,8 +2,10 @@
 
 use crate::body::Fields;
 use crate::db::{Created, Merchant, Order, RefundOutcome, Txn};
+use crate::domain::TxnDetails;
 use crate::error::AppError;
 use crate::gateway::MethodInput;
+use crate::juspay::{PaymentLinks, StatusBody};
 use crate::{AppState, now_ms, random_id};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::HeaderMap;
@@ -14,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use kassa_types::card;
+use kassa_types::view::{Authentication, Collect, TxnPayment, TxnResponse, TxnStatus};
 use kassa_types::{Amount, Currency, OrderStatus, PaymentMethod, PaymentOptions, validate_order_id};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -101,51 +104,11 @@ fn http_url(name: &str, v: String) -> Result<String, AppError> {
     }
 }
 
-fn payment_links(state: &AppState, order: &Order) -> Value {
-    let base = &state.config.public_url;
-    json!({
-        "web": format!("{base}/merchant/pay/{}", order.id),
-        "mobile": format!("{base}/merchant/pay/{}?mobile=true", order.id),
-        "iframe": format!("{base}/merchant/ipay/{}", order.id),
-        "expiry": rfc3339(order.expires_at),
-    })
+fn payment_links(state: &AppState, order: &Order) -> PaymentLinks {
+    PaymentLinks::new(&state.config.public_url, &order.id, order.expires_at)
 }
 
-/// Unix ms as an RFC 3339 UTC timestamp.
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-/// The order status body. Money fields are written as exact decimals
-/// (`10.50`), straight from minor units, never through a float.
-#[derive(Debug, serde::Serialize)]
-pub struct StatusBody {
-    amount: Box<serde_json::value::RawValue>,
-    amount_refunded: Box<serde_json::value::RawValue>,
-    refunded: bool,
-    refunds: Vec<RefundJson>,
-    #[serde(flatten)]
-    rest: Map<String, Value>,
-}
-
-/// One refund in a status body (seed 003).
-#[derive(Debug, serde::Serialize)]
-pub struct RefundJson {
-    id: String,
-    unique_request_id: String,
-    amount: Box<serde_json::value::RawValue>,
-    status: String,
-    created: String,
-}
-
-/// Non-negative minor units as a JSON number with two fraction digits.
-fn decimal_raw(minor: i64) -> Result<Box<serde_json::value::RawValue>, AppError> {
-    let m = u64::try_from(minor).map_err(|_| AppError::internal(&"negative stored amount"))?;
-    serde_json::value::RawValue::from_string(format!("{}.{:02}", m / 100, m % 100)).map_err(|e| AppError::internal(&e))
-}
+pub use crate::juspay::rfc3339;
 
 /// Orders and links expire after at most 24 hours (seed 000).
 pub const MAX_EXPIRY_MINS: i64 = 24 * 60;
@@ -176,7 +139,7 @@ async fn create_order(State(state): State<AppState>, Authed(merchant): Authed, m
         Some("true") => true,
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
     };
-    let order = create_or_load(&state, &merchant, f, Map::new()).await?;
+    let order = create_or_load(&state, &merchant, f, Map::new(), None).await?;
     let (status, status_id) = match order.status {
         OrderStatus::NEW => ("CREATED", 1),
         s => (s.as_str(), s.id()),
@@ -201,7 +164,17 @@ async fn create_order(State(state): State<AppState>, Authed(merchant): Authed, m
 /// Creates the order the fields describe, or loads the identical one that
 /// exists (a different one with the same `order_id` is a 409). `more` is
 /// stored in `extra` beside the udfs, addresses and metadata.
-async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, more: Map<String, Value>) -> Result<Order, AppError> {
+///
+/// `payment_options` (`card|nb|wallet|upi`) and `filter` (from Juspay's
+/// `payment_filter`) restrict the methods of the order; `POST /txns`
+/// enforces them.
+async fn create_or_load(
+    state: &AppState,
+    merchant: &Merchant,
+    mut f: Fields,
+    more: Map<String, Value>,
+    filter: Option<Vec<PaymentMethod>>,
+) -> Result<Order, AppError> {
     let fingerprint = f.fingerprint();
     let order_id = f.require("order_id")?;
     validate_order_id(&order_id).map_err(|e| AppError::bad_request("invalid_order_id", e.to_string()))?;
@@ -222,15 +195,43 @@ async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, mo
     let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
     let mut extra = take_udfs_and_addresses(&mut f)?;
     extra.extend(more);
-    let expiry_mins = match f.take("metadata.expiry_in_mins") {
-        None => None,
-        Some(v) => Some(
-            v.parse::<i64>()
+    // Integrations send `metadata.expiryInMins` (Juspay's docs) or `metadata.expiry_in_mins`.
+    let mut expiry_mins = None;
+    for name in ["metadata.expiryInMins", "metadata.expiry_in_mins"] {
+        if let Some(v) = f.take(name) {
+            let mins = v
+                .parse::<i64>()
                 .ok()
                 .filter(|m| (1..=MAX_EXPIRY_MINS).contains(m))
-                .ok_or_else(|| AppError::bad_request("invalid_parameter", "metadata.expiry_in_mins must be 1 to 1440"))?,
-        ),
-    };
+                .ok_or_else(|| AppError::bad_request("invalid_parameter", format!("{name} must be 1 to 1440")))?;
+            if expiry_mins.is_some_and(|m| m != mins) {
+                return Err(AppError::bad_request("invalid_parameter", "metadata.expiryInMins and metadata.expiry_in_mins disagree"));
+            }
+            expiry_mins = Some(mins);
+        }
+    }
+    let mut allowed = filter;
+    if let Some(v) = f.take("payment_options") {
+        let options = PaymentOptions::parse(&v);
+        if let Some(unknown) = options.unknown.first() {
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                format!(
+                    "payment_options names an unknown method {:?} (use card, nb, wallet, upi joined with |)",
+                    unknown.chars().take(20).collect::<String>()
+                ),
+            ));
+        }
+        allowed = Some(match allowed {
+            Some(a) => a.into_iter().filter(|m| options.methods.contains(m)).collect(),
+            None => options.methods,
+        });
+    }
+    if let Some(gateway) = f.take("gateway_id")
+        && gateway != crate::juspay::SANDBOX_GATEWAY_ID.to_string()
+    {
+        return Err(AppError::bad_request("gateway_not_configured", "gateway_id names a gateway this merchant has no account for"));
+    }
     let mut metadata = Map::new();
     for (k, v) in f.take_prefixed("metadata.") {
         let v = if k == "metadata.webhook_url" { http_url(&k, v)? } else { bounded(&k, v)? };
@@ -263,6 +264,7 @@ async fn create_or_load(state: &AppState, merchant: &Merchant, mut f: Fields, mo
         updated_at: now,
         expires_at: now.saturating_add(expiry_mins.map_or(merchant.order_ttl_secs, |m| m * 60).saturating_mul(1000)),
         amount_refunded_minor: 0,
+        allowed_methods: allowed,
     };
     match state.db.create_order(&order).await {
         Ok(Created::New(o) | Created::Existing(o)) => Ok(o),
@@ -329,7 +331,7 @@ pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(
             pairs.push((name.into(), v));
         }
     }
-    let order = create_or_load(state, &merchant, Fields::from_pairs(pairs), Map::new()).await?;
+    let order = create_or_load(state, &merchant, Fields::from_pairs(pairs), Map::new(), None).await?;
     Ok((merchant, order))
 }
 
@@ -389,7 +391,8 @@ async fn create_session(State(state): State<AppState>, Authed(merchant): Authed,
         }
         more.insert("language".into(), Value::String(lang));
     }
-    let order = create_or_load(&state, &merchant, f, more).await?;
+    let filter = f.take("payment_filter").map(|v| payment_filter(&v)).transpose()?;
+    let order = create_or_load(&state, &merchant, f, more, filter).await?;
     let now = now_ms();
     let exp = client_token_expiry(&order, now);
     let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
@@ -429,61 +432,52 @@ async fn create_session(State(state): State<AppState>, Authed(merchant): Authed,
     })))
 }
 
+/// Juspay's `payment_filter` (payment locking): which method families the
+/// page may offer. `allowDefaultOptions` false offers only the enabled
+/// ones; true (the default) offers everything but the disabled ones.
+/// Families Kassa does not offer (`CONSUMER_FINANCE`, `CASH`, …) are ignored.
+fn payment_filter(json: &str) -> Result<Vec<PaymentMethod>, AppError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Filter {
+        allow_default_options: Option<bool>,
+        #[serde(default)]
+        options: Vec<FilterOption>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct FilterOption {
+        payment_method_type: String,
+        enable: bool,
+    }
+    let filter: Filter = serde_json::from_str(json).map_err(|e| {
+        AppError::bad_request(
+            "invalid_parameter",
+            format!("payment_filter is not a valid filter: {}", e.to_string().chars().take(120).collect::<String>()),
+        )
+    })?;
+    let mut decided: Vec<(PaymentMethod, bool)> = Vec::new();
+    for o in &filter.options {
+        // Juspay: of two blocks for one type, the first counts.
+        if let Some(m) = PaymentMethod::from_txn_type(&o.payment_method_type)
+            && !decided.iter().any(|(d, _)| *d == m)
+        {
+            decided.push((m, o.enable));
+        }
+    }
+    let default = filter.allow_default_options.unwrap_or(true);
+    Ok(PaymentMethod::ALL.into_iter().filter(|m| decided.iter().find(|(d, _)| d == m).map_or(default, |(_, enabled)| *enabled)).collect())
+}
+
 /// Client tokens live 15 minutes, never past the order's expiry.
 pub fn client_token_expiry(order: &Order, now: i64) -> i64 {
     order.expires_at.min(now.saturating_add(15 * 60 * 1000))
 }
 
-/// The order status body (seeds 000 and 003).
+/// The order status body (seeds 000 and 003) as it is now.
 pub async fn status_body(state: &AppState, order: &Order) -> Result<StatusBody, AppError> {
-    let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
-    let mut out = json!({
-        "id": order.id,
-        "merchant_id": order.merchant_id,
-        "order_id": order.order_id,
-        "customer_id": order.customer_id,
-        "customer_email": order.customer_email,
-        "customer_phone": order.customer_phone,
-        "product_id": order.product_id.clone().unwrap_or_default(),
-        "description": order.description,
-        "status": order.status.as_str(),
-        "status_id": order.status.id(),
-        "currency": order.currency,
-        "return_url": order.return_url,
-        "date_created": rfc3339(order.created_at),
-        "payment_links": payment_links(state, order),
-    });
-    if let Value::Object(map) = &mut out {
-        for (k, v) in extra {
-            map.insert(k, v);
-        }
-    }
-    if let Some(txn) = state.db.latest_txn(&order.id).await? {
-        out["txn_id"] = json!(txn.id);
-        out["payment_method_type"] = json!(txn.method.txn_type());
-        out["payment_method"] = json!(txn.method_detail);
-        if let Some(last4) = &txn.card_last4 {
-            out["card"] = json!({ "last_four_digits": last4, "card_brand": txn.method_detail });
-        }
-    }
-    let Value::Object(rest) = out else { return Err(AppError::internal(&"status body is not an object")) };
-    let mut refunds = Vec::new();
-    for r in state.db.refunds(&order.id).await? {
-        refunds.push(RefundJson {
-            amount: decimal_raw(r.amount_minor)?,
-            id: r.id,
-            unique_request_id: r.unique_request_id,
-            status: r.status,
-            created: rfc3339(r.created_at),
-        });
-    }
-    Ok(StatusBody {
-        amount: decimal_raw(order.amount_minor)?,
-        amount_refunded: decimal_raw(order.amount_refunded_minor)?,
-        refunded: order.amount_refunded_minor > 0 && order.amount_refunded_minor == order.amount_minor,
-        refunds,
-        rest,
-    })
+    let snapshot = state.db.snapshot(&order.id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(crate::juspay::status_body(&snapshot, &state.config.public_url))
 }
 
 async fn order_status(
@@ -497,7 +491,7 @@ async fn order_status(
 
 /// The merchant's order named in the path; 404 for an unknown id, a malformed
 /// one, or another merchant's order alike.
-async fn merchant_order(state: &AppState, merchant: &Merchant, order_id: &str) -> Result<Order, AppError> {
+pub(crate) async fn merchant_order(state: &AppState, merchant: &Merchant, order_id: &str) -> Result<Order, AppError> {
     if validate_order_id(order_id).is_err() {
         return Err(AppError::order_not_found());
     }
@@ -505,18 +499,21 @@ async fn merchant_order(state: &AppState, merchant: &Merchant, order_id: &str) -
 }
 
 /// `POST /orders/:order_id` (seed 003, Update Order): `amount`, udfs and
-/// addresses, only while no payment has succeeded or is in progress.
+/// addresses, only while no payment has succeeded and none is in progress.
+/// Juspay's clients may repeat `order_id` in the body (v3.2 lists it as
+/// required): it must name the order of the path.
 async fn update_order(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
     mut f: Fields,
 ) -> Result<Json<StatusBody>, AppError> {
+    same_order(&mut f, &order_id)?;
     let amount = f.amount("amount")?;
     let changes = take_udfs_and_addresses(&mut f)?;
     f.finish()?;
     let order = merchant_order(&state, &merchant, &order_id).await?;
-    let mut extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
+    let mut extra = order.extra_map();
     extra.extend(changes);
     let amount_minor = match amount {
         Some(a) => i64::try_from(a.minor()).map_err(|e| AppError::internal(&e))?,
@@ -530,15 +527,36 @@ async fn update_order(
     Ok(Json(status_body(&state, &order).await?))
 }
 
+/// An `order_id` repeated in the body must be the path's (case-insensitively, as order ids are).
+fn same_order(f: &mut Fields, path_order_id: &str) -> Result<(), AppError> {
+    match f.take("order_id") {
+        Some(given) if !given.eq_ignore_ascii_case(path_order_id) => {
+            Err(AppError::bad_request("invalid_parameter", "order_id in the body does not match the order of the path"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `refund_type` values Juspay documents; the sandbox refunds each at once.
+const REFUND_TYPES: [&str; 4] = ["STANDARD", "INSTANT", "INSTANT_WITH_FALLBACK", "GATEWAY"];
+
 /// `POST /orders/:order_id/refunds` (seed 003): `unique_request_id` and
 /// `amount`; only for CHARGED orders, partial and multiple, never above what
-/// was paid. A repeat of a `unique_request_id` returns the first answer.
+/// was charged. A repeat of a `unique_request_id` returns the first answer.
+/// `order_id` (the official Node SDK repeats it) must name the path's order;
+/// `refund_type` is one of Juspay's values.
 async fn create_refund(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     Path(order_id): Path<String>,
     mut f: Fields,
 ) -> Result<Response, AppError> {
+    same_order(&mut f, &order_id)?;
+    if let Some(t) = f.take("refund_type")
+        && !REFUND_TYPES.contains(&t.as_str())
+    {
+        return Err(AppError::bad_request("invalid_parameter", "refund_type must be STANDARD, INSTANT, INSTANT_WITH_FALLBACK or GATEWAY"));
+    }
     let request_id = f.require("unique_request_id")?;
     if request_id.len() > 64 || !request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         return Err(AppError::bad_request("invalid_parameter", "unique_request_id must be 1-64 letters, digits, '_' or '-'"));
@@ -576,7 +594,61 @@ fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> 
     state.tokens.check(&token, now_ms()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
 }
 
-async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fields) -> Result<Json<Value>, AppError> {
+/// A card as `POST /txns` sent it, checked: what the gateway and the status body need.
+struct CardInput {
+    number: String,
+    brand: Option<card::CardBrand>,
+    month: u8,
+    year: u16,
+    name: String,
+}
+
+fn card_input(f: &mut Fields) -> Result<CardInput, AppError> {
+    let number = card::digits(&f.require("card_number")?)
+        .filter(|d| card::number_valid(d))
+        .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
+    let brand = card::detect_brand(&number);
+    let month: u8 = f
+        .require("card_exp_month")?
+        .parse()
+        .ok()
+        .filter(|m| (1..=12).contains(m))
+        .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_month must be 01 to 12"))?;
+    let year_s = f.require("card_exp_year")?;
+    let year: u16 = match year_s.len() {
+        2 => year_s.parse::<u16>().ok().map(|y| 2000 + y),
+        4 => year_s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_year must be YY or YYYY"))?;
+    let today = time::OffsetDateTime::now_utc();
+    let now_year = u16::try_from(today.year()).unwrap_or(u16::MAX);
+    if !card::expiry_not_past(month, year, u8::from(today.month()), now_year) {
+        return Err(AppError::bad_request("invalid_card_expiry", "the card has expired"));
+    }
+    let cvv = f.require("card_security_code")?;
+    if !card::cvv_valid(&cvv, brand) {
+        return Err(AppError::bad_request("invalid_card_security_code", "card security code is not valid for this card"));
+    }
+    let name = bounded("name_on_card", f.take("name_on_card").unwrap_or_default())?;
+    if name.chars().count() > 64 {
+        return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
+    }
+    Ok(CardInput { number, brand, month, year, name })
+}
+
+/// `POST /txns` answer: the page's contract ([`TxnResponse`]) and Juspay's `txn_uuid`.
+#[derive(serde::Serialize)]
+struct TxnAnswer {
+    #[serde(flatten)]
+    view: TxnResponse,
+    txn_uuid: String,
+}
+
+/// `POST /txns` with the order's client token: starts a payment attempt.
+/// The method must be one the merchant allowed for this order (server to
+/// server); the page's `payment_options` can only narrow that further.
+async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fields) -> Result<Json<TxnAnswer>, AppError> {
     let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
     let order_ref = f.require("order_id")?;
     let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;
@@ -592,8 +664,8 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
     let method_type = f.require("payment_method_type")?;
     let method = PaymentMethod::from_txn_type(&method_type)
         .ok_or_else(|| AppError::bad_request("invalid_payment_method", "payment_method_type must be CARD, NB, WALLET or UPI"))?;
-    let options = PaymentOptions::parse(&f.take("payment_options").unwrap_or_default());
-    if !options.filter(&merchant.enabled_methods).contains(&method) {
+    let shown = PaymentOptions::parse(&f.take("payment_options").unwrap_or_default());
+    if !shown.filter(&order.methods(&merchant.enabled_methods)).contains(&method) {
         return Err(AppError::bad_request("payment_method_not_allowed", "this payment method is not available for this order"));
     }
     let in_frame = match f.take("in_frame").as_deref() {
@@ -610,43 +682,20 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
     }
 
     let payment_method = f.take("payment_method");
-    let (scenario, detail, last4): (crate::gateway::Started, _, _) = match method {
+    let mut details = TxnDetails::default();
+    let (started, detail, last4): (crate::gateway::Started, _, _) = match method {
         PaymentMethod::Card => {
-            let number = card::digits(&f.require("card_number")?)
-                .filter(|d| card::number_valid(d))
-                .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
-            let brand = card::detect_brand(&number);
-            let month: u8 = f
-                .require("card_exp_month")?
-                .parse()
-                .ok()
-                .filter(|m| (1..=12).contains(m))
-                .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_month must be 01 to 12"))?;
-            let year_s = f.require("card_exp_year")?;
-            let year: u16 = match year_s.len() {
-                2 => year_s.parse::<u16>().ok().map(|y| 2000 + y),
-                4 => year_s.parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_year must be YY or YYYY"))?;
-            let today = time::OffsetDateTime::now_utc();
-            let now_year = u16::try_from(today.year()).unwrap_or(u16::MAX);
-            if !card::expiry_not_past(month, year, u8::from(today.month()), now_year) {
-                return Err(AppError::bad_request("invalid_card_expiry", "the card has expired"));
-            }
-            let cvv = f.require("card_security_code")?;
-            if !card::cvv_valid(&cvv, brand) {
-                return Err(AppError::bad_request("invalid_card_security_code", "card security code is not valid for this card"));
-            }
-            let name = bounded("name_on_card", f.take("name_on_card").unwrap_or_default())?;
-            if name.chars().count() > 64 {
-                return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
-            }
+            let c = card_input(&mut f)?;
             let started = state
                 .gateway
-                .start(&MethodInput::Card { number: &number, brand })
+                .start(&MethodInput::Card { number: &c.number, brand: c.brand })
                 .map_err(|d| AppError::bad_request("card_declined", d.0))?;
-            (started, brand.map(|b| b.code().to_string()), Some(number[number.len() - 4..].to_string()))
+            details.card_isin = Some(c.number[..6].to_string());
+            details.expiry_month = Some(format!("{:02}", c.month));
+            details.expiry_year = Some(c.year.to_string());
+            details.name_on_card = Some(c.name).filter(|n| !n.is_empty());
+            details.card_fingerprint = Some(state.tokens.fingerprint(&c.number));
+            (started, c.brand.map(|b| b.code().to_string()), Some(c.number[c.number.len() - 4..].to_string()))
         }
         PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => {
             let code = match method {
@@ -657,7 +706,9 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
                     }
                     vpa
                 }
-                _ => payment_method.clone().ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?,
+                PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Card => {
+                    payment_method.clone().ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?
+                }
             };
             let input = match method {
                 PaymentMethod::Nb => MethodInput::Netbanking(&code),
@@ -668,56 +719,63 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
             (started, Some(code), None)
         }
     };
-    let (scenario, collect) = (scenario.scenario, scenario.collect);
-    let settle_at = collect.map(|_| now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)));
     f.finish()?;
+    details.gateway_txn_id = Some(started.gateway_txn_id.clone());
+    let settle_at = started.collect.map(|_| now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)));
     let txn = Txn {
         id: random_id("txn_"),
         order_pk: order.id.clone(),
+        seq: 0,
         method,
         method_detail: detail,
         card_last4: last4,
-        scenario,
+        scenario: started.scenario,
         status: OrderStatus::PENDING_VBV,
+        // Read again, in the transaction that inserts the attempt.
         amount_minor: order.amount_minor,
         created_at: now,
         settle_at,
-        settle_status: collect,
+        settle_status: started.collect,
         in_frame,
+        details,
+        gateway_response: None,
     };
-    if !state.db.start_txn(&txn, now).await? {
+    let Some(txn) = state.db.start_txn(&txn, now).await? else {
         return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
-    }
+    };
+    let base = &state.config.public_url;
     let payment = match settle_at {
         // UPI collect: the shopper approves in their UPI app; the page polls.
-        Some(at) => json!({
-            "collect": {
-                "status_url": format!("{}/txns/{}", state.config.public_url, txn.id),
-                "cancel_url": format!("{}/txns/{}/cancel", state.config.public_url, txn.id),
-                "poll_interval_ms": 1000,
-                "expires_at": rfc3339(order.expires_at.min(at.saturating_add(COLLECT_WINDOW_MS))),
-            }
-        }),
-        None => json!({
-            "authentication": {
-                "method": "GET",
-                "url": format!("{}/sandbox/bank/{}", state.config.public_url, txn.id),
-            }
-        }),
+        Some(at) => TxnPayment {
+            authentication: None,
+            collect: Some(Collect {
+                status_url: format!("{base}/txns/{}", txn.id),
+                cancel_url: format!("{base}/txns/{}/cancel", txn.id),
+                poll_interval_ms: 1000,
+                expires_at: rfc3339(order.expires_at.min(at.saturating_add(COLLECT_WINDOW_MS))),
+            }),
+        },
+        None => TxnPayment {
+            authentication: Some(Authentication { method: "GET".into(), url: format!("{base}/sandbox/bank/{}", txn.id) }),
+            collect: None,
+        },
     };
-    Ok(Json(json!({
-        "order_id": order.order_id,
-        "txn_id": txn.id,
-        "status": txn.status.as_str(),
-        "payment": payment,
-    })))
+    Ok(Json(TxnAnswer {
+        view: TxnResponse {
+            order_id: order.order_id.clone(),
+            txn_id: crate::juspay::juspay_txn_id(&order.merchant_id, &order.order_id, txn.seq),
+            status: txn.status,
+            payment,
+        },
+        txn_uuid: txn.id,
+    }))
 }
 
 /// How long a collect request waits for the shopper, at most (the page's countdown).
 const COLLECT_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 /// An attempt the client token may see: the token's order's, else 404.
-async fn token_txn(state: &AppState, headers: &HeaderMap, txn_id: &str) -> Result<crate::db::Txn, AppError> {
+async fn token_txn(state: &AppState, headers: &HeaderMap, txn_id: &str) -> Result<Txn, AppError> {
     let order_pk = token_order(state, headers, None)?;
     let not_found = || AppError { status: axum::http::StatusCode::NOT_FOUND, code: "txn_not_found", message: "no such attempt".into() };
     let txn = state.db.txn(txn_id).await?.ok_or_else(not_found)?;
@@ -727,42 +785,65 @@ async fn token_txn(state: &AppState, headers: &HeaderMap, txn_id: &str) -> Resul
     Ok(txn)
 }
 
-/// The attempt's status for the page that polls it, with where to go once it is final.
-async fn txn_status_body(state: &AppState, txn: &crate::db::Txn) -> Result<Value, AppError> {
-    let order = state.db.order(&txn.order_pk).await?.ok_or_else(AppError::order_not_found)?;
-    let done = !matches!(txn.status, OrderStatus::PENDING_VBV | OrderStatus::AUTHORIZING);
-    Ok(json!({
-        "txn_id": txn.id,
-        "order_id": order.order_id,
-        "status": txn.status.as_str(),
-        "status_id": txn.status.id(),
-        "order_status": order.status.as_str(),
-        "final": done,
-        // The signed return URL (or Kassa's result page) once the attempt is final.
-        "next_url": done.then(|| format!("{}/sandbox/bank/{}", state.config.public_url, txn.id)),
-    }))
+/// `GET /txns/:txn_uuid` answer: the page's contract ([`TxnStatus`]) and what a person reading it wants.
+#[derive(serde::Serialize)]
+struct TxnStatusAnswer {
+    #[serde(flatten)]
+    view: TxnStatus,
+    txn_id: String,
+    txn_uuid: String,
+    order_id: String,
+    status_id: u16,
+    order_status: OrderStatus,
 }
 
-/// `GET /txns/:txn_id` with the client token: what a polling page needs.
-async fn txn_status(State(state): State<AppState>, headers: HeaderMap, Path(txn_id): Path<String>) -> Result<Json<Value>, AppError> {
+/// The attempt's status for the page that polls it, with where to go once it is final.
+async fn txn_status_body(state: &AppState, txn: &Txn) -> Result<TxnStatusAnswer, AppError> {
+    let order = state.db.order(&txn.order_pk).await?.ok_or_else(AppError::order_not_found)?;
+    let done = !txn.status.is_pending();
+    Ok(TxnStatusAnswer {
+        view: TxnStatus {
+            status: txn.status,
+            is_final: done,
+            // The signed return URL (or Kassa's result page) once the attempt is final.
+            next_url: done.then(|| format!("{}/sandbox/bank/{}", state.config.public_url, txn.id)),
+        },
+        txn_id: crate::juspay::juspay_txn_id(&order.merchant_id, &order.order_id, txn.seq),
+        txn_uuid: txn.id.clone(),
+        order_id: order.order_id,
+        status_id: txn.status.id(),
+        order_status: order.status,
+    })
+}
+
+/// `GET /txns/:txn_uuid` with the client token: what a polling page needs.
+async fn txn_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(txn_id): Path<String>,
+) -> Result<Json<TxnStatusAnswer>, AppError> {
     let txn = token_txn(&state, &headers, &txn_id).await?;
     Ok(Json(txn_status_body(&state, &txn).await?))
 }
 
-/// `POST /txns/:txn_id/cancel` with the client token: the shopper gave up on
-/// a collect request; it ends AUTHENTICATION_FAILED and the order is payable again.
+/// `POST /txns/:txn_uuid/cancel` with the client token: the shopper gave up
+/// on an attempt that still waits for them (a bank page, a collect
+/// request); it ends AUTHENTICATION_FAILED. An attempt the bank is already
+/// authorizing cannot be cancelled.
 async fn cancel_txn(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(txn_id): Path<String>,
     f: Fields,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TxnStatusAnswer>, AppError> {
     f.finish()?;
     let txn = token_txn(&state, &headers, &txn_id).await?;
-    if txn.status != OrderStatus::PENDING_VBV {
-        return Err(AppError::conflict("txn_not_cancellable", "only a pending attempt can be cancelled"));
+    let response = state.gateway.response(OrderStatus::AUTHENTICATION_FAILED, now_ms());
+    let applied =
+        state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::AUTHENTICATION_FAILED, Some(&response), now_ms()).await?;
+    if applied.is_none() {
+        return Err(AppError::conflict("txn_not_cancellable", "only an attempt waiting for the shopper can be cancelled"));
     }
-    state.db.complete_txn(&txn.id, OrderStatus::AUTHENTICATION_FAILED, now_ms()).await?;
     let txn = state.db.txn(&txn.id).await?.ok_or_else(AppError::order_not_found)?;
     Ok(Json(txn_status_body(&state, &txn).await?))
 }

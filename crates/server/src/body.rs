@@ -168,6 +168,11 @@ fn flatten(
     }
     for (k, v) in map {
         let name = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+        // Juspay's `payment_filter` is a JSON document of its own (form bodies send it as text).
+        if name == "payment_filter" && (v.is_object() || v.is_array()) {
+            out.push((name, v.to_string()));
+            continue;
+        }
         match v {
             serde_json::Value::Null => {}
             serde_json::Value::String(s) => out.push((name, s)),

@@ -1,6 +1,8 @@
-//! Payment gateways. The flow (persist the attempt, send the shopper to the
-//! bank page, apply the answer) does not depend on which gateway answers.
+//! Payment gateways. The flow (`crate::payments`: persist the attempt, call
+//! the gateway, apply its answer) does not depend on which gateway answers;
+//! a gateway sees only these inputs and answers, never storage or HTTP.
 
+use crate::domain::GatewayResponse;
 use kassa_types::OrderStatus;
 use kassa_types::card::{self, CardBrand};
 use kassa_types::methods::{BANKS, WALLETS};
@@ -46,6 +48,8 @@ pub struct Started {
     /// A collect request (UPI): no bank page; the gateway settles it to this
     /// status later, while the payment page polls.
     pub collect: Option<OrderStatus>,
+    /// The gateway's own id for the attempt (`epg_txn_id`).
+    pub gateway_txn_id: String,
 }
 
 /// The gateway's answer to the bank page.
@@ -65,6 +69,8 @@ pub trait Gateway: Send + Sync + std::fmt::Debug {
     fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer;
     /// What the bank page asks for.
     fn prompt(&self, scenario: &str) -> Prompt;
+    /// The gateway's response (codes and messages) for an attempt that ended `status` at `now`.
+    fn response(&self, status: OrderStatus, now: i64) -> GatewayResponse;
 }
 
 /// What the sandbox bank page shows.
@@ -89,7 +95,8 @@ pub use kassa_types::methods::vpa_valid;
 
 impl Gateway for Sandbox {
     fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined> {
-        let now = |scenario: &str| Ok(Started { scenario: scenario.into(), collect: None });
+        let id = || crate::random_id("sbx_");
+        let now = |scenario: &str| Ok(Started { scenario: scenario.into(), collect: None, gateway_txn_id: id() });
         match input {
             MethodInput::Card { number, .. } => match *number {
                 "4111111111111111" | "5555555555554444" => now("card_otp"),
@@ -105,9 +112,11 @@ impl Gateway for Sandbox {
             MethodInput::Netbanking(_) => Err(Declined("unknown bank".into())),
             MethodInput::Wallet(w) if WALLETS.iter().any(|(c, _)| c == w) => now("buttons"),
             MethodInput::Wallet(_) => Err(Declined("unknown wallet".into())),
-            MethodInput::Upi("success@kassa") => Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::CHARGED) }),
+            MethodInput::Upi("success@kassa") => {
+                Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::CHARGED), gateway_txn_id: id() })
+            }
             MethodInput::Upi("failure@kassa") => {
-                Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::AUTHORIZATION_FAILED) })
+                Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::AUTHORIZATION_FAILED), gateway_txn_id: id() })
             }
             MethodInput::Upi(_) => Err(Declined("the sandbox accepts only the UPI ids success@kassa and failure@kassa".into())),
         }
@@ -131,26 +140,25 @@ impl Gateway for Sandbox {
             _ => Prompt::Buttons,
         }
     }
-}
 
-/// Applies the settlements that are due (UPI collects, AUTHORIZING cards)
-/// every `poll_ms`; they are stored with the attempt, so a restart resumes them.
-pub fn spawn_settler(state: crate::AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match state.db.due_settlements(crate::now_ms(), 64).await {
-                Ok(due) => {
-                    for (txn_id, status) in due {
-                        if let Err(e) = state.db.complete_txn(&txn_id, status, crate::now_ms()).await {
-                            tracing::warn!(txn = %txn_id, error = %e, "cannot settle an attempt");
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "settlements unavailable"),
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(state.config.webhook_poll_ms)).await;
+    fn response(&self, status: OrderStatus, now: i64) -> GatewayResponse {
+        let digits = |n: usize| (0..n).map(|_| char::from(b'0' + rand::random_range(0..10u8))).collect::<String>();
+        let (code, message) = match status {
+            OrderStatus::CHARGED => ("00", "Transaction successful"),
+            OrderStatus::AUTHENTICATION_FAILED => ("AUTHENTICATION_FAILED", "The shopper did not complete authentication"),
+            OrderStatus::AUTHORIZATION_FAILED => ("05", "Declined by the issuing bank"),
+            OrderStatus::AUTO_REFUNDED => ("00", "Transaction successful; refunded automatically"),
+            other => (other.as_str(), other.as_str()),
+        };
+        let success = matches!(status, OrderStatus::CHARGED | OrderStatus::AUTO_REFUNDED);
+        GatewayResponse {
+            resp_code: code.into(),
+            resp_message: message.into(),
+            rrn: if success { digits(12) } else { String::new() },
+            auth_id_code: if success { digits(6) } else { String::new() },
+            created_at: now,
         }
-    })
+    }
 }
 
 #[cfg(test)]

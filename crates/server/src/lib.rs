@@ -10,14 +10,18 @@ pub mod api;
 pub mod body;
 pub mod customers;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod juspay;
 pub mod openapi;
 pub mod page;
+pub mod payments;
 pub mod secret;
 pub mod tls;
 pub mod token;
 pub mod webhook;
+pub mod webhook_api;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -50,7 +54,8 @@ pub struct Config {
     pub www_dir: PathBuf,
     /// How often the webhook worker looks for due events (ms).
     pub webhook_poll_ms: u64,
-    /// First retry delay of a failed webhook; it doubles with each attempt (ms).
+    /// First retry delay of a failed webhook (ms); the later ones follow
+    /// Juspay's schedule in proportion (60 000: 16 retries over 24 hours).
     pub webhook_retry_base_ms: u64,
     /// PEM roots that `https://` webhook receivers are checked against, when
     /// they use a private CA; `None`: Mozilla's roots.
@@ -76,6 +81,7 @@ impl AppState {
     /// State over an open database; loads (or creates) the token key.
     pub async fn new(db: db::Db, config: Config) -> Result<AppState, db::DbError> {
         let key = db.server_key("client_token_key").await?;
+        let db = db.with_renderer(Arc::new(juspay::JuspayEvents { public_url: config.public_url.clone() }));
         Ok(AppState { db, config: Arc::new(config), tokens: Arc::new(token::TokenKey::new(key)), gateway: Arc::new(gateway::Sandbox) })
     }
 }
@@ -85,6 +91,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(customers::routes())
+        .merge(webhook_api::routes())
         .merge(page::routes(&state.config))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))

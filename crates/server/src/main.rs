@@ -39,8 +39,9 @@ enum Command {
         /// Directory of host-side files.
         #[arg(long, env = "KASSA_WWW_DIR", default_value = "www")]
         www_dir: PathBuf,
-        /// First webhook retry delay in ms (doubles each attempt, at most an hour).
-        #[arg(long, env = "KASSA_WEBHOOK_RETRY_MS", default_value_t = 1000)]
+        /// First webhook retry delay in ms; the 15 later ones follow Juspay's
+        /// schedule in proportion (default: 16 retries over 24 hours), then the event is dead.
+        #[arg(long, env = "KASSA_WEBHOOK_RETRY_MS", default_value_t = 60_000)]
         webhook_retry_ms: u64,
         /// How long the sandbox takes to settle a UPI collect or an AUTHORIZING card, in ms.
         #[arg(long, env = "KASSA_SANDBOX_DELAY_MS", default_value_t = 4000)]
@@ -246,7 +247,7 @@ async fn run(command: Command) -> Result<(), String> {
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());
-            kassa_server::gateway::spawn_settler(state.clone());
+            kassa_server::payments::spawn_settler(state.clone());
             tracing::info!(%addr, %public_url, "kassa listening");
             // One server for HTTP and HTTPS: axum-server over hyper, with the
             // timeouts a public endpoint needs (a client that trickles its

@@ -5,7 +5,8 @@
 use crate::body::Fields;
 use crate::db::Order;
 use crate::error::AppError;
-use crate::gateway::{Answer, BankAnswer, Prompt};
+use crate::gateway::Prompt;
+use crate::payments::BankAction;
 use crate::{AppState, Config, now_ms};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -146,7 +147,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
             amount_minor: u64::try_from(order.amount_minor).unwrap_or_default(),
             currency: order.currency.clone(),
             status: order.status,
-            methods: merchant.enabled_methods.clone(),
+            methods: order.methods(&merchant.enabled_methods),
             expires_at_ms: u64::try_from(order.expires_at).unwrap_or_default(),
             description: order.description.clone(),
         },
@@ -230,29 +231,18 @@ async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
     let action = fields.take("action").unwrap_or_else(|| "submit".into());
     let otp = fields.take("otp").unwrap_or_default();
-    let answer = match action.as_str() {
-        "approve" => BankAnswer::Approve,
-        "decline" | "cancel" => BankAnswer::Decline,
-        _ => BankAnswer::Otp(otp.trim()),
+    let action = match action.as_str() {
+        "approve" => BankAction::Approve,
+        "decline" => BankAction::Decline,
+        "cancel" => BankAction::Cancel,
+        _ => BankAction::Otp(otp.trim()),
     };
-    let prompt = st.gateway.prompt(&txn.scenario);
-    if prompt == Prompt::Collect {
+    if st.gateway.prompt(&txn.scenario) == Prompt::Collect {
         // A collect request is answered in the shopper's UPI app, never here.
         return collect_page(&st, &txn).await;
     }
-    let outcome = match action.as_str() {
-        "cancel" => Answer::Final(OrderStatus::AUTHENTICATION_FAILED),
-        _ => st.gateway.answer(&txn.scenario, &answer),
-    };
-    let now = now_ms();
-    let applied = match outcome {
-        Answer::Final(status) => st.db.complete_txn(&txn.id, status, now).await.map(|_| ()),
-        Answer::Authorizing(then) => {
-            let at = now.saturating_add(i64::try_from(st.config.sandbox_delay_ms).unwrap_or(i64::MAX));
-            st.db.authorize_txn(&txn.id, then, at, now).await.map(|_| ())
-        }
-    };
-    if let Err(e) = applied {
+    // An answer for an attempt no longer waiting on this page changes nothing.
+    if let Err(e) = crate::payments::bank_answer(&st, &txn, action, now_ms()).await {
         return AppError::from(e).into_response();
     }
     match st.db.order(&txn.order_pk).await {
@@ -307,7 +297,7 @@ async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Resp
     let Ok(Some(order)) = st.db.order(&id).await else { return not_found_page() };
     let (title, text) = if order.status.is_success() {
         ("Payment successful", "Your payment was received. You can close this page.")
-    } else if matches!(order.status, OrderStatus::PENDING_VBV | OrderStatus::AUTHORIZING) {
+    } else if order.status.is_pending() {
         ("Payment processing", "Your bank is confirming the payment. The shop will tell you when it is done.")
     } else {
         ("Payment not completed", "The payment did not go through. No money was taken.")

@@ -4,18 +4,18 @@
 //! application/json`, `Kassa-Event-Id`, `Kassa-Signature: t=…,v1=…` (HMAC-SHA256
 //! over `timestamp.body`, see `kassa_sign::webhook`) and, when the merchant set
 //! them, HTTP Basic credentials as Juspay sends. Any 2xx is delivered; anything
-//! else is retried with exponential back-off (capped at an hour), so a
-//! receiver that is down gets every event once it is back. Delivery is at
-//! least once: receivers de-duplicate on the event id.
+//! else is retried on Juspay's schedule (16 retries over 24 hours with the
+//! default first delay of 60 s: [`crate::domain::retry_delay`]), so a
+//! receiver that is down gets every event once it is back; after the last
+//! retry the event is dead, listed by `GET /webhooks?status=dead` and
+//! redelivered on request. Delivery is at least once: receivers
+//! de-duplicate on the event id.
 
 use crate::db::PendingEvent;
 use crate::{AppState, now_ms};
 use base64::Engine;
 use kassa_sign::webhook::{HEADER, WebhookSecret, signature_header};
 use std::time::Duration;
-
-/// Longest wait between two attempts.
-const MAX_BACKOFF_MS: i64 = 3_600_000;
 
 /// Starts the worker on the current runtime.
 pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -77,10 +77,13 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
     .unwrap_or_else(|_| Err("delivery task failed".into()));
     let now = now_ms();
     let result = outcome.map_err(|error| {
-        let shift = u32::try_from(ev.attempts.clamp(0, 20)).unwrap_or(20);
-        let backoff = i64::try_from(state.config.webhook_retry_base_ms).unwrap_or(1000).saturating_mul(1i64 << shift).min(MAX_BACKOFF_MS);
-        tracing::info!(event = %ev.id, attempts = ev.attempts + 1, %error, "webhook delivery failed; will retry");
-        (error, now.saturating_add(backoff))
+        let first = i64::try_from(state.config.webhook_retry_base_ms).unwrap_or(60_000);
+        let next = crate::domain::retry_delay(ev.attempts.saturating_add(1), first).map(|d| now.saturating_add(d));
+        match next {
+            Some(_) => tracing::info!(event = %ev.id, attempts = ev.attempts + 1, %error, "webhook delivery failed; will retry"),
+            None => tracing::warn!(event = %ev.id, attempts = ev.attempts + 1, %error, "webhook delivery failed for the last time; the event is dead"),
+        }
+        (error, next)
     });
     if let Err(e) = state.db.event_attempted(&ev.id, now, result).await {
         tracing::warn!(error = %e, "cannot record a webhook attempt");

@@ -25,6 +25,7 @@ fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = common::fresh_database(dir.path());
     let db_url = url.clone();
+    let retry_ms = RETRY_MS.with(std::cell::Cell::get);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -59,13 +60,13 @@ fn start() -> Server {
                 assets_dir: "pkg".into(),
                 www_dir: "www".into(),
                 webhook_poll_ms: 20,
-                webhook_retry_base_ms: 50,
+                webhook_retry_base_ms: retry_ms,
                 webhook_ca_pem: None,
                 sandbox_delay_ms: 1500,
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());
-            kassa_server::gateway::spawn_settler(state.clone());
+            kassa_server::payments::spawn_settler(state.clone());
             tx.send((base, keys)).unwrap();
             axum::serve(listener, app(state)).await.unwrap();
         });
@@ -906,7 +907,7 @@ fn pending_card_is_authorizing_for_a_while_then_charged() {
     // While the bank decides: no second attempt, no refund, no second answer on the bank page.
     assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 409, "order_not_payable");
     assert_error(&s.post_form("/orders/pend1/refunds", Some(&s.keys[0].0), "unique_request_id=r1&amount=1"), 400, "refund_not_allowed");
-    let txn_id = txn["txn_id"].as_str().unwrap();
+    let txn_id = txn["txn_uuid"].as_str().unwrap();
     let (code, polled) = s.bearer_get(&format!("/txns/{txn_id}"), &token);
     assert_eq!((code, polled["status"].as_str(), polled["final"].as_bool()), (200, Some("AUTHORIZING"), Some(false)), "{polled}");
     s.wait_for_status("pend1", "CHARGED");
@@ -941,7 +942,7 @@ fn upi_collect_is_polled_to_its_outcome_and_can_be_cancelled() {
     // Only this order's token sees the attempt; nobody can answer it on a bank page.
     let (_, other_token) = client_token(&s, "upi9", "");
     assert_error(&s.bearer_get(path, &other_token), 404, "txn_not_found");
-    let bank = format!("{}/sandbox/bank/{}", s.base, txn["txn_id"].as_str().unwrap());
+    let bank = format!("{}/sandbox/bank/{}", s.base, txn["txn_uuid"].as_str().unwrap());
     let r = s.agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("action=approve").unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(s.status("upi1").1["status"], "PENDING_VBV");
@@ -964,7 +965,7 @@ fn upi_collect_is_polled_to_its_outcome_and_can_be_cancelled() {
     // Cancelled by the shopper before the app answers: AUTHENTICATION_FAILED, and the order takes a new attempt.
     let (ord, token) = client_token(&s, "upi3", "");
     let (_, txn) = s.bearer_post("/txns", &token, upi(&ord, "success@kassa"));
-    let txn_id = txn["txn_id"].as_str().unwrap();
+    let txn_id = txn["txn_uuid"].as_str().unwrap();
     let (code, cancelled) = s.bearer_post(&format!("/txns/{txn_id}/cancel"), &token, serde_json::json!({}));
     assert_eq!((code, cancelled["status"].as_str()), (200, Some("AUTHENTICATION_FAILED")), "{cancelled}");
     assert_error(&s.bearer_post(&format!("/txns/{txn_id}/cancel"), &token, serde_json::json!({})), 409, "txn_not_cancellable");
@@ -1005,4 +1006,401 @@ fn a_chunked_body_over_the_limit_gets_the_json_413() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"error_code\":\"payload_too_large\""), "{answer}");
+}
+
+// ---- Payment core (issue 13): money rules through the HTTP API ----
+
+/// The server of `start()`, with webhook retries `retry_ms` apart at first.
+fn start_with_retry(retry_ms: u64) -> Server {
+    RETRY_MS.with(|r| r.set(retry_ms));
+    start()
+}
+
+thread_local! {
+    static RETRY_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(50) };
+}
+
+/// (order status, order amount, amount refunded, amount of its CHARGED attempt) straight from the database.
+fn money_rows(s: &Server) -> Vec<(String, String, i64, i64, Option<i64>)> {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(&s.db_url).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT o.order_id, o.status, o.amount_minor, o.amount_refunded_minor, \
+             (SELECT t.amount_minor FROM txns t WHERE t.order_pk = o.id AND t.status = 'CHARGED') AS charged FROM orders o",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let out = rows
+            .iter()
+            .map(|r| (r.get("order_id"), r.get("status"), r.get("amount_minor"), r.get("amount_refunded_minor"), r.get("charged")))
+            .collect();
+        conn.close().await.unwrap();
+        out
+    })
+}
+
+/// One integer from the test's database.
+fn db_i64(s: &Server, sql: &str) -> i64 {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(&s.db_url).await.unwrap();
+        let v: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        v
+    })
+}
+
+/// SPEC §3 money rules, checked on every order of the database.
+fn assert_money_rules(s: &Server) {
+    for (order_id, status, amount, refunded, charged) in money_rows(s) {
+        if status == "CHARGED" {
+            assert_eq!(charged, Some(amount), "{order_id}: CHARGED at {amount} but the charge took {charged:?}");
+        } else {
+            assert_eq!(charged, None, "{order_id}: {status} with a CHARGED attempt");
+        }
+        assert!(refunded <= charged.unwrap_or(0), "{order_id}: refunded {refunded} of {charged:?}");
+    }
+}
+
+fn card_answer(s: &Server, txn: &Value, form: &str) -> String {
+    answer_bank(s, txn["payment"]["authentication"]["url"].as_str().unwrap(), form)
+}
+
+/// Defect 1: a second attempt cancelled while the first still waits on its
+/// bank page must not make the order updatable; the first attempt's success
+/// then charges, and reports, what it charged.
+#[test]
+fn an_order_is_never_charged_at_an_amount_that_was_not_charged() {
+    let s = start();
+    let port = common::free_port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(port, seen.clone());
+    let hook = format!("&metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhook");
+    let (code, body) = s.create(&format!("order_id=price1&amount=100.00&options.get_client_auth_token=true{hook}"));
+    assert_eq!(code, 200, "{body}");
+    let (ord, token) = (body["id"].as_str().unwrap().to_string(), body["juspay"]["client_auth_token"].as_str().unwrap().to_string());
+    let (code, a) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    assert_eq!(code, 200, "{a}");
+    let (code, b) = start_card_txn(&s, &ord, &token, "5555555555554444");
+    assert_eq!(code, 200, "a shopper back from an abandoned bank page may pay again: {b}");
+    let b_id = b["txn_uuid"].as_str().unwrap();
+    let (code, cancelled) = s.bearer_post(&format!("/txns/{b_id}/cancel"), &token, serde_json::json!({}));
+    assert_eq!((code, cancelled["status"].as_str()), (200, Some("AUTHENTICATION_FAILED")), "{cancelled}");
+    // A still waits on its bank page: the order is pending, not failed, and its amount is fixed.
+    assert_eq!(s.status("price1").1["status"], "PENDING_VBV");
+    assert_error(&s.post_form("/orders/price1", Some(&s.keys[0].0), "amount=10000.00"), 409, "order_not_updatable");
+    card_answer(&s, &a, "otp=123456&action=submit");
+    let st = s.status("price1").1;
+    assert_eq!((st["status"].as_str(), st["amount"].as_f64()), (Some("CHARGED"), Some(100.0)), "{st}");
+    assert_eq!(st["txn_uuid"], a["txn_uuid"]);
+    assert_error(&refund_pair(&s, "price1", "unique_request_id=r1&amount=100.01"), 400, "invalid_refund_amount");
+    assert_eq!(refund(&s, "price1", "unique_request_id=r2&amount=100.00").0, 200);
+    assert_money_rules(&s);
+    // The webhook says what was charged.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let success = loop {
+        if let Some((_, b)) = seen.lock().unwrap().iter().find(|(_, b)| b.contains("ORDER_SUCCEEDED")) {
+            break serde_json::from_str::<Value>(b).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "no ORDER_SUCCEEDED");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(success["content"]["order"]["amount"].as_f64(), Some(100.0));
+    assert_eq!(success["content"]["order"]["status"], "CHARGED");
+}
+
+/// `refund()`'s answer as the (status, body) pair `assert_error` takes.
+fn refund_pair(s: &Server, order_id: &str, body: &str) -> (u16, Value) {
+    let (code, v, _) = refund(s, order_id, body);
+    (code, v)
+}
+
+/// Defect 1, concurrently: attempts start and OTPs arrive while the merchant
+/// updates the amount; whichever wins, a CHARGED order's amount is what its
+/// charge took.
+#[test]
+fn concurrent_updates_and_payments_keep_the_money_rules() {
+    let s = std::sync::Arc::new(start());
+    let rounds = 24;
+    let handles: Vec<_> = (0..rounds)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let order_id = format!("race{i}");
+                let (code, body) = s.create(&format!("order_id={order_id}&amount=100.00&options.get_client_auth_token=true"));
+                assert_eq!(code, 200, "{body}");
+                let ord = body["id"].as_str().unwrap().to_string();
+                let token = body["juspay"]["client_auth_token"].as_str().unwrap().to_string();
+                let updater = {
+                    let s = s.clone();
+                    let order_id = order_id.clone();
+                    std::thread::spawn(move || {
+                        for k in 0..3 {
+                            let r = s.post_form(&format!("/orders/{order_id}"), Some(&s.keys[0].0), &format!("amount={}.00", 200 + k));
+                            assert!(r.0 == 200 || r.0 == 409, "{r:?}");
+                        }
+                    })
+                };
+                let (code, txn) = start_card_txn(&s, &ord, &token, "4111111111111111");
+                if code == 200 {
+                    let bank = txn["payment"]["authentication"]["url"].as_str().unwrap().to_string();
+                    let r =
+                        s.agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit");
+                    assert!(r.is_ok());
+                }
+                updater.join().unwrap();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_money_rules(&s);
+    let charged = money_rows(&s).iter().filter(|r| r.1 == "CHARGED").count();
+    assert_eq!(charged, rounds, "every round's attempt was charged");
+}
+
+/// Defect 2: once the OTP is accepted and the bank authorizes, the bank
+/// page's form posted again (cancel, a wrong OTP) changes nothing.
+#[test]
+fn a_late_bank_answer_does_not_fail_an_authorizing_attempt() {
+    let s = start();
+    let (ord, token) = client_token(&s, "late1", "");
+    let (_, txn) = start_card_txn(&s, &ord, &token, "4000000000000119");
+    card_answer(&s, &txn, "otp=123456&action=submit");
+    assert_eq!(s.status("late1").1["status"], "AUTHORIZING");
+    for form in ["otp=&action=cancel", "otp=000000&action=submit", "action=decline"] {
+        card_answer(&s, &txn, form);
+        assert_eq!(s.status("late1").1["status"], "AUTHORIZING", "after {form}");
+    }
+    let txn_id = txn["txn_uuid"].as_str().unwrap();
+    assert_error(&s.bearer_post(&format!("/txns/{txn_id}/cancel"), &token, serde_json::json!({})), 409, "txn_not_cancellable");
+    assert_error(&start_card_txn(&s, &ord, &token, "4111111111111111"), 409, "order_not_payable");
+    s.wait_for_status("late1", "CHARGED");
+    // And after the end, a repeated answer still changes nothing.
+    card_answer(&s, &txn, "otp=&action=cancel");
+    assert_eq!(s.status("late1").1["status"], "CHARGED");
+    assert_money_rules(&s);
+}
+
+/// Defect 3: a shopper back from an abandoned bank page pays another way;
+/// the abandoned attempt's late success is refunded automatically.
+#[test]
+fn an_abandoned_bank_page_does_not_block_paying_another_way() {
+    let s = start();
+    let (ord, token) = client_token(&s, "aband1", "");
+    let (_, a) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    // The payment page says so too: the order is PENDING_VBV, which takes a new attempt.
+    assert_eq!(s.status("aband1").1["status"], "PENDING_VBV");
+    let (code, b) = s.bearer_post("/txns", &token, json_txn(&ord, &[("payment_method_type", "NB"), ("payment_method", "NB_SBI")]));
+    assert_eq!(code, 200, "{b}");
+    card_answer(&s, &b, "action=approve");
+    assert_eq!(s.status("aband1").1["status"], "CHARGED");
+    card_answer(&s, &a, "otp=123456&action=submit");
+    let a_id = a["txn_uuid"].as_str().unwrap();
+    let (_, polled) = s.bearer_get(&format!("/txns/{a_id}"), &token);
+    assert_eq!(polled["status"], "AUTO_REFUNDED", "{polled}");
+    let st = s.status("aband1").1;
+    assert_eq!((st["status"].as_str(), st["txn_uuid"].as_str()), (Some("CHARGED"), b["txn_uuid"].as_str()), "{st}");
+    assert_money_rules(&s);
+}
+
+/// Defect 4: the merchant's restriction (server to server) is enforced by
+/// `POST /txns`, whatever the page sends; the page's parameter only narrows.
+#[test]
+fn payment_options_and_payment_filter_are_enforced_by_the_server() {
+    let s = start();
+    let (ord, token) = client_token(&s, "popt1", "&payment_options=nb%7Cupi");
+    let card = |ord: &str, opts: &str| {
+        json_txn(
+            ord,
+            &[
+                ("payment_method_type", "CARD"),
+                ("card_number", "4111111111111111"),
+                ("card_exp_month", "12"),
+                ("card_exp_year", "2039"),
+                ("card_security_code", "123"),
+                ("payment_options", opts),
+            ],
+        )
+    };
+    assert_error(&s.bearer_post("/txns", &token, card(&ord, "card")), 400, "payment_method_not_allowed");
+    assert_error(&s.bearer_post("/txns", &token, card(&ord, "")), 400, "payment_method_not_allowed");
+    // The page shows only what the merchant allowed.
+    let page = s.agent.get(format!("{}/merchant/pay/{ord}", s.base)).call().unwrap().body_mut().read_to_string().unwrap();
+    assert!(page.contains("\"methods\":[\"upi\",\"nb\"]"), "{page}");
+    let nb = json_txn(&ord, &[("payment_method_type", "NB"), ("payment_method", "NB_SBI"), ("payment_options", "nb")]);
+    assert_eq!(s.bearer_post("/txns", &token, nb).0, 200);
+    assert_error(&s.create("order_id=popt2&amount=1&payment_options=card%7Cemi"), 400, "invalid_parameter");
+
+    // Juspay's payment_filter on /session (JSON): only UPI.
+    let mut r = s
+        .agent
+        .post(format!("{}/session", s.base))
+        .header("authorization", &basic(&s.keys[0].0))
+        .header("content-type", "application/json")
+        .send(
+            serde_json::json!({
+                "order_id": "pflt1", "amount": "10.00", "customer_id": "c1",
+                "payment_filter": {"allowDefaultOptions": false, "options": [
+                    {"paymentMethodType": "UPI", "enable": true}, {"paymentMethodType": "CARD", "enable": false}]}
+            })
+            .to_string(),
+        )
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let session: Value = r.body_mut().read_json().unwrap();
+    let ord = session["id"].as_str().unwrap();
+    let token = session["sdk_payload"]["payload"]["clientAuthToken"].as_str().unwrap();
+    assert_error(&s.bearer_post("/txns", token, card(ord, "")), 400, "payment_method_not_allowed");
+    let upi = json_txn(ord, &[("payment_method_type", "UPI"), ("upi_vpa", "success@kassa")]);
+    assert_eq!(s.bearer_post("/txns", token, upi).0, 200);
+}
+
+/// Defect 5: the status body carries the fields Juspay clients read, and a
+/// webhook's `content.order` is exactly that body at the moment of the event.
+#[test]
+fn status_body_and_webhooks_speak_juspay() {
+    let s = start();
+    let port = common::free_port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(port, seen.clone());
+    let hook = format!("&metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhook&udf3=gold&metadata.expiryInMins=5");
+    let (ord, token) = client_token(&s, "jp1", &hook);
+    let st = s.status("jp1").1;
+    assert_eq!((st["udf1"].as_str(), st["udf3"].as_str(), st["udf10"].as_str()), (Some(""), Some("gold"), Some("")), "{st}");
+    assert!(st.get("txn_id").is_none(), "no attempt yet: {st}");
+    let lifetime = db_i64(&s, "SELECT expires_at - created_at FROM orders WHERE order_id = 'jp1'");
+    assert_eq!(lifetime, 300_000, "metadata.expiryInMins is honoured: {st}");
+    assert!(st["order_expiry"].as_str().unwrap().ends_with('Z'));
+    let (_, txn) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    card_answer(&s, &txn, "otp=123456&action=submit");
+    let after_success = s.status("jp1").1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let event =
+        |name: &str| seen.lock().unwrap().iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()).find(|v| v["event_name"] == name);
+    while event("ORDER_SUCCEEDED").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no ORDER_SUCCEEDED");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let success = event("ORDER_SUCCEEDED").unwrap();
+    assert_eq!(success["content"]["order"], after_success, "content.order is the status body of that moment");
+    assert!(success["id"].as_str().unwrap().starts_with("evt_"));
+    assert!(success["date_created"].as_str().unwrap().ends_with('Z') && !success["date_created"].as_str().unwrap().contains('.'));
+    let o = &after_success;
+    assert_eq!(o["txn_uuid"], txn["txn_uuid"]);
+    assert_eq!(o["txn_id"].as_str(), Some("m1-jp1-1"));
+    assert_eq!(
+        (o["payment_method_type"].as_str(), o["payment_method"].as_str(), o["auth_type"].as_str()),
+        (Some("CARD"), Some("VISA"), Some("THREE_DS"))
+    );
+    let card = &o["card"];
+    assert_eq!(
+        (card["card_isin"].as_str(), card["last_four_digits"].as_str(), card["expiry_month"].as_str(), card["expiry_year"].as_str()),
+        (Some("411111"), Some("1111"), Some("12"), Some("2039"))
+    );
+    assert_eq!(card["card_fingerprint"].as_str().map(str::len), Some(64));
+    assert_eq!(card["saved_to_locker"], false);
+    assert!(!o.to_string().contains("4111111111111111"), "the card number is never shown");
+    assert_eq!(o["payment_gateway_response"]["resp_code"], "00");
+    assert_eq!(o["payment_gateway_response"]["txn_id"], "m1-jp1-1");
+    assert!(o["gateway_id"].is_u64() && o["bank_error_code"] == "");
+    // Refunds: Juspay's fields; order_id repeated in the body (the Node SDK does) is accepted when it agrees.
+    let (code, body, _) = refund(&s, "jp1", "order_id=jp1&unique_request_id=rj1&amount=1.00&refund_type=STANDARD");
+    assert_eq!(code, 200, "{body}");
+    let r0 = &body["refunds"][0];
+    assert_eq!(
+        (r0["unique_request_id"].as_str(), r0["status"].as_str(), r0["initiated_by"].as_str()),
+        (Some("rj1"), Some("SUCCESS"), Some("API"))
+    );
+    assert!(r0["ref"].is_string() && r0["sent_to_gateway"] == true && r0["error_message"] == "", "{r0}");
+    assert_error(&refund_pair(&s, "jp1", "order_id=other&unique_request_id=rj2&amount=1.00"), 400, "invalid_parameter");
+    assert_error(&refund_pair(&s, "jp1", "unique_request_id=rj3&amount=1.00&surprise=1"), 400, "unknown_parameter");
+    // Juspay's event names only.
+    for (_, b) in seen.lock().unwrap().iter() {
+        let name = serde_json::from_str::<Value>(b).unwrap()["event_name"].as_str().unwrap().to_string();
+        assert!(["TXN_CREATED", "ORDER_SUCCEEDED", "ORDER_REFUNDED"].contains(&name.as_str()), "{name}");
+    }
+}
+
+/// Defect 5: an AUTHORIZING step sends no invented event, and a merchant
+/// chooses which events it receives.
+#[test]
+fn merchants_choose_their_events_and_authorizing_sends_none() {
+    let s = start();
+    let port = common::free_port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(port, seen.clone());
+    let (code, settings) = s.post_form("/webhooks/settings", Some(&s.keys[0].0), "webhook_events=ORDER_CREATED%2CORDER_SUCCEEDED");
+    assert_eq!(code, 200, "{settings}");
+    assert_eq!(settings["webhook_events"], serde_json::json!(["ORDER_CREATED", "ORDER_SUCCEEDED"]));
+    assert_error(&s.post_form("/webhooks/settings", Some(&s.keys[0].0), "webhook_events=TXN_AUTHORIZING"), 400, "invalid_parameter");
+    let hook = format!("&metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhook");
+    let (ord, token) = client_token(&s, "sel1", &hook);
+    let (_, txn) = start_card_txn(&s, &ord, &token, "4000000000000119");
+    card_answer(&s, &txn, "otp=123456&action=submit");
+    s.wait_for_status("sel1", "CHARGED");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.lock().unwrap().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "events not delivered");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let names: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["event_name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["ORDER_CREATED", "ORDER_SUCCEEDED"]);
+}
+
+/// Defect 5: retries follow a bounded schedule; then the event is dead,
+/// listed, and delivered again on request.
+#[test]
+fn a_webhook_dies_after_the_last_retry_and_can_be_redelivered() {
+    let s = start_with_retry(2);
+    let port = common::free_port(); // nobody listens: every attempt fails
+    let hook = format!("&metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhook");
+    let (ord, token) = client_token(&s, "dead1", &hook);
+    let (_, txn) = start_card_txn(&s, &ord, &token, "4111111111111111");
+    card_answer(&s, &txn, "otp=123456&action=submit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let dead = loop {
+        let (code, list) = s.get("/webhooks?status=dead&order_id=dead1", Some(&s.keys[0].0));
+        assert_eq!(code, 200, "{list}");
+        if list["events"].as_array().unwrap().len() == 2 {
+            break list;
+        }
+        assert!(std::time::Instant::now() < deadline, "events never died: {}", s.get("/webhooks", Some(&s.keys[0].0)).1);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    for e in dead["events"].as_array().unwrap() {
+        assert_eq!((e["status"].as_str(), e["attempts"].as_i64()), (Some("dead"), Some(17)), "{e}");
+        assert!(e["last_error"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(e["order_id"], "dead1");
+    }
+    // Another merchant sees none of them and cannot redeliver them.
+    assert_eq!(s.get("/webhooks", Some(&s.keys[1].0)).1["events"].as_array().unwrap().len(), 0);
+    let id = dead["events"][0]["id"].as_str().unwrap();
+    assert_error(&s.post_form(&format!("/webhooks/{id}/redeliver"), Some(&s.keys[1].0), ""), 404, "event_not_found");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(port, seen.clone());
+    let (code, r) = s.post_form(&format!("/webhooks/{id}/redeliver"), Some(&s.keys[0].0), "");
+    assert_eq!((code, r["status"].as_str()), (200, Some("queued")), "{r}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "redelivery never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen.lock().unwrap()[0].1.contains(id));
+    let all = s.get("/webhooks?order_id=dead1", Some(&s.keys[0].0)).1;
+    let statuses: Vec<&str> = all["events"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert!(statuses.contains(&"delivered") && statuses.contains(&"dead"), "{all}");
 }

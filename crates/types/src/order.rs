@@ -165,10 +165,96 @@ impl OrderStatus {
         }
     }
 
+    /// An attempt in this status still waits for an answer (the shopper's
+    /// bank page, a collect request, or the bank's authorization): its
+    /// outcome is open, so the order's amount must not change under it.
+    pub fn is_pending(self) -> bool {
+        match self {
+            OrderStatus::PENDING_VBV | OrderStatus::AUTHORIZING | OrderStatus::STARTED => true,
+            OrderStatus::NEW
+            | OrderStatus::CHARGED
+            | OrderStatus::AUTHENTICATION_FAILED
+            | OrderStatus::AUTHORIZATION_FAILED
+            | OrderStatus::JUSPAY_DECLINED
+            | OrderStatus::AUTO_REFUNDED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED => false,
+        }
+    }
+
+    /// An attempt that ended without taking money: the order may be paid again.
+    pub fn is_failure(self) -> bool {
+        match self {
+            OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => true,
+            OrderStatus::NEW
+            | OrderStatus::PENDING_VBV
+            | OrderStatus::CHARGED
+            | OrderStatus::AUTHORIZING
+            | OrderStatus::STARTED
+            | OrderStatus::AUTO_REFUNDED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED => false,
+        }
+    }
+
+    /// No answer changes an attempt in this status any more.
+    pub fn is_terminal(self) -> bool {
+        match self {
+            OrderStatus::CHARGED
+            | OrderStatus::AUTHENTICATION_FAILED
+            | OrderStatus::AUTHORIZATION_FAILED
+            | OrderStatus::JUSPAY_DECLINED
+            | OrderStatus::AUTO_REFUNDED
+            | OrderStatus::VOIDED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_FAILED => true,
+            OrderStatus::NEW
+            | OrderStatus::PENDING_VBV
+            | OrderStatus::AUTHORIZING
+            | OrderStatus::STARTED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::VOID_INITIATED => false,
+        }
+    }
+
     /// Whether a new payment attempt may start on an order in this status.
-    /// A failed attempt leaves the order payable again; a pending or
-    /// successful one does not.
+    ///
+    /// A failed attempt leaves the order payable again. So does one still
+    /// waiting on its bank page (PENDING_VBV): a shopper back from an
+    /// abandoned bank page may pay another way, and should the abandoned
+    /// attempt succeed late after another one charged, it is refunded
+    /// (AUTO_REFUNDED). An order whose bank is authorizing (AUTHORIZING) or
+    /// that was paid takes none.
     pub fn accepts_new_attempt(self) -> bool {
+        match self {
+            OrderStatus::NEW
+            | OrderStatus::PENDING_VBV
+            | OrderStatus::AUTHENTICATION_FAILED
+            | OrderStatus::AUTHORIZATION_FAILED
+            | OrderStatus::JUSPAY_DECLINED => true,
+            OrderStatus::CHARGED
+            | OrderStatus::AUTHORIZING
+            | OrderStatus::STARTED
+            | OrderStatus::AUTO_REFUNDED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED => false,
+        }
+    }
+
+    /// Whether the merchant may change the order's amount, udfs and
+    /// addresses (`POST /orders/:order_id`) in this status. The server also
+    /// refuses while any attempt [`is_pending`](Self::is_pending), whatever
+    /// the order's own status says.
+    pub fn is_updatable(self) -> bool {
         match self {
             OrderStatus::NEW | OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => {
                 true
@@ -184,6 +270,55 @@ impl OrderStatus {
             | OrderStatus::VOIDED
             | OrderStatus::VOID_FAILED => false,
         }
+    }
+
+    /// How strongly an attempt in this status speaks for its order
+    /// (Juspay: "order status = highest precedence of its transactions,
+    /// NEW → PENDING_VBV → CHARGED"): a charge wins, then a bank still
+    /// authorizing, then a bank page still open, then the latest failure.
+    pub fn precedence(self) -> u8 {
+        match self {
+            OrderStatus::CHARGED => 4,
+            OrderStatus::AUTHORIZING | OrderStatus::STARTED => 3,
+            OrderStatus::PENDING_VBV => 2,
+            OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => 1,
+            // An auto-refunded attempt says nothing about the order.
+            OrderStatus::NEW
+            | OrderStatus::AUTO_REFUNDED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED => 0,
+        }
+    }
+
+    /// The order's status given its attempts' statuses, oldest first: the
+    /// attempt of highest [`precedence`](Self::precedence), the latest of
+    /// equals; NEW when none speaks.
+    ///
+    /// ```
+    /// use kassa_types::OrderStatus as S;
+    /// // Attempt B failed while A still waits on its bank page: the order is pending, not failed.
+    /// assert_eq!(S::of_attempts([S::PENDING_VBV, S::AUTHENTICATION_FAILED]), S::PENDING_VBV);
+    /// assert_eq!(S::of_attempts([S::AUTHENTICATION_FAILED, S::AUTHORIZATION_FAILED]), S::AUTHORIZATION_FAILED);
+    /// assert_eq!(S::of_attempts([S::CHARGED, S::AUTO_REFUNDED]), S::CHARGED);
+    /// assert_eq!(S::of_attempts([]), S::NEW);
+    /// ```
+    pub fn of_attempts(attempts: impl IntoIterator<Item = OrderStatus>) -> OrderStatus {
+        let mut best = OrderStatus::NEW;
+        for s in attempts {
+            if s.precedence() > 0 && s.precedence() >= best.precedence() {
+                best = s;
+            }
+        }
+        best
+    }
+
+    /// The statuses for which `pred` holds, as an SQL list (`'A', 'B'`), so
+    /// queries test the same rule as the code.
+    pub fn sql_list(pred: fn(OrderStatus) -> bool) -> String {
+        OrderStatus::ALL.into_iter().filter(|s| pred(*s)).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -329,6 +464,28 @@ mod tests {
             assert_eq!(st.as_str(), name);
             assert_eq!(st.is_success(), name == "CHARGED");
         }
+    }
+
+    #[test]
+    fn status_rules_agree() {
+        for s in OrderStatus::ALL {
+            // Nothing pending is terminal, nothing terminal takes a change.
+            assert!(!(s.is_pending() && s.is_terminal()), "{s}");
+            if s.is_updatable() {
+                assert!(s.accepts_new_attempt() && !s.is_pending(), "{s}");
+            }
+            if s.is_failure() {
+                assert!(s.is_terminal() && s.accepts_new_attempt() && s.is_updatable(), "{s}");
+            }
+        }
+        assert!(OrderStatus::PENDING_VBV.accepts_new_attempt());
+        assert!(!OrderStatus::AUTHORIZING.accepts_new_attempt());
+        assert!(!OrderStatus::PENDING_VBV.is_updatable());
+        assert_eq!(OrderStatus::sql_list(OrderStatus::is_pending), "'PENDING_VBV', 'AUTHORIZING', 'STARTED'");
+        use OrderStatus as S;
+        assert_eq!(S::of_attempts([S::CHARGED, S::PENDING_VBV]), S::CHARGED);
+        assert_eq!(S::of_attempts([S::PENDING_VBV, S::AUTHORIZING, S::AUTHENTICATION_FAILED]), S::AUTHORIZING);
+        assert_eq!(S::of_attempts([S::AUTHORIZATION_FAILED, S::AUTHENTICATION_FAILED]), S::AUTHENTICATION_FAILED);
     }
 
     #[test]

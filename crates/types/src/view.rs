@@ -124,10 +124,10 @@ pub struct Collect {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxnPayment {
     /// The bank page to open (card, netbanking, wallet).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication: Option<Authentication>,
     /// The collect request to follow (UPI).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collect: Option<Collect>,
 }
 

@@ -7,8 +7,15 @@
 //! - `(merchant_id, order_id_key)` is unique: order ids are case-insensitively unique per merchant;
 //! - at most one `CHARGED` transaction per order (partial unique index).
 
+mod events;
+mod payments;
+
+pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
+pub use events::{EventFilter, EventRow};
+pub use payments::{Completion, RefundOutcome};
+
+use crate::domain::{EventName, EventRenderer};
 use kassa_types::{OrderStatus, PaymentMethod};
-use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 use std::sync::Arc;
@@ -45,22 +52,24 @@ fn classify(e: sqlx::Error) -> DbError {
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_refunds.sql")),
-    (3, include_str!("../migrations/sqlite/0003_customers.sql")),
-    (4, include_str!("../migrations/sqlite/0004_webhooks.sql")),
-    (5, include_str!("../migrations/sqlite/0005_merchant_keys.sql")),
-    (6, include_str!("../migrations/sqlite/0006_settlements.sql")),
-    (7, include_str!("../migrations/sqlite/0007_appearance.sql")),
-    (8, include_str!("../migrations/sqlite/0008_frame.sql")),
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_refunds.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_customers.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_webhooks.sql")),
+    (5, include_str!("../../migrations/sqlite/0005_merchant_keys.sql")),
+    (6, include_str!("../../migrations/sqlite/0006_settlements.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_appearance.sql")),
+    (8, include_str!("../../migrations/sqlite/0008_frame.sql")),
+    (9, include_str!("../../migrations/sqlite/0009_payment_core.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
-    (5, include_str!("../migrations/postgres/0005_init.sql")),
-    (6, include_str!("../migrations/postgres/0006_settlements.sql")),
-    (7, include_str!("../migrations/postgres/0007_appearance.sql")),
-    (8, include_str!("../migrations/postgres/0008_frame.sql")),
+    (5, include_str!("../../migrations/postgres/0005_init.sql")),
+    (6, include_str!("../../migrations/postgres/0006_settlements.sql")),
+    (7, include_str!("../../migrations/postgres/0007_appearance.sql")),
+    (8, include_str!("../../migrations/postgres/0008_frame.sql")),
+    (9, include_str!("../../migrations/postgres/0009_payment_core.sql")),
 ];
 
 #[cfg(test)]
@@ -88,6 +97,7 @@ mod tests {
             updated_at: 1,
             expires_at: i64::MAX,
             amount_refunded_minor: 0,
+            allowed_methods: None,
         }
     }
 
@@ -167,6 +177,8 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// Group commit of new orders: see [`Db::insert_order_batched`].
     orders: Arc<std::sync::Mutex<OrderQueue>>,
+    /// Writes webhook bodies (the dialect's wire shape); set by [`Db::with_renderer`].
+    renderer: Option<Arc<dyn EventRenderer>>,
 }
 
 /// Orders waiting to be inserted.
@@ -210,6 +222,8 @@ pub struct Merchant {
     pub theme: kassa_types::theme::Theme,
     /// Exact origins (`https://shop.example`) allowed to frame the iframe link.
     pub allowed_origins: Vec<String>,
+    /// The webhook events the merchant receives.
+    pub webhook_events: Vec<EventName>,
 }
 
 /// Fields of a new merchant.
@@ -239,77 +253,6 @@ pub struct NewMerchant {
     pub theme: kassa_types::theme::Theme,
     /// Origins allowed to frame the iframe link.
     pub allowed_origins: Vec<String>,
-}
-
-/// An order row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Order {
-    /// `ord_<32 hex>`.
-    pub id: String,
-    /// Owner.
-    pub merchant_id: String,
-    /// The merchant's id for it.
-    pub order_id: String,
-    /// Amount in minor units.
-    pub amount_minor: i64,
-    /// ISO 4217.
-    pub currency: String,
-    /// Status.
-    pub status: OrderStatus,
-    /// Customer id.
-    pub customer_id: Option<String>,
-    /// Customer email.
-    pub customer_email: Option<String>,
-    /// Customer phone.
-    pub customer_phone: Option<String>,
-    /// Description.
-    pub description: Option<String>,
-    /// Product id.
-    pub product_id: Option<String>,
-    /// Where the shopper returns.
-    pub return_url: Option<String>,
-    /// udfs, addresses and metadata, as a JSON object.
-    pub extra: String,
-    /// Digest of the creation parameters (duplicate detection).
-    pub fingerprint: String,
-    /// Creation time (Unix ms).
-    pub created_at: i64,
-    /// Last change (Unix ms).
-    pub updated_at: i64,
-    /// Expiry (Unix ms).
-    pub expires_at: i64,
-    /// Refunded so far, minor units.
-    pub amount_refunded_minor: i64,
-}
-
-/// A refund.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refund {
-    /// `rfd_<32 hex>`.
-    pub id: String,
-    /// The merchant's idempotency key.
-    pub unique_request_id: String,
-    /// Amount in minor units.
-    pub amount_minor: i64,
-    /// `SUCCESS` (the sandbox refunds at once).
-    pub status: String,
-    /// Creation time (Unix ms).
-    pub created_at: i64,
-}
-
-/// What a refund request did.
-#[derive(Debug)]
-pub enum RefundOutcome {
-    /// Recorded now.
-    Created(Refund),
-    /// The same `unique_request_id` was seen before with the same amount: its stored answer, if any.
-    Repeat(Refund, Option<String>),
-    /// The same `unique_request_id` with another amount.
-    Conflict,
-    /// The order is not CHARGED.
-    NotCharged,
-    /// More than what is left to refund.
-    TooMuch,
 }
 
 /// A webhook event waiting for delivery.
@@ -350,35 +293,6 @@ pub struct Customer {
     pub updated_at: i64,
 }
 
-/// A payment attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Txn {
-    /// `txn_<32 hex>`.
-    pub id: String,
-    /// Its order.
-    pub order_pk: String,
-    /// Method family.
-    pub method: PaymentMethod,
-    /// Brand, bank or wallet code.
-    pub method_detail: Option<String>,
-    /// Last four card digits.
-    pub card_last4: Option<String>,
-    /// Sandbox scenario.
-    pub scenario: String,
-    /// Status.
-    pub status: OrderStatus,
-    /// Amount.
-    pub amount_minor: i64,
-    /// Creation time.
-    pub created_at: i64,
-    /// When the gateway settles it by itself (UPI collect, AUTHORIZING cards).
-    pub settle_at: Option<i64>,
-    /// The status it settles to then.
-    pub settle_status: Option<OrderStatus>,
-    /// Started from the iframe page: it ends on Kassa's result page, which tells the host.
-    pub in_frame: bool,
-}
-
 /// What creating an order did.
 #[derive(Debug)]
 pub enum Created {
@@ -412,68 +326,8 @@ fn order_from(row: &AnyRow) -> Result<Order, DbError> {
         updated_at: row.try_get("updated_at")?,
         expires_at: row.try_get("expires_at")?,
         amount_refunded_minor: row.try_get("amount_refunded_minor")?,
+        allowed_methods: row.try_get::<Option<String>, _>("allowed_methods")?.map(|m| kassa_types::PaymentOptions::parse(&m).methods),
     })
-}
-
-/// Writes the webhook event for an order's new status inside `tx`, if the
-/// order or its merchant has a webhook URL. The body is a snapshot taken in
-/// the same transaction as the change it reports.
-async fn write_event(tx: &mut AnyConnection, order_pk: &str, event_name: &str, txn_id: Option<&str>, now: i64) -> Result<(), DbError> {
-    let row = sqlx::query(
-        "SELECT o.merchant_id, o.order_id, o.amount_minor, o.amount_refunded_minor, o.currency, o.status, o.extra, \
-         m.webhook_url FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = $1",
-    )
-    .bind(order_pk)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(classify)?;
-    let extra: String = row.try_get("extra")?;
-    let extra: serde_json::Value = serde_json::from_str(&extra).unwrap_or_default();
-    let merchant_url: Option<String> = row.try_get("webhook_url")?;
-    let Some(url) = extra["metadata"]["webhook_url"].as_str().map(str::to_string).or(merchant_url) else {
-        return Ok(());
-    };
-    let status = status_of(row.try_get("status")?)?;
-    let money = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
-    let id = crate::random_id("evt_");
-    let order = serde_json::json!({
-        "id": order_pk,
-        "order_id": row.try_get::<String, _>("order_id")?,
-        "merchant_id": row.try_get::<String, _>("merchant_id")?,
-        "status": status.as_str(),
-        "status_id": status.id(),
-        "currency": row.try_get::<String, _>("currency")?,
-        "txn_id": txn_id,
-    });
-    // Amounts are written as exact decimals, never through a float.
-    let order = order.to_string();
-    let order = format!(
-        "{},\"amount\":{},\"amount_refunded\":{}}}",
-        &order[..order.len() - 1],
-        money(row.try_get("amount_minor")?),
-        money(row.try_get("amount_refunded_minor")?)
-    );
-    let body = format!(
-        "{{\"id\":{},\"event_name\":{},\"date_created\":{},\"content\":{{\"order\":{order}}}}}",
-        serde_json::Value::String(id.clone()),
-        serde_json::Value::String(event_name.into()),
-        serde_json::Value::String(crate::api::rfc3339(now)),
-    );
-    sqlx::query(
-        "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
-         SELECT $1, merchant_id, id, $2, $3, $4, $5, $6 FROM orders WHERE id = $7",
-    )
-    .bind(&id)
-    .bind(event_name)
-    .bind(&url)
-    .bind(&body)
-    .bind(now)
-    .bind(now)
-    .bind(order_pk)
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
-    Ok(())
 }
 
 fn customer_from(row: &AnyRow) -> Result<Customer, DbError> {
@@ -516,6 +370,13 @@ fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
         settle_at: row.try_get("settle_at")?,
         settle_status: row.try_get::<Option<String>, _>("settle_status")?.map(|s| status_of(&s)).transpose()?,
         in_frame: row.try_get::<i64, _>("in_frame")? != 0,
+        seq: row.try_get("seq")?,
+        details: serde_json::from_str(&row.try_get::<String, _>("details")?).map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))?,
+        gateway_response: row
+            .try_get::<Option<String>, _>("gateway_response")?
+            .map(|g| serde_json::from_str(&g))
+            .transpose()
+            .map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))?,
     })
 }
 
@@ -534,14 +395,17 @@ fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
         webhook_password: row.try_get::<Option<String>, _>("webhook_password")?.map(crate::secret::Secret::new),
         theme: serde_json::from_str(&row.try_get::<String, _>("theme")?).unwrap_or_default(),
         allowed_origins: row.try_get::<String, _>("allowed_origins")?.split_whitespace().map(str::to_string).collect(),
+        webhook_events: row
+            .try_get::<Option<String>, _>("webhook_events")?
+            .map_or_else(EventName::default_selection, |e| e.split_whitespace().filter_map(EventName::parse).collect()),
     })
 }
 
 const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, status, customer_id, customer_email, \
     customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at, \
-    amount_refunded_minor";
-const TXN_COLS: &str =
-    "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame";
+    amount_refunded_minor, allowed_methods";
+const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame, \
+     seq, details, gateway_response";
 
 impl Db {
     /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory
@@ -575,9 +439,16 @@ impl Db {
             }),
         };
         let pool = options.connect(&url).await?;
-        let db = Db { pool, backend, writer: Arc::default(), orders: Arc::default() };
+        let db = Db { pool, backend, writer: Arc::default(), orders: Arc::default(), renderer: None };
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// This handle, writing webhook bodies with `renderer` (without one, no
+    /// event is written).
+    pub fn with_renderer(mut self, renderer: Arc<dyn EventRenderer>) -> Db {
+        self.renderer = Some(renderer);
+        self
     }
 
     /// Which database this is.
@@ -741,8 +612,8 @@ impl Db {
             let done = sqlx::query(
                 "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
                  customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
-                 updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-                 ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
+                 updated_at, expires_at, allowed_methods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19) ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
             )
             .bind(&o.id)
             .bind(&o.merchant_id)
@@ -762,10 +633,15 @@ impl Db {
             .bind(o.created_at)
             .bind(o.updated_at)
             .bind(o.expires_at)
+            .bind(o.allowed_methods.as_ref().map(|m| m.iter().map(|m| m.token()).collect::<Vec<_>>().join("|")))
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
-            inserted.push(done.rows_affected() == 1);
+            let new = done.rows_affected() == 1;
+            if new {
+                self.write_event(&mut tx, &o.id, EventName::ORDER_CREATED, o.created_at).await?;
+            }
+            inserted.push(new);
         }
         tx.commit().await.map_err(classify)?;
         Ok(inserted)
@@ -785,46 +661,6 @@ impl Db {
     pub async fn order(&self, id: &str) -> Result<Option<Order>, DbError> {
         let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(order_from).transpose()
-    }
-
-    /// Records a new attempt and moves the order to PENDING_VBV, in one
-    /// transaction. `Ok(false)` if the order no longer accepts attempts.
-    pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let moved = sqlx::query(
-            "UPDATE orders SET status = 'PENDING_VBV', updated_at = $1 WHERE id = $2 AND expires_at > $3 \
-             AND status IN ('NEW', 'PENDING_VBV', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
-        )
-        .bind(now)
-        .bind(&t.order_pk)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if moved.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(&format!("INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
-            .bind(&t.id)
-            .bind(&t.order_pk)
-            .bind(t.method.token())
-            .bind(&t.method_detail)
-            .bind(&t.card_last4)
-            .bind(&t.scenario)
-            .bind(t.status.as_str())
-            .bind(t.amount_minor)
-            .bind(t.created_at)
-            .bind(t.settle_at)
-            .bind(t.settle_status.map(OrderStatus::as_str))
-            .bind(i64::from(t.in_frame))
-            .bind(t.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        write_event(&mut tx, &t.order_pk, "TXN_CREATED", Some(&t.id), now).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
     }
 
     /// A transaction by id.
@@ -863,47 +699,6 @@ impl Db {
             .bind(key_id)
             .fetch_optional(&self.pool)
             .await?)
-    }
-
-    /// Undelivered webhook events that are due at `now`, oldest first.
-    pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
-        let rows = sqlx::query(
-            "SELECT id, merchant_id, url, body, attempts FROM webhook_events \
-             WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PendingEvent {
-                    id: r.try_get("id")?,
-                    merchant_id: r.try_get("merchant_id")?,
-                    url: r.try_get("url")?,
-                    body: r.try_get("body")?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Records the outcome of one delivery attempt.
-    pub async fn event_attempted(&self, id: &str, now: i64, result: Result<(), (String, i64)>) -> Result<(), DbError> {
-        let _turn = self.write_turn().await;
-        let q = match &result {
-            Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = $1, last_error = NULL WHERE id = $2")
-                .bind(now)
-                .bind(id),
-            Err((error, next)) => {
-                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
-                    .bind(*next)
-                    .bind(error.clone())
-                    .bind(id)
-            }
-        };
-        q.execute(&self.pool).await.map_err(classify)?;
-        Ok(())
     }
 
     /// Creates a customer; [`DbError::Conflict`] if the reference id is taken.
@@ -972,90 +767,6 @@ impl Db {
         rows.iter().map(customer_from).collect()
     }
 
-    /// Changes amount and `extra` of an order that takes new attempts and
-    /// has not changed since `seen` was read (optimistic concurrency).
-    pub async fn update_order(&self, seen: &Order, amount_minor: i64, extra: &str, now: i64) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(
-            "UPDATE orders SET amount_minor = $1, extra = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5 \
-             AND status IN ('NEW', 'AUTHENTICATION_FAILED', 'AUTHORIZATION_FAILED', 'JUSPAY_DECLINED')",
-        )
-        .bind(amount_minor)
-        .bind(extra)
-        .bind(now.max(seen.updated_at + 1))
-        .bind(&seen.id)
-        .bind(seen.updated_at)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Records a refund, idempotently by `unique_request_id`, in one
-    /// transaction; the schema refuses a total above the paid amount.
-    pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64) -> Result<RefundOutcome, DbError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let id = crate::random_id("rfd_");
-        // Write first: the insert takes SQLite's write lock before anything is read.
-        let inserted = sqlx::query(
-            "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at) \
-             VALUES ($1, $2, $3, $4, 'SUCCESS', $5) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(order_pk)
-        .bind(request_id)
-        .bind(amount_minor)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if inserted.rows_affected() == 0 {
-            let row = sqlx::query("SELECT id, unique_request_id, amount_minor, status, created_at, response FROM refunds WHERE order_pk = $1 AND unique_request_id = $2")
-                .bind(order_pk)
-                .bind(request_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(classify)?;
-            let existing = refund_from(&row)?;
-            if existing.amount_minor != amount_minor {
-                return Ok(RefundOutcome::Conflict);
-            }
-            return Ok(RefundOutcome::Repeat(existing, row.try_get("response")?));
-        }
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-            .bind(order_pk)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if status.as_deref() != Some("CHARGED") {
-            return Ok(RefundOutcome::NotCharged);
-        }
-        let updated = sqlx::query(
-            "UPDATE orders SET amount_refunded_minor = amount_refunded_minor + $1, updated_at = $2 \
-             WHERE id = $3 AND amount_refunded_minor + $4 <= amount_minor",
-        )
-        .bind(amount_minor)
-        .bind(now)
-        .bind(order_pk)
-        .bind(amount_minor)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if updated.rows_affected() != 1 {
-            return Ok(RefundOutcome::TooMuch);
-        }
-        write_event(&mut tx, order_pk, "ORDER_REFUNDED", None, now).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(RefundOutcome::Created(Refund {
-            id,
-            unique_request_id: request_id.to_string(),
-            amount_minor,
-            status: "SUCCESS".into(),
-            created_at: now,
-        }))
-    }
-
     /// Stores the first answer to a refund request, for replay.
     pub async fn store_refund_response(&self, refund_id: &str, response: &str) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
@@ -1077,123 +788,5 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(refund_from).collect()
-    }
-
-    /// The statuses of every attempt on an order, oldest first.
-    pub async fn txn_statuses(&self, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
-            .bind(order_pk)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|s| status_of(s)).collect()
-    }
-
-    /// Moves a pending attempt and its order to AUTHORIZING (the bank
-    /// authenticated the shopper and is still deciding) and schedules its
-    /// settlement to `then` at `settle_at`, in one transaction. `false` if the
-    /// attempt was not pending.
-    pub async fn authorize_txn(&self, txn_id: &str, then: OrderStatus, settle_at: i64, now: i64) -> Result<bool, DbError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let moved = sqlx::query(
-            "UPDATE txns SET status = 'AUTHORIZING', settle_at = $1, settle_status = $2, updated_at = $3 WHERE id = $4 AND status = 'PENDING_VBV'",
-        )
-        .bind(settle_at)
-        .bind(then.as_str())
-        .bind(now)
-        .bind(txn_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if moved.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let order_pk: String =
-            sqlx::query_scalar("SELECT order_pk FROM txns WHERE id = $1").bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
-        sqlx::query("UPDATE orders SET status = 'AUTHORIZING', updated_at = $1 WHERE id = $2 AND status != 'CHARGED'")
-            .bind(now)
-            .bind(&order_pk)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        write_event(&mut tx, &order_pk, "TXN_AUTHORIZING", Some(txn_id), now).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
-    }
-
-    /// Attempts whose settlement is due at `now`, with the status they settle to.
-    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus)>, DbError> {
-        let rows = sqlx::query(
-            "SELECT id, settle_status FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
-             AND status IN ('PENDING_VBV', 'AUTHORIZING') ORDER BY settle_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, status_of(r.try_get("settle_status")?)?))).collect()
-    }
-
-    /// Applies a gateway's final answer to a pending attempt and its order, in
-    /// one transaction. A success on an order that another attempt already
-    /// charged becomes AUTO_REFUNDED. Returns the attempt's final status, or
-    /// `None` if it was not pending (already answered).
-    pub async fn complete_txn(&self, txn_id: &str, outcome: OrderStatus, now: i64) -> Result<Option<OrderStatus>, DbError> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        // Write first, so this transaction holds SQLite's write lock before it reads.
-        let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status IN ('PENDING_VBV', 'AUTHORIZING')")
-            .bind(now)
-            .bind(txn_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if claimed.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let order_pk: String =
-            sqlx::query_scalar("SELECT order_pk FROM txns WHERE id = $1").bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
-        // Lock the order row (a no-op write) before looking for another success: on
-        // PostgreSQL a concurrent completion waits here and then sees the committed
-        // CHARGED attempt; on SQLite the write lock is already held.
-        sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(&order_pk).execute(&mut *tx).await.map_err(classify)?;
-        let mut final_status = outcome;
-        if outcome == OrderStatus::CHARGED {
-            let charged: Option<String> = sqlx::query_scalar("SELECT id FROM txns WHERE order_pk = $1 AND status = 'CHARGED'")
-                .bind(&order_pk)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(classify)?;
-            if charged.is_some() {
-                final_status = OrderStatus::AUTO_REFUNDED;
-            }
-        }
-        sqlx::query(
-            "UPDATE txns SET status = $1, updated_at = $2, settle_at = NULL WHERE id = $3 AND status IN ('PENDING_VBV', 'AUTHORIZING')",
-        )
-        .bind(final_status.as_str())
-        .bind(now)
-        .bind(txn_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        // The order reflects its latest answer, except that CHARGED is final.
-        if final_status != OrderStatus::AUTO_REFUNDED {
-            sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status != 'CHARGED'")
-                .bind(final_status.as_str())
-                .bind(now)
-                .bind(&order_pk)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
-        }
-        let event = match final_status {
-            OrderStatus::CHARGED => "ORDER_SUCCEEDED",
-            OrderStatus::AUTO_REFUNDED => "AUTO_REFUND_SUCCEEDED",
-            _ => "ORDER_FAILED",
-        };
-        write_event(&mut tx, &order_pk, event, Some(txn_id), now).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(Some(final_status))
     }
 }

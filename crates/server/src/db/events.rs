@@ -1,0 +1,245 @@
+//! The webhook outbox: events written in the transaction of the change they
+//! report, delivered by the worker (`crate::webhook`) on a bounded retry
+//! schedule, then dead until the merchant asks for a redelivery.
+
+use super::{Db, DbError, ORDER_COLS, PendingEvent, TXN_COLS, classify, order_from, refund_from, txn_from};
+use crate::domain::{EventName, OrderSnapshot};
+use sqlx::{AnyConnection, Row};
+
+/// Reads what the order status body shows, on `conn` (inside a transaction:
+/// as that transaction sees it).
+pub(super) async fn load_snapshot(conn: &mut AnyConnection, order_pk: &str) -> Result<Option<OrderSnapshot>, DbError> {
+    let Some(row) = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"))
+        .bind(order_pk)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(classify)?
+    else {
+        return Ok(None);
+    };
+    let order = order_from(&row)?;
+    // The attempt that speaks for the order: its charge if it has one, else the latest.
+    let txn = sqlx::query(&format!(
+        "SELECT {TXN_COLS} FROM txns WHERE order_pk = $1 ORDER BY CASE WHEN status = 'CHARGED' THEN 0 ELSE 1 END, created_at DESC, rowid DESC LIMIT 1"
+    ))
+        .bind(order_pk)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(classify)?
+        .as_ref()
+        .map(txn_from)
+        .transpose()?;
+    let refunds = sqlx::query(
+        "SELECT id, unique_request_id, amount_minor, status, created_at FROM refunds WHERE order_pk = $1 ORDER BY created_at, rowid",
+    )
+    .bind(order_pk)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?
+    .iter()
+    .map(refund_from)
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(OrderSnapshot { order, txn, refunds }))
+}
+
+/// Which events to list.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// Only this order's (Kassa id).
+    pub order_pk: Option<String>,
+    /// Only dead ones (the last retry failed).
+    pub dead_only: bool,
+}
+
+/// A webhook event as the merchant sees it.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    /// `evt_<32 hex>`.
+    pub id: String,
+    /// Juspay's event name.
+    pub event_name: String,
+    /// Kassa's order id, if the event is about an order.
+    pub order_pk: Option<String>,
+    /// The merchant's order id, if the event is about an order.
+    pub order_id: Option<String>,
+    /// Where it goes.
+    pub url: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due (Unix ms), if it is not delivered or dead.
+    pub next_attempt_at: i64,
+    /// When it was delivered.
+    pub delivered_at: Option<i64>,
+    /// When the last retry failed.
+    pub dead_at: Option<i64>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When it was written.
+    pub created_at: i64,
+}
+
+impl Db {
+    /// What the order status body shows, read now.
+    pub async fn snapshot(&self, order_pk: &str) -> Result<Option<OrderSnapshot>, DbError> {
+        let mut conn = self.pool.acquire().await?;
+        load_snapshot(&mut conn, order_pk).await
+    }
+
+    /// Writes `event` about the order inside `tx`, if the order or its
+    /// merchant has a webhook URL and the merchant receives that event. The
+    /// body is rendered from a snapshot taken in the same transaction as the
+    /// change it reports.
+    pub(super) async fn write_event(&self, tx: &mut AnyConnection, order_pk: &str, event: EventName, now: i64) -> Result<(), DbError> {
+        let Some(renderer) = &self.renderer else { return Ok(()) };
+        let row = sqlx::query(
+            "SELECT o.merchant_id, o.extra, m.webhook_url, m.webhook_events FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = $1",
+        )
+        .bind(order_pk)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let extra: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("extra")?).unwrap_or_default();
+        let merchant_url: Option<String> = row.try_get("webhook_url")?;
+        let Some(url) = extra["metadata"]["webhook_url"].as_str().map(str::to_string).or(merchant_url) else {
+            return Ok(());
+        };
+        let chosen = row
+            .try_get::<Option<String>, _>("webhook_events")?
+            .map_or_else(EventName::default_selection, |e| e.split_whitespace().filter_map(EventName::parse).collect());
+        if !chosen.contains(&event) {
+            return Ok(());
+        }
+        let Some(snapshot) = load_snapshot(tx, order_pk).await? else { return Ok(()) };
+        let id = crate::random_id("evt_");
+        let body = renderer.order_event(&id, event, now, &snapshot);
+        sqlx::query(
+            "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(row.try_get::<String, _>("merchant_id")?)
+        .bind(order_pk)
+        .bind(event.as_str())
+        .bind(&url)
+        .bind(&body)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Undelivered, live webhook events that are due at `now`, oldest first.
+    pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, merchant_id, url, body, attempts FROM webhook_events \
+             WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingEvent {
+                    id: r.try_get("id")?,
+                    merchant_id: r.try_get("merchant_id")?,
+                    url: r.try_get("url")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the outcome of one delivery attempt: delivered, failed with
+    /// the time of the next attempt, or failed for the last time (`None`: dead).
+    pub async fn event_attempted(&self, id: &str, now: i64, result: Result<(), (String, Option<i64>)>) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        let q = match &result {
+            Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = $1, last_error = NULL WHERE id = $2")
+                .bind(now)
+                .bind(id),
+            Err((error, Some(next))) => {
+                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
+                    .bind(*next)
+                    .bind(error.clone())
+                    .bind(id)
+            }
+            Err((error, None)) => {
+                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, dead_at = $1, last_error = $2 WHERE id = $3")
+                    .bind(now)
+                    .bind(error.clone())
+                    .bind(id)
+            }
+        };
+        q.execute(&self.pool).await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// A merchant's events, newest first.
+    pub async fn events(&self, merchant_id: &str, filter: &EventFilter, limit: i64) -> Result<Vec<EventRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.event_name, e.order_pk, o.order_id, e.url, e.attempts, e.next_attempt_at, e.delivered_at, e.dead_at, \
+             e.last_error, e.created_at FROM webhook_events e LEFT JOIN orders o ON o.id = e.order_pk \
+             WHERE e.merchant_id = $1 AND ($2 IS NULL OR e.order_pk = $3) AND ($4 = 0 OR e.dead_at IS NOT NULL) \
+             ORDER BY e.created_at DESC, e.id DESC LIMIT $5",
+        )
+        .bind(merchant_id)
+        .bind(filter.order_pk.clone())
+        .bind(filter.order_pk.clone())
+        .bind(i64::from(filter.dead_only))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRow {
+                    id: r.try_get("id")?,
+                    event_name: r.try_get("event_name")?,
+                    order_pk: r.try_get("order_pk")?,
+                    order_id: r.try_get("order_id")?,
+                    url: r.try_get("url")?,
+                    attempts: r.try_get("attempts")?,
+                    next_attempt_at: r.try_get("next_attempt_at")?,
+                    delivered_at: r.try_get("delivered_at")?,
+                    dead_at: r.try_get("dead_at")?,
+                    last_error: r.try_get("last_error")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Queues one of the merchant's events for delivery again now, with a
+    /// fresh retry schedule (dead or delivered alike). `false` if the
+    /// merchant has no such event.
+    pub async fn redeliver_event(&self, merchant_id: &str, event_id: &str, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE webhook_events SET attempts = 0, dead_at = NULL, delivered_at = NULL, next_attempt_at = $1 \
+             WHERE id = $2 AND merchant_id = $3",
+        )
+        .bind(now)
+        .bind(event_id)
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Chooses the events a merchant receives.
+    pub async fn set_webhook_events(&self, merchant_id: &str, events: &[EventName]) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let names = events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(" ");
+        let done = sqlx::query("UPDATE merchants SET webhook_events = $1 WHERE id = $2")
+            .bind(names)
+            .bind(merchant_id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

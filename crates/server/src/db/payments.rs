@@ -1,0 +1,338 @@
+//! Storage of the payment flow: attempts, their answers, order updates and
+//! refunds. Each function is one transaction, and each applies the money
+//! rules of SPEC §3 inside it, so they hold whatever runs concurrently:
+//! - an attempt's amount is read in the transaction that inserts it;
+//! - an order is not updated while any attempt is pending;
+//! - an answer applies only to an attempt in the state it belongs to;
+//! - an order's status is [`OrderStatus::of_attempts`] of its attempts;
+//! - a charge of an amount other than the order's, or a second charge, is
+//!   auto-refunded; refunds never exceed what the charge took.
+
+use super::{Db, DbError, TXN_COLS, classify, status_of, txn_from};
+use crate::domain::{EventName, GatewayResponse, Refund, Txn};
+use kassa_types::OrderStatus;
+use sqlx::{AnyConnection, Row};
+
+/// What a refund request did.
+#[derive(Debug)]
+pub enum RefundOutcome {
+    /// Recorded now.
+    Created(Refund),
+    /// The same `unique_request_id` was seen before with the same amount: its stored answer, if any.
+    Repeat(Refund, Option<String>),
+    /// The same `unique_request_id` with another amount.
+    Conflict,
+    /// The order is not CHARGED.
+    NotCharged,
+    /// More than what is left to refund.
+    TooMuch,
+}
+
+/// What applying an answer did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// The attempt's status now.
+    pub txn: OrderStatus,
+    /// The order's status now.
+    pub order: OrderStatus,
+}
+
+/// Sets the order's status to what its attempts say (and returns it).
+async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
+        .bind(order_pk)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(classify)?;
+    let statuses = rows.iter().map(|s| status_of(s)).collect::<Result<Vec<_>, _>>()?;
+    let status = OrderStatus::of_attempts(statuses);
+    sqlx::query("UPDATE orders SET status = $1, updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $3 END WHERE id = $4")
+        .bind(status.as_str())
+        .bind(now)
+        .bind(now)
+        .bind(order_pk)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    Ok(status)
+}
+
+impl Db {
+    /// Records a new attempt and moves the order to PENDING_VBV, in one
+    /// transaction; the attempt's amount and number are read from the order
+    /// row this transaction has locked. `None` if the order takes no new
+    /// attempt (paid, authorizing, expired).
+    pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<Option<Txn>, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let accepts = OrderStatus::sql_list(OrderStatus::accepts_new_attempt);
+        let amount: Option<i64> = sqlx::query_scalar(&format!(
+            "UPDATE orders SET status = 'PENDING_VBV', updated_at = CASE WHEN updated_at >= $1 THEN updated_at + 1 ELSE $2 END \
+             WHERE id = $3 AND expires_at > $4 AND status IN ({accepts}) RETURNING amount_minor"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(&t.order_pk)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let Some(amount_minor) = amount else { return Ok(None) };
+        let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) + 1 FROM txns WHERE order_pk = $1")
+            .bind(&t.order_pk)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let txn = Txn { amount_minor, seq, status: OrderStatus::PENDING_VBV, ..t.clone() };
+        let details = serde_json::to_string(&txn.details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
+        sqlx::query(&format!(
+            "INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        ))
+        .bind(&txn.id)
+        .bind(&txn.order_pk)
+        .bind(txn.method.token())
+        .bind(&txn.method_detail)
+        .bind(&txn.card_last4)
+        .bind(&txn.scenario)
+        .bind(txn.status.as_str())
+        .bind(txn.amount_minor)
+        .bind(txn.created_at)
+        .bind(txn.settle_at)
+        .bind(txn.settle_status.map(OrderStatus::as_str))
+        .bind(i64::from(txn.in_frame))
+        .bind(txn.seq)
+        .bind(details)
+        .bind(None::<String>)
+        .bind(txn.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        self.write_event(&mut tx, &txn.order_pk, EventName::TXN_CREATED, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(Some(txn))
+    }
+
+    /// Changes amount and `extra` of an order that is updatable, has no
+    /// pending attempt, and has not changed since `seen` was read
+    /// (optimistic concurrency), in one statement.
+    pub async fn update_order(&self, seen: &crate::domain::Order, amount_minor: i64, extra: &str, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let updatable = OrderStatus::sql_list(OrderStatus::is_updatable);
+        let pending = OrderStatus::sql_list(OrderStatus::is_pending);
+        let done = sqlx::query(&format!(
+            "UPDATE orders SET amount_minor = $1, extra = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5 \
+             AND status IN ({updatable}) AND NOT EXISTS (SELECT 1 FROM txns WHERE order_pk = $6 AND status IN ({pending}))"
+        ))
+        .bind(amount_minor)
+        .bind(extra)
+        .bind(now.max(seen.updated_at + 1))
+        .bind(&seen.id)
+        .bind(seen.updated_at)
+        .bind(&seen.id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a refund, idempotently by `unique_request_id`, in one
+    /// transaction: only for a CHARGED order, and never above what its
+    /// charge took.
+    pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64) -> Result<RefundOutcome, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let id = crate::random_id("rfd_");
+        // Write first: the insert takes SQLite's write lock before anything is read.
+        let inserted = sqlx::query(
+            "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at) \
+             VALUES ($1, $2, $3, $4, 'SUCCESS', $5) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(order_pk)
+        .bind(request_id)
+        .bind(amount_minor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if inserted.rows_affected() == 0 {
+            let row = sqlx::query(
+                "SELECT id, unique_request_id, amount_minor, status, created_at, response FROM refunds \
+                 WHERE order_pk = $1 AND unique_request_id = $2",
+            )
+            .bind(order_pk)
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+            let existing = super::refund_from(&row)?;
+            if existing.amount_minor != amount_minor {
+                return Ok(RefundOutcome::Conflict);
+            }
+            return Ok(RefundOutcome::Repeat(existing, row.try_get("response")?));
+        }
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order_pk)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if status.as_deref() != Some(OrderStatus::CHARGED.as_str()) {
+            return Ok(RefundOutcome::NotCharged);
+        }
+        let updated = sqlx::query(
+            "UPDATE orders SET amount_refunded_minor = amount_refunded_minor + $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'CHARGED' \
+             AND amount_refunded_minor + $4 <= (SELECT amount_minor FROM txns WHERE order_pk = $5 AND status = 'CHARGED')",
+        )
+        .bind(amount_minor)
+        .bind(now)
+        .bind(order_pk)
+        .bind(amount_minor)
+        .bind(order_pk)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if updated.rows_affected() != 1 {
+            return Ok(RefundOutcome::TooMuch);
+        }
+        self.write_event(&mut tx, order_pk, EventName::ORDER_REFUNDED, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(RefundOutcome::Created(Refund {
+            id,
+            unique_request_id: request_id.to_string(),
+            amount_minor,
+            status: "SUCCESS".into(),
+            created_at: now,
+        }))
+    }
+
+    /// Moves an attempt waiting on its bank page (PENDING_VBV) to
+    /// AUTHORIZING (the bank authenticated the shopper and is still
+    /// deciding) and schedules its settlement to `then` at `settle_at`, in
+    /// one transaction. `false` if the attempt was not waiting on its bank page.
+    pub async fn authorize_txn(&self, txn_id: &str, then: OrderStatus, settle_at: i64, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let order_pk: Option<String> = sqlx::query_scalar(
+            "UPDATE txns SET status = 'AUTHORIZING', settle_at = $1, settle_status = $2, updated_at = $3 \
+             WHERE id = $4 AND status = 'PENDING_VBV' RETURNING order_pk",
+        )
+        .bind(settle_at)
+        .bind(then.as_str())
+        .bind(now)
+        .bind(txn_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let Some(order_pk) = order_pk else { return Ok(false) };
+        refresh_order_status(&mut tx, &order_pk, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    /// Attempts whose settlement is due at `now`: (id, the status it is in, the status it settles to).
+    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus, OrderStatus)>, DbError> {
+        let pending = OrderStatus::sql_list(OrderStatus::is_pending);
+        let rows = sqlx::query(&format!(
+            "SELECT id, status, settle_status FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
+             AND status IN ({pending}) ORDER BY settle_at LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, status_of(r.try_get("status")?)?, status_of(r.try_get("settle_status")?)?))).collect()
+    }
+
+    /// Applies a gateway's final answer to an attempt that is in status
+    /// `expected` (the state the answer belongs to), with its order, in one
+    /// transaction. A success on an order another attempt charged, or of an
+    /// amount other than the order's, becomes AUTO_REFUNDED. `None` if the
+    /// attempt was not in `expected` (a late, repeated or forged answer):
+    /// nothing changed.
+    pub async fn complete_txn(
+        &self,
+        txn_id: &str,
+        expected: OrderStatus,
+        outcome: OrderStatus,
+        response: Option<&GatewayResponse>,
+        now: i64,
+    ) -> Result<Option<Completion>, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        // Write first, so this transaction holds SQLite's write lock before it reads.
+        let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status = $3 RETURNING order_pk, amount_minor")
+            .bind(now)
+            .bind(txn_id)
+            .bind(expected.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let Some(claimed) = claimed else { return Ok(None) };
+        let order_pk: String = claimed.try_get("order_pk")?;
+        let charged_minor: i64 = claimed.try_get("amount_minor")?;
+        // Lock the order row (a no-op write) before looking for another success: on
+        // PostgreSQL a concurrent completion waits here and then sees the committed
+        // CHARGED attempt; on SQLite the write lock is already held.
+        let order_minor: i64 = sqlx::query_scalar("UPDATE orders SET updated_at = updated_at WHERE id = $1 RETURNING amount_minor")
+            .bind(&order_pk)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let mut final_status = outcome;
+        if outcome == OrderStatus::CHARGED {
+            let charged: Option<String> = sqlx::query_scalar("SELECT id FROM txns WHERE order_pk = $1 AND status = 'CHARGED'")
+                .bind(&order_pk)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+            if charged.is_some() {
+                final_status = OrderStatus::AUTO_REFUNDED;
+            } else if charged_minor != order_minor {
+                // Cannot happen while updates wait for pending attempts; if it
+                // ever does, the money goes back rather than the order
+                // claiming an amount that was never charged.
+                tracing::error!(txn = %txn_id, charged_minor, order_minor, "a charge does not match its order; auto-refunding it");
+                final_status = OrderStatus::AUTO_REFUNDED;
+            }
+        }
+        let response = response.map(serde_json::to_string).transpose().map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
+        sqlx::query("UPDATE txns SET status = $1, updated_at = $2, settle_at = NULL, gateway_response = COALESCE($3, gateway_response) WHERE id = $4")
+            .bind(final_status.as_str())
+            .bind(now)
+            .bind(response)
+            .bind(txn_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let order_status = refresh_order_status(&mut tx, &order_pk, now).await?;
+        let event = match EventName::of_outcome(final_status) {
+            // A failed attempt fails the order only when no other attempt is still open.
+            Some(EventName::ORDER_FAILED) if !order_status.is_failure() => None,
+            e => e,
+        };
+        if let Some(event) = event {
+            self.write_event(&mut tx, &order_pk, event, now).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(Some(Completion { txn: final_status, order: order_status }))
+    }
+
+    /// The statuses of every attempt on an order, oldest first.
+    pub async fn txn_statuses(&self, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
+            .bind(order_pk)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|s| status_of(s)).collect()
+    }
+
+    /// An order's attempts, oldest first.
+    pub async fn txns(&self, order_pk: &str) -> Result<Vec<Txn>, DbError> {
+        let rows = sqlx::query(&format!("SELECT {TXN_COLS} FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid"))
+            .bind(order_pk)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(txn_from).collect()
+    }
+}

@@ -1,0 +1,308 @@
+//! The payment domain: orders, attempts, refunds and the events they raise,
+//! with the money rules of SPEC §3 that hold whatever the order of events.
+//!
+//! No HTTP, no SQL and no wire shapes here: the Juspay dialect (`api`,
+//! `juspay`) turns requests into calls on these types and renders them back;
+//! storage (`db`) persists them; gateways see only [`MethodInput`]-style
+//! inputs. The status rules themselves are methods of
+//! [`kassa_types::OrderStatus`] (`is_pending`, `accepts_new_attempt`,
+//! `is_updatable`, `of_attempts`, …), shared with the payment page.
+
+use kassa_types::{OrderStatus, PaymentMethod};
+use serde::{Deserialize, Serialize};
+
+/// An order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// `ord_<32 hex>`.
+    pub id: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The merchant's id for it.
+    pub order_id: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Status: [`OrderStatus::of_attempts`] of its attempts.
+    pub status: OrderStatus,
+    /// Customer id.
+    pub customer_id: Option<String>,
+    /// Customer email.
+    pub customer_email: Option<String>,
+    /// Customer phone.
+    pub customer_phone: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Product id.
+    pub product_id: Option<String>,
+    /// Where the shopper returns.
+    pub return_url: Option<String>,
+    /// udfs, addresses and metadata, as a JSON object.
+    pub extra: String,
+    /// Digest of the creation parameters (duplicate detection).
+    pub fingerprint: String,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// Last change (Unix ms).
+    pub updated_at: i64,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+    /// Refunded so far, minor units.
+    pub amount_refunded_minor: i64,
+    /// The methods the merchant allowed for this order, server to server
+    /// (`payment_options`, `payment_filter`); `None`: every method the merchant has enabled.
+    pub allowed_methods: Option<Vec<PaymentMethod>>,
+}
+
+impl Order {
+    /// The methods a shopper may pay this order with: the merchant's enabled
+    /// methods, narrowed by what the merchant allowed for this order.
+    pub fn methods(&self, enabled: &[PaymentMethod]) -> Vec<PaymentMethod> {
+        PaymentMethod::ALL
+            .into_iter()
+            .filter(|m| enabled.contains(m))
+            .filter(|m| self.allowed_methods.as_ref().is_none_or(|a| a.contains(m)))
+            .collect()
+    }
+
+    /// The `extra` JSON object (udfs, addresses, metadata, language).
+    pub fn extra_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.extra).unwrap_or_default()
+    }
+}
+
+/// A payment attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Txn {
+    /// `txn_<32 hex>`: Juspay's `txn_uuid`.
+    pub id: String,
+    /// Its order.
+    pub order_pk: String,
+    /// 1 for the order's first attempt, 2 for the next…: Juspay's `txn_id` is
+    /// `{merchant_id}-{order_id}-{seq}`.
+    pub seq: i64,
+    /// Method family.
+    pub method: PaymentMethod,
+    /// Brand, bank or wallet code, or the VPA.
+    pub method_detail: Option<String>,
+    /// Last four card digits.
+    pub card_last4: Option<String>,
+    /// The gateway's scenario for it.
+    pub scenario: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// Amount, fixed when the attempt starts (read in the transaction that inserts it).
+    pub amount_minor: i64,
+    /// Creation time.
+    pub created_at: i64,
+    /// When the gateway settles it by itself (UPI collect, AUTHORIZING cards).
+    pub settle_at: Option<i64>,
+    /// The status it settles to then.
+    pub settle_status: Option<OrderStatus>,
+    /// Started from the iframe page: it ends on Kassa's result page, which tells the host.
+    pub in_frame: bool,
+    /// What the order status body shows of the instrument.
+    pub details: TxnDetails,
+    /// The gateway's last answer.
+    pub gateway_response: Option<GatewayResponse>,
+}
+
+/// The instrument of an attempt as the order status shows it: never the
+/// card number or CVV.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnDetails {
+    /// First six digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_isin: Option<String>,
+    /// Expiry month, `MM`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_month: Option<String>,
+    /// Expiry year, `YYYY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_year: Option<String>,
+    /// Name on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_on_card: Option<String>,
+    /// Keyed digest of the card number: the same card gives the same value for one server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_fingerprint: Option<String>,
+    /// The gateway's id for the attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_txn_id: Option<String>,
+}
+
+/// A gateway's answer to an attempt (Juspay's `payment_gateway_response`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayResponse {
+    /// The gateway's response code.
+    pub resp_code: String,
+    /// Its message.
+    pub resp_message: String,
+    /// Retrieval reference number (successful card payments).
+    #[serde(default)]
+    pub rrn: String,
+    /// Authorization code (successful card payments).
+    #[serde(default)]
+    pub auth_id_code: String,
+    /// When it answered (Unix ms).
+    pub created_at: i64,
+}
+
+/// A refund.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    /// `rfd_<32 hex>`.
+    pub id: String,
+    /// The merchant's idempotency key.
+    pub unique_request_id: String,
+    /// Amount in minor units.
+    pub amount_minor: i64,
+    /// `SUCCESS` (the sandbox refunds at once).
+    pub status: String,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+}
+
+/// Everything the order status body shows, read at one moment (for a
+/// webhook: in the transaction of the change it reports).
+#[derive(Clone, Debug)]
+pub struct OrderSnapshot {
+    /// The order.
+    pub order: Order,
+    /// Its latest attempt.
+    pub txn: Option<Txn>,
+    /// Its refunds, oldest first.
+    pub refunds: Vec<Refund>,
+}
+
+/// Webhook events (Juspay's names, `shared/research/psp-apis.md` §1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum EventName {
+    /// An order was created.
+    ORDER_CREATED,
+    /// A payment attempt started.
+    TXN_CREATED,
+    /// The order was paid.
+    ORDER_SUCCEEDED,
+    /// An attempt failed.
+    ORDER_FAILED,
+    /// A refund succeeded.
+    ORDER_REFUNDED,
+    /// A refund failed.
+    ORDER_REFUND_FAILED,
+    /// A second success on a paid order was refunded.
+    AUTO_REFUND_SUCCEEDED,
+    /// Refunding a second success failed.
+    AUTO_REFUND_FAILED,
+}
+
+impl EventName {
+    /// Every event Kassa sends.
+    pub const ALL: [EventName; 8] = [
+        EventName::ORDER_CREATED,
+        EventName::TXN_CREATED,
+        EventName::ORDER_SUCCEEDED,
+        EventName::ORDER_FAILED,
+        EventName::ORDER_REFUNDED,
+        EventName::ORDER_REFUND_FAILED,
+        EventName::AUTO_REFUND_SUCCEEDED,
+        EventName::AUTO_REFUND_FAILED,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventName::ORDER_CREATED => "ORDER_CREATED",
+            EventName::TXN_CREATED => "TXN_CREATED",
+            EventName::ORDER_SUCCEEDED => "ORDER_SUCCEEDED",
+            EventName::ORDER_FAILED => "ORDER_FAILED",
+            EventName::ORDER_REFUNDED => "ORDER_REFUNDED",
+            EventName::ORDER_REFUND_FAILED => "ORDER_REFUND_FAILED",
+            EventName::AUTO_REFUND_SUCCEEDED => "AUTO_REFUND_SUCCEEDED",
+            EventName::AUTO_REFUND_FAILED => "AUTO_REFUND_FAILED",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<EventName> {
+        EventName::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// Sent to a merchant that chose no events: all but ORDER_CREATED
+    /// (which a merchant that created the order already knows of).
+    pub fn default_selection() -> Vec<EventName> {
+        EventName::ALL.into_iter().filter(|e| *e != EventName::ORDER_CREATED).collect()
+    }
+
+    /// The event an attempt's final status raises.
+    pub fn of_outcome(status: OrderStatus) -> Option<EventName> {
+        match status {
+            OrderStatus::CHARGED => Some(EventName::ORDER_SUCCEEDED),
+            OrderStatus::AUTO_REFUNDED => Some(EventName::AUTO_REFUND_SUCCEEDED),
+            OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => {
+                Some(EventName::ORDER_FAILED)
+            }
+            OrderStatus::NEW
+            | OrderStatus::PENDING_VBV
+            | OrderStatus::AUTHORIZING
+            | OrderStatus::STARTED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED => None,
+        }
+    }
+}
+
+/// Writes the body of a webhook event: the wire shape belongs to the
+/// dialect, the moment (the snapshot) to the storage transaction that makes
+/// the change.
+pub trait EventRenderer: Send + Sync + std::fmt::Debug {
+    /// The body of event `id` named `event` at `at_ms` about the order in `snapshot`.
+    fn order_event(&self, id: &str, event: EventName, at_ms: i64, snapshot: &OrderSnapshot) -> String;
+}
+
+/// Juspay's published webhook retry schedule: 16 retries over 24 hours
+/// after the first attempt (+60 s, 2×5 min, 5×10 min, 5×1 h, 3×6 h;
+/// `shared/research/psp-apis.md` §1.4), in units of its first step.
+const RETRY_STEPS: [i64; 16] = [1, 5, 5, 10, 10, 10, 10, 10, 60, 60, 60, 60, 60, 360, 360, 360];
+
+/// How many delivery attempts an event gets before it is dead: the first and 16 retries.
+pub const MAX_DELIVERY_ATTEMPTS: i64 = RETRY_STEPS.len() as i64 + 1;
+
+/// The wait before the next attempt after `attempts` failed ones, with the
+/// first retry `first_ms` after the first attempt (60 000 for Juspay's
+/// schedule; tests shrink it, and every step with it). `None`: the event is dead.
+pub fn retry_delay(attempts: i64, first_ms: i64) -> Option<i64> {
+    let i = usize::try_from(attempts.checked_sub(1)?).ok()?;
+    RETRY_STEPS.get(i).map(|step| step.saturating_mul(first_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_schedule_is_juspays_and_bounded() {
+        let minute = 60_000;
+        let delays: Vec<i64> = (1..=MAX_DELIVERY_ATTEMPTS).map_while(|a| retry_delay(a, minute)).collect();
+        assert_eq!(delays.len(), 16);
+        assert_eq!(delays[0], minute);
+        // 16 retries over 24 hours.
+        assert_eq!(delays.iter().sum::<i64>(), 24 * 60 * minute + minute);
+        assert_eq!(retry_delay(MAX_DELIVERY_ATTEMPTS, minute), None);
+        assert_eq!(retry_delay(0, minute), None);
+    }
+
+    #[test]
+    fn event_names_round_trip() {
+        for e in EventName::ALL {
+            assert_eq!(EventName::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(EventName::parse("TXN_AUTHORIZING"), None);
+        assert!(!EventName::default_selection().contains(&EventName::ORDER_CREATED));
+    }
+}
