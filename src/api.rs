@@ -1,6 +1,7 @@
 //! The widget's calls to the Kassa server, authenticated with the order-scoped
-//! client token. Plain `fetch` through web-sys, with bodies converted by
-//! serde-wasm-bindgen and the browser's own JSON: no JSON parser in the wasm.
+//! client token. Plain `fetch` through web-sys; bodies are read and written
+//! by property with js-sys (`crate::js`) and serialized by the browser's own
+//! JSON: no JSON parser in the wasm.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -310,3 +310,25 @@ async fn an_unreachable_server_offers_a_retry_and_keeps_the_form() {
     let pay: HtmlButtonElement = q(&el, ".kassa-pay").unchecked_into();
     assert!(!pay.disabled());
 }
+
+/// Issue 13, defect 3: the page and `POST /txns` agree. An order whose
+/// attempt waits on an abandoned bank page (PENDING_VBV) offers the methods
+/// again; one whose bank is authorizing, or that was paid, offers none.
+#[wasm_bindgen_test]
+fn a_pending_bank_page_does_not_block_paying_another_way() {
+    for (status, payable) in [
+        (OrderStatus::PENDING_VBV, true),
+        (OrderStatus::AUTHENTICATION_FAILED, true),
+        (OrderStatus::AUTHORIZING, false),
+        (OrderStatus::CHARGED, false),
+    ] {
+        assert_eq!(status.accepts_new_attempt(), payable, "{status}");
+        let mut cfg = config(600_000.0);
+        cfg.order.status = status;
+        let (el, _h) = mount(cfg, "");
+        assert_eq!(!tabs(&el).is_empty(), payable, "{status}: tabs {:?}", tabs(&el));
+        if !payable {
+            assert!(!text(&el, ".kassa-notice").is_empty(), "{status}");
+        }
+    }
+}

@@ -139,7 +139,7 @@ async fn create_order(State(state): State<AppState>, Authed(merchant): Authed, m
         Some("true") => true,
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
     };
-    let order = create_or_load(&state, &merchant, f, Map::new(), None).await?;
+    let order = create_or_load(&state, &merchant, f, Map::new(), false).await?;
     let (status, status_id) = match order.status {
         OrderStatus::NEW => ("CREATED", 1),
         s => (s.as_str(), s.id()),
@@ -173,7 +173,7 @@ async fn create_or_load(
     merchant: &Merchant,
     mut f: Fields,
     more: Map<String, Value>,
-    filter: Option<Vec<PaymentMethod>>,
+    with_filter: bool,
 ) -> Result<Order, AppError> {
     let fingerprint = f.fingerprint();
     let order_id = f.require("order_id")?;
@@ -210,7 +210,10 @@ async fn create_or_load(
             expiry_mins = Some(mins);
         }
     }
-    let mut allowed = filter;
+    let mut allowed = match with_filter {
+        true => f.take("payment_filter").map(|v| payment_filter(&v)).transpose()?,
+        false => None,
+    };
     if let Some(v) = f.take("payment_options") {
         let options = PaymentOptions::parse(&v);
         if let Some(unknown) = options.unknown.first() {
@@ -226,6 +229,12 @@ async fn create_or_load(
             Some(a) => a.into_iter().filter(|m| options.methods.contains(m)).collect(),
             None => options.methods,
         });
+    }
+    if allowed.as_ref().is_some_and(|a| !a.iter().any(|m| merchant.enabled_methods.contains(m))) {
+        return Err(AppError::bad_request(
+            "invalid_parameter",
+            "payment_options and payment_filter leave no payment method this merchant offers: the order could not be paid",
+        ));
     }
     if let Some(gateway) = f.take("gateway_id")
         && gateway != crate::juspay::SANDBOX_GATEWAY_ID.to_string()
@@ -331,7 +340,7 @@ pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(
             pairs.push((name.into(), v));
         }
     }
-    let order = create_or_load(state, &merchant, Fields::from_pairs(pairs), Map::new(), None).await?;
+    let order = create_or_load(state, &merchant, Fields::from_pairs(pairs), Map::new(), false).await?;
     Ok((merchant, order))
 }
 
@@ -391,8 +400,7 @@ async fn create_session(State(state): State<AppState>, Authed(merchant): Authed,
         }
         more.insert("language".into(), Value::String(lang));
     }
-    let filter = f.take("payment_filter").map(|v| payment_filter(&v)).transpose()?;
-    let order = create_or_load(&state, &merchant, f, more, filter).await?;
+    let order = create_or_load(&state, &merchant, f, more, true).await?;
     let now = now_ms();
     let exp = client_token_expiry(&order, now);
     let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
@@ -721,7 +729,13 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
     };
     f.finish()?;
     details.gateway_txn_id = Some(started.gateway_txn_id.clone());
-    let settle_at = started.collect.map(|_| now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)));
+    // A collect settles after the sandbox's delay; an attempt waiting on its
+    // bank page that nobody answers fails when the order expires, so an
+    // abandoned page does not hold the order pending for ever.
+    let (settle_at, settle_status) = match started.collect {
+        Some(then) => (now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)), then),
+        None => (order.expires_at, OrderStatus::AUTHENTICATION_FAILED),
+    };
     let txn = Txn {
         id: random_id("txn_"),
         order_pk: order.id.clone(),
@@ -734,8 +748,8 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
         // Read again, in the transaction that inserts the attempt.
         amount_minor: order.amount_minor,
         created_at: now,
-        settle_at,
-        settle_status: started.collect,
+        settle_at: Some(settle_at),
+        settle_status: Some(settle_status),
         in_frame,
         details,
         gateway_response: None,
@@ -744,15 +758,15 @@ async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fi
         return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
     };
     let base = &state.config.public_url;
-    let payment = match settle_at {
+    let payment = match started.collect {
         // UPI collect: the shopper approves in their UPI app; the page polls.
-        Some(at) => TxnPayment {
+        Some(_) => TxnPayment {
             authentication: None,
             collect: Some(Collect {
                 status_url: format!("{base}/txns/{}", txn.id),
                 cancel_url: format!("{base}/txns/{}/cancel", txn.id),
                 poll_interval_ms: 1000,
-                expires_at: rfc3339(order.expires_at.min(at.saturating_add(COLLECT_WINDOW_MS))),
+                expires_at: rfc3339(order.expires_at.min(settle_at.saturating_add(COLLECT_WINDOW_MS))),
             }),
         },
         None => TxnPayment {

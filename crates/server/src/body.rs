@@ -90,6 +90,12 @@ impl Fields {
         (!v.is_empty()).then_some(v)
     }
 
+    /// Removes and returns a field, an empty value included.
+    pub fn take_raw(&mut self, key: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
     /// Like [`Fields::take`] but required.
     pub fn require(&mut self, key: &'static str) -> Result<String, AppError> {
         self.take(key).ok_or_else(|| AppError::bad_request("missing_parameter", format!("{key} is required")))

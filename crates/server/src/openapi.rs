@@ -3,9 +3,10 @@
 //! Built from the code it describes: the field lists come from the same
 //! constants the handlers parse with (`api::PLAIN_FIELDS`, `ADDRESS_PARTS`,
 //! the udf range, `LANGUAGES`, the currencies, the sandbox banks and
-//! wallets). `tests/openapi.rs` sends every documented field of every
-//! operation to a running server and checks none is refused as unknown, and
-//! that every documented path is routed.
+//! wallets). The test `openapi_document_matches_the_routes_and_fields` in
+//! `tests/api.rs` sends every documented field of every operation to a
+//! running server and checks none is refused as unknown, and that every
+//! documented path is routed.
 
 use crate::api::{ADDRESS_PARTS, MAX_EXPIRY_MINS, PLAIN_FIELDS};
 use serde_json::{Map, Value, json};
@@ -65,6 +66,18 @@ fn order_fields() -> Map<String, Value> {
     p.insert(
         "metadata.expiry_in_mins".into(),
         json!({ "type": "string", "pattern": "^[0-9]+$", "description": format!("Minutes until the order and its links expire: 1 to {MAX_EXPIRY_MINS}. Default: the merchant's setting (15)."), "examples": ["30"] }),
+    );
+    p.insert(
+        "metadata.expiryInMins".into(),
+        json!({ "type": "string", "pattern": "^[0-9]+$", "description": format!("The same as `metadata.expiry_in_mins`, as Juspay's integrations spell it (1 to {MAX_EXPIRY_MINS})."), "examples": ["30"] }),
+    );
+    p.insert(
+        "payment_options".into(),
+        field("string", "The methods this order may be paid with, joined with `|` (`card`, `nb`, `wallet`, `upi`). `POST /txns` refuses any other; default: every method the merchant enabled.", json!("nb|upi")),
+    );
+    p.insert(
+        "gateway_id".into(),
+        field("string", "The gateway to route to (Juspay's numbering); the built-in sandbox is 999. A gateway the merchant has no account for is refused.", json!("999")),
     );
     p.insert(
         "metadata.webhook_url".into(),
@@ -134,9 +147,18 @@ pub fn document(server: &str) -> Value {
     session.insert("last_name".into(), field("string", "Shopper's last name.", json!("Lovelace")));
     session.insert("language".into(), json!({ "type": "string", "enum": kassa_types::LANGUAGES, "description": "Payment page language (seed 001).", "examples": ["hindi"] }));
     session.remove("options.get_client_auth_token");
+    session.insert(
+        "payment_filter".into(),
+        field(
+            "string",
+            "Juspay's payment locking filter: a JSON object (or its text in a form body) `{allowDefaultOptions, options: [{paymentMethodType, enable}]}`; `POST /txns` enforces it.",
+            json!("{\"allowDefaultOptions\":false,\"options\":[{\"paymentMethodType\":\"UPI\",\"enable\":true}]}"),
+        ),
+    );
 
     let mut update: Map<String, Value> = udf_and_address_fields().into_iter().collect();
     update.insert("amount".into(), amount_field("The new amount."));
+    update.insert("order_id".into(), field("string", "Optional; when given it must be the order of the path.", json!("ord_007")));
 
     let mut refund = Map::new();
     refund.insert(
@@ -147,7 +169,15 @@ pub fn document(server: &str) -> Value {
             json!("rfnd_0001"),
         ),
     );
-    refund.insert("amount".into(), amount_field("The amount to refund; the total never exceeds what was paid."));
+    refund.insert("amount".into(), amount_field("The amount to refund; the total never exceeds what the charge took."));
+    refund.insert(
+        "order_id".into(),
+        field("string", "Optional (Juspay's SDKs repeat it); when given it must be the order of the path.", json!("ord_007")),
+    );
+    refund.insert(
+        "refund_type".into(),
+        json!({ "type": "string", "enum": ["STANDARD", "INSTANT", "INSTANT_WITH_FALLBACK", "GATEWAY"], "description": "Juspay's refund types; the sandbox refunds each at once.", "examples": ["STANDARD"] }),
+    );
 
     let mut sdk = Map::new();
     sdk.insert("merchantId".into(), field("string", "Your merchant id.", json!("shop")));
@@ -228,12 +258,18 @@ pub fn document(server: &str) -> Value {
     });
     let order_status = json!({
         "type": "object",
-        "description": "The order status body (seeds 000, 003). `amount` and `amount_refunded` are exact two-digit decimals.",
+        "description": "The order status body (seeds 000, 003; every webhook's `content.order`). Amounts are exact two-digit decimals; `udf1`–`udf10` are always present; the attempt fields appear once there is an attempt.",
         "properties": {
             "id": { "type": "string" }, "order_id": { "type": "string" }, "merchant_id": { "type": "string" },
             "status": { "type": "string", "examples": ["CHARGED"] }, "status_id": { "type": "integer", "examples": [21] },
             "amount": { "type": "number" }, "amount_refunded": { "type": "number" }, "refunded": { "type": "boolean" },
             "currency": { "type": "string" }, "payment_links": { "$ref": "#/components/schemas/PaymentLinks" },
+            "effective_amount": { "type": "number" }, "date_created": { "type": "string" }, "order_expiry": { "type": "string" },
+            "udf1": { "type": "string" }, "txn_id": { "type": "string", "examples": ["shop-ord_007-1"] }, "txn_uuid": { "type": "string" },
+            "payment_method_type": { "type": "string" }, "payment_method": { "type": "string" }, "auth_type": { "type": "string" },
+            "gateway_id": { "type": "integer" }, "gateway_reference_id": { "type": "string" },
+            "card": { "type": "object" }, "upi": { "type": "object" }, "payment_gateway_response": { "type": "object" },
+            "bank_error_code": { "type": "string" }, "bank_error_message": { "type": "string" },
             "refunds": { "type": "array", "items": { "type": "object", "properties": {
                 "id": { "type": "string" }, "unique_request_id": { "type": "string" }, "amount": { "type": "number" },
                 "status": { "type": "string" }, "created": { "type": "string", "format": "date-time" } } } },
@@ -264,13 +300,25 @@ pub fn document(server: &str) -> Value {
             "/session": { "post": op("createSession", "Create or load an order; payment links and the Process SDK payload", "apiKey", Some("SessionRequest"), ok("Session", "Links and sdk_payload with an order-scoped clientAuthToken."), WITH_ORDER) },
             "/sdk/process": { "post": op("sdkProcess", "Create or load an order from a signed Process SDK payload (no API key: the RSA signature is the credential)", "", Some("SdkProcess"), ok("Session", "The order, its links and a client token."), WITH_ORDER) },
             "/txns": { "post": op("createTxn", "Start a payment attempt (the payment page's call). Card, NB and wallet answer `payment.authentication.url` (the bank page); UPI answers `payment.collect` (`status_url` to poll, `cancel_url`, `expires_at`)", "clientToken", Some("Txn"), ok("TxnStarted", "The attempt and what comes next."), WITH_ORDER) },
-            "/txns/{txn_id}": {
-                "parameters": path_param("txn_id", "The attempt's `txn_…` id."),
+            "/txns/{txn_uuid}": {
+                "parameters": path_param("txn_uuid", "The attempt's `txn_…` id (`txn_uuid` of `POST /txns`)."),
                 "get": op("getTxn", "An attempt's status, for a page that polls (UPI collect, AUTHORIZING cards); `next_url` once final", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
             },
-            "/txns/{txn_id}/cancel": {
-                "parameters": path_param("txn_id", "The attempt's `txn_…` id."),
-                "post": op("cancelTxn", "Cancel a pending collect request (it ends AUTHENTICATION_FAILED; the order takes a new attempt)", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
+            "/txns/{txn_uuid}/cancel": {
+                "parameters": path_param("txn_uuid", "The attempt's `txn_…` id (`txn_uuid` of `POST /txns`)."),
+                "post": op("cancelTxn", "Cancel an attempt that still waits for the shopper (bank page, collect request); it ends AUTHENTICATION_FAILED. An attempt the bank is authorizing cannot be cancelled", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
+            },
+            "/webhooks": {
+                "get": op("listWebhookEvents", "Your webhook events, newest first (`order_id`, `status=dead|all`, `limit` ≤ 100 query parameters): `status` delivered, pending or dead, `attempts`, `last_error`", "apiKey", None, ok("WebhookEvents", "The events."), WITH_ORDER),
+            },
+            "/webhooks/settings": {
+                "get": op("getWebhookSettings", "The webhook URL and the events you receive", "apiKey", None, ok("WebhookSettings", "The settings."), COMMON),
+                "post": op("updateWebhookSettings", "Choose the events you receive", "apiKey", Some("WebhookSettingsRequest"), ok("WebhookSettings", "The settings."), COMMON),
+            },
+            "/webhooks/{event_id}/redeliver": {
+                "parameters": path_param("event_id", "The event's `evt_…` id."),
+                "post": { "operationId": "redeliverWebhookEvent", "summary": "Deliver an event again now, with a fresh retry schedule (dead or delivered)", "security": [{ "apiKey": [] }],
+                    "responses": { "200": { "description": "`{id, status: \"queued\"}`" }, "404": { "description": "No such event of yours (`event_not_found`)." } } },
             },
             "/customers": {
                 "get": op("listCustomers", "List customers, newest first (`count`, `offset` query parameters)", "apiKey", None, ok("Customer", "A page of customers."), COMMON),
@@ -292,6 +340,18 @@ pub fn document(server: &str) -> Value {
                 "CreateOrder": object(order_fields(), &["order_id", "amount"], "Seed 000. Other `metadata.*` fields (printable, at most 255 characters) are stored and returned."),
                 "UpdateOrder": object(update, &[], "Seed 003, Update Order."),
                 "Refund": object(refund, &["unique_request_id", "amount"], "Seed 003, Refund Order."),
+                "WebhookSettingsRequest": object(
+                    [("webhook_events".to_string(), field("string", "Event names joined with `,` (empty: none): ORDER_CREATED, TXN_CREATED, ORDER_SUCCEEDED, ORDER_FAILED, ORDER_REFUNDED, ORDER_REFUND_FAILED, AUTO_REFUND_SUCCEEDED, AUTO_REFUND_FAILED.", json!("ORDER_SUCCEEDED,ORDER_FAILED")))].into_iter().collect(),
+                    &[],
+                    "The events you receive (Juspay's dashboard setting).",
+                ),
+                "WebhookSettings": { "type": "object", "properties": {
+                    "webhook_url": { "type": ["string", "null"] }, "webhook_events": { "type": "array", "items": { "type": "string" } },
+                    "available_events": { "type": "array", "items": { "type": "string" } } } },
+                "WebhookEvents": { "type": "object", "properties": { "events": { "type": "array", "items": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "event_name": { "type": "string" }, "order_id": { "type": ["string", "null"] },
+                    "status": { "type": "string", "enum": ["delivered", "pending", "dead"] }, "attempts": { "type": "integer" },
+                    "last_error": { "type": ["string", "null"] }, "date_created": { "type": "string", "format": "date-time" } } } } } },
                 "Session": { "type": "object", "properties": {
                     "status": { "type": "string" }, "id": { "type": "string" }, "order_id": { "type": "string" },
                     "payment_links": { "$ref": "#/components/schemas/PaymentLinks" }, "sdk_payload": { "type": "object" },

@@ -50,6 +50,17 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
+    // Ours for the next minute (a delivery gives up after 10 s): another
+    // server, or a redelivery, leaves it alone meanwhile.
+    let now = now_ms();
+    match state.db.claim_event(&ev.id, ev.attempts, now, now.saturating_add(60_000)).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim a webhook event");
+            return;
+        }
+    }
     let merchant = match state.db.merchant(&ev.merchant_id).await {
         Ok(Some(m)) => m,
         _ => return,
@@ -85,7 +96,7 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
         }
         (error, next)
     });
-    if let Err(e) = state.db.event_attempted(&ev.id, now, result).await {
+    if let Err(e) = state.db.event_attempted(&ev.id, ev.attempts, now, result).await {
         tracing::warn!(error = %e, "cannot record a webhook attempt");
     }
 }

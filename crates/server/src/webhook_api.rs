@@ -25,7 +25,7 @@ pub fn routes() -> Router<AppState> {
 struct ListQuery {
     order_id: Option<String>,
     status: Option<String>,
-    limit: Option<i64>,
+    limit: Option<String>,
 }
 
 /// One event as `GET /webhooks` lists it.
@@ -51,7 +51,12 @@ struct EventList {
 }
 
 /// `GET /webhooks[?order_id=…][&status=dead][&limit=N]`: the merchant's events, newest first (at most 100).
-async fn list(State(state): State<AppState>, Authed(merchant): Authed, Query(q): Query<ListQuery>) -> Result<Json<EventList>, AppError> {
+async fn list(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EventList>, AppError> {
+    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
     let dead_only = match q.status.as_deref() {
         None | Some("all") => false,
         Some("dead") => true,
@@ -61,10 +66,14 @@ async fn list(State(state): State<AppState>, Authed(merchant): Authed, Query(q):
         Some(id) => Some(merchant_order(&state, &merchant, id).await?.id),
         None => None,
     };
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::bad_request("invalid_parameter", "limit must be 1 to 100"));
-    }
+    let limit = match q.limit.as_deref() {
+        None => 50,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| AppError::bad_request("invalid_parameter", "limit must be 1 to 100"))?,
+    };
     let rows = state.db.events(&merchant.id, &EventFilter { order_pk, dead_only }, limit).await?;
     let events = rows
         .into_iter()
@@ -136,7 +145,8 @@ async fn settings(Authed(merchant): Authed) -> Json<Settings> {
 /// `POST /webhooks/settings` with `webhook_events` (names joined with `,`
 /// or spaces; empty: none): chooses the events the merchant receives.
 async fn update_settings(State(state): State<AppState>, Authed(merchant): Authed, mut f: Fields) -> Result<Json<Settings>, AppError> {
-    let names = f.take("webhook_events").unwrap_or_default();
+    // Required, so that a forgotten field does not switch every event off; an empty value chooses none.
+    let names = f.take_raw("webhook_events").ok_or_else(|| AppError::bad_request("missing_parameter", "webhook_events is required"))?;
     f.finish()?;
     let mut events = Vec::new();
     for name in names.split([',', ' ']).filter(|n| !n.is_empty()) {

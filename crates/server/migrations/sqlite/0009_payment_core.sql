@@ -32,3 +32,7 @@ DROP TABLE webhook_events;
 ALTER TABLE webhook_events_new RENAME TO webhook_events;
 CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
 CREATE INDEX webhook_events_by_merchant ON webhook_events (merchant_id, created_at);
+-- Attempts recorded before: number them in the order they were made.
+UPDATE txns SET seq = (SELECT COUNT(*) FROM txns t WHERE t.order_pk = txns.order_pk
+    AND (t.created_at < txns.created_at OR (t.created_at = txns.created_at AND t.rowid <= txns.rowid)));
+CREATE UNIQUE INDEX txns_seq ON txns (order_pk, seq);

@@ -81,8 +81,14 @@ pub struct EventRow {
 impl Db {
     /// What the order status body shows, read now.
     pub async fn snapshot(&self, order_pk: &str) -> Result<Option<OrderSnapshot>, DbError> {
-        let mut conn = self.pool.acquire().await?;
-        load_snapshot(&mut conn, order_pk).await
+        // One read transaction: the order, its attempt and its refunds of one moment.
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await.map_err(classify)?;
+        }
+        let snapshot = load_snapshot(&mut tx, order_pk).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(snapshot)
     }
 
     /// Writes `event` about the order inside `tx`, if the order or its
@@ -153,29 +159,56 @@ impl Db {
             .collect()
     }
 
-    /// Records the outcome of one delivery attempt: delivered, failed with
-    /// the time of the next attempt, or failed for the last time (`None`: dead).
-    pub async fn event_attempted(&self, id: &str, now: i64, result: Result<(), (String, Option<i64>)>) -> Result<(), DbError> {
+    /// Records the outcome of the delivery attempt made after `attempts`
+    /// earlier ones: delivered, failed with the time of the next attempt, or
+    /// failed for the last time (`None`: dead). Ignored if the event changed
+    /// meanwhile (a redelivery restarted its schedule).
+    pub async fn event_attempted(
+        &self,
+        id: &str,
+        attempts: i64,
+        now: i64,
+        result: Result<(), (String, Option<i64>)>,
+    ) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        let q = match &result {
-            Ok(()) => sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, delivered_at = $1, last_error = NULL WHERE id = $2")
-                .bind(now)
-                .bind(id),
-            Err((error, Some(next))) => {
-                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
-                    .bind(*next)
-                    .bind(error.clone())
-                    .bind(id)
-            }
-            Err((error, None)) => {
-                sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, dead_at = $1, last_error = $2 WHERE id = $3")
-                    .bind(now)
-                    .bind(error.clone())
-                    .bind(id)
-            }
+        let (sql, at, error) = match &result {
+            Ok(()) => (
+                "UPDATE webhook_events SET attempts = attempts + 1, delivered_at = $1, last_error = $2 WHERE id = $3 AND attempts = $4",
+                now,
+                None,
+            ),
+            Err((error, Some(next))) => (
+                "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND attempts = $4",
+                *next,
+                Some(error.clone()),
+            ),
+            Err((error, None)) => (
+                "UPDATE webhook_events SET attempts = attempts + 1, dead_at = $1, last_error = $2 WHERE id = $3 AND attempts = $4",
+                now,
+                Some(error.clone()),
+            ),
         };
-        q.execute(&self.pool).await.map_err(classify)?;
+        sqlx::query(sql).bind(at).bind(error).bind(id).bind(attempts).execute(&self.pool).await.map_err(classify)?;
         Ok(())
+    }
+
+    /// Claims a due event for one delivery attempt until `lease_until`, so
+    /// that of several servers (or a redelivery meanwhile) only one delivers
+    /// it. `false`: another took it, or it is no longer due.
+    pub async fn claim_event(&self, id: &str, attempts: i64, now: i64, lease_until: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE webhook_events SET next_attempt_at = $1 WHERE id = $2 AND attempts = $3 AND next_attempt_at <= $4 \
+             AND delivered_at IS NULL AND dead_at IS NULL",
+        )
+        .bind(lease_until)
+        .bind(id)
+        .bind(attempts)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// A merchant's events, newest first.

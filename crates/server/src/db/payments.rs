@@ -37,8 +37,11 @@ pub struct Completion {
     pub order: OrderStatus,
 }
 
-/// Sets the order's status to what its attempts say (and returns it).
+/// Sets the order's status to what its attempts say (and returns it). The
+/// order row is locked first, so on PostgreSQL a concurrent change of
+/// another attempt commits before the attempts are read.
 async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order_pk).execute(&mut *tx).await.map_err(classify)?;
     let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
         .bind(order_pk)
         .fetch_all(&mut *tx)
