@@ -17,6 +17,10 @@ use base64::Engine;
 use kassa_sign::webhook::{HEADER, WebhookSecret, signature_header};
 use std::time::Duration;
 
+/// How long a delivery attempt holds its event: longer than the 10 s a
+/// delivery may take.
+const DELIVERY_LEASE_MS: i64 = 15_000;
+
 /// Starts the worker on the current runtime.
 pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -50,10 +54,11 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
-    // Ours for the next minute (a delivery gives up after 10 s): another
-    // server, or a redelivery, leaves it alone meanwhile.
+    // Ours for a while (a delivery gives up after 10 s): another server, or
+    // a redelivery, leaves it alone meanwhile. Should this server die
+    // mid-delivery, the event is due again when the lease ends.
     let now = now_ms();
-    match state.db.claim_event(&ev.id, ev.attempts, now, now.saturating_add(60_000)).await {
+    match state.db.claim_event(&ev.id, ev.attempts, now, now.saturating_add(DELIVERY_LEASE_MS)).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {

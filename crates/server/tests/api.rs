@@ -19,6 +19,9 @@ struct Server {
     agent: ureq::Agent,
     db_url: String,
     _dir: tempfile::TempDir,
+    /// Dropped with the server: its runtime ends and its database
+    /// connections close (PostgreSQL has only so many for all the tests).
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 fn start() -> Server {
@@ -27,6 +30,7 @@ fn start() -> Server {
     let db_url = url.clone();
     let retry_ms = RETRY_MS.with(std::cell::Cell::get);
     let (tx, rx) = mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async move {
@@ -68,12 +72,17 @@ fn start() -> Server {
             kassa_server::webhook::spawn_worker(state.clone());
             kassa_server::payments::spawn_settler(state.clone());
             tx.send((base, keys)).unwrap();
-            axum::serve(listener, app(state)).await.unwrap();
+            axum::serve(listener, app(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
         });
     });
     let (base, keys) = rx.recv().unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base, keys: [keys[0].clone(), keys[1].clone()], agent, db_url, _dir: dir }
+    Server { base, keys: [keys[0].clone(), keys[1].clone()], agent, db_url, _dir: dir, _stop: stop }
 }
 
 fn basic(key: &str) -> String {
