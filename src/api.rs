@@ -3,6 +3,7 @@
 //! by property with js-sys (`crate::js`) and serialized by the browser's own
 //! JSON: no JSON parser in the wasm.
 
+use crate::life::Life;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -16,9 +17,14 @@ pub enum CallError {
 }
 
 /// Sends the request; the answer's JSON body as a JS value when the status is 2xx.
-async fn call(method: &str, url: &str, token: &str, body: Option<JsValue>) -> Result<JsValue, CallError> {
+async fn call(method: &str, url: &str, token: &str, body: Option<JsValue>, life: &Life) -> Result<JsValue, CallError> {
+    if !life.is_alive() {
+        return Err(CallError::Network);
+    }
     let init = web_sys::RequestInit::new();
     init.set_method(method);
+    // Unmounting the page aborts the request.
+    init.set_signal(Some(&life.abort_signal()));
     let headers = web_sys::Headers::new().map_err(|_| CallError::Network)?;
     headers.set("Authorization", &format!("Bearer {token}")).map_err(|_| CallError::Network)?;
     if let Some(body) = body {
@@ -43,11 +49,12 @@ pub async fn post<T>(
     token: &str,
     body: Option<JsValue>,
     parse: fn(&JsValue) -> Result<T, &'static str>,
+    life: &Life,
 ) -> Result<T, CallError> {
-    parse(&call("POST", url, token, body).await?).map_err(|_| CallError::Network)
+    parse(&call("POST", url, token, body, life).await?).map_err(|_| CallError::Network)
 }
 
 /// `GET url` with the client token; `parse` reads the answer.
-pub async fn get<T>(url: &str, token: &str, parse: fn(&JsValue) -> Result<T, &'static str>) -> Result<T, CallError> {
-    parse(&call("GET", url, token, None).await?).map_err(|_| CallError::Network)
+pub async fn get<T>(url: &str, token: &str, parse: fn(&JsValue) -> Result<T, &'static str>, life: &Life) -> Result<T, CallError> {
+    parse(&call("GET", url, token, None, life).await?).map_err(|_| CallError::Network)
 }

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod i18n;
 mod js;
+pub mod life;
 pub mod page;
 
 use kassa_types::PaymentOptions;
@@ -21,13 +22,23 @@ use web_sys::HtmlElement;
 #[wasm_bindgen]
 pub struct Handle {
     inner: Option<Box<dyn std::any::Any>>,
+    life: life::Life,
 }
 
 #[wasm_bindgen]
 impl Handle {
-    /// Removes the page from its element and stops its timers and requests.
+    /// Removes the page from its element and stops its timers and requests:
+    /// requests in flight are aborted, polling stops, and nothing the page
+    /// started navigates the host page any more.
     pub fn unmount(&mut self) {
+        self.life.end();
         self.inner = None;
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.life.end();
     }
 }
 
@@ -79,11 +90,17 @@ pub fn mount_with(
     } else {
         let assets = config.assets_base.clone().unwrap_or_else(|| format!("{}/assets", config.api_base));
         // Not Leptos's spawner: it starts with the mount below, and this runs first.
+        let life = life::Life::new();
+        let alive = life.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let table = i18n::fetch_table(&assets, language).await;
+            if !alive.is_alive() {
+                return;
+            }
             let lang = if table.is_some() { language } else { "english" };
             strings.set(Some(i18n::Strings::build(lang, table.as_ref(), overrides.as_ref())));
         });
+        return mount_life(element, config, options, strings, life);
     }
     mount_strings(element, config, options, strings)
 }
@@ -95,19 +112,31 @@ pub fn mount_strings(
     options: PaymentOptions,
     strings: leptos::prelude::RwSignal<Option<i18n::Strings>>,
 ) -> Handle {
+    mount_life(element, config, options, strings, life::Life::new())
+}
+
+fn mount_life(
+    element: HtmlElement,
+    config: PageConfig,
+    options: PaymentOptions,
+    strings: leptos::prelude::RwSignal<Option<i18n::Strings>>,
+    life: life::Life,
+) -> Handle {
     use leptos::prelude::*;
     element.set_inner_html("");
     let variant = config.variant;
+    let page_life = life.clone();
     let handle = leptos::mount::mount_to(element, move || {
+        let life = page_life.clone();
         view! {
             {move || match strings.get() {
                 None => view! { <page::Skeleton variant=variant /> }.into_any(),
-                Some(s) => view! { <page::PaymentPage config=config.clone() options=options.clone() strings=s /> }.into_any(),
+                Some(s) => view! { <page::PaymentPage config=config.clone() options=options.clone() strings=s life=life.clone() /> }.into_any(),
             }}
         }
         .into_any()
     });
-    Handle { inner: Some(Box::new(handle)) }
+    Handle { inner: Some(Box::new(handle)), life }
 }
 
 /// A query parameter of the current page URL.

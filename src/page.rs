@@ -5,6 +5,7 @@
 
 use crate::api::{self, CallError};
 use crate::i18n::{Key, Strings};
+use crate::life::Life;
 use kassa_types::card;
 use kassa_types::methods::{BANKS, POPULAR_BANKS, WALLETS, vpa_valid};
 use kassa_types::view::{Collect, PageConfig, PageOrder, TxnRequest, Variant};
@@ -41,6 +42,9 @@ struct Ctx {
     in_frame: bool,
     step: RwSignal<Step>,
     s: Strings,
+    /// Ends when the page is unmounted: nothing started before may touch
+    /// the page's signals or the host page after that.
+    life: Life,
 }
 
 impl Ctx {
@@ -60,27 +64,55 @@ impl Ctx {
         }
     }
 
+    /// Sets the step, unless the page is gone.
+    fn set_step(&self, step: Step) {
+        if self.life.is_alive() {
+            self.step.try_set(step);
+        }
+    }
+
+    /// The step now; `None` once the page is gone.
+    fn step_now(&self) -> Option<Step> {
+        if self.life.is_alive() { self.step.try_get_untracked() } else { None }
+    }
+
+    /// Sends the shopper on, unless the page is gone.
+    fn navigate(&self, url: &str) {
+        if self.life.is_alive() {
+            navigate(url);
+        }
+    }
+
     /// Starts the attempt, then goes to the bank page or follows the collect request.
     fn pay(&self, req: TxnRequest) {
-        if matches!(self.step.get_untracked(), Step::Submitting | Step::Redirecting | Step::Collecting(_)) {
+        if matches!(self.step_now(), None | Some(Step::Submitting | Step::Redirecting | Step::Collecting(_))) {
             return;
         }
-        self.step.set(Step::Submitting);
+        self.set_step(Step::Submitting);
         let ctx = self.clone();
         spawn_local(async move {
-            match api::post(&format!("{}/txns", ctx.api_base), &ctx.token, Some(crate::js::txn_request(&req)), crate::js::txn_response)
-                .await
-            {
+            let answer = api::post(
+                &format!("{}/txns", ctx.api_base),
+                &ctx.token,
+                Some(crate::js::txn_request(&req)),
+                crate::js::txn_response,
+                &ctx.life,
+            )
+            .await;
+            if !ctx.life.is_alive() {
+                return;
+            }
+            match answer {
                 Ok(resp) => match (resp.payment.authentication, resp.payment.collect) {
                     (Some(auth), _) => {
-                        ctx.step.set(Step::Redirecting);
-                        navigate(&auth.url);
+                        ctx.set_step(Step::Redirecting);
+                        ctx.navigate(&auth.url);
                     }
                     (None, Some(collect)) => ctx.follow(collect),
-                    (None, None) => ctx.step.set(Step::Offline(Box::new(req))),
+                    (None, None) => ctx.set_step(Step::Offline(Box::new(req))),
                 },
-                Err(CallError::Refused(msg)) => ctx.step.set(Step::Failed(msg)),
-                Err(CallError::Network) => ctx.step.set(Step::Offline(Box::new(req))),
+                Err(CallError::Refused(msg)) => ctx.set_step(Step::Failed(msg)),
+                Err(CallError::Network) => ctx.set_step(Step::Offline(Box::new(req))),
             }
         });
     }
@@ -89,27 +121,28 @@ impl Ctx {
     fn follow(&self, collect: Collect) {
         let ctx = self.clone();
         let deadline = js_sys::Date::parse(&collect.expires_at);
-        self.step.set(Step::Collecting(Box::new(collect.clone())));
+        self.set_step(Step::Collecting(Box::new(collect.clone())));
         spawn_local(async move {
-            let still_waiting = || matches!(ctx.step.get_untracked(), Step::Collecting(ref c) if c.status_url == collect.status_url);
+            // False once the page is gone or the shopper left the collect: the loop ends.
+            let still_waiting = || matches!(ctx.step_now(), Some(Step::Collecting(ref c)) if c.status_url == collect.status_url);
             loop {
                 sleep(collect.poll_interval_ms.max(250)).await;
                 if !still_waiting() {
                     return;
                 }
                 if js_sys::Date::now() >= deadline {
-                    let _ = api::post(&collect.cancel_url, &ctx.token, None, crate::js::txn_status).await;
-                    ctx.step.set(Step::Notice(Key::UpiTimeout));
+                    let _ = api::post(&collect.cancel_url, &ctx.token, None, crate::js::txn_status, &ctx.life).await;
+                    ctx.set_step(Step::Notice(Key::UpiTimeout));
                     return;
                 }
                 // A failed poll is retried at the next tick; the countdown keeps running.
-                if let Ok(st) = api::get(&collect.status_url, &ctx.token, crate::js::txn_status).await
+                if let Ok(st) = api::get(&collect.status_url, &ctx.token, crate::js::txn_status, &ctx.life).await
                     && st.is_final
                     && still_waiting()
                 {
-                    ctx.step.set(Step::Redirecting);
+                    ctx.set_step(Step::Redirecting);
                     if let Some(next) = st.next_url {
-                        navigate(&next);
+                        ctx.navigate(&next);
                     }
                     return;
                 }
@@ -120,9 +153,9 @@ impl Ctx {
     fn cancel_collect(&self, collect: &Collect) {
         let ctx = self.clone();
         let url = collect.cancel_url.clone();
-        self.step.set(Step::Notice(Key::UpiCancelled));
+        self.set_step(Step::Notice(Key::UpiCancelled));
         spawn_local(async move {
-            let _ = api::post(&url, &ctx.token, None, crate::js::txn_status).await;
+            let _ = api::post(&url, &ctx.token, None, crate::js::txn_status, &ctx.life).await;
         });
     }
 }
@@ -200,6 +233,8 @@ pub fn PaymentPage(
     options: PaymentOptions,
     /// The page's words.
     strings: Strings,
+    /// The mount's lifetime: ends when the host unmounts the page.
+    life: Life,
 ) -> impl IntoView {
     let s = strings;
     let order = config.order.clone();
@@ -213,6 +248,7 @@ pub fn PaymentPage(
         in_frame: config.variant == Variant::Iframe,
         step: RwSignal::new(Step::Choose),
         s: s.clone(),
+        life,
     };
     let now = use_clock();
     let expires_at = order.expires_at_ms as f64;

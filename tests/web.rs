@@ -332,3 +332,148 @@ fn a_pending_bank_page_does_not_block_paying_another_way() {
         }
     }
 }
+
+// ---- The widget's lifecycle (issue 13, defect 6) ----
+
+/// Replaces `window.fetch` with one that records each call and answers only
+/// when the test says so (`window.__kassaFetches[i].answer(json)`); a call
+/// whose signal aborts is rejected with an AbortError, as fetch does.
+fn fake_fetch() -> FakeFetch {
+    let w = web_sys::window().unwrap();
+    let real = js_sys::Reflect::get(&w, &"fetch".into()).unwrap();
+    let f = js_sys::Function::new_with_args(
+        "url, init",
+        "const calls = (window.__kassaFetches = window.__kassaFetches || []);
+         return new Promise((resolve, reject) => {
+           const call = { url: String(url), signal: init && init.signal, settled: false };
+           call.answer = (body) => { if (!call.settled) { call.settled = true; resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })); } };
+           if (call.signal) call.signal.addEventListener('abort', () => { if (!call.settled) { call.settled = true; reject(new DOMException('aborted', 'AbortError')); } });
+           calls.push(call);
+         });",
+    );
+    js_sys::Reflect::set(&w, &"__kassaFetches".into(), &js_sys::Array::new()).unwrap();
+    js_sys::Reflect::set(&w, &"fetch".into(), &f).unwrap();
+    FakeFetch(real)
+}
+
+/// Puts the browser's `fetch` back when the test ends, passed or failed:
+/// the other tests share the page.
+struct FakeFetch(wasm_bindgen::JsValue);
+
+impl Drop for FakeFetch {
+    fn drop(&mut self) {
+        let _ = js_sys::Reflect::set(&web_sys::window().unwrap(), &"fetch".into(), &self.0);
+    }
+}
+
+fn fetches() -> js_sys::Array {
+    js_sys::Reflect::get(&web_sys::window().unwrap(), &"__kassaFetches".into()).unwrap().unchecked_into()
+}
+
+fn fetch_prop(i: u32, key: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(&fetches().get(i), &key.into()).unwrap()
+}
+
+fn answer_fetch(i: u32, body: &str) {
+    let answer: js_sys::Function = fetch_prop(i, "answer").unchecked_into();
+    answer.call1(&wasm_bindgen::JsValue::NULL, &js_sys::JSON::parse(body).unwrap()).unwrap();
+}
+
+async fn wait_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+async fn fill_card_and_pay(el: &HtmlElement) {
+    type_into(el, "#kassa-card-number", "4111111111111111");
+    type_into(el, "#kassa-card-expiry", "1239");
+    type_into(el, "#kassa-card-cvv", "123");
+    type_into(el, "#kassa-card-name", "Asha Rao");
+    tick().await;
+    let pay: HtmlElement = q(el, ".kassa-pay").unchecked_into();
+    pay.click();
+    tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_mid_request_aborts_it_and_never_navigates() {
+    let _fetch = fake_fetch();
+    let href = web_sys::window().unwrap().location().href().unwrap();
+    let (el, mut h) = mount(config(600_000.0), "");
+    fill_card_and_pay(&el).await;
+    assert_eq!(fetches().length(), 1, "POST /txns is in flight");
+    let signal: web_sys::AbortSignal = fetch_prop(0, "signal").unchecked_into();
+    assert!(!signal.aborted());
+    h.unmount();
+    tick().await;
+    assert!(signal.aborted(), "unmounting aborts the request");
+    // Even an answer that arrives anyway sends nobody anywhere.
+    answer_fetch(
+        0,
+        r#"{"order_id":"test_1","txn_id":"m-test_1-1","status":"PENDING_VBV","payment":{"authentication":{"method":"GET","url":"https://bank.example/otp"}}}"#,
+    );
+    wait_ms(50).await;
+    assert_eq!(web_sys::window().unwrap().location().href().unwrap(), href);
+    assert!(el.query_selector(".kassa").unwrap().is_none());
+    // The wasm is alive: another page mounts and works.
+    let (el2, _h2) = mount(config(600_000.0), "");
+    assert_eq!(tabs(&el2), ["Card", "Netbanking", "Wallet"]);
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_mid_collect_stops_polling() {
+    let _fetch = fake_fetch();
+    let mut cfg = config(600_000.0);
+    cfg.order.methods = vec![PaymentMethod::Upi];
+    let (el, mut h) = mount(cfg, "");
+    type_into(&el, "#kassa-upi-id", "success@kassa");
+    tick().await;
+    let pay: HtmlElement = q(&el, ".kassa-pay").unchecked_into();
+    pay.click();
+    tick().await;
+    assert_eq!(fetches().length(), 1);
+    answer_fetch(
+        0,
+        r#"{"order_id":"test_1","txn_id":"m-test_1-1","status":"PENDING_VBV","payment":{"collect":{"status_url":"http://127.0.0.1:9/txns/t1","cancel_url":"http://127.0.0.1:9/txns/t1/cancel","poll_interval_ms":250,"expires_at":"2999-01-01T00:00:00Z"}}}"#,
+    );
+    // The page polls: the first poll goes out after 250 ms and stays unanswered.
+    for _ in 0..40 {
+        if fetches().length() >= 2 {
+            break;
+        }
+        wait_ms(25).await;
+    }
+    assert!(el.query_selector(".kassa-collect").unwrap().is_some());
+    assert_eq!(fetches().length(), 2, "one poll in flight");
+    h.unmount();
+    tick().await;
+    let poll_signal: web_sys::AbortSignal = fetch_prop(1, "signal").unchecked_into();
+    assert!(poll_signal.aborted(), "the poll in flight is aborted");
+    wait_ms(800).await;
+    assert_eq!(fetches().length(), 2, "no poll after unmount");
+    let (el2, _h2) = mount(config(600_000.0), "");
+    assert!(el2.query_selector("#kassa-card-number").unwrap().is_some());
+}
+
+/// The exported `mount()` fed with the configuration the server embeds in
+/// the payment page (`crates/server/tests/fixtures/page-config.json`, which
+/// the server's own test keeps equal in shape to what it serves).
+#[wasm_bindgen_test]
+fn the_exported_mount_reads_the_servers_embedded_configuration() {
+    let text = include_str!("../crates/server/tests/fixtures/page-config.json");
+    let config = js_sys::JSON::parse(text).unwrap();
+    // The fixture's expiry is in the past; move it ahead so the form shows.
+    let order = js_sys::Reflect::get(&config, &"order".into()).unwrap();
+    js_sys::Reflect::set(&order, &"expires_at_ms".into(), &(js_sys::Date::now() + 600_000.0).into()).unwrap();
+    let el = host();
+    let _h = kassa_widget::mount(el.clone(), config).map_err(|_| "mount refused the server's configuration").unwrap();
+    assert_eq!(text_of(&el, ".kassa-merchant"), "Merchant m1");
+    assert_eq!(text_of(&el, ".kassa-amount"), "₹499.00");
+    assert_eq!(tabs(&el), ["Card", "UPI", "Netbanking", "Wallet"]);
+}
+
+fn text_of(el: &HtmlElement, sel: &str) -> String {
+    text(el, sel)
+}

@@ -1421,3 +1421,39 @@ fn a_webhook_dies_after_the_last_retry_and_can_be_redelivered() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The payment page's embedded configuration keeps the shape of
+/// `tests/fixtures/page-config.json`, which the widget's test feeds to the
+/// exported `mount()` (tests/web.rs). `KASSA_WRITE_FIXTURES=1` rewrites it.
+#[test]
+fn the_embedded_page_configuration_matches_the_widgets_fixture() {
+    fn shape(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+            Value::Array(a) => Value::Array(a.iter().take(1).map(shape).collect()),
+            Value::String(_) => Value::String("string".into()),
+            Value::Number(_) => Value::String("number".into()),
+            Value::Bool(_) => Value::String("bool".into()),
+            Value::Null => Value::Null,
+        }
+    }
+    let s = start();
+    let (ord, _) = client_token(&s, "fixture1", "");
+    let page = s.agent.get(format!("{}/merchant/pay/{ord}", s.base)).call().unwrap().body_mut().read_to_string().unwrap();
+    let start_tag = "<script type=\"application/json\" id=\"kassa-config\">";
+    let json = page.split_once(start_tag).unwrap().1.split_once("</script>").unwrap().0;
+    let embedded: Value = serde_json::from_str(json).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/page-config.json");
+    if std::env::var_os("KASSA_WRITE_FIXTURES").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&embedded).unwrap() + "\n").unwrap();
+    }
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        shape(&fixture),
+        shape(&embedded),
+        "the server embeds another shape than the widget's fixture; rerun with KASSA_WRITE_FIXTURES=1"
+    );
+    assert_eq!(fixture["order"]["merchant_name"], embedded["order"]["merchant_name"]);
+    assert_eq!(fixture["order"]["methods"], embedded["order"]["methods"]);
+}
