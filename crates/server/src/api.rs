@@ -140,10 +140,8 @@ async fn create_order(State(state): State<AppState>, Authed(merchant): Authed, m
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
     };
     let order = create_or_load(&state, &merchant, f, Map::new(), false).await?;
-    let (status, status_id) = match order.status {
-        OrderStatus::NEW => ("CREATED", 1),
-        s => (s.as_str(), s.id()),
-    };
+    // Juspay answers a new order as CREATED (1); later statuses as themselves.
+    let (status, status_id) = if order.status == OrderStatus::NEW { ("CREATED", 1) } else { (order.status.as_str(), order.status.id()) };
     let mut out = json!({
         "status": status,
         "status_id": status_id,

@@ -50,7 +50,9 @@ impl From<crate::db::DbError> for AppError {
             crate::db::DbError::Busy => {
                 AppError { status: StatusCode::SERVICE_UNAVAILABLE, code: "busy", message: "the server is busy, retry".into() }
             }
-            other => AppError::internal(&other),
+            other @ (crate::db::DbError::Conflict | crate::db::DbError::BadUrl | crate::db::DbError::Other(_)) => {
+                AppError::internal(&other)
+            }
         }
     }
 }

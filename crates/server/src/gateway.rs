@@ -148,7 +148,16 @@ impl Gateway for Sandbox {
             OrderStatus::AUTHENTICATION_FAILED => ("AUTHENTICATION_FAILED", "The shopper did not complete authentication"),
             OrderStatus::AUTHORIZATION_FAILED => ("05", "Declined by the issuing bank"),
             OrderStatus::AUTO_REFUNDED => ("00", "Transaction successful; refunded automatically"),
-            other => (other.as_str(), other.as_str()),
+            other @ (OrderStatus::NEW
+            | OrderStatus::PENDING_VBV
+            | OrderStatus::JUSPAY_DECLINED
+            | OrderStatus::AUTHORIZING
+            | OrderStatus::STARTED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED) => (other.as_str(), other.as_str()),
         };
         let success = matches!(status, OrderStatus::CHARGED | OrderStatus::AUTO_REFUNDED);
         GatewayResponse {

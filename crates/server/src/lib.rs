@@ -4,6 +4,7 @@
 //! [`app`] builds the router; `kassa serve` (see `main.rs`) binds it.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::wildcard_enum_match_arm)]
 #![recursion_limit = "256"]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

@@ -20,6 +20,8 @@ pub async fn server_config(cert: &std::path::Path, key: &std::path::Path) -> Res
 
 /// The roots webhook deliveries trust: the certificates of `pem` when given
 /// (a private CA), else Mozilla's roots (webpki-roots).
+// ureq's `PemItem` is non-exhaustive: its match needs a catch-all.
+#[allow(clippy::wildcard_enum_match_arm)]
 pub fn webhook_tls(pem: Option<&[u8]>) -> Result<ureq::tls::TlsConfig, String> {
     install_crypto_provider();
     let roots = match pem {

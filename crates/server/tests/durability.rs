@@ -263,3 +263,71 @@ fn repeated_sigkill_under_mixed_load_keeps_every_acknowledged_write_consistent()
     }
     assert!(!acked.lock().unwrap().refunds.is_empty(), "refunds ran");
 }
+
+/// The payment flow's steps each commit on their own; a server killed
+/// between them leaves states a restart resolves: an attempt the bank is
+/// authorizing settles after the restart (its settlement is stored with it),
+/// an attempt whose bank page nobody answers fails when its order expires,
+/// and a late answer on the bank page still changes nothing.
+#[test]
+fn a_restart_resolves_attempts_left_between_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fresh_database(dir.path());
+    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", "steps", "--database-url", &db]).output().unwrap();
+    assert!(created.status.success());
+    let key = serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&db, port);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let start = |order_id: &str, card: &str| -> (String, String) {
+        let mut r = agent
+            .post(format!("{base}/orders"))
+            .header("authorization", &basic(&key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(format!("order_id={order_id}&amount=10&options.get_client_auth_token=true"))
+            .unwrap();
+        let created: Value = r.body_mut().read_json().unwrap();
+        let token = created["juspay"]["client_auth_token"].as_str().unwrap().to_string();
+        let txn = serde_json::json!({
+            "order_id": created["id"], "payment_method_type": "CARD", "card_number": card,
+            "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A"
+        });
+        let mut r = agent
+            .post(format!("{base}/txns"))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(txn.to_string())
+            .unwrap();
+        let txn: Value = r.body_mut().read_json().unwrap();
+        (txn["payment"]["authentication"]["url"].as_str().unwrap().to_string(), created["id"].as_str().unwrap().to_string())
+    };
+    // Killed after the OTP was accepted, while the bank authorizes.
+    let (bank, _) = start("auth1", "4000000000000119");
+    let r = agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    // Killed after the attempt was recorded, before the shopper answered its bank page.
+    let (abandoned_bank, abandoned_pk) = start("open1", "4111111111111111");
+    server.kill();
+    // That order expires while the server is down.
+    common::execute_sql(&db, &format!("UPDATE orders SET expires_at = 1 WHERE id = '{abandoned_pk}'"));
+    common::execute_sql(&db, &format!("UPDATE txns SET settle_at = 1 WHERE order_pk = '{abandoned_pk}'"));
+
+    let mut server = serve(&db, port);
+    let status = |order_id: &str| -> String {
+        let mut r = agent.get(format!("{base}/orders/{order_id}")).header("authorization", &basic(&key)).call().unwrap();
+        r.body_mut().read_json::<Value>().unwrap()["status"].as_str().unwrap().to_string()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (status("auth1") != "CHARGED" || status("open1") != "AUTHENTICATION_FAILED") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status("auth1"), "CHARGED", "the authorizing attempt settled after the restart");
+    assert_eq!(status("open1"), "AUTHENTICATION_FAILED", "the unanswered bank page failed with its order's expiry");
+    // The shopper comes back to the old bank page: the answer is too late and changes nothing.
+    let r =
+        agent.post(&abandoned_bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(status("open1"), "AUTHENTICATION_FAILED");
+    server.kill();
+}

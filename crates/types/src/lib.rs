@@ -4,6 +4,7 @@
 //! rules run in the shopper's browser and on the server.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::wildcard_enum_match_arm)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod card;

@@ -187,7 +187,7 @@ impl Currency {
         let frac = amount.minor() % 100;
         let grouped = match self {
             Currency::INR => group_indian(&whole),
-            _ => group_thousands(&whole),
+            Currency::USD | Currency::EUR | Currency::GBP | Currency::SGD | Currency::AED => group_thousands(&whole),
         };
         format!("{}{}.{:02}", self.symbol(), grouped, frac)
     }
