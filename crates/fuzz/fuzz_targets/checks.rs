@@ -16,7 +16,7 @@ pub(crate) fn form_decoder(data: &[u8]) {
     for ct in ["application/x-www-form-urlencoded", "application/json", "application/json; charset=utf-8"] {
         let mut headers = axum::http::HeaderMap::new();
         headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(ct));
-        if let Err(e) = kassa_server::body::Fields::parse(&headers, &body) {
+        if let Err(e) = kassa_server::http::body::Fields::parse(&headers, &body) {
             assert!(e.status.is_client_error(), "{ct}: {}", e.status);
         }
     }

@@ -8,22 +8,19 @@
 #![recursion_limit = "256"]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod api;
-pub mod body;
-pub mod customers;
+// Layers, outermost first; each uses only the ones below it:
+//   http (bodies, errors, auth)  ←  juspay (the dialect: wire shapes, handlers), pages (HTML)
+//   →  domain (model, flow)  →  db (storage), gateway (adapters; the sandbox with its bank pages)
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod gateway;
+pub mod http;
 pub mod juspay;
-pub mod openapi;
-pub mod page;
-pub mod payments;
+pub mod pages;
 pub mod secret;
 pub mod tls;
 pub mod token;
 pub mod webhook;
-pub mod webhook_api;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -83,19 +80,24 @@ impl AppState {
     /// State over an open database; loads (or creates) the token key.
     pub async fn new(db: db::Db, config: Config) -> Result<AppState, db::DbError> {
         let key = db.server_key("client_token_key").await?;
-        let db = db.with_renderer(Arc::new(juspay::JuspayEvents { public_url: config.public_url.clone() }));
-        Ok(AppState { db, config: Arc::new(config), tokens: Arc::new(token::TokenKey::new(key)), gateway: Arc::new(gateway::Sandbox) })
+        let db = db.with_renderer(Arc::new(juspay::wire::JuspayEvents { public_url: config.public_url.clone() }));
+        Ok(AppState {
+            db,
+            config: Arc::new(config),
+            tokens: Arc::new(token::TokenKey::new(key)),
+            gateway: Arc::new(gateway::sandbox::Sandbox),
+        })
     }
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .merge(api::routes())
-        .merge(customers::routes())
-        .merge(webhook_api::routes())
-        .merge(page::routes(&state.config))
-        .fallback(error::not_found)
+        .merge(juspay::routes())
+        .merge(pages::routes(&state.config))
+        // The sandbox's bank pages; a real gateway's live at the gateway.
+        .merge(gateway::sandbox::routes())
+        .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(buffer_body))
         .with_state(state)
@@ -109,7 +111,7 @@ pub fn app(state: AppState) -> Router {
 async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::response::IntoResponse;
     let too_large = || {
-        error::AppError {
+        http::error::AppError {
             status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
             message: format!("the body is larger than {MAX_BODY} bytes"),
@@ -125,7 +127,7 @@ async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) 
         Ok(Ok(bytes)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Ok(Err(_)) => too_large(),
         // A body that trickles in (slowloris) holds no task for longer than this.
-        Err(_) => error::AppError {
+        Err(_) => http::error::AppError {
             status: axum::http::StatusCode::REQUEST_TIMEOUT,
             code: "request_timeout",
             message: format!("the body did not arrive within {} seconds", BODY_READ_TIMEOUT.as_secs()),

@@ -4,8 +4,9 @@ mod cli_sign;
 
 use clap::{Parser, Subcommand};
 use kassa_server::db::{Db, NewMerchant};
+use kassa_server::http::auth as api;
 use kassa_server::secret::Secret;
-use kassa_server::{AppState, Config, api, app, random_id};
+use kassa_server::{AppState, Config, app, random_id};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -247,7 +248,7 @@ async fn run(command: Command) -> Result<(), String> {
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());
-            kassa_server::payments::spawn_settler(state.clone());
+            kassa_server::domain::flow::spawn_settler(state.clone());
             tracing::info!(%addr, %public_url, "kassa listening");
             // One server for HTTP and HTTPS: axum-server over hyper, with the
             // timeouts a public endpoint needs (a client that trickles its

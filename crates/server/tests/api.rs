@@ -4,8 +4,9 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use kassa_server::db::{Db, NewMerchant};
+use kassa_server::http::auth as api;
 use kassa_server::secret::Secret;
-use kassa_server::{AppState, Config, api, app};
+use kassa_server::{AppState, Config, app};
 use kassa_sign::{ResponseKey, return_url};
 use serde_json::Value;
 use std::sync::mpsc;
@@ -70,7 +71,7 @@ fn start() -> Server {
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());
-            kassa_server::payments::spawn_settler(state.clone());
+            kassa_server::domain::flow::spawn_settler(state.clone());
             tx.send((base, keys)).unwrap();
             axum::serve(listener, app(state))
                 .with_graceful_shutdown(async move {

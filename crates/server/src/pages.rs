@@ -2,11 +2,8 @@
 //! the sandbox bank pages (plain HTML forms that work without JavaScript)
 //! and the static files of the widget.
 
-use crate::body::Fields;
 use crate::db::Order;
-use crate::error::AppError;
-use crate::gateway::Prompt;
-use crate::payments::BankAction;
+use crate::http::error::AppError;
 use crate::{AppState, Config, now_ms};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -32,7 +29,7 @@ pub fn routes(config: &Config) -> Router<AppState> {
         .route("/merchant/pay/{id}", get(pay_web))
         .route("/merchant/ipay/{id}", get(pay_iframe))
         .route("/merchant/result/{id}", get(result_page))
-        .route("/sandbox/bank/{txn_id}", get(bank_page).post(bank_answer))
+        .route("/merchant/return/{txn_id}", get(return_after))
         // The build writes .br and .gz beside the widget's files; browsers that
         // accept them get those (about a third of the bytes), others the file.
         .nest_service("/assets", ServeDir::new(&config.assets_dir).precompressed_br().precompressed_gzip())
@@ -41,14 +38,14 @@ pub fn routes(config: &Config) -> Router<AppState> {
 }
 
 /// The Content-Security-Policy of every page Kassa serves.
-fn csp(frame_ancestors: &str, form_action: &str) -> String {
+pub(crate) fn csp(frame_ancestors: &str, form_action: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
          font-src 'self'; connect-src 'self'; base-uri 'none'; form-action {form_action}; frame-ancestors {frame_ancestors}"
     )
 }
 
-fn html(status: StatusCode, csp_value: &str, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, csp_value: &str, body: String) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -77,7 +74,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A small self-contained page (bank page, errors, results).
-fn simple_page(title: &str, inner: &str) -> String {
+pub(crate) fn simple_page(title: &str, inner: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/bank.css\"></head><body><main class=\"card\">{inner}</main></body></html>",
@@ -85,7 +82,7 @@ fn simple_page(title: &str, inner: &str) -> String {
     )
 }
 
-fn not_found_page() -> Response {
+pub(crate) fn not_found_page() -> Response {
     html(
         StatusCode::NOT_FOUND,
         &csp("'none'", "'none'"),
@@ -137,7 +134,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
     };
     let now = now_ms();
     let config = PageConfig {
-        client_token: st.tokens.issue(&order.id, crate::api::client_token_expiry(&order, now)),
+        client_token: st.tokens.issue(&order.id, crate::juspay::orders::client_token_expiry(&order, now)),
         api_base: String::new(),
         variant,
         order: PageOrder {
@@ -171,11 +168,11 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
 }
 
 /// `frame-ancestors` for pages the iframe variant shows: the merchant's allowed origins, else nobody.
-fn frame_ancestors(merchant: &crate::db::Merchant) -> String {
+pub(crate) fn frame_ancestors(merchant: &crate::db::Merchant) -> String {
     if merchant.allowed_origins.is_empty() { "'none'".into() } else { merchant.allowed_origins.join(" ") }
 }
 
-fn format_amount(order: &Order) -> String {
+pub(crate) fn format_amount(order: &Order) -> String {
     let amount = u64::try_from(order.amount_minor).ok().and_then(Amount::from_minor);
     match (amount, Currency::parse(&order.currency)) {
         (Some(a), Some(c)) => c.format(a),
@@ -183,98 +180,23 @@ fn format_amount(order: &Order) -> String {
     }
 }
 
-async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Response {
+/// `GET /merchant/return/:txn_uuid`: where a page that followed an attempt
+/// (a collect request, an authorizing card) sends the shopper. Final: the
+/// signed return URL (or Kassa's result page); still waiting for the
+/// shopper: the gateway's page for it.
+async fn return_after(State(st): State<AppState>, Path(txn_id): Path<String>) -> Response {
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
     let Ok(Some(order)) = st.db.order(&txn.order_pk).await else { return not_found_page() };
-    let merchant = st.db.merchant(&order.merchant_id).await.ok().flatten();
-    let merchant_name = merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default();
-    // The iframe variant runs the bank step inside the merchant's frame too.
-    let ancestors = merchant.map(|m| frame_ancestors(&m)).unwrap_or_else(|| "'none'".into());
-    if txn.status != OrderStatus::PENDING_VBV {
-        return redirect_after(&st, &order, txn.in_frame).await;
+    if txn.status == OrderStatus::PENDING_VBV {
+        return Redirect::to(&st.gateway.page_url("", &txn.id)).into_response();
     }
-    let action = format!("/sandbox/bank/{}", esc(&txn.id));
-    let form = match st.gateway.prompt(&txn.scenario) {
-        Prompt::Collect => return collect_page(&st, &txn).await,
-        Prompt::Otp => format!(
-            "<form method=\"post\" action=\"{action}\">\
-             <label for=\"otp\">One-time password</label>\
-             <input id=\"otp\" name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"8\" required>\
-             <p class=\"hint\">Sandbox: <code>123456</code> approves; any other OTP fails authentication.</p>\
-             <button type=\"submit\" name=\"action\" value=\"submit\">Submit OTP</button>\
-             <button type=\"submit\" name=\"action\" value=\"cancel\" class=\"secondary\" formnovalidate>Cancel payment</button></form>"
-        ),
-        Prompt::Buttons => format!(
-            "<form method=\"post\" action=\"{action}\">\
-             <p class=\"hint\">Sandbox: choose the outcome of this payment.</p>\
-             <button type=\"submit\" name=\"action\" value=\"approve\">Success</button>\
-             <button type=\"submit\" name=\"action\" value=\"decline\" class=\"secondary\">Failure</button></form>"
-        ),
-    };
-    let method = txn.method_detail.clone().unwrap_or_default();
-    let card = txn.card_last4.as_ref().map(|l| format!(" ending {}", esc(l))).unwrap_or_default();
-    let inner = format!(
-        "<p class=\"badge\">Kassa sandbox bank</p><h1>Authorise payment</h1>\
-         <dl><dt>Merchant</dt><dd>{m}</dd><dt>Amount</dt><dd class=\"amount\">{a}</dd><dt>Method</dt><dd>{meth}{card}</dd></dl>{form}",
-        m = esc(&merchant_name),
-        a = esc(&format_amount(&order)),
-        meth = esc(&method),
-    );
-    let form_action = match order.return_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
-        Some(u) => format!("'self' {}", u.origin().ascii_serialization()),
-        None => "'self'".into(),
-    };
-    html(StatusCode::OK, &csp(&ancestors, &form_action), simple_page("Sandbox bank", &inner))
-}
-
-async fn bank_answer(State(st): State<AppState>, Path(txn_id): Path<String>, mut fields: Fields) -> Response {
-    let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
-    let action = fields.take("action").unwrap_or_else(|| "submit".into());
-    let otp = fields.take("otp").unwrap_or_default();
-    let action = match action.as_str() {
-        "approve" => BankAction::Approve,
-        "decline" => BankAction::Decline,
-        "cancel" => BankAction::Cancel,
-        _ => BankAction::Otp(otp.trim()),
-    };
-    if st.gateway.prompt(&txn.scenario) == Prompt::Collect {
-        // A collect request is answered in the shopper's UPI app, never here.
-        return collect_page(&st, &txn).await;
-    }
-    // An answer for an attempt no longer waiting on this page changes nothing.
-    if let Err(e) = crate::payments::bank_answer(&st, &txn, action, now_ms()).await {
-        return AppError::from(e).into_response();
-    }
-    match st.db.order(&txn.order_pk).await {
-        Ok(Some(order)) => redirect_after(&st, &order, txn.in_frame).await,
-        _ => not_found_page(),
-    }
-}
-
-/// Sends the shopper to the merchant's `return_url` with the signed result
-/// (seed 000), or to Kassa's own result page when there is none.
-/// A pending UPI collect request has nothing to answer on a web page.
-async fn collect_page(st: &AppState, txn: &crate::db::Txn) -> Response {
-    if txn.status != OrderStatus::PENDING_VBV
-        && let Ok(Some(order)) = st.db.order(&txn.order_pk).await
-    {
-        return redirect_after(st, &order, txn.in_frame).await;
-    }
-    html(
-        StatusCode::OK,
-        &csp("'none'", "'none'"),
-        simple_page(
-            "Approve in your UPI app",
-            "<h1>Approve in your UPI app</h1><p>A collect request was sent to your UPI id. Approve it in your UPI app; \
-             the payment page shows the result.</p>",
-        ),
-    )
+    redirect_after(&st, &order, txn.in_frame).await
 }
 
 /// Where the shopper goes once the attempt is answered: the signed return
 /// URL, or Kassa's result page when there is none or the attempt runs in the
 /// merchant's frame (the page then hands the result to the host, docs/bridge.md).
-async fn redirect_after(st: &AppState, order: &Order, in_frame: bool) -> Response {
+pub(crate) async fn redirect_after(st: &AppState, order: &Order, in_frame: bool) -> Response {
     let return_url = order.return_url.as_deref().filter(|_| !in_frame);
     let Some(return_url) = return_url else {
         let frame = if in_frame { "?frame=1" } else { "" };

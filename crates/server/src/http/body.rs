@@ -4,7 +4,7 @@
 //! JSON objects flatten to dotted names (`{"metadata":{"webhook_url":…}}` is
 //! `metadata.webhook_url`), as the form encoding spells them.
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;

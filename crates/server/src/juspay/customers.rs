@@ -2,10 +2,11 @@
 //! `GET /customers/:id`, `POST /customers/:id`. `:id` is Kassa's `cst_…` id or
 //! the merchant's `object_reference_id`.
 
-use crate::api::{Authed, rfc3339};
-use crate::body::Fields;
 use crate::db::Customer;
-use crate::error::AppError;
+use crate::http::auth::Authed;
+use crate::http::body::Fields;
+use crate::http::error::AppError;
+use crate::juspay::orders::rfc3339;
 use crate::{AppState, now_ms, random_id};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;

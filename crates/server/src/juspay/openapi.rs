@@ -8,7 +8,7 @@
 //! running server and checks none is refused as unknown, and that every
 //! documented path is routed.
 
-use crate::api::{ADDRESS_PARTS, MAX_EXPIRY_MINS, PLAIN_FIELDS};
+use crate::juspay::orders::{ADDRESS_PARTS, MAX_EXPIRY_MINS, PLAIN_FIELDS};
 use serde_json::{Map, Value, json};
 
 /// One documented field: JSON schema with a description and an example.

@@ -2,11 +2,12 @@
 //! with the API key like the rest): which events it receives, what was
 //! delivered, what died after the last retry, and redelivery.
 
-use crate::api::{Authed, merchant_order, rfc3339};
-use crate::body::Fields;
 use crate::db::EventFilter;
 use crate::domain::EventName;
-use crate::error::AppError;
+use crate::http::auth::Authed;
+use crate::http::body::Fields;
+use crate::http::error::AppError;
+use crate::juspay::orders::{merchant_order, rfc3339};
 use crate::{AppState, now_ms};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};

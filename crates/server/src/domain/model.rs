@@ -1,10 +1,10 @@
-//! The payment domain: orders, attempts, refunds and the events they raise,
+//! The payment model: orders, attempts, refunds and the events they raise,
 //! with the money rules of SPEC §3 that hold whatever the order of events.
 //!
-//! No HTTP, no SQL and no wire shapes here: the Juspay dialect (`api`,
-//! `juspay`) turns requests into calls on these types and renders them back;
-//! storage (`db`) persists them; gateways see only [`MethodInput`]-style
-//! inputs. The status rules themselves are methods of
+//! No HTTP, no SQL and no wire shapes here: the Juspay dialect
+//! (`crate::juspay`) turns requests into calls on the flow and renders these
+//! types back; storage (`crate::db`) persists them; gateways see only their
+//! own inputs and answer with [`GatewayResponse`]. The status rules themselves are methods of
 //! [`kassa_types::OrderStatus`] (`is_pending`, `accepts_new_attempt`,
 //! `is_updatable`, `of_attempts`, …), shared with the payment page.
 

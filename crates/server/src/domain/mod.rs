@@ -1,0 +1,8 @@
+//! The domain layer: the payment model ([`model`]) and the payment flow
+//! ([`flow`]). No HTTP, no SQL, no wire shapes: the dialects call it, and
+//! storage and gateways see only [`model`] types.
+
+pub mod flow;
+pub mod model;
+
+pub use model::*;

@@ -1,0 +1,90 @@
+//! Payment gateways. The flow (`crate::payments`: persist the attempt, call
+//! the gateway, apply its answer) does not depend on which gateway answers;
+//! a gateway sees only these inputs and answers, never storage or HTTP.
+
+use crate::domain::GatewayResponse;
+use kassa_types::OrderStatus;
+use kassa_types::card::CardBrand;
+
+/// What the payment page submitted, checked for shape already.
+#[derive(Debug)]
+pub enum MethodInput<'a> {
+    /// A card (number digits only).
+    Card {
+        /// Digits.
+        number: &'a str,
+        /// Brand.
+        brand: Option<CardBrand>,
+    },
+    /// Netbanking with a bank code (`NB_SBI`).
+    Netbanking(&'a str),
+    /// A wallet code (`PAYTM`).
+    Wallet(&'a str),
+    /// A UPI VPA.
+    Upi(&'a str),
+}
+
+/// The shopper's answer on the bank page.
+#[derive(Debug)]
+pub enum BankAnswer<'a> {
+    /// An OTP was entered.
+    Otp(&'a str),
+    /// The Success button.
+    Approve,
+    /// The Failure or Cancel button.
+    Decline,
+}
+
+/// Why a gateway refused to start.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Declined(pub String);
+
+/// An attempt the gateway accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Started {
+    /// The scenario to remember for it.
+    pub scenario: String,
+    /// A collect request (UPI): no bank page; the gateway settles it to this
+    /// status later, while the payment page polls.
+    pub collect: Option<OrderStatus>,
+    /// The gateway's own id for the attempt (`epg_txn_id`).
+    pub gateway_txn_id: String,
+}
+
+/// The gateway's answer to the bank page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Final now.
+    Final(OrderStatus),
+    /// Authenticated; the bank is still authorizing: AUTHORIZING for a while, then this.
+    Authorizing(OrderStatus),
+}
+
+/// A payment gateway adapter.
+pub trait Gateway: Send + Sync + std::fmt::Debug {
+    /// Starts an attempt.
+    fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined>;
+    /// The attempt's status after the bank page's answer.
+    fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer;
+    /// What the bank page asks for.
+    fn prompt(&self, scenario: &str) -> Prompt;
+    /// The gateway's response (codes and messages) for an attempt that ended `status` at `now`.
+    fn response(&self, status: OrderStatus, now: i64) -> GatewayResponse;
+    /// Where the shopper authenticates attempt `txn_id` (its bank page), under Kassa's public `base`.
+    fn page_url(&self, base: &str, txn_id: &str) -> String;
+}
+
+pub mod sandbox;
+
+pub use kassa_types::methods::vpa_valid;
+
+/// What the sandbox bank page shows.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// An OTP field.
+    Otp,
+    /// Success / Failure buttons.
+    Buttons,
+    /// Nothing to answer here: the shopper approves the collect request in their UPI app.
+    Collect,
+}

@@ -1,0 +1,371 @@
+//! Orders in the Juspay dialect (seeds 000, 003): create, status, update
+//! and refund, and the field rules the other endpoints share.
+
+use crate::AppState;
+use crate::db::{Created, Merchant, Order, RefundOutcome};
+use crate::http::auth::Authed;
+use crate::http::body::Fields;
+use crate::http::error::AppError;
+use crate::juspay::wire::{PaymentLinks, StatusBody};
+use crate::{now_ms, random_id};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use kassa_types::{Currency, OrderStatus, PaymentMethod, PaymentOptions, validate_order_id};
+use serde_json::{Map, Value, json};
+
+const MAX_FIELD: usize = 255;
+pub(crate) const PLAIN_FIELDS: &[&str] = &["customer_id", "customer_email", "customer_phone", "description", "product_id"];
+pub(crate) const ADDRESS_PARTS: &[&str] =
+    &["first_name", "last_name", "line1", "line2", "line3", "city", "state", "country", "postal_code", "phone", "country_code_iso"];
+
+pub(crate) fn bounded(name: &str, v: String) -> Result<String, AppError> {
+    if v.chars().count() > MAX_FIELD {
+        return Err(AppError::bad_request("invalid_parameter", format!("{name} is longer than {MAX_FIELD} characters")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AppError::bad_request("invalid_parameter", format!("{name} contains control characters")));
+    }
+    Ok(v)
+}
+
+pub(crate) fn http_url(name: &str, v: String) -> Result<String, AppError> {
+    let v = bounded(name, v)?;
+    match url::Url::parse(&v) {
+        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => Ok(v),
+        _ => Err(AppError::bad_request("invalid_parameter", format!("{name} must be an absolute http(s) URL"))),
+    }
+}
+
+pub(crate) fn payment_links(state: &AppState, order: &Order) -> PaymentLinks {
+    PaymentLinks::new(&state.config.public_url, &order.id, order.expires_at)
+}
+
+pub use crate::juspay::wire::rfc3339;
+
+/// Orders and links expire after at most 24 hours (seed 000).
+pub const MAX_EXPIRY_MINS: i64 = 24 * 60;
+
+/// `udf1`..`udf10` and the billing/shipping address fields, as stored in `extra`.
+pub(crate) fn take_udfs_and_addresses(f: &mut Fields) -> Result<Map<String, Value>, AppError> {
+    let mut extra = Map::new();
+    for i in 1..=10 {
+        let name = format!("udf{i}");
+        if let Some(v) = f.take(&name) {
+            extra.insert(name.clone(), Value::String(bounded(&name, v)?));
+        }
+    }
+    for kind in ["billing_address", "shipping_address"] {
+        for part in ADDRESS_PARTS {
+            let name = format!("{kind}_{part}");
+            if let Some(v) = f.take(&name) {
+                extra.insert(name.clone(), Value::String(bounded(&name, v)?));
+            }
+        }
+    }
+    Ok(extra)
+}
+
+pub(crate) async fn create_order(State(state): State<AppState>, Authed(merchant): Authed, mut f: Fields) -> Result<Json<Value>, AppError> {
+    let get_token = match f.take("options.get_client_auth_token").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "options.get_client_auth_token must be true or false")),
+    };
+    let order = create_or_load(&state, &merchant, f, Map::new(), false).await?;
+    // Juspay answers a new order as CREATED (1); later statuses as themselves.
+    let (status, status_id) = if order.status == OrderStatus::NEW { ("CREATED", 1) } else { (order.status.as_str(), order.status.id()) };
+    let mut out = json!({
+        "status": status,
+        "status_id": status_id,
+        "id": order.id,
+        "order_id": order.order_id,
+        "payment_links": payment_links(&state, &order),
+    });
+    if get_token {
+        let exp = client_token_expiry(&order, now_ms());
+        out["juspay"] = json!({
+            "client_auth_token": state.tokens.issue(&order.id, exp),
+            "client_auth_token_expiry": rfc3339(exp),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Creates the order the fields describe, or loads the identical one that
+/// exists (a different one with the same `order_id` is a 409). `more` is
+/// stored in `extra` beside the udfs, addresses and metadata.
+///
+/// `payment_options` (`card|nb|wallet|upi`) and `filter` (from Juspay's
+/// `payment_filter`) restrict the methods of the order; `POST /txns`
+/// enforces them.
+pub(crate) async fn create_or_load(
+    state: &AppState,
+    merchant: &Merchant,
+    mut f: Fields,
+    more: Map<String, Value>,
+    with_filter: bool,
+) -> Result<Order, AppError> {
+    let fingerprint = f.fingerprint();
+    let order_id = f.require("order_id")?;
+    validate_order_id(&order_id).map_err(|e| AppError::bad_request("invalid_order_id", e.to_string()))?;
+    let amount = f.require_amount("amount")?;
+    let currency = match f.take("currency") {
+        None => Currency::INR,
+        Some(c) => Currency::parse(&c).ok_or_else(|| AppError::bad_request("invalid_currency", "unsupported currency"))?,
+    };
+    let mut plain: Vec<Option<String>> = Vec::new();
+    for name in PLAIN_FIELDS {
+        plain.push(f.take(name).map(|v| bounded(name, v)).transpose()?);
+    }
+    if let Some(Some(email)) = plain.get(1)
+        && !email.contains('@')
+    {
+        return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
+    }
+    let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
+    let mut extra = take_udfs_and_addresses(&mut f)?;
+    extra.extend(more);
+    // Integrations send `metadata.expiryInMins` (Juspay's docs) or `metadata.expiry_in_mins`.
+    let mut expiry_mins = None;
+    for name in ["metadata.expiryInMins", "metadata.expiry_in_mins"] {
+        if let Some(v) = f.take(name) {
+            let mins = v
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (1..=MAX_EXPIRY_MINS).contains(m))
+                .ok_or_else(|| AppError::bad_request("invalid_parameter", format!("{name} must be 1 to 1440")))?;
+            if expiry_mins.is_some_and(|m| m != mins) {
+                return Err(AppError::bad_request("invalid_parameter", "metadata.expiryInMins and metadata.expiry_in_mins disagree"));
+            }
+            expiry_mins = Some(mins);
+        }
+    }
+    let mut allowed = match with_filter {
+        true => f.take("payment_filter").map(|v| payment_filter(&v)).transpose()?,
+        false => None,
+    };
+    if let Some(v) = f.take("payment_options") {
+        let options = PaymentOptions::parse(&v);
+        if let Some(unknown) = options.unknown.first() {
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                format!(
+                    "payment_options names an unknown method {:?} (use card, nb, wallet, upi joined with |)",
+                    unknown.chars().take(20).collect::<String>()
+                ),
+            ));
+        }
+        allowed = Some(match allowed {
+            Some(a) => a.into_iter().filter(|m| options.methods.contains(m)).collect(),
+            None => options.methods,
+        });
+    }
+    if allowed.as_ref().is_some_and(|a| !a.iter().any(|m| merchant.enabled_methods.contains(m))) {
+        return Err(AppError::bad_request(
+            "invalid_parameter",
+            "payment_options and payment_filter leave no payment method this merchant offers: the order could not be paid",
+        ));
+    }
+    if let Some(gateway) = f.take("gateway_id")
+        && gateway != crate::juspay::wire::SANDBOX_GATEWAY_ID.to_string()
+    {
+        return Err(AppError::bad_request("gateway_not_configured", "gateway_id names a gateway this merchant has no account for"));
+    }
+    let mut metadata = Map::new();
+    for (k, v) in f.take_prefixed("metadata.") {
+        let v = if k == "metadata.webhook_url" { http_url(&k, v)? } else { bounded(&k, v)? };
+        metadata.insert(k["metadata.".len()..].to_string(), Value::String(v));
+    }
+    if !metadata.is_empty() {
+        extra.insert("metadata".into(), Value::Object(metadata));
+    }
+    f.finish()?;
+
+    let now = now_ms();
+    let [customer_id, customer_email, customer_phone, description, product_id]: [Option<String>; 5] =
+        plain.try_into().map_err(|_| AppError::internal(&"field count"))?;
+    let order = Order {
+        id: random_id("ord_"),
+        merchant_id: merchant.id.clone(),
+        order_id,
+        amount_minor: i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?,
+        currency: currency.code().into(),
+        status: OrderStatus::NEW,
+        customer_id,
+        customer_email,
+        customer_phone,
+        description,
+        product_id,
+        return_url,
+        extra: Value::Object(extra).to_string(),
+        fingerprint,
+        created_at: now,
+        updated_at: now,
+        expires_at: now.saturating_add(expiry_mins.map_or(merchant.order_ttl_secs, |m| m * 60).saturating_mul(1000)),
+        amount_refunded_minor: 0,
+        allowed_methods: allowed,
+    };
+    match state.db.create_order(&order).await {
+        Ok(Created::New(o) | Created::Existing(o)) => Ok(o),
+        Err(crate::db::DbError::Conflict) => {
+            Err(AppError::conflict("duplicate_order_id", "an order with this order_id exists with different parameters"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Juspay's `payment_filter` (payment locking): which method families the
+/// page may offer. `allowDefaultOptions` false offers only the enabled
+/// ones; true (the default) offers everything but the disabled ones.
+/// Families Kassa does not offer (`CONSUMER_FINANCE`, `CASH`, …) are ignored.
+pub(crate) fn payment_filter(json: &str) -> Result<Vec<PaymentMethod>, AppError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Filter {
+        allow_default_options: Option<bool>,
+        #[serde(default)]
+        options: Vec<FilterOption>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct FilterOption {
+        payment_method_type: String,
+        enable: bool,
+    }
+    let filter: Filter = serde_json::from_str(json).map_err(|e| {
+        AppError::bad_request(
+            "invalid_parameter",
+            format!("payment_filter is not a valid filter: {}", e.to_string().chars().take(120).collect::<String>()),
+        )
+    })?;
+    let mut decided: Vec<(PaymentMethod, bool)> = Vec::new();
+    for o in &filter.options {
+        // Juspay: of two blocks for one type, the first counts.
+        if let Some(m) = PaymentMethod::from_txn_type(&o.payment_method_type)
+            && !decided.iter().any(|(d, _)| *d == m)
+        {
+            decided.push((m, o.enable));
+        }
+    }
+    let default = filter.allow_default_options.unwrap_or(true);
+    Ok(PaymentMethod::ALL.into_iter().filter(|m| decided.iter().find(|(d, _)| d == m).map_or(default, |(_, enabled)| *enabled)).collect())
+}
+
+/// Client tokens live 15 minutes, never past the order's expiry.
+pub fn client_token_expiry(order: &Order, now: i64) -> i64 {
+    order.expires_at.min(now.saturating_add(15 * 60 * 1000))
+}
+
+/// The order status body (seeds 000 and 003) as it is now.
+pub async fn status_body(state: &AppState, order: &Order) -> Result<StatusBody, AppError> {
+    let snapshot = state.db.snapshot(&order.id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(crate::juspay::wire::status_body(&snapshot, &state.config.public_url))
+}
+
+pub(crate) async fn order_status(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+) -> Result<Json<StatusBody>, AppError> {
+    let order = merchant_order(&state, &merchant, &order_id).await?;
+    Ok(Json(status_body(&state, &order).await?))
+}
+
+/// The merchant's order named in the path; 404 for an unknown id, a malformed
+/// one, or another merchant's order alike.
+pub(crate) async fn merchant_order(state: &AppState, merchant: &Merchant, order_id: &str) -> Result<Order, AppError> {
+    if validate_order_id(order_id).is_err() {
+        return Err(AppError::order_not_found());
+    }
+    state.db.order_by_merchant(&merchant.id, order_id).await?.ok_or_else(AppError::order_not_found)
+}
+
+/// `POST /orders/:order_id` (seed 003, Update Order): `amount`, udfs and
+/// addresses, only while no payment has succeeded and none is in progress.
+/// Juspay's clients may repeat `order_id` in the body (v3.2 lists it as
+/// required): it must name the order of the path.
+pub(crate) async fn update_order(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+    mut f: Fields,
+) -> Result<Json<StatusBody>, AppError> {
+    same_order(&mut f, &order_id)?;
+    let amount = f.amount("amount")?;
+    let changes = take_udfs_and_addresses(&mut f)?;
+    f.finish()?;
+    let order = merchant_order(&state, &merchant, &order_id).await?;
+    let mut extra = order.extra_map();
+    extra.extend(changes);
+    let amount_minor = match amount {
+        Some(a) => i64::try_from(a.minor()).map_err(|e| AppError::internal(&e))?,
+        None => order.amount_minor,
+    };
+    let updated = state.db.update_order(&order, amount_minor, &Value::Object(extra).to_string(), now_ms()).await?;
+    if !updated {
+        return Err(AppError::conflict("order_not_updatable", "the order has a payment in progress or completed, or changed meanwhile"));
+    }
+    let order = state.db.order(&order.id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(Json(status_body(&state, &order).await?))
+}
+
+/// An `order_id` repeated in the body must be the path's (case-insensitively, as order ids are).
+fn same_order(f: &mut Fields, path_order_id: &str) -> Result<(), AppError> {
+    match f.take("order_id") {
+        Some(given) if !given.eq_ignore_ascii_case(path_order_id) => {
+            Err(AppError::bad_request("invalid_parameter", "order_id in the body does not match the order of the path"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `refund_type` values Juspay documents; the sandbox refunds each at once.
+const REFUND_TYPES: [&str; 4] = ["STANDARD", "INSTANT", "INSTANT_WITH_FALLBACK", "GATEWAY"];
+
+/// `POST /orders/:order_id/refunds` (seed 003): `unique_request_id` and
+/// `amount`; only for CHARGED orders, partial and multiple, never above what
+/// was charged. A repeat of a `unique_request_id` returns the first answer.
+/// `order_id` (the official Node SDK repeats it) must name the path's order;
+/// `refund_type` is one of Juspay's values.
+pub(crate) async fn create_refund(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+    mut f: Fields,
+) -> Result<Response, AppError> {
+    same_order(&mut f, &order_id)?;
+    if let Some(t) = f.take("refund_type")
+        && !REFUND_TYPES.contains(&t.as_str())
+    {
+        return Err(AppError::bad_request("invalid_parameter", "refund_type must be STANDARD, INSTANT, INSTANT_WITH_FALLBACK or GATEWAY"));
+    }
+    let request_id = f.require("unique_request_id")?;
+    if request_id.len() > 64 || !request_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(AppError::bad_request("invalid_parameter", "unique_request_id must be 1-64 letters, digits, '_' or '-'"));
+    }
+    let amount = f.require_amount("amount")?;
+    f.finish()?;
+    let order = merchant_order(&state, &merchant, &order_id).await?;
+    let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
+    let refund = match state.db.refund(&order.id, &request_id, minor, now_ms()).await? {
+        RefundOutcome::Created(r) => r,
+        RefundOutcome::Repeat(_, Some(stored)) => {
+            return Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], stored).into_response());
+        }
+        RefundOutcome::Repeat(r, None) => r,
+        RefundOutcome::Conflict => {
+            return Err(AppError::conflict("duplicate_request_id", "unique_request_id was already used with another amount"));
+        }
+        RefundOutcome::NotCharged => {
+            return Err(AppError::bad_request("refund_not_allowed", "only a CHARGED order can be refunded"));
+        }
+        RefundOutcome::TooMuch => {
+            return Err(AppError::bad_request("invalid_refund_amount", "the refund is more than what is left to refund"));
+        }
+    };
+    let order = state.db.order(&order.id).await?.ok_or_else(AppError::order_not_found)?;
+    let text = serde_json::to_string(&status_body(&state, &order).await?).map_err(|e| AppError::internal(&e))?;
+    state.db.store_refund_response(&refund.id, &text).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response())
+}

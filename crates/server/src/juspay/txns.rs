@@ -1,0 +1,279 @@
+//! `POST /txns` and the attempt endpoints of the payment page (client token):
+//! start an attempt, poll it, cancel it. The gateway says where the shopper
+//! authenticates; this module names none.
+
+use crate::AppState;
+use crate::db::Txn;
+use crate::domain::model::TxnDetails;
+use crate::gateway::MethodInput;
+use crate::http::auth::token_order;
+use crate::http::body::Fields;
+use crate::http::error::AppError;
+use crate::juspay::orders::{bounded, rfc3339};
+use crate::{now_ms, random_id};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use kassa_types::card;
+use kassa_types::view::{Authentication, Collect, TxnPayment, TxnResponse, TxnStatus};
+use kassa_types::{OrderStatus, PaymentMethod, PaymentOptions};
+
+/// A card as `POST /txns` sent it, checked: what the gateway and the status body need.
+struct CardInput {
+    number: String,
+    brand: Option<card::CardBrand>,
+    month: u8,
+    year: u16,
+    name: String,
+}
+
+fn card_input(f: &mut Fields) -> Result<CardInput, AppError> {
+    let number = card::digits(&f.require("card_number")?)
+        .filter(|d| card::number_valid(d))
+        .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
+    let brand = card::detect_brand(&number);
+    let month: u8 = f
+        .require("card_exp_month")?
+        .parse()
+        .ok()
+        .filter(|m| (1..=12).contains(m))
+        .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_month must be 01 to 12"))?;
+    let year_s = f.require("card_exp_year")?;
+    let year: u16 = match year_s.len() {
+        2 => year_s.parse::<u16>().ok().map(|y| 2000 + y),
+        4 => year_s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_year must be YY or YYYY"))?;
+    let today = time::OffsetDateTime::now_utc();
+    let now_year = u16::try_from(today.year()).unwrap_or(u16::MAX);
+    if !card::expiry_not_past(month, year, u8::from(today.month()), now_year) {
+        return Err(AppError::bad_request("invalid_card_expiry", "the card has expired"));
+    }
+    let cvv = f.require("card_security_code")?;
+    if !card::cvv_valid(&cvv, brand) {
+        return Err(AppError::bad_request("invalid_card_security_code", "card security code is not valid for this card"));
+    }
+    let name = bounded("name_on_card", f.take("name_on_card").unwrap_or_default())?;
+    if name.chars().count() > 64 {
+        return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
+    }
+    Ok(CardInput { number, brand, month, year, name })
+}
+
+/// `POST /txns` answer: the page's contract ([`TxnResponse`]) and Juspay's `txn_uuid`.
+#[derive(serde::Serialize)]
+pub(crate) struct TxnAnswer {
+    #[serde(flatten)]
+    view: TxnResponse,
+    txn_uuid: String,
+}
+
+/// `POST /txns` with the order's client token: starts a payment attempt.
+/// The method must be one the merchant allowed for this order (server to
+/// server); the page's `payment_options` can only narrow that further.
+pub(crate) async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fields) -> Result<Json<TxnAnswer>, AppError> {
+    let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
+    let order_ref = f.require("order_id")?;
+    let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;
+    if order_ref != order.id && !order_ref.eq_ignore_ascii_case(&order.order_id) {
+        return Err(AppError::unauthorized("the client auth token is for another order"));
+    }
+    if let Some(mid) = f.take("merchant_id")
+        && mid != order.merchant_id
+    {
+        return Err(AppError::bad_request("invalid_parameter", "merchant_id does not match the order"));
+    }
+    let merchant = state.db.merchant(&order.merchant_id).await?.ok_or_else(AppError::order_not_found)?;
+    let method_type = f.require("payment_method_type")?;
+    let method = PaymentMethod::from_txn_type(&method_type)
+        .ok_or_else(|| AppError::bad_request("invalid_payment_method", "payment_method_type must be CARD, NB, WALLET or UPI"))?;
+    let shown = PaymentOptions::parse(&f.take("payment_options").unwrap_or_default());
+    if !shown.filter(&order.methods(&merchant.enabled_methods)).contains(&method) {
+        return Err(AppError::bad_request("payment_method_not_allowed", "this payment method is not available for this order"));
+    }
+    let in_frame = match f.take("in_frame").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "in_frame must be true or false")),
+    };
+    for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
+        f.take(ignored);
+    }
+    let now = now_ms();
+    if order.expires_at <= now {
+        return Err(AppError::bad_request("order_expired", "this order has expired"));
+    }
+
+    let payment_method = f.take("payment_method");
+    let mut details = TxnDetails::default();
+    let (started, detail, last4): (crate::gateway::Started, _, _) = match method {
+        PaymentMethod::Card => {
+            let c = card_input(&mut f)?;
+            let started = state
+                .gateway
+                .start(&MethodInput::Card { number: &c.number, brand: c.brand })
+                .map_err(|d| AppError::bad_request("card_declined", d.0))?;
+            details.card_isin = Some(c.number[..6].to_string());
+            details.expiry_month = Some(format!("{:02}", c.month));
+            details.expiry_year = Some(c.year.to_string());
+            details.name_on_card = Some(c.name).filter(|n| !n.is_empty());
+            details.card_fingerprint = Some(state.tokens.fingerprint(&c.number));
+            (started, c.brand.map(|b| b.code().to_string()), Some(c.number[c.number.len() - 4..].to_string()))
+        }
+        PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => {
+            let code = match method {
+                PaymentMethod::Upi => {
+                    let vpa = f.require("upi_vpa")?;
+                    if !crate::gateway::vpa_valid(&vpa) {
+                        return Err(AppError::bad_request("invalid_vpa", "upi_vpa must be a UPI id such as name@bank"));
+                    }
+                    vpa
+                }
+                PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Card => {
+                    payment_method.clone().ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?
+                }
+            };
+            let input = match method {
+                PaymentMethod::Nb => MethodInput::Netbanking(&code),
+                PaymentMethod::Wallet => MethodInput::Wallet(&code),
+                PaymentMethod::Upi | PaymentMethod::Card => MethodInput::Upi(&code),
+            };
+            let started = state.gateway.start(&input).map_err(|d| AppError::bad_request("payment_declined", d.0))?;
+            (started, Some(code), None)
+        }
+    };
+    f.finish()?;
+    details.gateway_txn_id = Some(started.gateway_txn_id.clone());
+    // A collect settles after the sandbox's delay; an attempt waiting on its
+    // bank page that nobody answers fails when the order expires, so an
+    // abandoned page does not hold the order pending for ever.
+    let (settle_at, settle_status) = match started.collect {
+        Some(then) => (now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)), then),
+        None => (order.expires_at, OrderStatus::AUTHENTICATION_FAILED),
+    };
+    let txn = Txn {
+        id: random_id("txn_"),
+        order_pk: order.id.clone(),
+        seq: 0,
+        method,
+        method_detail: detail,
+        card_last4: last4,
+        scenario: started.scenario,
+        status: OrderStatus::PENDING_VBV,
+        // Read again, in the transaction that inserts the attempt.
+        amount_minor: order.amount_minor,
+        created_at: now,
+        settle_at: Some(settle_at),
+        settle_status: Some(settle_status),
+        in_frame,
+        details,
+        gateway_response: None,
+    };
+    let Some(txn) = state.db.start_txn(&txn, now).await? else {
+        return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
+    };
+    let base = &state.config.public_url;
+    let payment = match started.collect {
+        // UPI collect: the shopper approves in their UPI app; the page polls.
+        Some(_) => TxnPayment {
+            authentication: None,
+            collect: Some(Collect {
+                status_url: format!("{base}/txns/{}", txn.id),
+                cancel_url: format!("{base}/txns/{}/cancel", txn.id),
+                poll_interval_ms: 1000,
+                expires_at: rfc3339(order.expires_at.min(settle_at.saturating_add(COLLECT_WINDOW_MS))),
+            }),
+        },
+        None => TxnPayment {
+            authentication: Some(Authentication { method: "GET".into(), url: state.gateway.page_url(base, &txn.id) }),
+            collect: None,
+        },
+    };
+    Ok(Json(TxnAnswer {
+        view: TxnResponse {
+            order_id: order.order_id.clone(),
+            txn_id: crate::juspay::wire::juspay_txn_id(&order.merchant_id, &order.order_id, txn.seq),
+            status: txn.status,
+            payment,
+        },
+        txn_uuid: txn.id,
+    }))
+}
+
+/// How long a collect request waits for the shopper, at most (the page's countdown).
+const COLLECT_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+/// An attempt the client token may see: the token's order's, else 404.
+async fn token_txn(state: &AppState, headers: &HeaderMap, txn_id: &str) -> Result<Txn, AppError> {
+    let order_pk = token_order(state, headers, None)?;
+    let not_found = || AppError { status: axum::http::StatusCode::NOT_FOUND, code: "txn_not_found", message: "no such attempt".into() };
+    let txn = state.db.txn(txn_id).await?.ok_or_else(not_found)?;
+    if txn.order_pk != order_pk {
+        return Err(not_found());
+    }
+    Ok(txn)
+}
+
+/// `GET /txns/:txn_uuid` answer: the page's contract ([`TxnStatus`]) and what a person reading it wants.
+#[derive(serde::Serialize)]
+pub(crate) struct TxnStatusAnswer {
+    #[serde(flatten)]
+    view: TxnStatus,
+    txn_id: String,
+    txn_uuid: String,
+    order_id: String,
+    status_id: u16,
+    order_status: OrderStatus,
+}
+
+/// The attempt's status for the page that polls it, with where to go once it is final.
+async fn txn_status_body(state: &AppState, txn: &Txn) -> Result<TxnStatusAnswer, AppError> {
+    let order = state.db.order(&txn.order_pk).await?.ok_or_else(AppError::order_not_found)?;
+    let done = !txn.status.is_pending();
+    Ok(TxnStatusAnswer {
+        view: TxnStatus {
+            status: txn.status,
+            is_final: done,
+            // The signed return URL (or Kassa's result page) once the attempt is final.
+            next_url: done.then(|| format!("{}/merchant/return/{}", state.config.public_url, txn.id)),
+        },
+        txn_id: crate::juspay::wire::juspay_txn_id(&order.merchant_id, &order.order_id, txn.seq),
+        txn_uuid: txn.id.clone(),
+        order_id: order.order_id,
+        status_id: txn.status.id(),
+        order_status: order.status,
+    })
+}
+
+/// `GET /txns/:txn_uuid` with the client token: what a polling page needs.
+pub(crate) async fn txn_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(txn_id): Path<String>,
+) -> Result<Json<TxnStatusAnswer>, AppError> {
+    let txn = token_txn(&state, &headers, &txn_id).await?;
+    Ok(Json(txn_status_body(&state, &txn).await?))
+}
+
+/// `POST /txns/:txn_uuid/cancel` with the client token: the shopper gave up
+/// on an attempt that still waits for them (a bank page, a collect
+/// request); it ends AUTHENTICATION_FAILED. An attempt the bank is already
+/// authorizing cannot be cancelled.
+pub(crate) async fn cancel_txn(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(txn_id): Path<String>,
+    f: Fields,
+) -> Result<Json<TxnStatusAnswer>, AppError> {
+    f.finish()?;
+    let txn = token_txn(&state, &headers, &txn_id).await?;
+    let response = state.gateway.response(OrderStatus::AUTHENTICATION_FAILED, now_ms());
+    let applied =
+        state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::AUTHENTICATION_FAILED, Some(&response), now_ms()).await?;
+    if applied.is_none() {
+        return Err(AppError::conflict("txn_not_cancellable", "only an attempt waiting for the shopper can be cancelled"));
+    }
+    let txn = state.db.txn(&txn.id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(Json(txn_status_body(&state, &txn).await?))
+}
