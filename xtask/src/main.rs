@@ -693,7 +693,7 @@ fn test() -> Result<()> {
     // The server's integration tests again, on PostgreSQL.
     match ensure_postgres() {
         Ok(Ok(url)) => {
-            step("server tests again on PostgreSQL: API, SIGKILL durability, hostile HTTP");
+            step("server tests again on PostgreSQL: API, in-process contract, SIGKILL durability, hostile HTTP");
             results.push((
                 "server on PostgreSQL (cargo test)",
                 run_counted(
@@ -705,6 +705,8 @@ fn test() -> Result<()> {
                             "kassa-server",
                             "--test",
                             "api",
+                            "--test",
+                            "contract",
                             "--test",
                             "durability",
                             "--test",

@@ -63,9 +63,27 @@ pub struct Config {
     pub sandbox_delay_ms: u64,
 }
 
+/// Where the server reads the time: the system clock, or a test's.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+}
+
 /// Shared state of every request.
 #[derive(Clone)]
 pub struct AppState {
+    /// The time of every decision a request or worker makes (expiry, tokens, settlements).
+    pub clock: Arc<dyn Clock>,
     /// Database.
     pub db: db::Db,
     /// Settings.
@@ -82,11 +100,23 @@ impl AppState {
         let key = db.server_key("client_token_key").await?;
         let db = db.with_renderer(Arc::new(juspay::wire::JuspayEvents { public_url: config.public_url.clone() }));
         Ok(AppState {
+            clock: Arc::new(SystemClock),
             db,
             config: Arc::new(config),
             tokens: Arc::new(token::TokenKey::new(key)),
             gateway: Arc::new(gateway::sandbox::Sandbox),
         })
+    }
+
+    /// The same state reading the time from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by this state's clock (Unix ms).
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::db::Order;
 use crate::http::error::AppError;
-use crate::{AppState, Config, now_ms};
+use crate::{AppState, Config};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -132,7 +132,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
         Ok(None) => return not_found_page(),
         Err(e) => return AppError::from(e).into_response(),
     };
-    let now = now_ms();
+    let now = st.now();
     let config = PageConfig {
         client_token: st.tokens.issue(&order.id, crate::juspay::orders::client_token_expiry(&order, now)),
         api_base: String::new(),

@@ -11,8 +11,8 @@
 //! redelivered on request. Delivery is at least once: receivers
 //! de-duplicate on the event id.
 
+use crate::AppState;
 use crate::db::PendingEvent;
-use crate::{AppState, now_ms};
 use base64::Engine;
 use kassa_sign::webhook::{HEADER, WebhookSecret, signature_header};
 use std::time::Duration;
@@ -40,7 +40,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             .build()
             .into();
         loop {
-            match state.db.due_events(now_ms(), 32).await {
+            match state.db.due_events(state.now(), 32).await {
                 Ok(events) => {
                     for ev in events {
                         deliver(&state, &agent, ev).await;
@@ -57,7 +57,7 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
     // Ours for a while (a delivery gives up after 10 s): another server, or
     // a redelivery, leaves it alone meanwhile. Should this server die
     // mid-delivery, the event is due again when the lease ends.
-    let now = now_ms();
+    let now = state.now();
     match state.db.claim_event(&ev.id, ev.attempts, now, now.saturating_add(DELIVERY_LEASE_MS)).await {
         Ok(true) => {}
         Ok(false) => return,
@@ -71,7 +71,7 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
         _ => return,
     };
     let secret = WebhookSecret::new(merchant.webhook_secret.expose().as_bytes().to_vec());
-    let ts = u64::try_from(now_ms() / 1000).unwrap_or_default();
+    let ts = u64::try_from(state.now() / 1000).unwrap_or_default();
     let signature = signature_header(&secret, ts, ev.body.as_bytes());
     let auth = merchant.webhook_username.as_ref().map(|u| {
         let pass = merchant.webhook_password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
@@ -91,7 +91,7 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
     })
     .await
     .unwrap_or_else(|_| Err("delivery task failed".into()));
-    let now = now_ms();
+    let now = state.now();
     let result = outcome.map_err(|error| {
         let first = i64::try_from(state.config.webhook_retry_base_ms).unwrap_or(60_000);
         let next = crate::domain::retry_delay(ev.attempts.saturating_add(1), first).map(|d| now.saturating_add(d));

@@ -1458,3 +1458,91 @@ fn the_embedded_page_configuration_matches_the_widgets_fixture() {
     assert_eq!(fixture["order"]["merchant_name"], embedded["order"]["merchant_name"]);
     assert_eq!(fixture["order"]["methods"], embedded["order"]["methods"]);
 }
+
+/// Checks `value` against the schema `name` of the served OpenAPI document:
+/// types (with `$ref`, type lists and nullable), required properties, and
+/// the properties it documents, recursively.
+fn assert_valid(doc: &Value, name: &str, value: &Value) {
+    fn check(doc: &Value, schema: &Value, value: &Value, at: &str) {
+        if let Some(r) = schema["$ref"].as_str() {
+            let target = &doc["components"]["schemas"][r.rsplit('/').next().unwrap()];
+            return check(doc, target, value, at);
+        }
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        if !types.is_empty() {
+            let ok = types.iter().any(|t| match *t {
+                "string" => value.is_string(),
+                "number" => value.is_number(),
+                "integer" => value.is_i64() || value.is_u64(),
+                "boolean" => value.is_boolean(),
+                "object" => value.is_object(),
+                "array" => value.is_array(),
+                "null" => value.is_null(),
+                _ => false,
+            });
+            assert!(ok, "{at}: {value} is not {types:?}");
+        }
+        if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
+            for req in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                assert!(obj.contains_key(req), "{at}: required {req} is missing from {value}");
+            }
+            for (k, sub) in props {
+                if let Some(v) = obj.get(k) {
+                    check(doc, sub, v, &format!("{at}.{k}"));
+                }
+            }
+        }
+        if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+            for (i, v) in arr.iter().enumerate() {
+                check(doc, items, v, &format!("{at}[{i}]"));
+            }
+        }
+    }
+    let schema = &doc["components"]["schemas"][name];
+    assert!(schema.is_object(), "no schema {name}");
+    check(doc, schema, value, name);
+}
+
+/// Every response the API sends in this walk through validates against the
+/// schema the OpenAPI document gives for it.
+#[test]
+fn responses_validate_against_the_openapi_document() {
+    let s = start();
+    let doc = s.get("/openapi.json", None).1;
+    let (code, created) = s.create("order_id=val1&amount=10.50&options.get_client_auth_token=true&udf2=x");
+    assert_eq!(code, 200);
+    assert_valid(&doc, "OrderCreated", &created);
+    let ord = created["id"].as_str().unwrap();
+    let token = created["juspay"]["client_auth_token"].as_str().unwrap();
+    assert_valid(&doc, "OrderStatus", &s.status("val1").1);
+    let bad = s.create("order_id=val1&amount=abc");
+    assert_eq!(bad.0, 400);
+    assert_valid(&doc, "Error", &bad.1);
+    let (code, txn) = start_card_txn(&s, ord, token, "4111111111111111");
+    assert_eq!(code, 200);
+    assert_valid(&doc, "TxnStarted", &txn);
+    let uuid = txn["txn_uuid"].as_str().unwrap();
+    let (_, polled) = s.bearer_get(&format!("/txns/{uuid}"), token);
+    assert_valid(&doc, "TxnStatus", &polled);
+    card_answer(&s, &txn, "otp=123456&action=submit");
+    let paid = s.status("val1").1;
+    assert_valid(&doc, "OrderStatus", &paid);
+    assert!(paid.get("txn_uuid").is_some());
+    let (code, refunded) = refund_pair(&s, "val1", "unique_request_id=v1&amount=1.00");
+    assert_eq!(code, 200);
+    assert_valid(&doc, "OrderStatus", &refunded);
+    let (ord2, token2) = client_token(&s, "val2", "");
+    let (_, txn2) = start_card_txn(&s, &ord2, &token2, "4111111111111111");
+    let (code, cancelled) = s.bearer_post(&format!("/txns/{}/cancel", txn2["txn_uuid"].as_str().unwrap()), &token2, serde_json::json!({}));
+    assert_eq!(code, 200);
+    assert_valid(&doc, "TxnStatus", &cancelled);
+    let (code, session) = s.post_form("/session", Some(&s.keys[0].0), "order_id=val3&amount=1&customer_id=c1");
+    assert_eq!(code, 200);
+    assert_valid(&doc, "Session", &session);
+    assert_valid(&doc, "WebhookEvents", &s.get("/webhooks", Some(&s.keys[0].0)).1);
+    assert_valid(&doc, "WebhookSettings", &s.get("/webhooks/settings", Some(&s.keys[0].0)).1);
+}

@@ -7,9 +7,77 @@
 //! This module names no gateway: it calls [`crate::gateway::Gateway`].
 
 use crate::AppState;
-use crate::db::{Completion, DbError, Txn};
-use crate::gateway::{Answer, BankAnswer, Prompt};
-use kassa_types::OrderStatus;
+use crate::db::{Completion, DbError, Order, Txn};
+use crate::domain::model::{Instrument, TxnDetails};
+use crate::gateway::{Answer, BankAnswer, MethodInput, Prompt};
+use kassa_types::{OrderStatus, PaymentMethod};
+
+/// Why an attempt did not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The gateway refused the instrument, and said why.
+    Declined(String),
+    /// The order takes no new attempt (paid, authorizing, expired).
+    NotPayable,
+}
+
+/// Starts an attempt on `order`: asks the gateway, then records the attempt
+/// (its amount read from the order in the recording transaction). Returns
+/// it and whether it is a collect request (the page polls it) rather than a
+/// bank page. A collect settles after the configured delay; an attempt
+/// waiting on its bank page that nobody answers fails when the order
+/// expires, so an abandoned page does not hold the order pending for ever.
+pub async fn start_attempt(
+    state: &AppState,
+    order: &Order,
+    instrument: Instrument,
+    in_frame: bool,
+    now: i64,
+) -> Result<Result<(Txn, bool), StartError>, DbError> {
+    let mut details = TxnDetails::default();
+    let (method, input, detail, last4) = match &instrument {
+        Instrument::Card { number, brand, month, year, name } => {
+            details.card_isin = number.get(..6).map(str::to_string);
+            details.expiry_month = Some(format!("{month:02}"));
+            details.expiry_year = Some(year.to_string());
+            details.name_on_card = Some(name.clone()).filter(|n| !n.is_empty());
+            details.card_fingerprint = Some(state.tokens.fingerprint(number));
+            let last4 = number.get(number.len().saturating_sub(4)..).map(str::to_string);
+            (PaymentMethod::Card, MethodInput::Card { number, brand: *brand }, brand.map(|b| b.code().to_string()), last4)
+        }
+        Instrument::Netbanking(code) => (PaymentMethod::Nb, MethodInput::Netbanking(code), Some(code.clone()), None),
+        Instrument::Wallet(code) => (PaymentMethod::Wallet, MethodInput::Wallet(code), Some(code.clone()), None),
+        Instrument::Upi(vpa) => (PaymentMethod::Upi, MethodInput::Upi(vpa), Some(vpa.clone()), None),
+    };
+    let started = match state.gateway.start(&input) {
+        Ok(s) => s,
+        Err(d) => return Ok(Err(StartError::Declined(d.0))),
+    };
+    details.gateway_txn_id = Some(started.gateway_txn_id.clone());
+    let (settle_at, settle_status) = match started.collect {
+        Some(then) => (now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)), then),
+        None => (order.expires_at, OrderStatus::AUTHENTICATION_FAILED),
+    };
+    let txn = Txn {
+        id: crate::random_id("txn_"),
+        order_pk: order.id.clone(),
+        seq: 0,
+        method,
+        method_detail: detail,
+        card_last4: last4,
+        scenario: started.scenario,
+        status: OrderStatus::PENDING_VBV,
+        // Read again, in the transaction that records the attempt.
+        amount_minor: order.amount_minor,
+        created_at: now,
+        settle_at: Some(settle_at),
+        settle_status: Some(settle_status),
+        in_frame,
+        details,
+        gateway_response: None,
+    };
+    Ok(state.db.start_txn(&txn, now).await?.map(|t| (t, started.collect.is_some())).ok_or(StartError::NotPayable))
+}
 
 /// What the shopper did on a bank page.
 #[derive(Debug)]
@@ -71,7 +139,7 @@ pub async fn settle_due(state: &AppState, now: i64) -> Result<Vec<Completion>, D
 pub fn spawn_settler(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = settle_due(&state, crate::now_ms()).await {
+            if let Err(e) = settle_due(&state, state.now()).await {
                 tracing::warn!(error = %e, "settlements unavailable");
             }
             tokio::time::sleep(std::time::Duration::from_millis(state.config.webhook_poll_ms)).await;

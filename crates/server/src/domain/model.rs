@@ -108,6 +108,31 @@ pub struct Txn {
     pub gateway_response: Option<GatewayResponse>,
 }
 
+/// What the shopper pays with, checked for shape: the card number lives
+/// only as long as the request that carries it (never stored).
+#[derive(Debug)]
+pub enum Instrument {
+    /// A card.
+    Card {
+        /// Digits.
+        number: String,
+        /// Brand, if known.
+        brand: Option<kassa_types::card::CardBrand>,
+        /// Expiry month, 1–12.
+        month: u8,
+        /// Expiry year, four digits.
+        year: u16,
+        /// Name on the card ("" when not given).
+        name: String,
+    },
+    /// Netbanking with a bank code (`NB_SBI`).
+    Netbanking(String),
+    /// A wallet code (`PAYTM`).
+    Wallet(String),
+    /// A UPI VPA.
+    Upi(String),
+}
+
 /// The instrument of an attempt as the order status shows it: never the
 /// card number or CVV.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! Who is calling: a merchant (HTTP Basic with its API key, seed 000) or a
 //! payment page (an order-scoped client token).
 
+use crate::AppState;
 use crate::db::Merchant;
 use crate::http::error::AppError;
-use crate::{AppState, now_ms};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -57,5 +57,5 @@ pub fn api_key_hash(key: &str) -> String {
 pub(crate) fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> Result<String, AppError> {
     let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
     let token = bearer.or(field).ok_or_else(|| AppError::unauthorized("a client auth token is required"))?;
-    state.tokens.check(&token, now_ms()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
+    state.tokens.check(&token, state.now()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
 }

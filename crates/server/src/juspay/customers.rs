@@ -7,7 +7,7 @@ use crate::http::auth::Authed;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
 use crate::juspay::orders::rfc3339;
-use crate::{AppState, now_ms, random_id};
+use crate::{AppState, random_id};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -75,7 +75,7 @@ async fn create(State(st): State<AppState>, Authed(m): Authed, mut f: Fields) ->
     if !reference_ok(&reference) {
         return Err(AppError::bad_request("invalid_parameter", "object_reference_id must be 1-64 of letters, digits, '_', '-', '.', '@'"));
     }
-    let now = now_ms();
+    let now = st.now();
     let mut c = Customer { id: random_id("cst_"), object_reference_id: reference, created_at: now, updated_at: now, ..Customer::default() };
     apply(&mut f, &mut c)?;
     f.finish()?;
@@ -97,7 +97,7 @@ async fn update(State(st): State<AppState>, Authed(m): Authed, Path(id): Path<St
     let mut c = st.db.customer(&m.id, &id).await?.ok_or_else(not_found)?;
     apply(&mut f, &mut c)?;
     f.finish()?;
-    c.updated_at = now_ms().max(c.updated_at);
+    c.updated_at = st.now().max(c.updated_at);
     st.db.update_customer(&m.id, &c).await?;
     Ok(Json(body(&c)))
 }

@@ -11,6 +11,18 @@
 use crate::juspay::orders::{ADDRESS_PARTS, MAX_EXPIRY_MINS, PLAIN_FIELDS};
 use serde_json::{Map, Value, json};
 
+/// What every order status body carries (the attempt's fields come with the first attempt).
+fn order_status_required() -> Vec<String> {
+    let mut r: Vec<String> =
+        ["id", "order_id", "merchant_id", "status", "status_id", "amount", "effective_amount", "amount_refunded", "refunded"]
+            .into_iter()
+            .chain(["currency", "payment_links", "refunds", "date_created", "order_expiry"])
+            .map(str::to_string)
+            .collect();
+    r.extend((1..=10).map(|i| format!("udf{i}")));
+    r
+}
+
 /// One documented field: JSON schema with a description and an example.
 fn field(ty: &str, description: &str, example: Value) -> Value {
     json!({ "type": ty, "description": description, "examples": [example] })
@@ -274,6 +286,7 @@ pub fn document(server: &str) -> Value {
                 "id": { "type": "string" }, "unique_request_id": { "type": "string" }, "amount": { "type": "number" },
                 "status": { "type": "string" }, "created": { "type": "string", "format": "date-time" } } } },
         },
+        "required": order_status_required(),
     });
 
     json!({
@@ -359,16 +372,19 @@ pub fn document(server: &str) -> Value {
                 "SessionRequest": object(session, &["order_id", "amount"], "Seed 001, session API."),
                 "SdkProcess": object(sdk, &["merchantId", "merchantKeyId", "orderDetails", "signature"], "Seed 001, Process SDK payload."),
                 "TxnStarted": { "type": "object", "properties": {
-                    "order_id": { "type": "string" }, "txn_id": { "type": "string" }, "status": { "type": "string", "examples": ["PENDING_VBV"] },
-                    "payment": { "type": "object" } } },
+                    "order_id": { "type": "string" }, "txn_id": { "type": "string", "description": "Juspay's form: `{merchant_id}-{order_id}-{n}`." },
+                    "txn_uuid": { "type": "string", "description": "The attempt's `txn_…` id, for `/txns/{txn_uuid}`." },
+                    "status": { "type": "string", "examples": ["PENDING_VBV"] },
+                    "payment": { "type": "object" } }, "required": ["order_id", "txn_id", "txn_uuid", "status", "payment"] },
                 "Txn": object(txn, &["order_id", "payment_method_type"], "The payment page's attempt."),
                 "CreateCustomer": object(customer, &["object_reference_id"], "Seed 003, customer object."),
                 "UpdateCustomer": object(customer_update, &[], "Seed 003, customer object."),
                 "Customer": { "type": "object" },
                 "TxnStatus": { "type": "object", "properties": {
-                    "txn_id": { "type": "string" }, "order_id": { "type": "string" }, "status": { "type": "string" },
+                    "txn_id": { "type": "string" }, "txn_uuid": { "type": "string" }, "order_id": { "type": "string" }, "status": { "type": "string" },
                     "status_id": { "type": "integer" }, "order_status": { "type": "string" }, "final": { "type": "boolean" },
-                    "next_url": { "type": ["string", "null"], "description": "Where the shopper goes once the attempt is final: the signed return URL." } } },
+                    "next_url": { "type": ["string", "null"], "description": "Where the shopper goes once the attempt is final: the signed return URL." } },
+                    "required": ["txn_id", "txn_uuid", "order_id", "status", "status_id", "order_status", "final"] },
                 "OrderCreated": { "type": "object", "properties": {
                     "status": { "type": "string", "examples": ["CREATED"] }, "status_id": { "type": "integer" }, "id": { "type": "string" },
                     "order_id": { "type": "string" }, "payment_links": { "$ref": "#/components/schemas/PaymentLinks" },

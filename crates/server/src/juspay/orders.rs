@@ -7,7 +7,7 @@ use crate::http::auth::Authed;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
 use crate::juspay::wire::{PaymentLinks, StatusBody};
-use crate::{now_ms, random_id};
+use crate::random_id;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -83,7 +83,7 @@ pub(crate) async fn create_order(State(state): State<AppState>, Authed(merchant)
         "payment_links": payment_links(&state, &order),
     });
     if get_token {
-        let exp = client_token_expiry(&order, now_ms());
+        let exp = client_token_expiry(&order, state.now());
         out["juspay"] = json!({
             "client_auth_token": state.tokens.issue(&order.id, exp),
             "client_auth_token_expiry": rfc3339(exp),
@@ -182,7 +182,7 @@ pub(crate) async fn create_or_load(
     }
     f.finish()?;
 
-    let now = now_ms();
+    let now = state.now();
     let [customer_id, customer_email, customer_phone, description, product_id]: [Option<String>; 5] =
         plain.try_into().map_err(|_| AppError::internal(&"field count"))?;
     let order = Order {
@@ -302,7 +302,7 @@ pub(crate) async fn update_order(
         Some(a) => i64::try_from(a.minor()).map_err(|e| AppError::internal(&e))?,
         None => order.amount_minor,
     };
-    let updated = state.db.update_order(&order, amount_minor, &Value::Object(extra).to_string(), now_ms()).await?;
+    let updated = state.db.update_order(&order, amount_minor, &Value::Object(extra).to_string(), state.now()).await?;
     if !updated {
         return Err(AppError::conflict("order_not_updatable", "the order has a payment in progress or completed, or changed meanwhile"));
     }
@@ -348,7 +348,7 @@ pub(crate) async fn create_refund(
     f.finish()?;
     let order = merchant_order(&state, &merchant, &order_id).await?;
     let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
-    let refund = match state.db.refund(&order.id, &request_id, minor, now_ms()).await? {
+    let refund = match state.db.refund(&order.id, &request_id, minor, state.now()).await? {
         RefundOutcome::Created(r) => r,
         RefundOutcome::Repeat(_, Some(stored)) => {
             return Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], stored).into_response());

@@ -7,7 +7,6 @@ use crate::http::auth::Authed;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
 use crate::juspay::orders::{bounded, client_token_expiry, create_or_load, payment_links, rfc3339};
-use crate::now_ms;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -45,7 +44,7 @@ pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(
     if details.merchant_id != merchant.id {
         return Err(bad("invalid_order_details", "orderDetails.merchant_id is not this merchant"));
     }
-    let now = now_ms();
+    let now = state.now();
     let ts = i64::try_from(ts).unwrap_or(i64::MAX);
     if now.saturating_sub(ts) > ORDER_DETAILS_MAX_AGE_MS || ts.saturating_sub(now) > ORDER_DETAILS_MAX_SKEW_MS {
         return Err(bad("stale_order_details", "orderDetails.timestamp is too old or in the future; sign a fresh one"));
@@ -84,7 +83,7 @@ pub async fn order_from_sdk_payload(state: &AppState, mut f: Fields) -> Result<(
 pub(crate) async fn sdk_process(State(state): State<AppState>, headers: HeaderMap, f: Fields) -> Result<Response, AppError> {
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (merchant, order) = order_from_sdk_payload(&state, f).await?;
-    let exp = client_token_expiry(&order, now_ms());
+    let exp = client_token_expiry(&order, state.now());
     let mut resp = Json(json!({
         "id": order.id,
         "order_id": order.order_id,
@@ -136,7 +135,7 @@ pub(crate) async fn create_session(
         more.insert("language".into(), Value::String(lang));
     }
     let order = create_or_load(&state, &merchant, f, more, true).await?;
-    let now = now_ms();
+    let now = state.now();
     let exp = client_token_expiry(&order, now);
     let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
     let amount = u64::try_from(order.amount_minor).ok().and_then(Amount::from_minor).map(Amount::to_decimal_string);

@@ -4,13 +4,12 @@
 
 use crate::AppState;
 use crate::db::Txn;
-use crate::domain::model::TxnDetails;
-use crate::gateway::MethodInput;
+use crate::domain::flow::{self, StartError};
+use crate::domain::model::Instrument;
 use crate::http::auth::token_order;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
 use crate::juspay::orders::{bounded, rfc3339};
-use crate::{now_ms, random_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -27,7 +26,7 @@ struct CardInput {
     name: String,
 }
 
-fn card_input(f: &mut Fields) -> Result<CardInput, AppError> {
+fn card_input(f: &mut Fields, now: i64) -> Result<CardInput, AppError> {
     let number = card::digits(&f.require("card_number")?)
         .filter(|d| card::number_valid(d))
         .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
@@ -45,7 +44,7 @@ fn card_input(f: &mut Fields) -> Result<CardInput, AppError> {
         _ => None,
     }
     .ok_or_else(|| AppError::bad_request("invalid_card_expiry", "card_exp_year must be YY or YYYY"))?;
-    let today = time::OffsetDateTime::now_utc();
+    let today = time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let now_year = u16::try_from(today.year()).unwrap_or(u16::MAX);
     if !card::expiry_not_past(month, year, u8::from(today.month()), now_year) {
         return Err(AppError::bad_request("invalid_card_expiry", "the card has expired"));
@@ -100,92 +99,51 @@ pub(crate) async fn create_txn(State(state): State<AppState>, headers: HeaderMap
     for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
         f.take(ignored);
     }
-    let now = now_ms();
+    let now = state.now();
     if order.expires_at <= now {
         return Err(AppError::bad_request("order_expired", "this order has expired"));
     }
 
     let payment_method = f.take("payment_method");
-    let mut details = TxnDetails::default();
-    let (started, detail, last4): (crate::gateway::Started, _, _) = match method {
+    let instrument = match method {
         PaymentMethod::Card => {
-            let c = card_input(&mut f)?;
-            let started = state
-                .gateway
-                .start(&MethodInput::Card { number: &c.number, brand: c.brand })
-                .map_err(|d| AppError::bad_request("card_declined", d.0))?;
-            details.card_isin = Some(c.number[..6].to_string());
-            details.expiry_month = Some(format!("{:02}", c.month));
-            details.expiry_year = Some(c.year.to_string());
-            details.name_on_card = Some(c.name).filter(|n| !n.is_empty());
-            details.card_fingerprint = Some(state.tokens.fingerprint(&c.number));
-            (started, c.brand.map(|b| b.code().to_string()), Some(c.number[c.number.len() - 4..].to_string()))
+            let c = card_input(&mut f, now)?;
+            Instrument::Card { number: c.number, brand: c.brand, month: c.month, year: c.year, name: c.name }
         }
-        PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => {
-            let code = match method {
-                PaymentMethod::Upi => {
-                    let vpa = f.require("upi_vpa")?;
-                    if !crate::gateway::vpa_valid(&vpa) {
-                        return Err(AppError::bad_request("invalid_vpa", "upi_vpa must be a UPI id such as name@bank"));
-                    }
-                    vpa
-                }
-                PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Card => {
-                    payment_method.clone().ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?
-                }
-            };
-            let input = match method {
-                PaymentMethod::Nb => MethodInput::Netbanking(&code),
-                PaymentMethod::Wallet => MethodInput::Wallet(&code),
-                PaymentMethod::Upi | PaymentMethod::Card => MethodInput::Upi(&code),
-            };
-            let started = state.gateway.start(&input).map_err(|d| AppError::bad_request("payment_declined", d.0))?;
-            (started, Some(code), None)
+        PaymentMethod::Upi => {
+            let vpa = f.require("upi_vpa")?;
+            if !crate::gateway::vpa_valid(&vpa) {
+                return Err(AppError::bad_request("invalid_vpa", "upi_vpa must be a UPI id such as name@bank"));
+            }
+            Instrument::Upi(vpa)
+        }
+        PaymentMethod::Nb | PaymentMethod::Wallet => {
+            let code = payment_method.ok_or_else(|| AppError::bad_request("missing_parameter", "payment_method is required"))?;
+            if method == PaymentMethod::Nb { Instrument::Netbanking(code) } else { Instrument::Wallet(code) }
         }
     };
     f.finish()?;
-    details.gateway_txn_id = Some(started.gateway_txn_id.clone());
-    // A collect settles after the sandbox's delay; an attempt waiting on its
-    // bank page that nobody answers fails when the order expires, so an
-    // abandoned page does not hold the order pending for ever.
-    let (settle_at, settle_status) = match started.collect {
-        Some(then) => (now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)), then),
-        None => (order.expires_at, OrderStatus::AUTHENTICATION_FAILED),
-    };
-    let txn = Txn {
-        id: random_id("txn_"),
-        order_pk: order.id.clone(),
-        seq: 0,
-        method,
-        method_detail: detail,
-        card_last4: last4,
-        scenario: started.scenario,
-        status: OrderStatus::PENDING_VBV,
-        // Read again, in the transaction that inserts the attempt.
-        amount_minor: order.amount_minor,
-        created_at: now,
-        settle_at: Some(settle_at),
-        settle_status: Some(settle_status),
-        in_frame,
-        details,
-        gateway_response: None,
-    };
-    let Some(txn) = state.db.start_txn(&txn, now).await? else {
-        return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
+    let declined_code = if method == PaymentMethod::Card { "card_declined" } else { "payment_declined" };
+    let (txn, collect) = match flow::start_attempt(&state, &order, instrument, in_frame, now).await? {
+        Ok(started) => started,
+        Err(StartError::Declined(why)) => return Err(AppError::bad_request(declined_code, why)),
+        Err(StartError::NotPayable) => {
+            return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
+        }
     };
     let base = &state.config.public_url;
-    let payment = match started.collect {
+    let payment = match collect {
         // UPI collect: the shopper approves in their UPI app; the page polls.
-        Some(_) => TxnPayment {
+        true => TxnPayment {
             authentication: None,
             collect: Some(Collect {
                 status_url: format!("{base}/txns/{}", txn.id),
                 cancel_url: format!("{base}/txns/{}/cancel", txn.id),
                 poll_interval_ms: 1000,
-                expires_at: rfc3339(order.expires_at.min(settle_at.saturating_add(COLLECT_WINDOW_MS))),
+                expires_at: rfc3339(order.expires_at.min(txn.settle_at.unwrap_or(now).saturating_add(COLLECT_WINDOW_MS))),
             }),
         },
-        None => TxnPayment {
+        false => TxnPayment {
             authentication: Some(Authentication { method: "GET".into(), url: state.gateway.page_url(base, &txn.id) }),
             collect: None,
         },
@@ -268,9 +226,9 @@ pub(crate) async fn cancel_txn(
 ) -> Result<Json<TxnStatusAnswer>, AppError> {
     f.finish()?;
     let txn = token_txn(&state, &headers, &txn_id).await?;
-    let response = state.gateway.response(OrderStatus::AUTHENTICATION_FAILED, now_ms());
+    let response = state.gateway.response(OrderStatus::AUTHENTICATION_FAILED, state.now());
     let applied =
-        state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::AUTHENTICATION_FAILED, Some(&response), now_ms()).await?;
+        state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::AUTHENTICATION_FAILED, Some(&response), state.now()).await?;
     if applied.is_none() {
         return Err(AppError::conflict("txn_not_cancellable", "only an attempt waiting for the shopper can be cancelled"));
     }

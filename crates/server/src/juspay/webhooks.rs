@@ -2,13 +2,13 @@
 //! with the API key like the rest): which events it receives, what was
 //! delivered, what died after the last retry, and redelivery.
 
+use crate::AppState;
 use crate::db::EventFilter;
 use crate::domain::EventName;
 use crate::http::auth::Authed;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
 use crate::juspay::orders::{merchant_order, rfc3339};
-use crate::{AppState, now_ms};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -117,7 +117,7 @@ async fn redeliver(
     f: Fields,
 ) -> Result<Json<Redelivery>, AppError> {
     f.finish()?;
-    if !state.db.redeliver_event(&merchant.id, &event_id, now_ms()).await? {
+    if !state.db.redeliver_event(&merchant.id, &event_id, state.now()).await? {
         return Err(AppError { status: axum::http::StatusCode::NOT_FOUND, code: "event_not_found", message: "no such event".into() });
     }
     Ok(Json(Redelivery { id: event_id, status: "queued" }))
