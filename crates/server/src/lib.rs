@@ -99,12 +99,13 @@ impl AppState {
     pub async fn new(db: db::Db, config: Config) -> Result<AppState, db::DbError> {
         let key = db.server_key("client_token_key").await?;
         let db = db.with_renderer(Arc::new(juspay::wire::JuspayEvents { public_url: config.public_url.clone() }));
+        let sandbox = gateway::sandbox::Sandbox { settle_delay_ms: i64::try_from(config.sandbox_delay_ms).unwrap_or(i64::MAX) };
         Ok(AppState {
             clock: Arc::new(SystemClock),
             db,
             config: Arc::new(config),
             tokens: Arc::new(token::TokenKey::new(key)),
-            gateway: Arc::new(gateway::sandbox::Sandbox),
+            gateway: Arc::new(sandbox),
         })
     }
 

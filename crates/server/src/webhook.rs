@@ -71,7 +71,8 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
         _ => return,
     };
     let secret = WebhookSecret::new(merchant.webhook_secret.expose().as_bytes().to_vec());
-    let ts = u64::try_from(state.now() / 1000).unwrap_or_default();
+    // Receivers compare the signature time with their own clock: the real one.
+    let ts = u64::try_from(crate::now_ms() / 1000).unwrap_or_default();
     let signature = signature_header(&secret, ts, ev.body.as_bytes());
     let auth = merchant.webhook_username.as_ref().map(|u| {
         let pass = merchant.webhook_password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();

@@ -12,6 +12,7 @@ use serde_json::Value;
 use std::sync::mpsc;
 
 mod common;
+use common::basic;
 use common::{execute_sql, receiver};
 
 struct Server {
@@ -84,11 +85,6 @@ fn start() -> Server {
     let (base, keys) = rx.recv().unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     Server { base, keys: [keys[0].clone(), keys[1].clone()], agent, db_url, _dir: dir, _stop: stop }
-}
-
-fn basic(key: &str) -> String {
-    use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
 }
 
 impl Server {
@@ -936,10 +932,14 @@ fn upi_collect_is_polled_to_its_outcome_and_can_be_cancelled() {
     let s = start();
     let upi = |ord: &str, vpa: &str| json_txn(ord, &[("payment_method_type", "UPI"), ("upi_vpa", vpa)]);
     let (ord, token) = client_token(&s, "upi1", "");
-    // Bad and unknown UPI ids are refused before anything is stored.
+    // A malformed UPI id is refused before anything is stored.
     assert_error(&s.bearer_post("/txns", &token, upi(&ord, "not a vpa")), 400, "invalid_vpa");
-    assert_error(&s.bearer_post("/txns", &token, upi(&ord, "someone@okbank")), 400, "payment_declined");
     assert_eq!(s.status("upi1").1["status"], "NEW");
+    // One the gateway refuses is recorded as Juspay does (JUSPAY_DECLINED, with the gateway's reason); the order takes another attempt.
+    assert_error(&s.bearer_post("/txns", &token, upi(&ord, "someone@okbank")), 400, "payment_declined");
+    let st = s.status("upi1").1;
+    assert_eq!((st["status"].as_str(), st["bank_error_code"].as_str()), (Some("JUSPAY_DECLINED"), Some("JUSPAY_DECLINED")), "{st}");
+    assert!(st["bank_error_message"].as_str().unwrap().contains("success@kassa"), "{st}");
 
     let (code, txn) = s.bearer_post("/txns", &token, upi(&ord, "success@kassa"));
     assert_eq!(code, 200, "{txn}");
@@ -1513,7 +1513,10 @@ fn assert_valid(doc: &Value, name: &str, value: &Value) {
 fn responses_validate_against_the_openapi_document() {
     let s = start();
     let doc = s.get("/openapi.json", None).1;
-    let (code, created) = s.create("order_id=val1&amount=10.50&options.get_client_auth_token=true&udf2=x");
+    // A webhook URL nobody listens on: the events stay pending, and are listed.
+    let (code, created) = s.create(
+        "order_id=val1&amount=10.50&options.get_client_auth_token=true&udf2=x&metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A9%2Fhook",
+    );
     assert_eq!(code, 200);
     assert_valid(&doc, "OrderCreated", &created);
     let ord = created["id"].as_str().unwrap();
@@ -1543,6 +1546,8 @@ fn responses_validate_against_the_openapi_document() {
     let (code, session) = s.post_form("/session", Some(&s.keys[0].0), "order_id=val3&amount=1&customer_id=c1");
     assert_eq!(code, 200);
     assert_valid(&doc, "Session", &session);
-    assert_valid(&doc, "WebhookEvents", &s.get("/webhooks", Some(&s.keys[0].0)).1);
+    let events = s.get("/webhooks", Some(&s.keys[0].0)).1;
+    assert!(events["events"].as_array().unwrap().len() >= 2, "{events}");
+    assert_valid(&doc, "WebhookEvents", &events);
     assert_valid(&doc, "WebhookSettings", &s.get("/webhooks/settings", Some(&s.keys[0].0)).1);
 }

@@ -77,7 +77,7 @@ async fn kassa() -> Kassa {
         webhook_ca_pem: None,
         sandbox_delay_ms: 4000,
     };
-    // A fixed start in the future of every card expiry the tests use… and of now.
+    // Starts at the real time (card expiry checks read it) and moves only when a test says.
     let clock = Arc::new(TestClock(AtomicI64::new(kassa_server::now_ms())));
     let state = AppState::new(db, config).await.unwrap().with_clock(clock.clone());
     Kassa { state, clock, key, _dir: dir }
@@ -99,8 +99,7 @@ impl Kassa {
     }
 
     fn basic(&self) -> Option<String> {
-        use base64::Engine;
-        Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", self.key))))
+        Some(common::basic(&self.key))
     }
 
     async fn order(&self, form: &str) -> (String, String) {
@@ -182,11 +181,60 @@ async fn an_unanswered_bank_page_fails_when_its_order_expires() {
     k.clock.advance(5 * 60 * 1000 - 1);
     assert!(settle_due(&k.state, k.state.now()).await.unwrap().is_empty());
     k.clock.advance(1);
+    // Expired, and the settler has not run yet: the shopper's OTP is too late all the same.
+    let bank = txn["payment"]["authentication"]["url"].as_str().unwrap().strip_prefix("http://kassa.test").unwrap().to_string();
+    k.call("POST", &bank, None, "otp=123456&action=submit").await;
+    assert_eq!(k.status("aban1").await["status"], "PENDING_VBV");
     assert_eq!(settle_due(&k.state, k.state.now()).await.unwrap().len(), 1);
     let st = k.status("aban1").await;
     assert_eq!(st["status"], "AUTHENTICATION_FAILED", "{st}");
     // The shopper's late OTP changes nothing.
-    let bank = txn["payment"]["authentication"]["url"].as_str().unwrap().strip_prefix("http://kassa.test").unwrap().to_string();
     k.call("POST", &bank, None, "otp=123456&action=submit").await;
     assert_eq!(k.status("aban1").await["status"], "AUTHENTICATION_FAILED");
+}
+
+/// A gateway that never answers a start, and otherwise is the sandbox.
+#[derive(Debug)]
+struct Unanswering(kassa_server::gateway::sandbox::Sandbox);
+
+impl kassa_server::gateway::Gateway for Unanswering {
+    fn start<'a>(&'a self, _: &'a kassa_server::gateway::MethodInput<'a>) -> kassa_server::gateway::StartFuture<'a> {
+        Box::pin(std::future::pending())
+    }
+    fn answer(&self, scenario: &str, answer: &kassa_server::gateway::BankAnswer<'_>) -> kassa_server::gateway::Answer {
+        self.0.answer(scenario, answer)
+    }
+    fn prompt(&self, scenario: &str) -> kassa_server::gateway::Prompt {
+        self.0.prompt(scenario)
+    }
+    fn response(&self, status: kassa_types::OrderStatus, now: i64) -> kassa_server::domain::GatewayResponse {
+        self.0.response(status, now)
+    }
+    fn page_url(&self, base: &str, txn_id: &str) -> String {
+        self.0.page_url(base, txn_id)
+    }
+}
+
+/// The attempt is recorded before the gateway is asked; a request that dies
+/// while the gateway is silent (a crash, a client gone) leaves it STARTED,
+/// which blocks a second start meanwhile and fails after the start timeout.
+#[tokio::test]
+async fn an_attempt_the_gateway_never_answered_fails_after_the_start_timeout() {
+    let mut k = kassa().await;
+    let (ord, token) = k.order("order_id=hang1&amount=10").await;
+    let sandbox = kassa_server::gateway::sandbox::Sandbox { settle_delay_ms: 10 };
+    let real = std::mem::replace(&mut k.state.gateway, Arc::new(Unanswering(sandbox)));
+    let pay = k.card(&ord, &token, "4111111111111111");
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(200), pay).await.is_err(), "the gateway never answers");
+    assert_eq!(k.status("hang1").await["status"], "STARTED");
+    k.state.gateway = real;
+    let (code, body) = k.card(&ord, &token, "4111111111111111").await;
+    assert_eq!((code, body["error_code"].as_str()), (StatusCode::CONFLICT, Some("order_not_payable")), "{body}");
+    k.clock.advance(kassa_server::domain::flow::START_TIMEOUT_MS - 1);
+    assert!(settle_due(&k.state, k.state.now()).await.unwrap().is_empty());
+    k.clock.advance(1);
+    assert_eq!(settle_due(&k.state, k.state.now()).await.unwrap().len(), 1);
+    assert_eq!(k.status("hang1").await["status"], "AUTHENTICATION_FAILED");
+    let (code, body) = k.card(&ord, &token, "4111111111111111").await;
+    assert_eq!(code, StatusCode::OK, "payable again: {body}");
 }

@@ -7,6 +7,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+use common::basic;
 use common::free_port;
 
 use serde_json::Value;
@@ -22,11 +23,6 @@ fn serve(db: &str, port: u16) -> common::Running {
         .unwrap();
     common::wait_for_port(port);
     common::Running(child)
-}
-
-fn basic(key: &str) -> String {
-    use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
 }
 
 /// What the server acknowledged before it died.
@@ -306,6 +302,11 @@ fn a_restart_resolves_attempts_left_between_steps() {
     let (bank, _) = start("auth1", "4000000000000119");
     let r = agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
     assert_eq!(r.status().as_u16(), 303);
+    let authorizing = {
+        let mut r = agent.get(format!("{base}/orders/auth1")).header("authorization", &basic(&key)).call().unwrap();
+        r.body_mut().read_json::<Value>().unwrap()["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(authorizing, "AUTHORIZING", "killed while the bank authorizes");
     // Killed after the attempt was recorded, before the shopper answered its bank page.
     let (abandoned_bank, abandoned_pk) = start("open1", "4111111111111111");
     server.kill();

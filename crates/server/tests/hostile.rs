@@ -56,8 +56,7 @@ impl Server {
     }
 
     fn basic(&self) -> String {
-        use base64::Engine;
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", self.key)))
+        common::basic(&self.key)
     }
 
     /// Resident set size now, in KiB.

@@ -6,6 +6,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+use common::basic;
 use common::free_port;
 
 use serde_json::Value;
@@ -79,11 +80,6 @@ fn serve_tls(dir: &Path, pki: &Pki, webhook_url: Option<&str>, port: u16) -> Kas
 fn agent(pki: &Pki) -> ureq::Agent {
     let tls = kassa_server::tls::webhook_tls(Some(&std::fs::read(&pki.ca).unwrap())).unwrap();
     ureq::Agent::config_builder().tls_config(tls).http_status_as_error(false).max_redirects(0).build().into()
-}
-
-fn basic(key: &str) -> String {
-    use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
 }
 
 #[test]

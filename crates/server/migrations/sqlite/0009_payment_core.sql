@@ -36,3 +36,6 @@ CREATE INDEX webhook_events_by_merchant ON webhook_events (merchant_id, created_
 UPDATE txns SET seq = (SELECT COUNT(*) FROM txns t WHERE t.order_pk = txns.order_pk
     AND (t.created_at < txns.created_at OR (t.created_at = txns.created_at AND t.rowid <= txns.rowid)));
 CREATE UNIQUE INDEX txns_seq ON txns (order_pk, seq);
+-- Attempts waiting on a bank page from before: they fail when their order expires, as new ones do.
+UPDATE txns SET settle_at = (SELECT expires_at FROM orders WHERE orders.id = txns.order_pk), settle_status = 'AUTHENTICATION_FAILED'
+    WHERE status = 'PENDING_VBV' AND settle_at IS NULL;

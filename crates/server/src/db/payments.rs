@@ -61,16 +61,17 @@ async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) 
 }
 
 impl Db {
-    /// Records a new attempt and moves the order to PENDING_VBV, in one
+    /// Records a new attempt, STARTED (before the gateway is asked), in one
     /// transaction; the attempt's amount and number are read from the order
-    /// row this transaction has locked. `None` if the order takes no new
-    /// attempt (paid, authorizing, expired).
+    /// row this transaction has locked, and the order's status follows its
+    /// attempts. `None` if the order takes no new attempt (paid, authorizing,
+    /// another attempt starting, expired).
     pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<Option<Txn>, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let accepts = OrderStatus::sql_list(OrderStatus::accepts_new_attempt);
         let amount: Option<i64> = sqlx::query_scalar(&format!(
-            "UPDATE orders SET status = 'PENDING_VBV', updated_at = CASE WHEN updated_at >= $1 THEN updated_at + 1 ELSE $2 END \
+            "UPDATE orders SET updated_at = CASE WHEN updated_at >= $1 THEN updated_at + 1 ELSE $2 END \
              WHERE id = $3 AND expires_at > $4 AND status IN ({accepts}) RETURNING amount_minor"
         ))
         .bind(now)
@@ -86,7 +87,7 @@ impl Db {
             .fetch_one(&mut *tx)
             .await
             .map_err(classify)?;
-        let txn = Txn { amount_minor, seq, status: OrderStatus::PENDING_VBV, ..t.clone() };
+        let txn = Txn { amount_minor, seq, status: OrderStatus::STARTED, ..t.clone() };
         let details = serde_json::to_string(&txn.details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
         sqlx::query(&format!(
             "INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
@@ -110,9 +111,39 @@ impl Db {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
-        self.write_event(&mut tx, &txn.order_pk, EventName::TXN_CREATED, now).await?;
+        refresh_order_status(&mut tx, &txn.order_pk, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(Some(txn))
+    }
+
+    /// The gateway accepted a STARTED attempt: it now waits for the shopper
+    /// (PENDING_VBV) with what the gateway said, and TXN_CREATED is written,
+    /// in one transaction. `false` if the attempt was no longer STARTED (it
+    /// timed out meanwhile).
+    pub async fn attempt_started(&self, t: &Txn, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let details = serde_json::to_string(&t.details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
+        let moved = sqlx::query(
+            "UPDATE txns SET status = 'PENDING_VBV', scenario = $1, details = $2, settle_at = $3, settle_status = $4, updated_at = $5 \
+             WHERE id = $6 AND status = 'STARTED'",
+        )
+        .bind(&t.scenario)
+        .bind(details)
+        .bind(t.settle_at)
+        .bind(t.settle_status.map(OrderStatus::as_str))
+        .bind(now)
+        .bind(&t.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+        refresh_order_status(&mut tx, &t.order_pk, now).await?;
+        self.write_event(&mut tx, &t.order_pk, EventName::TXN_CREATED, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
     }
 
     /// Changes amount and `extra` of an order that is updatable, has no
@@ -212,18 +243,20 @@ impl Db {
     /// Moves an attempt waiting on its bank page (PENDING_VBV) to
     /// AUTHORIZING (the bank authenticated the shopper and is still
     /// deciding) and schedules its settlement to `then` at `settle_at`, in
-    /// one transaction. `false` if the attempt was not waiting on its bank page.
+    /// one transaction. `false` if the attempt was not waiting on its bank
+    /// page, or its page's deadline has passed.
     pub async fn authorize_txn(&self, txn_id: &str, then: OrderStatus, settle_at: i64, now: i64) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let order_pk: Option<String> = sqlx::query_scalar(
             "UPDATE txns SET status = 'AUTHORIZING', settle_at = $1, settle_status = $2, updated_at = $3 \
-             WHERE id = $4 AND status = 'PENDING_VBV' RETURNING order_pk",
+             WHERE id = $4 AND status = 'PENDING_VBV' AND (settle_at IS NULL OR settle_at > $5) RETURNING order_pk",
         )
         .bind(settle_at)
         .bind(then.as_str())
         .bind(now)
         .bind(txn_id)
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
@@ -251,8 +284,9 @@ impl Db {
     /// `expected` (the state the answer belongs to), with its order, in one
     /// transaction. A success on an order another attempt charged, or of an
     /// amount other than the order's, becomes AUTO_REFUNDED. `None` if the
-    /// attempt was not in `expected` (a late, repeated or forged answer):
-    /// nothing changed.
+    /// attempt was not in `expected` (a late, repeated or forged answer), or,
+    /// for the shopper's own answers (`in_time`), if its deadline (the
+    /// order's expiry for a bank page) has passed: nothing changed.
     pub async fn complete_txn(
         &self,
         txn_id: &str,
@@ -260,17 +294,23 @@ impl Db {
         outcome: OrderStatus,
         response: Option<&GatewayResponse>,
         now: i64,
+        in_time: bool,
     ) -> Result<Option<Completion>, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         // Write first, so this transaction holds SQLite's write lock before it reads.
-        let claimed = sqlx::query("UPDATE txns SET updated_at = $1 WHERE id = $2 AND status = $3 RETURNING order_pk, amount_minor")
-            .bind(now)
-            .bind(txn_id)
-            .bind(expected.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let claimed = sqlx::query(
+            "UPDATE txns SET updated_at = $1 WHERE id = $2 AND status = $3 AND ($4 = 0 OR settle_at IS NULL OR settle_at > $5) \
+             RETURNING order_pk, amount_minor",
+        )
+        .bind(now)
+        .bind(txn_id)
+        .bind(expected.as_str())
+        .bind(i64::from(in_time))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
         let Some(claimed) = claimed else { return Ok(None) };
         let order_pk: String = claimed.try_get("order_pk")?;
         let charged_minor: i64 = claimed.try_get("amount_minor")?;

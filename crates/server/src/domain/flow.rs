@@ -8,7 +8,7 @@
 
 use crate::AppState;
 use crate::db::{Completion, DbError, Order, Txn};
-use crate::domain::model::{Instrument, TxnDetails};
+use crate::domain::model::{GatewayResponse, Instrument, TxnDetails};
 use crate::gateway::{Answer, BankAnswer, MethodInput, Prompt};
 use kassa_types::{OrderStatus, PaymentMethod};
 
@@ -21,12 +21,18 @@ pub enum StartError {
     NotPayable,
 }
 
-/// Starts an attempt on `order`: asks the gateway, then records the attempt
-/// (its amount read from the order in the recording transaction). Returns
-/// it and whether it is a collect request (the page polls it) rather than a
-/// bank page. A collect settles after the configured delay; an attempt
-/// waiting on its bank page that nobody answers fails when the order
-/// expires, so an abandoned page does not hold the order pending for ever.
+/// How long an attempt may stay STARTED (the gateway has not answered its
+/// start) before the settler fails it: what a crash between the steps leaves.
+pub const START_TIMEOUT_MS: i64 = 60_000;
+
+/// Starts an attempt on `order`, in three steps: records it STARTED (its
+/// amount read from the order in that transaction), asks the gateway, then
+/// applies the gateway's answer: PENDING_VBV waiting for the shopper, or
+/// JUSPAY_DECLINED with the gateway's reason. Returns the attempt and
+/// whether it is a collect request (the page polls it) rather than a bank
+/// page. A collect settles when the gateway said; an attempt waiting on its
+/// bank page that nobody answers fails when the order expires; one the
+/// gateway never answered fails after [`START_TIMEOUT_MS`].
 pub async fn start_attempt(
     state: &AppState,
     order: &Order,
@@ -49,15 +55,7 @@ pub async fn start_attempt(
         Instrument::Wallet(code) => (PaymentMethod::Wallet, MethodInput::Wallet(code), Some(code.clone()), None),
         Instrument::Upi(vpa) => (PaymentMethod::Upi, MethodInput::Upi(vpa), Some(vpa.clone()), None),
     };
-    let started = match state.gateway.start(&input) {
-        Ok(s) => s,
-        Err(d) => return Ok(Err(StartError::Declined(d.0))),
-    };
-    details.gateway_txn_id = Some(started.gateway_txn_id.clone());
-    let (settle_at, settle_status) = match started.collect {
-        Some(then) => (now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX)), then),
-        None => (order.expires_at, OrderStatus::AUTHENTICATION_FAILED),
-    };
+    // 1. Persist.
     let txn = Txn {
         id: crate::random_id("txn_"),
         order_pk: order.id.clone(),
@@ -65,18 +63,46 @@ pub async fn start_attempt(
         method,
         method_detail: detail,
         card_last4: last4,
-        scenario: started.scenario,
-        status: OrderStatus::PENDING_VBV,
+        scenario: String::new(),
+        status: OrderStatus::STARTED,
         // Read again, in the transaction that records the attempt.
         amount_minor: order.amount_minor,
         created_at: now,
-        settle_at: Some(settle_at),
-        settle_status: Some(settle_status),
+        settle_at: Some(now.saturating_add(START_TIMEOUT_MS)),
+        settle_status: Some(OrderStatus::AUTHENTICATION_FAILED),
         in_frame,
         details,
         gateway_response: None,
     };
-    Ok(state.db.start_txn(&txn, now).await?.map(|t| (t, started.collect.is_some())).ok_or(StartError::NotPayable))
+    let Some(mut txn) = state.db.start_txn(&txn, now).await? else { return Ok(Err(StartError::NotPayable)) };
+    // 2. Call the gateway.
+    let started = state.gateway.start(&input).await;
+    // 3. Apply its answer.
+    let now = state.now();
+    let started = match started {
+        Ok(s) => s,
+        Err(declined) => {
+            let response = GatewayResponse {
+                resp_code: OrderStatus::JUSPAY_DECLINED.as_str().into(),
+                resp_message: declined.0.clone(),
+                created_at: now,
+                ..GatewayResponse::default()
+            };
+            state.db.complete_txn(&txn.id, OrderStatus::STARTED, OrderStatus::JUSPAY_DECLINED, Some(&response), now, false).await?;
+            return Ok(Err(StartError::Declined(declined.0)));
+        }
+    };
+    txn.details.gateway_txn_id = Some(started.gateway_txn_id.clone());
+    txn.scenario = started.scenario;
+    (txn.settle_at, txn.settle_status) = match started.collect {
+        Some((then, in_ms)) => (Some(now.saturating_add(in_ms)), Some(then)),
+        None => (Some(order.expires_at), Some(OrderStatus::AUTHENTICATION_FAILED)),
+    };
+    if !state.db.attempt_started(&txn, now).await? {
+        return Ok(Err(StartError::NotPayable));
+    }
+    txn.status = OrderStatus::PENDING_VBV;
+    Ok(Ok((txn, started.collect.is_some())))
 }
 
 /// What the shopper did on a bank page.
@@ -110,11 +136,14 @@ pub async fn bank_answer(state: &AppState, txn: &Txn, action: BankAction<'_>, no
     match answer {
         Answer::Final(status) => {
             let response = state.gateway.response(status, now);
-            Ok(state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, status, Some(&response), now).await?.is_some())
+            Ok(state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, status, Some(&response), now, true).await?.is_some())
         }
-        Answer::Authorizing(then) => {
-            let at = now.saturating_add(i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX));
-            state.db.authorize_txn(&txn.id, then, at, now).await
+        Answer::Authorizing(then, in_ms) => {
+            if txn.settle_at.is_some_and(|deadline| now >= deadline) {
+                // Too late: the bank page's deadline passed.
+                return Ok(false);
+            }
+            state.db.authorize_txn(&txn.id, then, now.saturating_add(in_ms), now).await
         }
     }
 }
@@ -125,7 +154,7 @@ pub async fn settle_due(state: &AppState, now: i64) -> Result<Vec<Completion>, D
     let mut done = Vec::new();
     for (txn_id, from, to) in state.db.due_settlements(now, 64).await? {
         let response = state.gateway.response(to, now);
-        match state.db.complete_txn(&txn_id, from, to, Some(&response), now).await {
+        match state.db.complete_txn(&txn_id, from, to, Some(&response), now, false).await {
             Ok(Some(c)) => done.push(c),
             Ok(None) => {}
             Err(e) => tracing::warn!(txn = %txn_id, error = %e, "cannot settle an attempt"),

@@ -1,10 +1,13 @@
-//! Payment gateways. The flow (`crate::payments`: persist the attempt, call
-//! the gateway, apply its answer) does not depend on which gateway answers;
-//! a gateway sees only these inputs and answers, never storage or HTTP.
+//! Payment gateways. The flow (`crate::domain::flow`: persist the attempt,
+//! call the gateway, apply its answer) does not depend on which gateway
+//! answers; a gateway sees only these inputs and answers, never storage or
+//! HTTP. Starting an attempt is async (a real gateway is a network call).
 
 use crate::domain::GatewayResponse;
 use kassa_types::OrderStatus;
 use kassa_types::card::CardBrand;
+use std::future::Future;
+use std::pin::Pin;
 
 /// What the payment page submitted, checked for shape already.
 #[derive(Debug)]
@@ -45,8 +48,8 @@ pub struct Started {
     /// The scenario to remember for it.
     pub scenario: String,
     /// A collect request (UPI): no bank page; the gateway settles it to this
-    /// status later, while the payment page polls.
-    pub collect: Option<OrderStatus>,
+    /// status after this many ms, while the payment page polls.
+    pub collect: Option<(OrderStatus, i64)>,
     /// The gateway's own id for the attempt (`epg_txn_id`).
     pub gateway_txn_id: String,
 }
@@ -56,14 +59,17 @@ pub struct Started {
 pub enum Answer {
     /// Final now.
     Final(OrderStatus),
-    /// Authenticated; the bank is still authorizing: AUTHORIZING for a while, then this.
-    Authorizing(OrderStatus),
+    /// Authenticated; the bank is still authorizing: AUTHORIZING for this many ms, then this.
+    Authorizing(OrderStatus, i64),
 }
+
+/// What [`Gateway::start`] returns: a future, so that a gateway behind the network can be awaited.
+pub type StartFuture<'a> = Pin<Box<dyn Future<Output = Result<Started, Declined>> + Send + 'a>>;
 
 /// A payment gateway adapter.
 pub trait Gateway: Send + Sync + std::fmt::Debug {
-    /// Starts an attempt.
-    fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined>;
+    /// Starts an attempt at the gateway (Kassa has recorded it, STARTED, before).
+    fn start<'a>(&'a self, input: &'a MethodInput<'a>) -> StartFuture<'a>;
     /// The attempt's status after the bank page's answer.
     fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer;
     /// What the bank page asks for.

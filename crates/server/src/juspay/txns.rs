@@ -226,9 +226,10 @@ pub(crate) async fn cancel_txn(
 ) -> Result<Json<TxnStatusAnswer>, AppError> {
     f.finish()?;
     let txn = token_txn(&state, &headers, &txn_id).await?;
-    let response = state.gateway.response(OrderStatus::AUTHENTICATION_FAILED, state.now());
+    let now = state.now();
+    let response = state.gateway.response(OrderStatus::AUTHENTICATION_FAILED, now);
     let applied =
-        state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::AUTHENTICATION_FAILED, Some(&response), state.now()).await?;
+        state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::AUTHENTICATION_FAILED, Some(&response), now, true).await?;
     if applied.is_none() {
         return Err(AppError::conflict("txn_not_cancellable", "only an attempt waiting for the shopper can be cancelled"));
     }

@@ -85,6 +85,12 @@ pub(crate) fn execute_sql(url: &str, sql: &str) {
     });
 }
 
+/// HTTP Basic with an API key as the user name and an empty password (seed 000).
+pub(crate) fn basic(key: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:")))
+}
+
 /// A free port on 127.0.0.1 (free when asked; bind it soon).
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -14,14 +14,19 @@ use kassa_types::methods::{BANKS, WALLETS};
 
 /// The sandbox gateway: documented test inputs with fixed outcomes (README, "Sandbox test data").
 #[derive(Debug)]
-pub struct Sandbox;
+pub struct Sandbox {
+    /// How long a UPI collect, or a card the bank authorizes, takes to settle (ms).
+    pub settle_delay_ms: i64,
+}
 
 /// The OTP that authenticates a sandbox card payment.
 pub const SANDBOX_OTP: &str = "123456";
 
-impl Gateway for Sandbox {
-    fn start(&self, input: &MethodInput<'_>) -> Result<Started, Declined> {
+impl Sandbox {
+    /// The sandbox's decision on an instrument (no I/O).
+    fn decide(&self, input: &MethodInput<'_>) -> Result<Started, Declined> {
         let id = || crate::random_id("sbx_");
+        let delay = self.settle_delay_ms;
         let now = |scenario: &str| Ok(Started { scenario: scenario.into(), collect: None, gateway_txn_id: id() });
         match input {
             MethodInput::Card { number, .. } => match *number {
@@ -39,20 +44,28 @@ impl Gateway for Sandbox {
             MethodInput::Wallet(w) if WALLETS.iter().any(|(c, _)| c == w) => now("buttons"),
             MethodInput::Wallet(_) => Err(Declined("unknown wallet".into())),
             MethodInput::Upi("success@kassa") => {
-                Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::CHARGED), gateway_txn_id: id() })
+                Ok(Started { scenario: "upi_collect".into(), collect: Some((OrderStatus::CHARGED, delay)), gateway_txn_id: id() })
             }
             MethodInput::Upi("failure@kassa") => {
-                Ok(Started { scenario: "upi_collect".into(), collect: Some(OrderStatus::AUTHORIZATION_FAILED), gateway_txn_id: id() })
+                Ok(Started { scenario: "upi_collect".into(), collect: Some((OrderStatus::AUTHORIZATION_FAILED, delay)), gateway_txn_id: id() })
             }
             MethodInput::Upi(_) => Err(Declined("the sandbox accepts only the UPI ids success@kassa and failure@kassa".into())),
         }
+    }
+}
+
+impl Gateway for Sandbox {
+    fn start<'a>(&'a self, input: &'a MethodInput<'a>) -> super::StartFuture<'a> {
+        Box::pin(std::future::ready(self.decide(input)))
     }
 
     fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer {
         match (scenario, answer) {
             ("card_otp", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Final(OrderStatus::CHARGED),
             ("card_decline", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Final(OrderStatus::AUTHORIZATION_FAILED),
-            ("card_pending", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Authorizing(OrderStatus::CHARGED),
+            ("card_pending", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => {
+                Answer::Authorizing(OrderStatus::CHARGED, self.settle_delay_ms)
+            }
             ("buttons", BankAnswer::Approve) => Answer::Final(OrderStatus::CHARGED),
             ("buttons", BankAnswer::Decline) => Answer::Final(OrderStatus::AUTHORIZATION_FAILED),
             _ => Answer::Final(OrderStatus::AUTHENTICATION_FAILED),
@@ -107,15 +120,15 @@ mod tests {
 
     #[test]
     fn sandbox_cards() {
-        let g = Sandbox;
-        let start = |n| g.start(&MethodInput::Card { number: n, brand: card::detect_brand(n) });
+        let g = Sandbox { settle_delay_ms: 10 };
+        let start = |n| g.decide(&MethodInput::Card { number: n, brand: card::detect_brand(n) });
         let ok = start("4111111111111111").expect("test card").scenario;
         assert_eq!(g.answer(&ok, &BankAnswer::Otp("123456")), Answer::Final(OrderStatus::CHARGED));
         assert_eq!(g.answer(&ok, &BankAnswer::Otp("000000")), Answer::Final(OrderStatus::AUTHENTICATION_FAILED));
         let decline = start("4000000000000002").expect("decline card").scenario;
         assert_eq!(g.answer(&decline, &BankAnswer::Otp("123456")), Answer::Final(OrderStatus::AUTHORIZATION_FAILED));
         let pending = start("4000000000000119").expect("pending card").scenario;
-        assert_eq!(g.answer(&pending, &BankAnswer::Otp("123456")), Answer::Authorizing(OrderStatus::CHARGED));
+        assert_eq!(g.answer(&pending, &BankAnswer::Otp("123456")), Answer::Authorizing(OrderStatus::CHARGED, 10));
         assert_eq!(g.answer(&pending, &BankAnswer::Otp("1")), Answer::Final(OrderStatus::AUTHENTICATION_FAILED));
         assert!(start("378282246310005").is_err());
         assert!(start("4111111111111112").is_err());
@@ -123,12 +136,12 @@ mod tests {
 
     #[test]
     fn sandbox_upi_collect() {
-        let g = Sandbox;
-        let ok = g.start(&MethodInput::Upi("success@kassa")).unwrap();
-        assert_eq!(ok.collect, Some(OrderStatus::CHARGED));
+        let g = Sandbox { settle_delay_ms: 10 };
+        let ok = g.decide(&MethodInput::Upi("success@kassa")).unwrap();
+        assert_eq!(ok.collect, Some((OrderStatus::CHARGED, 10)));
         assert_eq!(g.prompt(&ok.scenario), Prompt::Collect);
-        assert_eq!(g.start(&MethodInput::Upi("failure@kassa")).unwrap().collect, Some(OrderStatus::AUTHORIZATION_FAILED));
-        assert!(g.start(&MethodInput::Upi("someone@okbank")).is_err());
+        assert_eq!(g.decide(&MethodInput::Upi("failure@kassa")).unwrap().collect, Some((OrderStatus::AUTHORIZATION_FAILED, 10)));
+        assert!(g.decide(&MethodInput::Upi("someone@okbank")).is_err());
         for good in ["success@kassa", "a.b-c_d@okhdfc"] {
             assert!(vpa_valid(good), "{good}");
         }
