@@ -24,7 +24,9 @@ async fn call(method: &str, url: &str, token: &str, body: Option<JsValue>, life:
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     // Unmounting the page aborts the request.
-    init.set_signal(Some(&life.abort_signal()));
+    if let Some(signal) = life.abort_signal() {
+        init.set_signal(Some(&signal));
+    }
     let headers = web_sys::Headers::new().map_err(|_| CallError::Network)?;
     headers.set("Authorization", &format!("Bearer {token}")).map_err(|_| CallError::Network)?;
     if let Some(body) = body {

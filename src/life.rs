@@ -41,15 +41,10 @@ impl Life {
         self.0.alive.load(Ordering::Relaxed)
     }
 
-    /// The signal that aborts the page's requests when it ends.
-    pub fn abort_signal(&self) -> web_sys::AbortSignal {
-        match &self.0.abort {
-            Some(c) => c.signal(),
-            // No AbortController: a fresh, never-aborted signal's stand-in.
-            None => web_sys::AbortController::new()
-                .map(|c| c.signal())
-                .unwrap_or_else(|_| wasm_bindgen::JsCast::unchecked_into(js_sys::Object::new())),
-        }
+    /// The signal that aborts the page's requests when it ends; `None` in a
+    /// browser without `AbortController` (the life checks still hold).
+    pub fn abort_signal(&self) -> Option<web_sys::AbortSignal> {
+        self.0.abort.as_ref().map(|c| c.signal())
     }
 
     /// Ends the lifetime: aborts what is in flight. Idempotent.

@@ -347,11 +347,13 @@ fn fake_fetch() -> FakeFetch {
          return new Promise((resolve, reject) => {
            const call = { url: String(url), signal: init && init.signal, settled: false };
            call.answer = (body) => { if (!call.settled) { call.settled = true; resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })); } };
-           if (call.signal) call.signal.addEventListener('abort', () => { if (!call.settled) { call.settled = true; reject(new DOMException('aborted', 'AbortError')); } });
+           // window.__kassaDeaf: the fake ignores aborts, like an answer already on its way.
+           if (call.signal && !window.__kassaDeaf) call.signal.addEventListener('abort', () => { if (!call.settled) { call.settled = true; reject(new DOMException('aborted', 'AbortError')); } });
            calls.push(call);
          });",
     );
     js_sys::Reflect::set(&w, &"__kassaFetches".into(), &js_sys::Array::new()).unwrap();
+    js_sys::Reflect::set(&w, &"__kassaDeaf".into(), &false.into()).unwrap();
     js_sys::Reflect::set(&w, &"fetch".into(), &f).unwrap();
     FakeFetch(real)
 }
@@ -409,10 +411,17 @@ async fn unmounting_mid_request_aborts_it_and_never_navigates() {
     h.unmount();
     tick().await;
     assert!(signal.aborted(), "unmounting aborts the request");
-    // Even an answer that arrives anyway sends nobody anywhere.
+    assert!(el.query_selector(".kassa").unwrap().is_none());
+    // An answer that arrives all the same (here: a fetch deaf to the abort)
+    // sends nobody anywhere and touches no disposed signal.
+    js_sys::Reflect::set(&web_sys::window().unwrap(), &"__kassaDeaf".into(), &true.into()).unwrap();
+    let (el, mut h) = mount(config(600_000.0), "");
+    fill_card_and_pay(&el).await;
+    assert_eq!(fetches().length(), 2);
+    h.unmount();
     answer_fetch(
-        0,
-        r#"{"order_id":"test_1","txn_id":"m-test_1-1","status":"PENDING_VBV","payment":{"authentication":{"method":"GET","url":"https://bank.example/otp"}}}"#,
+        1,
+        r#"{"order_id":"test_1","txn_id":"m-test_1-1","txn_uuid":"txn_1","status":"PENDING_VBV","payment":{"authentication":{"method":"GET","url":"https://bank.example/otp"}}}"#,
     );
     wait_ms(50).await;
     assert_eq!(web_sys::window().unwrap().location().href().unwrap(), href);
@@ -462,18 +471,14 @@ async fn unmounting_mid_collect_stops_polling() {
 /// the server's own test keeps equal in shape to what it serves).
 #[wasm_bindgen_test]
 fn the_exported_mount_reads_the_servers_embedded_configuration() {
-    let text = include_str!("../crates/server/tests/fixtures/page-config.json");
-    let config = js_sys::JSON::parse(text).unwrap();
+    let json = include_str!("../crates/server/tests/fixtures/page-config.json");
+    let config = js_sys::JSON::parse(json).unwrap();
     // The fixture's expiry is in the past; move it ahead so the form shows.
     let order = js_sys::Reflect::get(&config, &"order".into()).unwrap();
     js_sys::Reflect::set(&order, &"expires_at_ms".into(), &(js_sys::Date::now() + 600_000.0).into()).unwrap();
     let el = host();
     let _h = kassa_widget::mount(el.clone(), config).map_err(|_| "mount refused the server's configuration").unwrap();
-    assert_eq!(text_of(&el, ".kassa-merchant"), "Merchant m1");
-    assert_eq!(text_of(&el, ".kassa-amount"), "₹499.00");
+    assert_eq!(text(&el, ".kassa-merchant"), "Merchant m1");
+    assert_eq!(text(&el, ".kassa-amount"), "₹499.00");
     assert_eq!(tabs(&el), ["Card", "UPI", "Netbanking", "Wallet"]);
-}
-
-fn text_of(el: &HtmlElement, sel: &str) -> String {
-    text(el, sel)
 }

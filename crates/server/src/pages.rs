@@ -1,6 +1,7 @@
 //! Pages a person sees: the payment page shell (the widget renders into it),
-//! the sandbox bank pages (plain HTML forms that work without JavaScript)
-//! and the static files of the widget.
+//! Kassa's result page, the way back to the shop after an attempt, and the
+//! static files of the widget. (The sandbox's bank pages live with the
+//! sandbox, `crate::gateway::sandbox::bank`.)
 
 use crate::db::Order;
 use crate::http::error::AppError;
@@ -29,7 +30,7 @@ pub fn routes(config: &Config) -> Router<AppState> {
         .route("/merchant/pay/{id}", get(pay_web))
         .route("/merchant/ipay/{id}", get(pay_iframe))
         .route("/merchant/result/{id}", get(result_page))
-        .route("/merchant/return/{txn_id}", get(return_after))
+        .route("/merchant/return/{txn_uuid}", get(return_after))
         // The build writes .br and .gz beside the widget's files; browsers that
         // accept them get those (about a third of the bytes), others the file.
         .nest_service("/assets", ServeDir::new(&config.assets_dir).precompressed_br().precompressed_gzip())

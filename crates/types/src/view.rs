@@ -131,7 +131,7 @@ pub struct TxnPayment {
     pub collect: Option<Collect>,
 }
 
-/// `GET /txns/:txn_id`: an attempt's status for a polling page.
+/// `GET /txns/:txn_uuid`: an attempt's status for a polling page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxnStatus {
     /// Attempt status.
@@ -139,7 +139,7 @@ pub struct TxnStatus {
     /// Whether it will change no more.
     #[serde(rename = "final")]
     pub is_final: bool,
-    /// Where the shopper goes once final (the signed return URL).
+    /// Where the shopper goes once final (`/merchant/return/:txn_uuid`, which redirects to the signed return URL).
     #[serde(default)]
     pub next_url: Option<String>,
 }
@@ -149,7 +149,7 @@ pub struct TxnStatus {
 pub struct TxnResponse {
     /// The merchant's `order_id`.
     pub order_id: String,
-    /// Kassa's transaction id.
+    /// Juspay's transaction id, `{merchant_id}-{order_id}-{n}` (the server also sends `txn_uuid`, the `txn_…` id).
     pub txn_id: String,
     /// Transaction status after the start.
     pub status: OrderStatus,

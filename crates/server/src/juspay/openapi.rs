@@ -1,7 +1,7 @@
 //! The API reference: an OpenAPI 3.1 document served at `/openapi.json`.
 //!
 //! Built from the code it describes: the field lists come from the same
-//! constants the handlers parse with (`api::PLAIN_FIELDS`, `ADDRESS_PARTS`,
+//! constants the handlers parse with (`juspay::orders::PLAIN_FIELDS`, `ADDRESS_PARTS`,
 //! the udf range, `LANGUAGES`, the currencies, the sandbox banks and
 //! wallets). The test `openapi_document_matches_the_routes_and_fields` in
 //! `tests/api.rs` sends every documented field of every operation to a
@@ -383,7 +383,7 @@ pub fn document(server: &str) -> Value {
                 "TxnStatus": { "type": "object", "properties": {
                     "txn_id": { "type": "string" }, "txn_uuid": { "type": "string" }, "order_id": { "type": "string" }, "status": { "type": "string" },
                     "status_id": { "type": "integer" }, "order_status": { "type": "string" }, "final": { "type": "boolean" },
-                    "next_url": { "type": ["string", "null"], "description": "Where the shopper goes once the attempt is final: the signed return URL." } },
+                    "next_url": { "type": ["string", "null"], "description": "Where the shopper goes once the attempt is final: `/merchant/return/{txn_uuid}`, which redirects to the signed return URL (or Kassa's result page)." } },
                     "required": ["txn_id", "txn_uuid", "order_id", "status", "status_id", "order_status", "final"] },
                 "OrderCreated": { "type": "object", "properties": {
                     "status": { "type": "string", "examples": ["CREATED"] }, "status_id": { "type": "integer" }, "id": { "type": "string" },
