@@ -37,18 +37,22 @@ pub struct Completion {
     pub order: OrderStatus,
 }
 
+/// The statuses of an order's attempts, oldest first.
+async fn attempt_statuses(conn: &mut AnyConnection, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
+        .bind(order_pk)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    rows.iter().map(|s| status_of(s)).collect()
+}
+
 /// Sets the order's status to what its attempts say (and returns it). The
 /// order row is locked first, so on PostgreSQL a concurrent change of
 /// another attempt commits before the attempts are read.
 async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
     sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order_pk).execute(&mut *tx).await.map_err(classify)?;
-    let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
-        .bind(order_pk)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(classify)?;
-    let statuses = rows.iter().map(|s| status_of(s)).collect::<Result<Vec<_>, _>>()?;
-    let status = OrderStatus::of_attempts(statuses);
+    let status = OrderStatus::of_attempts(attempt_statuses(tx, order_pk).await?);
     sqlx::query("UPDATE orders SET status = $1, updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $3 END WHERE id = $4")
         .bind(status.as_str())
         .bind(now)
@@ -363,11 +367,8 @@ impl Db {
 
     /// The statuses of every attempt on an order, oldest first.
     pub async fn txn_statuses(&self, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
-            .bind(order_pk)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|s| status_of(s)).collect()
+        let mut conn = self.pool.acquire().await?;
+        attempt_statuses(&mut conn, order_pk).await
     }
 
     /// An order's attempts, oldest first.
