@@ -1551,3 +1551,38 @@ fn responses_validate_against_the_openapi_document() {
     assert_valid(&doc, "WebhookEvents", &events);
     assert_valid(&doc, "WebhookSettings", &s.get("/webhooks/settings", Some(&s.keys[0].0)).1);
 }
+
+/// Events that belong to no order (mandates and notifications, next) are
+/// stored, listed and delivered like the others.
+#[test]
+fn an_event_without_an_order_is_stored_listed_and_delivered() {
+    let s = start();
+    let port = common::free_port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(port, seen.clone());
+    let body =
+        r#"{"id":"evt_note1","event_name":"NOTIFICATION_SUCCEEDED","date_created":"2026-12-03T00:00:00Z","content":{"notification":{}}}"#;
+    execute_sql(
+        &s.db_url,
+        &format!(
+            "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
+             VALUES ('evt_note1', 'm1', NULL, 'NOTIFICATION_SUCCEEDED', 'http://127.0.0.1:{port}/hook', '{body}', 0, 0)"
+        ),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never delivered");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(seen.lock().unwrap()[0].1, body);
+    loop {
+        let list = s.get("/webhooks", Some(&s.keys[0].0)).1;
+        let e = &list["events"][0];
+        assert_eq!((e["id"].as_str(), e["order_id"].is_null()), (Some("evt_note1"), true), "{list}");
+        if e["status"] == "delivered" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{list}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
