@@ -123,12 +123,12 @@ mod tests {
             allowed_origins: vec![],
         };
         db.create_merchant(&m).await.unwrap();
-        assert!(matches!(db.create_order(&order("ord_1", "first")).await.unwrap(), Created::New(_)));
+        assert!(matches!(db.create_order(&order("ord_1", "first"), false).await.unwrap(), Created::New(_)));
         let batch = [order("ord_2", "second"), order("ord_1", "clash"), order("ord_3", "FIRST"), order("ord_4", "fourth")];
         let mut answers = Vec::new();
         for o in batch {
             let (reply, answer) = tokio::sync::oneshot::channel();
-            db.orders.lock().unwrap().waiting.push((o, reply));
+            db.orders.lock().unwrap().waiting.push((o, false, reply));
             answers.push(answer);
         }
         db.insert_queued_orders().await;
@@ -184,7 +184,8 @@ pub struct Db {
 /// Orders waiting to be inserted.
 #[derive(Debug, Default)]
 struct OrderQueue {
-    waiting: Vec<(Order, InsertReply)>,
+    /// Each order, and whether its merchant receives ORDER_CREATED.
+    waiting: Vec<(Order, bool, InsertReply)>,
     /// A task is inserting; it takes whatever is queued before it ends.
     draining: bool,
 }
@@ -544,8 +545,9 @@ impl Db {
 
     /// Creates an order, or finds the existing one with the same order id.
     /// Returns [`DbError::Conflict`] when that one was created with other parameters.
-    pub async fn create_order(&self, o: &Order) -> Result<Created, DbError> {
-        if self.insert_order_batched(o).await? {
+    /// `announce`: the merchant receives ORDER_CREATED, written with the order.
+    pub async fn create_order(&self, o: &Order, announce: bool) -> Result<Created, DbError> {
+        if self.insert_order_batched(o, announce).await? {
             return Ok(Created::New(o.clone()));
         }
         let existing = self.order_by_merchant(&o.merchant_id, &o.order_id).await?.ok_or(DbError::Conflict)?;
@@ -557,11 +559,11 @@ impl Db {
     /// task drains, a transaction (one fsync) per group of what is waiting.
     /// If a group's transaction fails, each of its orders is tried alone, so
     /// a bad order fails only its own request.
-    async fn insert_order_batched(&self, o: &Order) -> Result<bool, DbError> {
+    async fn insert_order_batched(&self, o: &Order, announce: bool) -> Result<bool, DbError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let start = {
             let mut q = self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            q.waiting.push((o.clone(), reply));
+            q.waiting.push((o.clone(), announce, reply));
             !std::mem::replace(&mut q.draining, true)
         };
         if start {
@@ -588,15 +590,15 @@ impl Db {
                 q.waiting.drain(..n).collect()
             };
             let _turn = self.write_turn().await;
-            match self.insert_orders(batch.iter().map(|(o, _)| o)).await {
+            match self.insert_orders(batch.iter().map(|(o, announce, _)| (o, *announce))).await {
                 Ok(inserted) => {
-                    for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
+                    for ((_, _, reply), inserted) in batch.into_iter().zip(inserted) {
                         let _ = reply.send(Ok(inserted));
                     }
                 }
                 Err(_) => {
-                    for (o, reply) in batch {
-                        let alone = self.insert_orders(std::iter::once(&o)).await;
+                    for (o, announce, reply) in batch {
+                        let alone = self.insert_orders(std::iter::once((&o, announce))).await;
                         let _ = reply.send(alone.map(|v| v.first().copied().unwrap_or(false)));
                     }
                 }
@@ -605,10 +607,10 @@ impl Db {
     }
 
     /// Inserts `orders` in one transaction; for each, whether it was new.
-    async fn insert_orders<'o>(&self, orders: impl Iterator<Item = &'o Order>) -> Result<Vec<bool>, DbError> {
+    async fn insert_orders<'o>(&self, orders: impl Iterator<Item = (&'o Order, bool)>) -> Result<Vec<bool>, DbError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let mut inserted = Vec::new();
-        for o in orders {
+        for (o, announce) in orders {
             let done = sqlx::query(
                 "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
                  customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
@@ -638,7 +640,8 @@ impl Db {
             .await
             .map_err(classify)?;
             let new = done.rows_affected() == 1;
-            if new {
+            // Only for a merchant that chose ORDER_CREATED: the others pay nothing for it.
+            if new && announce {
                 self.write_event(&mut tx, &o.id, EventName::ORDER_CREATED, o.created_at).await?;
             }
             inserted.push(new);

@@ -206,7 +206,7 @@ pub(crate) async fn create_or_load(
         amount_refunded_minor: 0,
         allowed_methods: allowed,
     };
-    match state.db.create_order(&order).await {
+    match state.db.create_order(&order, merchant.webhook_events.contains(&crate::domain::EventName::ORDER_CREATED)).await {
         Ok(Created::New(o) | Created::Existing(o)) => Ok(o),
         Err(crate::db::DbError::Conflict) => {
             Err(AppError::conflict("duplicate_order_id", "an order with this order_id exists with different parameters"))
