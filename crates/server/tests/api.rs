@@ -1586,3 +1586,47 @@ fn an_event_without_an_order_is_stored_listed_and_delivered() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// SPEC §3, third money rule, under concurrency: the shopper's answers
+/// (OTP, cancel on the page, cancel through the API) race on one attempt;
+/// exactly one applies, and the order agrees with the attempt it ends with.
+#[test]
+fn concurrent_answers_to_one_attempt_apply_once() {
+    let s = std::sync::Arc::new(start());
+    for round in 0..8 {
+        let order_id = format!("ans{round}");
+        let card = if round % 2 == 0 { "4111111111111111" } else { "4000000000000119" };
+        let (ord, token) = client_token(&s, &order_id, "");
+        let (code, txn) = start_card_txn(&s, &ord, &token, card);
+        assert_eq!(code, 200, "{txn}");
+        let bank = txn["payment"]["authentication"]["url"].as_str().unwrap().to_string();
+        let uuid = txn["txn_uuid"].as_str().unwrap().to_string();
+        let racers: Vec<_> = (0..6)
+            .map(|i| {
+                let (s, bank, uuid, token) = (s.clone(), bank.clone(), uuid.clone(), token.clone());
+                std::thread::spawn(move || match i % 3 {
+                    0 => drop(
+                        s.agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit"),
+                    ),
+                    1 => drop(s.agent.post(&bank).header("content-type", "application/x-www-form-urlencoded").send("otp=&action=cancel")),
+                    _ => drop(s.bearer_post(&format!("/txns/{uuid}/cancel"), &token, serde_json::json!({}))),
+                })
+            })
+            .collect();
+        for r in racers {
+            r.join().unwrap();
+        }
+        let (_, polled) = s.bearer_get(&format!("/txns/{uuid}"), &token);
+        let attempt = polled["status"].as_str().unwrap().to_string();
+        assert!(["CHARGED", "AUTHORIZING", "AUTHENTICATION_FAILED"].contains(&attempt.as_str()), "{order_id}: {polled}");
+        assert_eq!(s.status(&order_id).1["status"], attempt.as_str(), "{order_id}: the order follows its one attempt");
+    }
+    // The authorizing ones settle; nothing applied twice.
+    for round in (1..8).step_by(2) {
+        let order_id = format!("ans{round}");
+        if s.status(&order_id).1["status"] == "AUTHORIZING" {
+            s.wait_for_status(&order_id, "CHARGED");
+        }
+    }
+    assert_money_rules(&s);
+}

@@ -37,6 +37,13 @@ pub struct Completion {
     pub order: OrderStatus,
 }
 
+/// A change's `updated_at`: now (the parameter `now`), or one past the last
+/// change if that is not earlier (optimistic updates compare it, so it
+/// always moves).
+fn later_updated_at(now: &str) -> String {
+    format!("CASE WHEN updated_at >= {now} THEN updated_at + 1 ELSE {now} END")
+}
+
 /// The statuses of an order's attempts, oldest first.
 async fn attempt_statuses(conn: &mut AnyConnection, order_pk: &str) -> Result<Vec<OrderStatus>, DbError> {
     let rows: Vec<String> = sqlx::query_scalar("SELECT status FROM txns WHERE order_pk = $1 ORDER BY created_at, rowid")
@@ -53,9 +60,8 @@ async fn attempt_statuses(conn: &mut AnyConnection, order_pk: &str) -> Result<Ve
 async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
     sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order_pk).execute(&mut *tx).await.map_err(classify)?;
     let status = OrderStatus::of_attempts(attempt_statuses(tx, order_pk).await?);
-    sqlx::query("UPDATE orders SET status = $1, updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $3 END WHERE id = $4")
+    sqlx::query(&format!("UPDATE orders SET status = $1, updated_at = {} WHERE id = $3", later_updated_at("$2")))
         .bind(status.as_str())
-        .bind(now)
         .bind(now)
         .bind(order_pk)
         .execute(&mut *tx)
@@ -75,13 +81,11 @@ impl Db {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let accepts = OrderStatus::sql_list(OrderStatus::accepts_new_attempt);
         let amount: Option<i64> = sqlx::query_scalar(&format!(
-            "UPDATE orders SET updated_at = CASE WHEN updated_at >= $1 THEN updated_at + 1 ELSE $2 END \
-             WHERE id = $3 AND expires_at > $4 AND status IN ({accepts}) RETURNING amount_minor"
+            "UPDATE orders SET updated_at = {} WHERE id = $2 AND expires_at > $1 AND status IN ({accepts}) RETURNING amount_minor",
+            later_updated_at("$1")
         ))
         .bind(now)
-        .bind(now)
         .bind(&t.order_pk)
-        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
@@ -353,12 +357,7 @@ impl Db {
             .await
             .map_err(classify)?;
         let order_status = refresh_order_status(&mut tx, &order_pk, now).await?;
-        let event = match EventName::of_outcome(final_status) {
-            // A failed attempt fails the order only when no other attempt is still open.
-            Some(EventName::ORDER_FAILED) if !order_status.is_failure() => None,
-            e => e,
-        };
-        if let Some(event) = event {
+        if let Some(event) = EventName::of_outcome(final_status, order_status) {
             self.write_event(&mut tx, &order_pk, event, now).await?;
         }
         tx.commit().await.map_err(classify)?;

@@ -261,13 +261,15 @@ impl EventName {
         EventName::ALL.into_iter().filter(|e| *e != EventName::ORDER_CREATED).collect()
     }
 
-    /// The event an attempt's final status raises.
-    pub fn of_outcome(status: OrderStatus) -> Option<EventName> {
+    /// The event an attempt that ended `status` raises, given the order's
+    /// status after it: a failed attempt fails the order (ORDER_FAILED) only
+    /// when no other attempt is still open.
+    pub fn of_outcome(status: OrderStatus, order: OrderStatus) -> Option<EventName> {
         match status {
             OrderStatus::CHARGED => Some(EventName::ORDER_SUCCEEDED),
             OrderStatus::AUTO_REFUNDED => Some(EventName::AUTO_REFUND_SUCCEEDED),
             OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => {
-                Some(EventName::ORDER_FAILED)
+                order.is_failure().then_some(EventName::ORDER_FAILED)
             }
             OrderStatus::NEW
             | OrderStatus::PENDING_VBV

@@ -163,6 +163,10 @@ fn parse_json(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
     Ok(out)
 }
 
+/// Fields whose value is a JSON document of its own, kept as its text (form
+/// bodies send the text): Juspay's `payment_filter`.
+const JSON_VALUED: &[&str] = &["payment_filter"];
+
 fn flatten(
     prefix: &str,
     map: serde_json::Map<String, serde_json::Value>,
@@ -174,8 +178,7 @@ fn flatten(
     }
     for (k, v) in map {
         let name = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
-        // Juspay's `payment_filter` is a JSON document of its own (form bodies send it as text).
-        if name == "payment_filter" && (v.is_object() || v.is_array()) {
+        if JSON_VALUED.contains(&name.as_str()) && (v.is_object() || v.is_array()) {
             out.push((name, v.to_string()));
             continue;
         }

@@ -6,7 +6,7 @@ use crate::db::Customer;
 use crate::http::auth::Authed;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
-use crate::juspay::orders::rfc3339;
+use crate::juspay::wire::rfc3339;
 use crate::{AppState, random_id};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;

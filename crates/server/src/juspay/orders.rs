@@ -41,7 +41,7 @@ pub(crate) fn payment_links(state: &AppState, order: &Order) -> PaymentLinks {
     PaymentLinks::new(&state.config.public_url, &order.id, order.expires_at)
 }
 
-pub use crate::juspay::wire::rfc3339;
+use crate::juspay::wire::rfc3339;
 
 /// Orders and links expire after at most 24 hours (seed 000).
 pub const MAX_EXPIRY_MINS: i64 = 24 * 60;

@@ -9,7 +9,8 @@ use crate::domain::model::Instrument;
 use crate::http::auth::token_order;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
-use crate::juspay::orders::{bounded, rfc3339};
+use crate::juspay::orders::bounded;
+use crate::juspay::wire::rfc3339;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -17,16 +18,8 @@ use kassa_types::card;
 use kassa_types::view::{Authentication, Collect, TxnPayment, TxnResponse, TxnStatus};
 use kassa_types::{OrderStatus, PaymentMethod, PaymentOptions};
 
-/// A card as `POST /txns` sent it, checked: what the gateway and the status body need.
-struct CardInput {
-    number: String,
-    brand: Option<card::CardBrand>,
-    month: u8,
-    year: u16,
-    name: String,
-}
-
-fn card_input(f: &mut Fields, now: i64) -> Result<CardInput, AppError> {
+/// The card `POST /txns` sent, checked for shape.
+fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
     let number = card::digits(&f.require("card_number")?)
         .filter(|d| card::number_valid(d))
         .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
@@ -57,7 +50,7 @@ fn card_input(f: &mut Fields, now: i64) -> Result<CardInput, AppError> {
     if name.chars().count() > 64 {
         return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
     }
-    Ok(CardInput { number, brand, month, year, name })
+    Ok(Instrument::Card { number, brand, month, year, name })
 }
 
 /// `POST /txns` answer: the page's contract ([`TxnResponse`]) and Juspay's `txn_uuid`.
@@ -106,10 +99,7 @@ pub(crate) async fn create_txn(State(state): State<AppState>, headers: HeaderMap
 
     let payment_method = f.take("payment_method");
     let instrument = match method {
-        PaymentMethod::Card => {
-            let c = card_input(&mut f, now)?;
-            Instrument::Card { number: c.number, brand: c.brand, month: c.month, year: c.year, name: c.name }
-        }
+        PaymentMethod::Card => card_input(&mut f, now)?,
         PaymentMethod::Upi => {
             let vpa = f.require("upi_vpa")?;
             if !crate::gateway::vpa_valid(&vpa) {
