@@ -149,7 +149,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
             expires_at_ms: u64::try_from(order.expires_at).unwrap_or_default(),
             description: order.description.clone(),
         },
-        language: serde_json::from_str::<serde_json::Value>(&order.extra).ok().and_then(|e| e["language"].as_str().map(str::to_string)),
+        language: order.extra_map().get("language").and_then(|l| l.as_str()).map(str::to_string),
         assets_base: None,
         theme_vars: merchant.theme.css_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         logo: merchant.theme.logo.clone(),

@@ -138,7 +138,7 @@ pub(crate) async fn create_session(
     let order = create_or_load(&state, &merchant, f, more, true).await?;
     let now = state.now();
     let exp = client_token_expiry(&order, now);
-    let extra: Map<String, Value> = serde_json::from_str(&order.extra).unwrap_or_default();
+    let extra = order.extra_map();
     let amount = u64::try_from(order.amount_minor).ok().and_then(Amount::from_minor).map(Amount::to_decimal_string);
     let mut payload = json!({
         "action": "paymentPage",
