@@ -61,6 +61,8 @@ pub struct Config {
     pub webhook_ca_pem: Option<Vec<u8>>,
     /// How long the sandbox takes to settle a UPI collect or an AUTHORIZING card (ms).
     pub sandbox_delay_ms: u64,
+    /// The longest a call to a gateway's API may take (ms); connecting gets at most 3 s of it.
+    pub gateway_timeout_ms: u64,
 }
 
 /// Where the server reads the time: the system clock, or a test's.
@@ -90,8 +92,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Signs order-scoped client tokens.
     pub tokens: Arc<token::TokenKey>,
-    /// The payment gateway.
+    /// The built-in sandbox gateway.
     pub gateway: Arc<dyn gateway::Gateway>,
+    /// The HTTP client for remote gateways' APIs.
+    pub http: ureq::Agent,
 }
 
 impl AppState {
@@ -100,7 +104,9 @@ impl AppState {
         let key = db.server_key("client_token_key").await?;
         let db = db.with_renderer(Arc::new(juspay::wire::JuspayEvents { public_url: config.public_url.clone() }));
         let sandbox = gateway::sandbox::Sandbox { settle_delay_ms: i64::try_from(config.sandbox_delay_ms).unwrap_or(i64::MAX) };
+        let http = gateway::remote::client(std::time::Duration::from_millis(config.gateway_timeout_ms.max(100)));
         Ok(AppState {
+            http,
             clock: Arc::new(SystemClock),
             db,
             config: Arc::new(config),
@@ -128,6 +134,9 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::routes(&state.config))
         // The sandbox's bank pages; a real gateway's live at the gateway.
         .merge(gateway::sandbox::routes())
+        // Returns from remote gateways, their webhooks, and the sandboxes of their APIs.
+        .merge(gateway::pages::routes())
+        .merge(gateway::psp::routes())
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(buffer_body))

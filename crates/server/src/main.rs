@@ -47,6 +47,9 @@ enum Command {
         /// How long the sandbox takes to settle a UPI collect or an AUTHORIZING card, in ms.
         #[arg(long, env = "KASSA_SANDBOX_DELAY_MS", default_value_t = 4000)]
         sandbox_delay_ms: u64,
+        /// The longest a call to a gateway's API (Razorpay, Paytm) may take, in ms.
+        #[arg(long, env = "KASSA_GATEWAY_TIMEOUT_MS", default_value_t = 10_000)]
+        gateway_timeout_ms: u64,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
         #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -81,6 +84,49 @@ enum Command {
 
 #[derive(Subcommand)]
 enum MerchantCommand {
+    /// Link an account at a gateway (Razorpay, Paytm) to a merchant, last in its
+    /// routing preference; with --sandbox, open one on this server's sandbox of
+    /// that gateway and print its credentials as JSON (shown once).
+    AddGateway {
+        /// Merchant id.
+        id: String,
+        /// razorpay or paytm.
+        #[arg(long)]
+        gateway: String,
+        /// Open an account on Kassa's own sandbox of the gateway instead of giving credentials.
+        #[arg(long, conflicts_with_all = ["key_id", "key_secret_file", "webhook_secret_file", "mid", "merchant_key_file", "website_name", "base_url"])]
+        sandbox: bool,
+        /// Razorpay key id (rzp_test_… / rzp_live_…).
+        #[arg(long)]
+        key_id: Option<String>,
+        /// File holding the Razorpay key secret.
+        #[arg(long)]
+        key_secret_file: Option<PathBuf>,
+        /// File holding the Razorpay webhook secret (webhooks are refused without one).
+        #[arg(long)]
+        webhook_secret_file: Option<PathBuf>,
+        /// Paytm merchant id.
+        #[arg(long)]
+        mid: Option<String>,
+        /// File holding the Paytm merchant key.
+        #[arg(long)]
+        merchant_key_file: Option<PathBuf>,
+        /// Paytm websiteName.
+        #[arg(long)]
+        website_name: Option<String>,
+        /// The gateway's API base URL (default: the gateway's production API).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Tells this account apart from the merchant's others at the same gateway
+        /// (an order picks it with metadata.JUSPAY:gateway_reference_id).
+        #[arg(long, default_value = "")]
+        reference_id: String,
+        /// This server's public URL, which the sandbox's base URL starts with.
+        #[arg(long, env = "KASSA_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Register an RSA public key (PEM) that verifies the merchant's Process SDK orderDetails.
     AddKey {
         /// Merchant id.
@@ -210,6 +256,7 @@ async fn run(command: Command) -> Result<(), String> {
             www_dir,
             webhook_retry_ms,
             sandbox_delay_ms,
+            gateway_timeout_ms,
             tls_cert,
             tls_key,
             webhook_ca_file,
@@ -245,6 +292,7 @@ async fn run(command: Command) -> Result<(), String> {
                 webhook_retry_base_ms: webhook_retry_ms.max(10),
                 webhook_ca_pem,
                 sandbox_delay_ms,
+                gateway_timeout_ms,
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());
@@ -276,6 +324,7 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
+        Command::Merchant { command: add @ MerchantCommand::AddGateway { .. } } => add_gateway(add).await,
         Command::Merchant { command: MerchantCommand::AddKey { id, key_id, public_key, db } } => {
             if key_id.is_empty() || key_id.len() > 64 || !key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("--key-id must be 1-64 letters, digits, '_' or '-'".into());
@@ -360,6 +409,120 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `kassa merchant add-gateway`.
+async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
+    use kassa_server::gateway::route::{Account, Credentials, GatewayKind};
+    let MerchantCommand::AddGateway {
+        id,
+        gateway,
+        sandbox,
+        key_id,
+        key_secret_file,
+        webhook_secret_file,
+        mid,
+        merchant_key_file,
+        website_name,
+        base_url,
+        reference_id,
+        public_url,
+        db,
+    } = command
+    else {
+        return Err("not add-gateway".into());
+    };
+    let kind = GatewayKind::parse(&gateway).ok_or("--gateway must be razorpay or paytm")?;
+    if reference_id.len() > 64 || !reference_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+        return Err("--reference-id must be at most 64 letters, digits, '_', '-' or '.'".into());
+    }
+    let secret_file = |path: Option<PathBuf>, flag: &str| -> Result<String, String> {
+        let path = path.ok_or(format!("{flag} is required (or --sandbox)"))?;
+        let s = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let s = s.trim().to_string();
+        if s.is_empty() { Err(format!("{} is empty", path.display())) } else { Ok(s) }
+    };
+    let base_url = match base_url {
+        Some(u) => {
+            let parsed = url::Url::parse(&u).map_err(|_| "--base-url must be an absolute URL")?;
+            if !matches!(parsed.scheme(), "https" | "http") {
+                return Err("--base-url must be http(s)".into());
+            }
+            u.trim_end_matches('/').to_string()
+        }
+        None if sandbox => String::new(),
+        None => match kind {
+            GatewayKind::Razorpay => "https://api.razorpay.com".into(),
+            GatewayKind::Paytm => "https://secure.paytmpayments.com".into(),
+        },
+    };
+    let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+    if db.merchant(&id).await.map_err(|e| e.to_string())?.is_none() {
+        return Err(format!("no merchant {id}"));
+    }
+    let account_id = random_id("gwa_");
+    let credentials = if sandbox {
+        kassa_server::gateway::psp::create_account(&db, kind, &account_id).await.map_err(|e| e.to_string())?
+    } else {
+        match kind {
+            GatewayKind::Razorpay => Credentials::Razorpay {
+                key_id: key_id.ok_or("--key-id is required (or --sandbox)")?,
+                key_secret: secret_file(key_secret_file, "--key-secret-file")?,
+                webhook_secret: webhook_secret_file.map(|p| secret_file(Some(p), "--webhook-secret-file")).transpose()?,
+            },
+            GatewayKind::Paytm => {
+                let merchant_key = secret_file(merchant_key_file, "--merchant-key-file")?;
+                if ![16, 32].contains(&merchant_key.len()) {
+                    return Err("a Paytm merchant key is 16 or 32 characters".into());
+                }
+                Credentials::Paytm {
+                    mid: mid.ok_or("--mid is required (or --sandbox)")?,
+                    merchant_key,
+                    website_name: website_name.ok_or("--website-name is required (or --sandbox)")?,
+                }
+            }
+        }
+    };
+    let account = Account { id: account_id, merchant_id: id.clone(), reference_id: reference_id.clone(), priority: 0, credentials, base_url };
+    let priority = match db.add_gateway_account(&account).await {
+        Ok(p) => p,
+        Err(kassa_server::db::DbError::Conflict) => {
+            return Err(format!("merchant {id} already has a {gateway} account with reference id {reference_id:?}"));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = serde_json::json!({
+        "merchant_id": id,
+        "gateway": kind.as_str(),
+        "gateway_id": kind.juspay_id(),
+        "gateway_reference_id": reference_id,
+        "account_id": account.id,
+        "priority": priority,
+        "base_url": account.base(public_url.trim_end_matches('/')),
+    });
+    // Secrets are printed only for a sandbox account, which this command just made.
+    match (&account.credentials, sandbox) {
+        (Credentials::Razorpay { key_id, key_secret, webhook_secret }, true) => {
+            out["key_id"] = key_id.clone().into();
+            out["key_secret"] = key_secret.clone().into();
+            out["webhook_secret"] = webhook_secret.clone().into();
+        }
+        (Credentials::Paytm { mid, merchant_key, website_name }, true) => {
+            out["mid"] = mid.clone().into();
+            out["merchant_key"] = merchant_key.clone().into();
+            out["website_name"] = website_name.clone().into();
+        }
+        (Credentials::Razorpay { key_id, .. }, false) => out["key_id"] = key_id.clone().into(),
+        (Credentials::Paytm { mid, website_name, .. }, false) => {
+            out["mid"] = mid.clone().into();
+            out["website_name"] = website_name.clone().into();
+        }
+    }
+    if let (Credentials::Razorpay { .. }, false) = (&account.credentials, sandbox) {
+        out["webhook_url"] = format!("{}/gateway/webhooks/{}", public_url.trim_end_matches('/'), account.id).into();
+    }
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    Ok(())
 }
 
 async fn shutdown() {

@@ -69,6 +69,7 @@ fn start() -> Server {
                 webhook_retry_base_ms: retry_ms,
                 webhook_ca_pem: None,
                 sandbox_delay_ms: 1500,
+                gateway_timeout_ms: 2000,
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());

@@ -39,7 +39,18 @@ pub(super) async fn load_snapshot(conn: &mut AnyConnection, order_pk: &str) -> R
     .iter()
     .map(refund_from)
     .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(OrderSnapshot { order, txn, refunds }))
+    let gateway = match &order.gateway_account {
+        Some(id) => sqlx::query("SELECT gateway, reference_id FROM gateway_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(classify)?
+            .map(|r| Ok::<_, DbError>((r.try_get::<String, _>("gateway")?, r.try_get::<String, _>("reference_id")?)))
+            .transpose()?
+            .and_then(|(g, r)| Some((crate::gateway::route::GatewayKind::parse(&g)?, r))),
+        None => None,
+    };
+    Ok(Some(OrderSnapshot { order, txn, refunds, gateway }))
 }
 
 /// Which events to list.

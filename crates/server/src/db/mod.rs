@@ -8,10 +8,12 @@
 //! - at most one `CHARGED` transaction per order (partial unique index).
 
 mod events;
+mod gateways;
 mod payments;
 
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
+pub use gateways::PspObject;
 pub use payments::{Completion, RefundOutcome};
 
 use crate::domain::{EventName, EventRenderer};
@@ -61,6 +63,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/sqlite/0007_appearance.sql")),
     (8, include_str!("../../migrations/sqlite/0008_frame.sql")),
     (9, include_str!("../../migrations/sqlite/0009_payment_core.sql")),
+    (10, include_str!("../../migrations/sqlite/0010_gateways.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -70,6 +73,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/postgres/0007_appearance.sql")),
     (8, include_str!("../../migrations/postgres/0008_frame.sql")),
     (9, include_str!("../../migrations/postgres/0009_payment_core.sql")),
+    (10, include_str!("../../migrations/postgres/0010_gateways.sql")),
 ];
 
 #[cfg(test)]
@@ -98,6 +102,7 @@ mod tests {
             expires_at: i64::MAX,
             amount_refunded_minor: 0,
             allowed_methods: None,
+            gateway_account: None,
         }
     }
 
@@ -328,6 +333,7 @@ fn order_from(row: &AnyRow) -> Result<Order, DbError> {
         expires_at: row.try_get("expires_at")?,
         amount_refunded_minor: row.try_get("amount_refunded_minor")?,
         allowed_methods: row.try_get::<Option<String>, _>("allowed_methods")?.map(|m| kassa_types::PaymentOptions::parse(&m).methods),
+        gateway_account: row.try_get("gateway_account")?,
     })
 }
 
@@ -404,7 +410,7 @@ fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
 
 const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, status, customer_id, customer_email, \
     customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at, \
-    amount_refunded_minor, allowed_methods";
+    amount_refunded_minor, allowed_methods, gateway_account";
 const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame, \
      seq, details, gateway_response";
 
@@ -614,8 +620,8 @@ impl Db {
             let done = sqlx::query(
                 "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
                  customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
-                 updated_at, expires_at, allowed_methods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19) ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
+                 updated_at, expires_at, allowed_methods, gateway_account) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                 $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
             )
             .bind(&o.id)
             .bind(&o.merchant_id)
@@ -636,6 +642,7 @@ impl Db {
             .bind(o.updated_at)
             .bind(o.expires_at)
             .bind(o.allowed_methods.as_ref().map(|m| m.iter().map(|m| m.token()).collect::<Vec<_>>().join("|")))
+            .bind(&o.gateway_account)
             .execute(&mut *tx)
             .await
             .map_err(classify)?;

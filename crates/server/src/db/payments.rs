@@ -180,19 +180,25 @@ impl Db {
     /// Records a refund, idempotently by `unique_request_id`, in one
     /// transaction: only for a CHARGED order, and never above what its
     /// charge took.
-    pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64) -> Result<RefundOutcome, DbError> {
+    ///
+    /// `at_gateway`: a remote gateway makes the refund; it is recorded
+    /// PENDING, the amount held, until [`Db::refund_answered`] says how the
+    /// gateway answered (the webhook is written then).
+    pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64, at_gateway: bool) -> Result<RefundOutcome, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let id = crate::random_id("rfd_");
+        let refund_status = if at_gateway { "PENDING" } else { "SUCCESS" };
         // Write first: the insert takes SQLite's write lock before anything is read.
         let inserted = sqlx::query(
             "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at) \
-             VALUES ($1, $2, $3, $4, 'SUCCESS', $5) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
         )
         .bind(&id)
         .bind(order_pk)
         .bind(request_id)
         .bind(amount_minor)
+        .bind(refund_status)
         .bind(now)
         .execute(&mut *tx)
         .await
@@ -237,15 +243,47 @@ impl Db {
         if updated.rows_affected() != 1 {
             return Ok(RefundOutcome::TooMuch);
         }
-        self.write_event(&mut tx, order_pk, EventName::ORDER_REFUNDED, now).await?;
+        if !at_gateway {
+            self.write_event(&mut tx, order_pk, EventName::ORDER_REFUNDED, now).await?;
+        }
         tx.commit().await.map_err(classify)?;
         Ok(RefundOutcome::Created(Refund {
             id,
             unique_request_id: request_id.to_string(),
             amount_minor,
-            status: "SUCCESS".into(),
+            status: refund_status.into(),
             created_at: now,
         }))
+    }
+
+    /// The gateway's answer to a PENDING refund: SUCCESS (ORDER_REFUNDED), or
+    /// FAILURE, which gives the held amount back (ORDER_REFUND_FAILED). `false`
+    /// if the refund was not PENDING (answered already).
+    pub async fn refund_answered(&self, refund_id: &str, succeeded: bool, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let row = sqlx::query("UPDATE refunds SET status = $1 WHERE id = $2 AND status = 'PENDING' RETURNING order_pk, amount_minor")
+            .bind(if succeeded { "SUCCESS" } else { "FAILURE" })
+            .bind(refund_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let Some(row) = row else { return Ok(false) };
+        let order_pk: String = row.try_get("order_pk")?;
+        let amount: i64 = row.try_get("amount_minor")?;
+        if !succeeded {
+            sqlx::query(&format!("UPDATE orders SET amount_refunded_minor = amount_refunded_minor - $1, updated_at = {} WHERE id = $3", later_updated_at("$2")))
+                .bind(amount)
+                .bind(now)
+                .bind(&order_pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        let event = if succeeded { EventName::ORDER_REFUNDED } else { EventName::ORDER_REFUND_FAILED };
+        self.write_event(&mut tx, &order_pk, event, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
     }
 
     /// Moves an attempt waiting on its bank page (PENDING_VBV) to
@@ -274,18 +312,45 @@ impl Db {
         Ok(true)
     }
 
-    /// Attempts whose settlement is due at `now`: (id, the status it is in, the status it settles to).
-    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus, OrderStatus)>, DbError> {
+    /// Attempts whose settlement is due at `now`: (id, the status it is in,
+    /// the status it settles to, whether a remote gateway decides it).
+    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus, OrderStatus, bool)>, DbError> {
         let pending = OrderStatus::sql_list(OrderStatus::is_pending);
         let rows = sqlx::query(&format!(
-            "SELECT id, status, settle_status FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
+            "SELECT id, status, settle_status, scenario FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
              AND status IN ({pending}) ORDER BY settle_at LIMIT $2"
         ))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, status_of(r.try_get("status")?)?, status_of(r.try_get("settle_status")?)?))).collect()
+        rows.iter()
+            .map(|r| {
+                let remote = r.try_get::<String, _>("scenario")? == crate::gateway::REMOTE;
+                Ok((r.try_get("id")?, status_of(r.try_get("status")?)?, status_of(r.try_get("settle_status")?)?, remote))
+            })
+            .collect()
+    }
+
+    /// Asks again at `at` about an attempt still in `status` (a remote gateway had no final answer).
+    pub async fn reschedule(&self, txn_id: &str, status: OrderStatus, at: i64) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE txns SET settle_at = $1 WHERE id = $2 AND status = $3")
+            .bind(at)
+            .bind(txn_id)
+            .bind(status.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Records what the gateway said its ids for the attempt are.
+    pub async fn set_txn_details(&self, txn_id: &str, details: &crate::domain::model::TxnDetails) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        let details = serde_json::to_string(details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
+        sqlx::query("UPDATE txns SET details = $1 WHERE id = $2").bind(details).bind(txn_id).execute(&self.pool).await.map_err(classify)?;
+        Ok(())
     }
 
     /// Applies a gateway's final answer to an attempt that is in status

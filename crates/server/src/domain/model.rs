@@ -53,6 +53,8 @@ pub struct Order {
     /// The methods the merchant allowed for this order, server to server
     /// (`payment_options`, `payment_filter`); `None`: every method the merchant has enabled.
     pub allowed_methods: Option<Vec<PaymentMethod>>,
+    /// The gateway account it was routed to (`gwa_…`); `None`: Kassa's built-in sandbox.
+    pub gateway_account: Option<String>,
 }
 
 impl Order {
@@ -124,6 +126,8 @@ pub enum Instrument {
         year: u16,
         /// Name on the card ("" when not given).
         name: String,
+        /// The security code: passed to a gateway that takes card details, never stored.
+        cvv: crate::secret::Secret,
     },
     /// Netbanking with a bank code (`NB_SBI`).
     Netbanking(String),
@@ -152,9 +156,15 @@ pub struct TxnDetails {
     /// Keyed digest of the card number: the same card gives the same value for one server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_fingerprint: Option<String>,
-    /// The gateway's id for the attempt.
+    /// The gateway's id for the attempt (Razorpay's `pay_…`, Paytm's `TXNID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_txn_id: Option<String>,
+    /// The gateway's order for the attempt (Razorpay's `order_…`, Paytm's `orderId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_order_id: Option<String>,
+    /// Where the shopper authenticates at the gateway (never shown in the status body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<crate::gateway::Redirect>,
 }
 
 /// A gateway's answer to an attempt (Juspay's `payment_gateway_response`).
@@ -199,6 +209,8 @@ pub struct OrderSnapshot {
     pub txn: Option<Txn>,
     /// Its refunds, oldest first.
     pub refunds: Vec<Refund>,
+    /// The gateway it was routed to and the account's reference id; `None`: the built-in sandbox.
+    pub gateway: Option<(crate::gateway::route::GatewayKind, String)>,
 }
 
 /// Webhook events (Juspay's names, `shared/research/psp-apis.md` §1.2).

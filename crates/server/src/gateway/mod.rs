@@ -18,6 +18,14 @@ pub enum MethodInput<'a> {
         number: &'a str,
         /// Brand.
         brand: Option<CardBrand>,
+        /// Expiry month, 1–12.
+        month: u8,
+        /// Expiry year, four digits.
+        year: u16,
+        /// Security code (sent on to a gateway that takes card details; never stored).
+        cvv: &'a str,
+        /// Name on the card.
+        name: &'a str,
     },
     /// Netbanking with a bank code (`NB_SBI`).
     Netbanking(&'a str),
@@ -80,7 +88,29 @@ pub trait Gateway: Send + Sync + std::fmt::Debug {
     fn page_url(&self, base: &str, txn_id: &str) -> String;
 }
 
+pub mod pages;
+pub mod paytm;
+pub mod psp;
+pub mod razorpay;
+pub mod remote;
+pub mod route;
 pub mod sandbox;
+
+/// The scenario of an attempt a remote gateway (Razorpay, Paytm) decides:
+/// its outcome comes from that gateway's API, never from the sandbox's bank pages.
+pub const REMOTE: &str = "remote";
+
+/// Where the shopper goes to authenticate at a gateway: a GET, or a form POST with these fields.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Redirect {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The gateway's page.
+    pub url: String,
+    /// Form fields of a POST.
+    #[serde(default)]
+    pub params: Vec<(String, String)>,
+}
 
 pub use kassa_types::methods::vpa_valid;
 

@@ -62,6 +62,11 @@ impl Fields {
         Ok(Fields(pairs))
     }
 
+    /// Every field, in the order sent (a gateway's signed callback is checked over all of them).
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
+    }
+
     /// Fields from already-decoded pairs (no duplicates expected).
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Fields {
         Fields(pairs)

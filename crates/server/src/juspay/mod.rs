@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders", post(orders::create_order))
         .route("/orders/{order_id}", get(orders::order_status).post(orders::update_order))
         .route("/orders/{order_id}/refunds", post(orders::create_refund))
+        .route("/orders/{order_id}/sync", post(orders::sync_order))
         .route("/session", post(session::create_session))
         .route("/sdk/process", post(session::sdk_process))
         .route("/txns", post(txns::create_txn))

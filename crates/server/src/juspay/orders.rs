@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::db::{Created, Merchant, Order, RefundOutcome};
+use crate::gateway::route::{RouteError, route};
 use crate::http::auth::Authed;
 use crate::http::body::Fields;
 use crate::http::error::AppError;
@@ -15,6 +16,8 @@ use kassa_types::{Currency, OrderStatus, PaymentMethod, PaymentOptions, validate
 use serde_json::{Map, Value, json};
 
 const MAX_FIELD: usize = 255;
+/// Picks one of several accounts at a gateway (seed 001).
+const REFERENCE_ID: &str = "metadata.JUSPAY:gateway_reference_id";
 pub(crate) const PLAIN_FIELDS: &[&str] = &["customer_id", "customer_email", "customer_phone", "description", "product_id"];
 pub(crate) const ADDRESS_PARTS: &[&str] =
     &["first_name", "last_name", "line1", "line2", "line3", "city", "state", "country", "postal_code", "phone", "country_code_iso"];
@@ -167,12 +170,29 @@ pub(crate) async fn create_or_load(
             "payment_options and payment_filter leave no payment method this merchant offers: the order could not be paid",
         ));
     }
-    if let Some(gateway) = f.take("gateway_id")
-        && gateway != crate::juspay::wire::SANDBOX_GATEWAY_ID.to_string()
-    {
-        return Err(AppError::bad_request("gateway_not_configured", "gateway_id names a gateway this merchant has no account for"));
-    }
+    let gateway_id = f.take("gateway_id").map(|v| bounded("gateway_id", v)).transpose()?;
+    let reference_id = f.take(REFERENCE_ID).map(|v| bounded(REFERENCE_ID, v)).transpose()?;
+    let accounts = state.db.gateway_accounts(&merchant.id).await?;
+    let present = |name: &str| PLAIN_FIELDS.iter().position(|p| *p == name).is_some_and(|i| plain.get(i).is_some_and(Option::is_some));
+    let account = route(
+        &accounts,
+        gateway_id.as_deref(),
+        reference_id.as_deref().filter(|r| !r.is_empty()),
+        crate::juspay::wire::SANDBOX_GATEWAY_ID,
+        present,
+    )
+    .map_err(|e| match e {
+        RouteError::NoAccount(why) => AppError::bad_request("gateway_not_configured", why),
+        RouteError::Missing(kind, fields) => AppError::bad_request(
+            "missing_mandatory_parameters",
+            format!("{} requires {} (seed 000, Mandatory Parameters); missing: {}", kind.display(), kind.mandatory_fields().join(", "), fields.join(", ")),
+        ),
+    })?
+    .map(|a| a.id.clone());
     let mut metadata = Map::new();
+    if let Some(r) = reference_id {
+        metadata.insert(REFERENCE_ID["metadata.".len()..].to_string(), Value::String(r));
+    }
     for (k, v) in f.take_prefixed("metadata.") {
         let v = if k == "metadata.webhook_url" { http_url(&k, v)? } else { bounded(&k, v)? };
         metadata.insert(k["metadata.".len()..].to_string(), Value::String(v));
@@ -205,6 +225,7 @@ pub(crate) async fn create_or_load(
         expires_at: now.saturating_add(expiry_mins.map_or(merchant.order_ttl_secs, |m| m * 60).saturating_mul(1000)),
         amount_refunded_minor: 0,
         allowed_methods: allowed,
+        gateway_account: account,
     };
     match state.db.create_order(&order, merchant.webhook_events.contains(&crate::domain::EventName::ORDER_CREATED)).await {
         Ok(Created::New(o) | Created::Existing(o)) => Ok(o),
@@ -310,6 +331,23 @@ pub(crate) async fn update_order(
     Ok(Json(status_body(&state, &order).await?))
 }
 
+/// `POST /orders/:order_id/sync` (Kassa; the dashboard's "sync" of seed 000):
+/// asks the order's gateway about each of its attempts that it has not
+/// decided, or that Kassa failed, and applies the answers now, then answers
+/// the order status. For the built-in sandbox there is nothing to ask.
+pub(crate) async fn sync_order(State(state): State<AppState>, Authed(merchant): Authed, Path(order_id): Path<String>) -> Result<Json<StatusBody>, AppError> {
+    let order = merchant_order(&state, &merchant, &order_id).await?;
+    if order.gateway_account.is_some() {
+        for txn in state.db.txns(&order.id).await? {
+            if txn.status.is_pending() || txn.status.is_failure() {
+                crate::domain::flow::reconcile(&state, &txn).await?;
+            }
+        }
+    }
+    let order = state.db.order(&order.id).await?.ok_or_else(AppError::order_not_found)?;
+    Ok(Json(status_body(&state, &order).await?))
+}
+
 /// An `order_id` repeated in the body must be the path's (case-insensitively, as order ids are).
 fn same_order(f: &mut Fields, path_order_id: &str) -> Result<(), AppError> {
     match f.take("order_id") {
@@ -348,7 +386,12 @@ pub(crate) async fn create_refund(
     f.finish()?;
     let order = merchant_order(&state, &merchant, &order_id).await?;
     let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
-    let refund = match state.db.refund(&order.id, &request_id, minor, state.now()).await? {
+    let at_gateway = order.gateway_account.is_some();
+    let refund = match state.db.refund(&order.id, &request_id, minor, state.now(), at_gateway).await? {
+        RefundOutcome::Created(r) if at_gateway => {
+            crate::domain::flow::refund_at_gateway(&state, &order, &r).await?;
+            r
+        }
         RefundOutcome::Created(r) => r,
         RefundOutcome::Repeat(_, Some(stored)) => {
             return Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], stored).into_response());

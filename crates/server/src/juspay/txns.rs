@@ -50,7 +50,7 @@ fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
     if name.chars().count() > 64 {
         return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
     }
-    Ok(Instrument::Card { number, brand, month, year, name })
+    Ok(Instrument::Card { number, brand, month, year, name, cvv: crate::secret::Secret::new(cvv) })
 }
 
 /// `POST /txns` answer: the page's contract ([`TxnResponse`]) and Juspay's `txn_uuid`.

@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn sandbox_cards() {
         let g = Sandbox { settle_delay_ms: 10 };
-        let start = |n| g.decide(&MethodInput::Card { number: n, brand: card::detect_brand(n) });
+        let start = |n| g.decide(&MethodInput::Card { number: n, brand: card::detect_brand(n), month: 12, year: 2030, cvv: "123", name: "" });
         let ok = start("4111111111111111").expect("test card").scenario;
         assert_eq!(g.answer(&ok, &BankAnswer::Otp("123456")), Answer::Final(OrderStatus::CHARGED));
         assert_eq!(g.answer(&ok, &BankAnswer::Otp("000000")), Answer::Final(OrderStatus::AUTHENTICATION_FAILED));
