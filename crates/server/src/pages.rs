@@ -189,7 +189,7 @@ async fn return_after(State(st): State<AppState>, Path(txn_id): Path<String>) ->
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
     let Ok(Some(order)) = st.db.order(&txn.order_pk).await else { return not_found_page() };
     if txn.status == OrderStatus::PENDING_VBV {
-        return Redirect::to(&st.gateway.page_url("", &txn.id)).into_response();
+        return Redirect::to(&crate::gateway::auth_url(st.gateway.as_ref(), "", &txn)).into_response();
     }
     redirect_after(&st, &order, txn.in_frame).await
 }

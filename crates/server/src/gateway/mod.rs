@@ -114,6 +114,12 @@ pub struct Redirect {
 
 pub use kassa_types::methods::vpa_valid;
 
+/// Where the shopper authenticates attempt `txn` under Kassa's public
+/// `base`: the sandbox's bank page, or the step that sends them to a remote gateway.
+pub fn auth_url(sandbox: &dyn Gateway, base: &str, txn: &crate::db::Txn) -> String {
+    if txn.scenario == REMOTE { format!("{base}/gateway/pay/{}", txn.id) } else { sandbox.page_url(base, &txn.id) }
+}
+
 /// What the sandbox bank page shows.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Prompt {

@@ -134,7 +134,7 @@ pub(crate) async fn create_txn(State(state): State<AppState>, headers: HeaderMap
             }),
         },
         false => TxnPayment {
-            authentication: Some(Authentication { method: "GET".into(), url: state.gateway.page_url(base, &txn.id) }),
+            authentication: Some(Authentication { method: "GET".into(), url: crate::gateway::auth_url(state.gateway.as_ref(), base, &txn) }),
             collect: None,
         },
     };

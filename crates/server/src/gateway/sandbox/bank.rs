@@ -27,7 +27,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
     let merchant_name = merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default();
     // The iframe variant runs the bank step inside the merchant's frame too.
     let ancestors = merchant.map(|m| frame_ancestors(&m)).unwrap_or_else(|| "'none'".into());
-    if txn.status != OrderStatus::PENDING_VBV {
+    if txn.status != OrderStatus::PENDING_VBV || txn.scenario == crate::gateway::REMOTE {
         return redirect_after(&st, &order, txn.in_frame).await;
     }
     let action = format!("/sandbox/bank/{}", esc(&txn.id));
