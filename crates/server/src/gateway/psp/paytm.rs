@@ -39,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/sandbox/paytm/refund/apply", post(refund_apply))
 }
 
+/// A `{head, body}` request, both members objects (a JSON array would deserialize too).
+fn envelope(text: &str) -> Option<(&RawValue, &RawValue)> {
+    let env: Envelope<'_> = serde_json::from_str(text).ok()?;
+    let (head, body) = (env.head?, env.body?);
+    let object = |r: &RawValue| r.get().starts_with('{');
+    (text.trim_start().starts_with('{') && object(head) && object(body)).then_some((head, body))
+}
+
 #[derive(serde::Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
@@ -87,9 +95,7 @@ fn order_id_valid(id: &str) -> bool {
 /// Create Order (seed 004), checked in the order of its table.
 async fn create_order(State(st): State<AppState>, Query(q): Query<Ids>, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body);
-    let Ok(Envelope { head: Some(head), body: Some(raw) }) = serde_json::from_str::<Envelope<'_>>(&text) else {
-        return failure(None, "2222", "Invalid request body");
-    };
+    let Some((head, raw)) = envelope(&text) else { return failure(None, "2222", "Invalid request body") };
     let (Ok(head), Ok(b)) = (serde_json::from_str::<Value>(head.get()), serde_json::from_str::<Value>(raw.get())) else {
         return failure(None, "2222", "Invalid request body");
     };
@@ -290,9 +296,7 @@ fn callback(key: &MerchantKey, o: &Value) -> Response {
 /// Reads a signed request: (merchant key, body) or the failure to answer.
 async fn signed(st: &AppState, body: &Bytes) -> Result<(MerchantKey, Value), Response> {
     let text = String::from_utf8_lossy(body);
-    let Ok(Envelope { head: Some(head), body: Some(raw) }) = serde_json::from_str::<Envelope<'_>>(&text) else {
-        return Err(failure(None, "2222", "Invalid request body"));
-    };
+    let Some((head, raw)) = envelope(&text) else { return Err(failure(None, "2222", "Invalid request body")) };
     let head: Value = serde_json::from_str(head.get()).unwrap_or_default();
     let b: Value = serde_json::from_str(raw.get()).unwrap_or_default();
     let Some(key) = merchant_key(st, b["mid"].as_str().unwrap_or_default()).await else { return Err(failure(None, "2006", "Mid is invalid")) };

@@ -5,10 +5,13 @@
 //! answering `next[]`), the hosted authentication page
 //! `/v1/payments/:id/authenticate`, `GET /v1/payments/:id`,
 //! `POST /v1/payments/:id/refund`, `GET /v1/payments/:id/refunds`,
-//! `GET /v1/refunds/:id`; Razorpay's error shape; the order lifecycle
+//! `GET /v1/payments/:id/refunds/:id`, `GET /v1/refunds/:id`, the lists
+//! `GET /v1/payments` and `GET /v1/refunds`; Razorpay's error shape; the order lifecycle
 //! created → attempted → paid with `attempts`, `amount_paid`,
 //! `amount_due`, one success per order; signed callbacks
-//! (`razorpay_signature`) and webhooks (`X-Razorpay-Signature`).
+//! (`razorpay_signature`) and webhooks (`X-Razorpay-Signature`), each
+//! webhook also listed, body and signature, at the sandbox-only
+//! `GET /v1/sandbox/webhooks` (Razorpay shows them in its dashboard).
 
 use super::{ALNUM, LEDGER, Scenario, bank_page, callback_page, decide, random_chars};
 use crate::AppState;
@@ -31,7 +34,11 @@ pub fn routes() -> Router<AppState> {
         .route("/sandbox/razorpay/v1/orders/{id}", get(fetch_order).patch(edit_order))
         .route("/sandbox/razorpay/v1/orders/{id}/payments", get(order_payments))
         .route("/sandbox/razorpay/v1/payments/create/json", post(create_payment))
+        .route("/sandbox/razorpay/v1/payments", get(list_payments))
         .route("/sandbox/razorpay/v1/payments/{id}", get(fetch_payment))
+        .route("/sandbox/razorpay/v1/payments/{id}/refunds/{refund_id}", get(payment_refund))
+        .route("/sandbox/razorpay/v1/refunds", get(list_refunds))
+        .route("/sandbox/razorpay/v1/sandbox/webhooks", get(list_webhooks))
         .route("/sandbox/razorpay/v1/payments/{id}/authenticate", get(authenticate).post(authenticated))
         .route("/sandbox/razorpay/v1/payments/{id}/refund", post(refund))
         .route("/sandbox/razorpay/v1/payments/{id}/refunds", get(payment_refunds))
@@ -480,6 +487,17 @@ fn send_webhook(st: &AppState, account: &str, event: &str, payment: &Value, orde
         })
         .to_string();
         let signature = kassa_sign::razorpay::webhook_signature(&kassa_sign::razorpay::Secret::new(secret.as_bytes().to_vec()), body.as_bytes());
+        let log = PspObject {
+            id: format!("whk_{}", random_chars(14, ALNUM)),
+            account: account.clone(),
+            kind: "webhook".into(),
+            parent: None,
+            body: json!({ "event": event, "body": body, "signature": signature }),
+            created_at: st.now(),
+        };
+        if st.db.psp_insert(GW, &log).await.is_err() {
+            return;
+        }
         let headers = vec![("content-type", "application/json".to_string()), ("x-razorpay-signature", signature)];
         let url = format!("{}{path}", st.config.public_url);
         if let Err(e) = crate::gateway::remote::call(&st.http, "POST", url, headers, Some(body)).await {
@@ -592,6 +610,51 @@ async fn fetch_refund(State(st): State<AppState>, headers: HeaderMap, Path(id): 
     };
     match st.db.psp_get(GW, &key, &id).await {
         Ok(Some(r)) if r.kind == "refund" => Json(public(&r.body)).into_response(),
+        Ok(_) => not_found(),
+        Err(_) => server_error(),
+    }
+}
+
+/// A list of one kind of the account's objects, newest first (`from`, `to`, `count`, `skip`).
+async fn list_kind(st: &AppState, headers: &HeaderMap, q: &ListQuery, kind: &str) -> Response {
+    let key = match authed(st, headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let count = q.count.unwrap_or(10);
+    if count == 0 || count > 100 {
+        return bad("The count must be between 1 and 100.", Some("count"));
+    }
+    let from = q.from.unwrap_or(0).saturating_mul(1000);
+    let to = q.to.map_or(i64::MAX, |t| t.saturating_mul(1000).saturating_add(999));
+    let Ok(objects) = st.db.psp_list(GW, &key, kind, from, to).await else { return server_error() };
+    let mut items = Vec::new();
+    for o in objects.into_iter().skip(q.skip.unwrap_or(0)).take(count) {
+        let o = if kind == "payment" { settled(st, o).await } else { o };
+        items.push(public(&o.body));
+    }
+    Json(collection(items)).into_response()
+}
+
+async fn list_payments(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    list_kind(&st, &headers, &q, "payment").await
+}
+
+async fn list_refunds(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    list_kind(&st, &headers, &q, "refund").await
+}
+
+async fn list_webhooks(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    list_kind(&st, &headers, &q, "webhook").await
+}
+
+async fn payment_refund(State(st): State<AppState>, headers: HeaderMap, Path((id, refund_id)): Path<(String, String)>) -> Response {
+    let key = match authed(&st, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    match st.db.psp_get(GW, &key, &refund_id).await {
+        Ok(Some(r)) if r.kind == "refund" && r.parent.as_deref() == Some(id.as_str()) => Json(public(&r.body)).into_response(),
         Ok(_) => not_found(),
         Err(_) => server_error(),
     }
