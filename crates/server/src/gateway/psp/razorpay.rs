@@ -59,6 +59,15 @@ fn bad(description: &str, field: Option<&str>) -> Response {
     error(StatusCode::BAD_REQUEST, description, field)
 }
 
+/// A refused input: answered as [`bad`].
+struct Invalid(&'static str, Option<&'static str>);
+
+impl IntoResponse for Invalid {
+    fn into_response(self) -> Response {
+        bad(self.0, self.1)
+    }
+}
+
 fn not_found() -> Response {
     bad("The id provided does not exist", None)
 }
@@ -93,7 +102,7 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// A JSON or form body as one JSON object (`notes[k]=v` → `notes.k`).
-fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Invalid> {
     if body.is_empty() {
         return Ok(Map::new());
     }
@@ -101,10 +110,10 @@ fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Re
     if json {
         return match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(m)) => Ok(m),
-            _ => Err(bad("The request body is not valid JSON", None)),
+            _ => Err(Invalid("The request body is not valid JSON", None)),
         };
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| bad("The request body could not be read", None))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| Invalid("The request body could not be read", None))?;
     let mut out = Map::new();
     for (k, v) in pairs {
         match k.split_once('[') {
@@ -135,7 +144,7 @@ fn now_secs(st: &AppState) -> i64 {
 fn public(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(m.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect()),
-        other => other.clone(),
+        other @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Array(_)) => other.clone(),
     }
 }
 
@@ -143,14 +152,14 @@ fn collection(items: Vec<Value>) -> Value {
     json!({ "entity": "collection", "count": items.len(), "items": items })
 }
 
-fn notes_of(v: Option<&Value>) -> Result<Value, Response> {
+fn notes_of(v: Option<&Value>) -> Result<Value, Invalid> {
     match v {
         None | Some(Value::Null) => Ok(json!([])),
         Some(Value::Object(m)) if m.len() <= 15 && m.values().all(|v| v.as_str().is_some_and(|s| s.chars().count() <= 256)) => {
             Ok(if m.is_empty() { json!([]) } else { Value::Object(m.clone()) })
         }
         Some(Value::Array(a)) if a.is_empty() => Ok(json!([])),
-        Some(_) => Err(bad("notes must be at most 15 key-value pairs of at most 256 characters", Some("notes"))),
+        Some(_) => Err(Invalid("notes must be at most 15 key-value pairs of at most 256 characters", Some("notes"))),
     }
 }
 
@@ -161,7 +170,7 @@ async fn create_order(State(st): State<AppState>, headers: HeaderMap, body: Byte
     };
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(amount) = b.get("amount").and_then(integer) else { return bad("The amount field is required.", Some("amount")) };
     if amount < 100 {
@@ -180,7 +189,7 @@ async fn create_order(State(st): State<AppState>, headers: HeaderMap, body: Byte
     }
     let notes = match notes_of(b.get("notes")) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let capture = b.get("payment_capture").map_or(Some(1), |v| integer(v).or_else(|| v.as_bool().map(i64::from)));
     let Some(capture @ (0 | 1)) = capture else { return bad("payment_capture must be 0 or 1", Some("payment_capture")) };
@@ -253,7 +262,7 @@ async fn edit_order(State(st): State<AppState>, headers: HeaderMap, Path(id): Pa
     };
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let _ledger = LEDGER.lock().await;
     let Ok(Some(mut o)) = st.db.psp_get(GW, &key, &id).await else { return not_found() };
@@ -262,7 +271,7 @@ async fn edit_order(State(st): State<AppState>, headers: HeaderMap, Path(id): Pa
     }
     match notes_of(b.get("notes")) {
         Ok(n) => o.body["notes"] = n,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     }
     match st.db.psp_update(GW, &id, &o.body).await {
         Ok(()) => Json(public(&o.body)).into_response(),
@@ -328,7 +337,7 @@ async fn create_payment(State(st): State<AppState>, headers: HeaderMap, body: By
     };
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(order_id) = b.get("order_id").and_then(Value::as_str) else { return bad("The order id field is required.", Some("order_id")) };
     let Some(amount) = b.get("amount").and_then(integer) else { return bad("The amount field is required.", Some("amount")) };
@@ -536,7 +545,7 @@ async fn refund(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
     };
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let _ledger = LEDGER.lock().await;
     let Ok(Some(mut p)) = st.db.psp_get(GW, &key, &id).await else { return not_found() };
