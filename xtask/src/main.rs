@@ -572,6 +572,24 @@ fn demo(args: &[String]) -> Result<()> {
             .args(["merchant", "add-key", "demo", "--key-id", "demo-key", "--database-url", db_url, "--public-key"])
             .arg(keys.join("public_key.pem")))?;
     }
+    // Accounts on the server's Razorpay and Paytm sandboxes, so the shop can route orders to them.
+    let gateways = data.join("demo-gateways.json");
+    if !gateways.exists() {
+        step("opening the demo merchant's Razorpay and Paytm sandbox accounts");
+        let mut linked = Vec::new();
+        for gateway in ["razorpay", "paytm"] {
+            let out = Command::new("target/debug/kassa")
+                .args(["merchant", "add-gateway", "demo", "--gateway", gateway, "--sandbox", "--database-url", db_url])
+                .args(["--public-url", &format!("http://{listen}")])
+                .output()
+                .map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(format!("kassa merchant add-gateway failed: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+            linked.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
+        }
+        std::fs::write(&gateways, format!("[{}]\n", linked.join(",\n"))).map_err(|e| e.to_string())?;
+    }
     let npm_app = build_npm_demo(Path::new("target/demo-npm"), &root().join("pkg"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
@@ -601,7 +619,9 @@ fn demo(args: &[String]) -> Result<()> {
              \n  Kassa server:   {kassa_url}/  (API: POST {kassa_url}/orders)\
              \n  database:       ./data/kassa.db\
              \n  merchant credentials (./data/demo-merchant.json):\n{creds_text}\
-             \n  sandbox card:   4111 1111 1111 1111, any future expiry, any CVV, OTP 123456\n"
+             \n  sandbox card:   4111 1111 1111 1111, any future expiry, any CVV, OTP 123456\
+             \n  gateways:       the shop's \"Pay through\" routes to Razorpay or Paytm (their sandboxes on this server;\
+             \n                  accounts in ./data/demo-gateways.json)\n"
         );
     }
     let result = supervise(&mut [&mut server, &mut shop], &stop);

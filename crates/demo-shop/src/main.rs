@@ -172,7 +172,8 @@ fn page(title: &str, body: &str) -> Html<String> {
          <style>body{{font-family:system-ui,sans-serif;max-width:560px;margin:40px auto;padding:0 16px;color:#1b1f24}}\
          .product{{border:1px solid #d0d7de;border-radius:12px;padding:20px}}button{{font-size:1rem;padding:12px 20px;\
          border-radius:8px;border:0;background:#1d4ed8;color:#fff;cursor:pointer}}.ok{{color:#116329}}.bad{{color:#a40e26}}\
-         code{{background:#f1f3f6;padding:1px 4px;border-radius:4px}}</style></head><body>\
+         code{{background:#f1f3f6;padding:1px 4px;border-radius:4px}}label{{display:block;font-weight:600;margin-bottom:6px}}\
+         select{{font-size:1rem;padding:8px;border-radius:8px;border:1px solid #8c959f;margin-bottom:16px;display:block}}</style></head><body>\
          <p><a href=\"/\">Kassa demo shop</a></p>{body}</body></html>"
     ))
 }
@@ -187,6 +188,9 @@ async fn index() -> Html<String> {
         &format!(
             "<div class=\"product\"><h1>{PRODUCT}</h1><p>Twelve waterproof stickers.</p>\
              <p class=\"price\">{PRICE_SHOWN}</p><form method=\"post\" action=\"/buy\">\
+             <label for=\"gateway\">Pay through</label><select id=\"gateway\" name=\"gateway_id\">\
+             <option value=\"999\" selected>Kassa sandbox</option><option value=\"23\">Razorpay (sandbox)</option>\
+             <option value=\"18\">Paytm (sandbox)</option></select>\
              <button type=\"submit\" id=\"buy\">Buy now</button></form></div>\
              <h2>Other integrations</h2><ul>\
              <li><a href=\"/integrations/script\">Script tag: the payment page in this page (iframe), session from Kassa</a></li>\
@@ -415,14 +419,19 @@ struct BuyForm {
     /// `mobile`: the order an app's webview pays (no return URL, so Kassa's
     /// result page hands the result to the app), else the web redirect flow.
     variant: Option<String>,
+    /// The gateway Kassa routes the order to (Juspay's `gateway_id`: 999 Kassa's sandbox, 23 Razorpay, 18 Paytm).
+    gateway_id: Option<u16>,
 }
 
 async fn buy(State(shop): State<Arc<Shop>>, axum::Form(form): axum::Form<BuyForm>) -> Response {
     let mobile = form.variant.as_deref() == Some("mobile");
     let mut order = serde_json::json!({
         "order_id": format!("shop{}", &hex_id()[..12]), "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
-        "customer_email": "guest@example.com", "description": PRODUCT,
+        "customer_email": "guest@example.com", "customer_phone": "9876543210", "description": PRODUCT,
     });
+    if let Some(gateway) = form.gateway_id {
+        order["gateway_id"] = gateway.into();
+    }
     if !mobile {
         order["return_url"] = serde_json::Value::String(format!("{}/return", shop.public_url));
     }
