@@ -89,7 +89,11 @@ fn order_fields() -> Map<String, Value> {
     );
     p.insert(
         "gateway_id".into(),
-        field("string", "The gateway to route to (Juspay's numbering); the built-in sandbox is 999. A gateway the merchant has no account for is refused.", json!("999")),
+        field("string", "The gateway to route to, in Juspay's numbering: 23 Razorpay, 18 (or 19) Paytm; 999 is Kassa's built-in sandbox. Default: the merchant's first gateway account by preference, else the sandbox. A gateway the merchant has no account for is refused (400 `gateway_not_configured`); an order without the fields its gateway requires (seed 000: `customer_id`, `customer_email`, `customer_phone`, `description` for Razorpay and Paytm) is refused naming them (400 `missing_mandatory_parameters`).", json!("999")),
+    );
+    p.insert(
+        "metadata.JUSPAY:gateway_reference_id".into(),
+        field("string", "Which of the merchant's accounts at the gateway (the reference id given to `kassa merchant add-gateway --reference-id`); echoed in `metadata` and as `gateway_reference_id`.", json!("")),
     );
     p.insert(
         "metadata.webhook_url".into(),
@@ -309,6 +313,10 @@ pub fn document(server: &str) -> Value {
             "/orders/{order_id}/refunds": {
                 "parameters": path_param("order_id", "Your order id."),
                 "post": op("refundOrder", "Refund a CHARGED order, partially or fully, idempotently", "apiKey", Some("Refund"), ok("OrderStatus", "The order with its refunds."), WITH_ORDER),
+            },
+            "/orders/{order_id}/sync": {
+                "parameters": path_param("order_id", "Your order id."),
+                "post": op("syncOrder", "Ask the order's gateway (Razorpay, Paytm) now about its attempts that are undecided or failed, apply what its API says (a late success on a paid order is refunded at the gateway), and answer the order status; Kassa also asks every 3 s while an attempt is pending", "apiKey", None, ok("OrderStatus", "The order as it is now."), WITH_ORDER),
             },
             "/session": { "post": op("createSession", "Create or load an order; payment links and the Process SDK payload", "apiKey", Some("SessionRequest"), ok("Session", "Links and sdk_payload with an order-scoped clientAuthToken."), WITH_ORDER) },
             "/sdk/process": { "post": op("sdkProcess", "Create or load an order from a signed Process SDK payload (no API key: the RSA signature is the credential)", "", Some("SdkProcess"), ok("Session", "The order, its links and a client token."), WITH_ORDER) },
