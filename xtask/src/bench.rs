@@ -47,6 +47,7 @@ pub(crate) fn bench() -> Result<()> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sqlite = format!("sqlite://{}/kassa.db", dir.display());
     report.insert("page_ready".into(), page_ready(&sqlite)?);
+    report.insert("gateways".into(), gateways(&sqlite)?);
     let mut server = serde_json::Map::new();
     let mut scale = serde_json::Map::new();
     server.insert("sqlite".into(), server_load(&sqlite, "s")?);
@@ -222,6 +223,31 @@ fn fresh_pg_database(admin_url: &str, db: &str) -> Result<String> {
         Some((base, _)) => format!("{base}/{db}"),
         None => return Err("unexpected PostgreSQL URL".into()),
     })
+}
+
+// ---------------------------------------------------------------- gateways
+
+/// A card payment's time through Razorpay and Paytm (their sandboxes on the same server, over
+/// loopback) against the built-in sandbox, in the same run.
+fn gateways(db: &str) -> Result<Value> {
+    step("bench: a card payment through Razorpay and Paytm vs the built-in sandbox (30 each, sequential)");
+    let server = start_server(db, "gateways")?;
+    for gateway in ["razorpay", "paytm"] {
+        run(Command::new(KASSA).args(["merchant", "add-gateway", "gateways", "--gateway", gateway, "--sandbox", "--database-url", db]).stdout(Stdio::null()))?;
+    }
+    let key = server.creds["api_key"].as_str().unwrap_or_default();
+    let out = Command::new("node").args(["bench/gateway_pay.mjs", &server.url, key, "30"]).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("bench/gateway_pay.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let mut v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("gateway_pay.mjs output: {e}"))?;
+    let base = v["sandbox"]["median_ms"].as_f64().unwrap_or(f64::NAN);
+    for gateway in ["razorpay", "paytm"] {
+        let median = v[gateway]["median_ms"].as_f64().unwrap_or(f64::NAN);
+        v[gateway]["added_ms_median"] = json!(median - base);
+        v[gateway]["ratio_median"] = json!(median / base);
+    }
+    Ok(v)
 }
 
 // ---------------------------------------------------------------- page ready
@@ -488,6 +514,22 @@ fn markdown(r: &Value) -> String {
         f2(&ph["init"]),
         f2(&ph["mount"]),
     );
+    let g = &r["gateways"];
+    s += "## A payment through a gateway\n\nA card payment over HTTP, as the shopper's browser makes it (POST /txns, to the \
+          authentication page, the OTP, and for Razorpay and Paytm their signed callback, which Kassa verifies and confirms with the \
+          gateway's status API), up to the signed redirect to the return URL; the gateways are Kassa's sandboxes of their APIs on the same \
+          server (loopback), 30 sequential payments each.\n\n| gateway | median ms | p95 ms | added to the built-in sandbox (median) |\n|---|---:|---:|---:|\n";
+    s += &format!("| built-in sandbox (baseline) | {} | {} | – |\n", f2(&g["sandbox"]["median_ms"]), f2(&g["sandbox"]["p95_ms"]));
+    for (label, k) in [("Razorpay", "razorpay"), ("Paytm", "paytm")] {
+        s += &format!(
+            "| {label} | {} | {} | +{} ms ({}×) |\n",
+            f2(&g[k]["median_ms"]),
+            f2(&g[k]["p95_ms"]),
+            f2(&g[k]["added_ms_median"]),
+            f2(&g[k]["ratio_median"])
+        );
+    }
+    s += "\n";
     s += &format!(
         "## Server\n\nwrk (Debian's), 2 threads, {} s per run, on the same 2 cores as the server; the production profile (`--profile server`). \
          Saturation: 32 connections. \"≈1,000 req/s\": 10 connections pausing 9 ms between requests (closed loop: the rate reached is in the table).\n\n",
