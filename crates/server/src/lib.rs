@@ -63,6 +63,8 @@ pub struct Config {
     pub sandbox_delay_ms: u64,
     /// The longest a call to a gateway's API may take (ms); connecting gets at most 3 s of it.
     pub gateway_timeout_ms: u64,
+    /// How often a gateway is asked about an attempt it has not decided (ms).
+    pub gateway_poll_ms: u64,
 }
 
 /// Where the server reads the time: the system clock, or a test's.

@@ -50,6 +50,10 @@ enum Command {
         /// The longest a call to a gateway's API (Razorpay, Paytm) may take, in ms.
         #[arg(long, env = "KASSA_GATEWAY_TIMEOUT_MS", default_value_t = 10_000)]
         gateway_timeout_ms: u64,
+        /// How often Razorpay or Paytm is asked about an attempt it has not decided, in ms
+        /// (until the order expires; `POST /orders/:id/sync` asks at once).
+        #[arg(long, env = "KASSA_GATEWAY_POLL_MS", default_value_t = 3_000)]
+        gateway_poll_ms: u64,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
         #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -257,6 +261,7 @@ async fn run(command: Command) -> Result<(), String> {
             webhook_retry_ms,
             sandbox_delay_ms,
             gateway_timeout_ms,
+            gateway_poll_ms,
             tls_cert,
             tls_key,
             webhook_ca_file,
@@ -293,6 +298,7 @@ async fn run(command: Command) -> Result<(), String> {
                 webhook_ca_pem,
                 sandbox_delay_ms,
                 gateway_timeout_ms,
+                gateway_poll_ms,
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());

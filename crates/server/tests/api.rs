@@ -70,6 +70,7 @@ fn start() -> Server {
                 webhook_ca_pem: None,
                 sandbox_delay_ms: 1500,
                 gateway_timeout_ms: 2000,
+                gateway_poll_ms: 3000,
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());

@@ -77,6 +77,7 @@ async fn kassa() -> Kassa {
         webhook_ca_pem: None,
         sandbox_delay_ms: 4000,
         gateway_timeout_ms: 2000,
+        gateway_poll_ms: 3000,
     };
     // Starts at the real time (card expiry checks read it) and moves only when a test says.
     let clock = Arc::new(TestClock(AtomicI64::new(kassa_server::now_ms())));

@@ -37,6 +37,11 @@ struct Server {
 /// A server whose merchant m1 has two Razorpay accounts and a Paytm one on
 /// this server's sandboxes, plus, when given, an account at `broken_base`.
 fn start(broken_base: Option<&str>) -> Server {
+    start_polling(broken_base, 1000)
+}
+
+/// [`start`], asking gateways about undecided attempts every `poll_ms`.
+fn start_polling(broken_base: Option<&str>, poll_ms: u64) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = common::fresh_database(dir.path());
     let db_url = url.clone();
@@ -102,6 +107,7 @@ fn start(broken_base: Option<&str>) -> Server {
                 webhook_ca_pem: None,
                 sandbox_delay_ms: 300,
                 gateway_timeout_ms: 1500,
+                gateway_poll_ms: poll_ms,
             };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::domain::flow::spawn_settler(state.clone());
@@ -465,7 +471,8 @@ fn a_upi_collect_through_a_gateway_is_reconciled_with_its_status_api() {
 
 #[test]
 fn on_demand_sync_and_verified_webhooks_ask_the_gateway_and_trust_only_its_api() {
-    let s = start(None);
+    // No periodic asking during the test: only a webhook or the sync can tell Kassa.
+    let s = start_polling(None, 600_000);
     let (ord, token) = s.order("sync1", "7.00", "&gateway_id=23");
     let (_, txn) = s.card(&ord, &token, "4111111111111111");
     let txn_uuid = txn["txn_uuid"].as_str().unwrap().to_string();
@@ -484,15 +491,12 @@ fn on_demand_sync_and_verified_webhooks_ask_the_gateway_and_trust_only_its_api()
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(s.status("sync1")["status"], "PENDING_VBV");
     // The shopper pays at Paytm (which sends no webhooks) and never comes back: the dashboard's
-    // sync asks the gateway at once, before the periodic reconciliation (every 3 s) would.
+    // sync asks the gateway.
     let (ord, token) = s.order("sync2", "7.00", "&gateway_id=18");
-    let started = std::time::Instant::now();
     let (_, txn) = s.card(&ord, &token, "4111111111111111");
     let auth = txn["payment"]["authentication"]["url"].as_str().unwrap().to_string();
     let (_action, _fields) = authenticate(&s, &auth, &[("otp", "123456"), ("action", "submit")]);
-    if started.elapsed() < std::time::Duration::from_millis(2500) {
-        assert_eq!(s.status("sync2")["status"], "PENDING_VBV");
-    }
+    assert_eq!(s.status("sync2")["status"], "PENDING_VBV");
     let (code, body) = s.api("POST", "/orders/sync2/sync", "");
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"], "CHARGED", "{body}");
@@ -551,4 +555,49 @@ fn an_unreachable_slow_or_garbled_gateway_declines_the_attempt_and_charges_nothi
         assert_eq!(s.card(&ord, &token, "4111111111111111").0, 400, "{what}");
         let _ = &s.db_url;
     }
+}
+
+#[test]
+fn a_late_success_at_the_gateway_on_an_order_paid_another_way_is_refunded_there() {
+    let s = start_polling(None, 600_000);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let port = common::free_port();
+    common::receiver(port, seen.clone());
+    let hook = format!("&metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A{port}%2Fhook");
+    let (ord, token) = s.order("late1", "9.00", &format!("&gateway_id=18{hook}"));
+    // Attempt 1: the shopper pays at Paytm but never comes back.
+    let (_, first) = s.card(&ord, &token, "4111111111111111");
+    let first_uuid = first["txn_uuid"].as_str().unwrap().to_string();
+    let auth = first["payment"]["authentication"]["url"].as_str().unwrap().to_string();
+    authenticate(&s, &auth, &[("otp", "123456"), ("action", "submit")]);
+    // Attempt 2 (the order is PENDING_VBV, which takes a new attempt): paid, and back.
+    let (code, second) = s.txn(&ord, &token, json!({ "payment_method_type": "NB", "payment_method": "NB_SBI" }));
+    assert_eq!(code, 200, "{second}");
+    let auth = second["payment"]["authentication"]["url"].as_str().unwrap().to_string();
+    let (action, fields) = authenticate(&s, &auth, &[("action", "approve")]);
+    post_callback(&s, &action, &fields);
+    assert_eq!(s.status("late1")["status"], "CHARGED");
+    // Kassa learns of attempt 1's success: refunded at Paytm, the order keeps the second charge.
+    let (code, body) = s.api("POST", "/orders/late1/sync", "");
+    assert_eq!((code, body["status"].as_str()), (200, Some("CHARGED")), "{body}");
+    assert_eq!(body["txn_uuid"], second["txn_uuid"], "the charge speaks for the order");
+    assert_eq!(body["amount_refunded"], 0.0, "the merchant's refundable amount is untouched");
+    let Credentials::Paytm { mid, merchant_key, .. } = &s.accounts[0].1 else { panic!() };
+    let key = kassa_sign::paytm::MerchantKey::new(merchant_key.as_bytes().to_vec()).unwrap();
+    let query = json!({ "mid": mid, "orderId": first_uuid }).to_string();
+    let signed = format!("{{\"head\":{{\"signature\":\"{}\"}},\"body\":{query}}}", kassa_sign::paytm::generate(&key, &query).unwrap());
+    let (_, text, _) = s.send("POST", "/sandbox/paytm/v3/order/status", None, "application/json", &signed);
+    let at_paytm: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(at_paytm["body"]["resultInfo"]["resultStatus"], "TXN_SUCCESS", "{text}");
+    assert_eq!(at_paytm["body"]["refundAmt"], "9.00", "{text}");
+    // Syncing again refunds nothing twice.
+    s.api("POST", "/orders/late1/sync", "");
+    let (_, text, _) = s.send("POST", "/sandbox/paytm/v3/order/status", None, "application/json", &signed);
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["body"]["refundAmt"], "9.00");
+    // The merchant hears of it once the gateway took the refund.
+    let (code, events) = s.api("GET", "/webhooks?order_id=late1", "");
+    assert_eq!(code, 200, "{events}");
+    let names: Vec<&str> = events["events"].as_array().unwrap().iter().filter_map(|e| e["event_name"].as_str()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "AUTO_REFUND_SUCCEEDED").count(), 1, "{names:?}");
+    assert!(!names.contains(&"AUTO_REFUND_FAILED"), "{names:?}");
 }

@@ -369,6 +369,44 @@ impl Db {
         now: i64,
         in_time: bool,
     ) -> Result<Option<Completion>, DbError> {
+        self.complete(txn_id, expected, outcome, response, now, in_time, false).await
+    }
+
+    /// [`Db::complete_txn`] for a remote gateway's answer: an attempt that
+    /// ends AUTO_REFUNDED raises no event here, because the money goes back
+    /// only when the gateway takes the refund; the caller then reports it
+    /// with [`Db::order_event`] (AUTO_REFUND_SUCCEEDED or AUTO_REFUND_FAILED).
+    pub async fn complete_remote_txn(
+        &self,
+        txn_id: &str,
+        expected: OrderStatus,
+        outcome: OrderStatus,
+        response: Option<&GatewayResponse>,
+        now: i64,
+    ) -> Result<Option<Completion>, DbError> {
+        self.complete(txn_id, expected, outcome, response, now, false, true).await
+    }
+
+    /// Writes `event` about an order now, in a transaction of its own.
+    pub async fn order_event(&self, order_pk: &str, event: EventName, now: i64) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        self.write_event(&mut tx, order_pk, event, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn complete(
+        &self,
+        txn_id: &str,
+        expected: OrderStatus,
+        outcome: OrderStatus,
+        response: Option<&GatewayResponse>,
+        now: i64,
+        in_time: bool,
+        defer_refund_event: bool,
+    ) -> Result<Option<Completion>, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         // Write first, so this transaction holds SQLite's write lock before it reads.
@@ -422,7 +460,9 @@ impl Db {
             .await
             .map_err(classify)?;
         let order_status = refresh_order_status(&mut tx, &order_pk, now).await?;
-        if let Some(event) = EventName::of_outcome(final_status, order_status) {
+        if let Some(event) = EventName::of_outcome(final_status, order_status)
+            && !(defer_refund_event && event == EventName::AUTO_REFUND_SUCCEEDED)
+        {
             self.write_event(&mut tx, &order_pk, event, now).await?;
         }
         tx.commit().await.map_err(classify)?;

@@ -8,7 +8,7 @@
 
 use crate::AppState;
 use crate::db::{Completion, DbError, Order, Txn};
-use crate::domain::model::{GatewayResponse, Instrument, TxnDetails};
+use crate::domain::model::{EventName, GatewayResponse, Instrument, TxnDetails};
 use crate::gateway::remote::{self, GatewayError, Outcome};
 use crate::gateway::{Answer, BankAnswer, Declined, MethodInput, Prompt, REMOTE, Started};
 use kassa_types::{OrderStatus, PaymentMethod};
@@ -104,7 +104,7 @@ pub async fn start_attempt(
                     Ok(Started {
                         scenario: REMOTE.into(),
                         // Asked about until the order expires, whether a collect or a redirect.
-                        collect: collect.then_some((OrderStatus::AUTHENTICATION_FAILED, RECONCILE_MS)),
+                        collect: collect.then_some((OrderStatus::AUTHENTICATION_FAILED, reconcile_ms(state))),
                         gateway_txn_id: r.gateway_txn_id.unwrap_or_default(),
                     })
                 }
@@ -138,7 +138,7 @@ pub async fn start_attempt(
     (txn.settle_at, txn.settle_status) = match (started.collect, account.is_some()) {
         (Some((then, in_ms)), _) => (Some(now.saturating_add(in_ms)), Some(then)),
         // A redirect to a remote gateway: its API is asked too, in case the shopper never comes back.
-        (None, true) => (Some(now.saturating_add(RECONCILE_MS)), Some(OrderStatus::AUTHENTICATION_FAILED)),
+        (None, true) => (Some(now.saturating_add(reconcile_ms(state))), Some(OrderStatus::AUTHENTICATION_FAILED)),
         (None, false) => (Some(order.expires_at), Some(OrderStatus::AUTHENTICATION_FAILED)),
     };
     if !state.db.attempt_started(&txn, now).await? {
@@ -148,8 +148,10 @@ pub async fn start_attempt(
     Ok(Ok((txn, started.collect.is_some())))
 }
 
-/// How often a remote gateway is asked about an attempt it has not decided (ms).
-pub const RECONCILE_MS: i64 = 3_000;
+/// How often a remote gateway is asked about an attempt it has not decided (ms): `Config::gateway_poll_ms`.
+fn reconcile_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.gateway_poll_ms).unwrap_or(i64::MAX).max(100)
+}
 
 /// Asks the order's gateway what became of `txn` and applies the answer
 /// (SPEC §7, status conflicts): CHARGED only when the gateway's API says
@@ -178,7 +180,7 @@ pub async fn reconcile(state: &AppState, txn: &Txn) -> Result<Option<Completion>
         Err(e) => {
             tracing::warn!(txn = %txn.id, error = %e, "gateway status unavailable; asking again later");
             if txn.status.is_pending() {
-                state.db.reschedule(&txn.id, txn.status, now.saturating_add(RECONCILE_MS)).await?;
+                state.db.reschedule(&txn.id, txn.status, now.saturating_add(reconcile_ms(state))).await?;
             }
             return Ok(None);
         }
@@ -197,15 +199,22 @@ pub async fn reconcile(state: &AppState, txn: &Txn) -> Result<Option<Completion>
                 tracing::error!(txn = %txn.id, amount_minor, expected = txn.amount_minor, "the gateway charged another amount; refunding it");
             }
             let outcome = if late || wrong_amount { OrderStatus::AUTO_REFUNDED } else { OrderStatus::CHARGED };
-            let done = state.db.complete_txn(&txn.id, txn.status, outcome, Some(&response), now, false).await?;
+            let done = state.db.complete_remote_txn(&txn.id, txn.status, outcome, Some(&response), now).await?;
             if let Some(c) = done
                 && c.txn == OrderStatus::AUTO_REFUNDED
             {
                 let txn = Txn { details, ..txn.clone() };
-                match remote::refund(&state.http, &account, &base, &txn, amount_minor, &format!("auto_{}", txn.id)).await {
-                    Ok(id) => tracing::info!(txn = %txn.id, refund = %id, "auto-refunded at the gateway"),
-                    Err(e) => tracing::error!(txn = %txn.id, error = %e, "the gateway did not take the auto-refund; refund it by hand"),
-                }
+                let event = match remote::refund(&state.http, &account, &base, &txn, amount_minor, &format!("auto_{}", txn.id)).await {
+                    Ok(id) => {
+                        tracing::info!(txn = %txn.id, refund = %id, "auto-refunded at the gateway");
+                        EventName::AUTO_REFUND_SUCCEEDED
+                    }
+                    Err(e) => {
+                        tracing::error!(txn = %txn.id, error = %e, "the gateway did not take the auto-refund; refund it by hand");
+                        EventName::AUTO_REFUND_FAILED
+                    }
+                };
+                state.db.order_event(&txn.order_pk, event, state.now()).await?;
             }
             Ok(done)
         }
@@ -216,7 +225,7 @@ pub async fn reconcile(state: &AppState, txn: &Txn) -> Result<Option<Completion>
         }
         Outcome::Pending => {
             if txn.status.is_pending() {
-                state.db.reschedule(&txn.id, txn.status, now.saturating_add(RECONCILE_MS)).await?;
+                state.db.reschedule(&txn.id, txn.status, now.saturating_add(reconcile_ms(state))).await?;
             }
             Ok(None)
         }
