@@ -713,7 +713,7 @@ fn test() -> Result<()> {
     // The server's integration tests again, on PostgreSQL.
     match ensure_postgres() {
         Ok(Ok(url)) => {
-            step("server tests again on PostgreSQL: API, in-process contract, SIGKILL durability, hostile HTTP");
+            step("server tests again on PostgreSQL: API, in-process contract, SIGKILL durability, hostile HTTP, gateways");
             results.push((
                 "server on PostgreSQL (cargo test)",
                 run_counted(
@@ -731,6 +731,8 @@ fn test() -> Result<()> {
                             "durability",
                             "--test",
                             "hostile",
+                            "--test",
+                            "gateways",
                         ])
                         .env("KASSA_TEST_POSTGRES", url),
                     Duration::from_secs(15 * 60),

@@ -196,6 +196,30 @@ fn hostile_requests_get_4xx_or_a_closed_connection_and_change_nothing() {
         assert_eq!(code, Some(400), "nested JSON: {text}");
     }
 
+    // The gateway endpoints and the gateways' sandboxes: garbage, deep JSON, forged credentials.
+    let deep = "[".repeat(30_000) + &"]".repeat(30_000);
+    for (path, headers, expect) in [
+        ("/gateway/return/txn_nope", "content-type: application/x-www-form-urlencoded\r\n", "4xx"),
+        ("/gateway/webhooks/gwa_nope", "content-type: application/json\r\nx-razorpay-signature: 00\r\n", "4xx"),
+        ("/sandbox/razorpay/v1/orders", "content-type: application/json\r\n", "4xx"),
+        ("/sandbox/razorpay/v1/orders", "content-type: application/json\r\nauthorization: Basic cnpwX3Rlc3RfeDp5\r\n", "4xx"),
+        ("/sandbox/razorpay/v1/payments/create/json", "content-type: application/json\r\n", "4xx"),
+        ("/sandbox/paytm/aoa-acquiring-biz/v2/order?mid=M&orderId=O", "content-type: application/json\r\n", "2222"),
+        ("/sandbox/paytm/v3/order/status", "content-type: application/json\r\n", "2222"),
+        ("/sandbox/paytm/refund/apply", "content-type: application/json\r\n", "2222"),
+        ("/sandbox/paytm/theia/api/v1/processTransaction?mid=M&orderId=O", "content-type: application/json\r\n", "2222"),
+    ] {
+        for body in [deep.as_str(), "\u{0}\u{1}not json at all", "{\"head\":{},\"body\":[]}"] {
+            let req = format!("POST {path} HTTP/1.1\r\nhost: x\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let (code, text) = server.raw(req.as_bytes());
+            match expect {
+                // Paytm answers its errors with HTTP 200 and a result code, as the real API does.
+                "2222" => assert!(code == Some(200) && text.contains("\"resultStatus\":\"F\""), "{path}: {code:?} {text}"),
+                _ => assert!(is_4xx(code), "{path}: {code:?} {text}"),
+            }
+        }
+    }
+
     // Oversized declared bodies, by the hundred at once: refused before they are read.
     let floods: Vec<_> = (0..200)
         .map(|_| {
