@@ -313,7 +313,8 @@ async fn run(command: Command) -> Result<(), String> {
                 shutdown().await;
                 stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
-            let service = app(state).into_make_service();
+            // The shopper's address goes to gateways that ask for it (Razorpay's S2S payments).
+            let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
             match tls {
                 None => {
                     let mut server = axum_server::from_tcp(listener).map_err(|e| e.to_string())?;

@@ -75,6 +75,11 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A small self-contained page (bank page, errors, results).
+/// Hidden form fields, escaped.
+pub(crate) fn hidden_inputs<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    fields.map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(v))).collect()
+}
+
 pub(crate) fn simple_page(title: &str, inner: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

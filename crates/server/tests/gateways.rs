@@ -112,7 +112,7 @@ fn start_polling(broken_base: Option<&str>, poll_ms: u64) -> Server {
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::domain::flow::spawn_settler(state.clone());
             tx.send((base, api_key, response_key, accounts)).unwrap();
-            axum::serve(listener, app(state))
+            axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;
                 })
@@ -414,7 +414,18 @@ fn a_card_paid_through_paytm_is_charged_only_after_checksum_and_status_api_confi
     assert_eq!((st["status"].as_str(), st["gateway_id"].as_i64()), (Some("CHARGED"), Some(18)), "{st}");
     let (code, body) = s.api("POST", "/orders/ptm1/refunds", "unique_request_id=p1&amount=2.50");
     assert_eq!(code, 200, "{body}");
-    assert_eq!(body["refunds"][0]["status"], "SUCCESS", "{body}");
+    // Paytm accepts it PENDING (601); Kassa asks its refund status until it is made.
+    assert_eq!(body["refunds"][0]["status"], "PENDING", "{body}");
+    assert_eq!(body["amount_refunded"], 2.5, "a pending refund holds its amount");
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = s.status("ptm1")["refunds"][0]["status"].as_str().unwrap().to_string();
+        if status != "PENDING" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status, "SUCCESS");
     // Over what is left, Kassa refuses before asking the gateway.
     let (code, _) = s.api("POST", "/orders/ptm1/refunds", "unique_request_id=p2&amount=10.01");
     assert_eq!(code, 400);
@@ -600,4 +611,147 @@ fn a_late_success_at_the_gateway_on_an_order_paid_another_way_is_refunded_there(
     let names: Vec<&str> = events["events"].as_array().unwrap().iter().filter_map(|e| e["event_name"].as_str()).collect();
     assert_eq!(names.iter().filter(|n| **n == "AUTO_REFUND_SUCCEEDED").count(), 1, "{names:?}");
     assert!(!names.contains(&"AUTO_REFUND_FAILED"), "{names:?}");
+}
+
+/// What a scripted gateway answers a request (method, path, body): a
+/// status and body, or `None` to hold the connection past Kassa's timeout.
+type Script = std::sync::Arc<dyn Fn(&str, &str, &str) -> Option<(u16, String)> + Send + Sync>;
+
+/// A Razorpay stand-in on a free port that answers as `script` says: for the
+/// paths the sandboxes cannot be made to misbehave on.
+fn scripted_gateway(script: Script) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let script = script.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap_or(0);
+                let mut parts = line.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+                let mut len = 0;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                match script(&method, &path, &String::from_utf8_lossy(&body)) {
+                    Some((code, text)) => {
+                        let _ = stream.write_all(
+                            format!("HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}", text.len())
+                                .as_bytes(),
+                        );
+                    }
+                    None => std::thread::sleep(std::time::Duration::from_secs(5)),
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn rzp_order(amount: i64) -> String {
+    json!({ "id": "order_Scripted000001", "entity": "order", "amount": amount, "currency": "INR", "status": "created", "attempts": 0 }).to_string()
+}
+
+fn rzp_payments(status: &str, amount: i64) -> String {
+    let captured = status == "captured";
+    json!({ "entity": "collection", "count": 1, "items": [{ "id": "pay_Scripted000001", "entity": "payment", "amount": amount, "currency": "INR",
+        "status": status, "captured": captured, "order_id": "order_Scripted000001", "error_step": null }] })
+    .to_string()
+}
+
+#[test]
+fn a_payment_call_that_times_out_is_asked_about_and_charged_when_the_gateway_says_so() {
+    // Razorpay creates the order, then never answers the payment call; its API later shows the payment captured.
+    let paid = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = paid.clone();
+    let script: Script = std::sync::Arc::new(move |method, path, _| match (method, path) {
+        ("POST", "/v1/orders") => Some((200, rzp_order(500))),
+        ("POST", p) if p.starts_with("/v1/payments/create") => None,
+        ("GET", "/v1/orders/order_Scripted000001/payments") => {
+            let status = if flag.load(std::sync::atomic::Ordering::SeqCst) { "captured" } else { "created" };
+            Some((200, rzp_payments(status, 500)))
+        }
+        _ => Some((404, "{}".into())),
+    });
+    let s = start_polling(Some(&scripted_gateway(script)), 300);
+    let (ord, token) = s.order("slow1", "5.00", "&gateway_id=23&metadata.JUSPAY%3Agateway_reference_id=broken");
+    let (code, body) = s.card(&ord, &token, "4111111111111111");
+    assert_eq!(code, 400, "{body}");
+    assert!(body["error_message"].as_str().unwrap().contains("checking"), "{body}");
+    // Unknown, not declined: the attempt waits and is asked about.
+    assert_eq!(s.status("slow1")["status"], "PENDING_VBV");
+    paid.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = s.status("slow1")["status"].as_str().unwrap().to_string();
+        if status != "PENDING_VBV" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status, "CHARGED");
+}
+
+#[test]
+fn an_authorized_payment_is_captured_and_a_late_capture_after_failure_is_refunded() {
+    // First: the gateway shows the payment authorized (an account capturing by hand); Kassa captures it.
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let refunds = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (c, r) = (captured.clone(), refunds.clone());
+    let state = std::sync::Arc::new(std::sync::Mutex::new("authorized"));
+    let st = state.clone();
+    let script: Script = std::sync::Arc::new(move |method, path, body| match (method, path) {
+        ("POST", "/v1/orders") => Some((200, rzp_order(700))),
+        ("POST", "/v1/payments/create/json") => Some((
+            200,
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] }).to_string(),
+        )),
+        ("GET", "/v1/orders/order_Scripted000001/payments") => Some((200, rzp_payments(&st.lock().unwrap(), 700))),
+        ("POST", "/v1/payments/pay_Scripted000001/capture") => {
+            c.lock().unwrap().push(body.to_string());
+            *st.lock().unwrap() = "captured";
+            Some((200, json!({ "id": "pay_Scripted000001", "status": "captured", "order_id": "order_Scripted000001", "amount": 700 }).to_string()))
+        }
+        ("POST", "/v1/payments/pay_Scripted000001/refund") => {
+            r.lock().unwrap().push(body.to_string());
+            Some((200, json!({ "id": "rfnd_Scripted00001", "entity": "refund", "status": "processed", "amount": 700 }).to_string()))
+        }
+        _ => Some((404, "{}".into())),
+    });
+    let s = start_polling(Some(&scripted_gateway(script)), 600_000);
+    let (ord, token) = s.order("cap1", "7.00", "&gateway_id=23&metadata.JUSPAY%3Agateway_reference_id=broken");
+    assert_eq!(s.card(&ord, &token, "4111111111111111").0, 200);
+    let (_, body) = s.api("POST", "/orders/cap1/sync", "");
+    assert_eq!(body["status"], "CHARGED", "{body}");
+    let sent = captured.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(serde_json::from_str::<Value>(&sent[0]).unwrap()["amount"], 700);
+
+    // Then: an attempt Kassa failed (the gateway said failed) that the gateway later shows captured is refunded there.
+    *state.lock().unwrap() = "failed";
+    let (ord, token) = s.order("late2", "7.00", "&gateway_id=23&metadata.JUSPAY%3Agateway_reference_id=broken");
+    assert_eq!(s.card(&ord, &token, "4111111111111111").0, 200);
+    let (_, body) = s.api("POST", "/orders/late2/sync", "");
+    assert_eq!(body["status"], "AUTHORIZATION_FAILED", "{body}");
+    *state.lock().unwrap() = "captured";
+    let (_, body) = s.api("POST", "/orders/late2/sync", "");
+    // The attempt is AUTO_REFUNDED, which pays nothing: the order is unpaid (NEW), payable again.
+    assert_eq!(body["status"], "NEW", "the order is not paid by a success it had given up on: {body}");
+    let sent = refunds.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "refunded at the gateway once");
+    assert_eq!(serde_json::from_str::<Value>(&sent[0]).unwrap()["amount"], 700);
+    s.api("POST", "/orders/late2/sync", "");
+    assert_eq!(refunds.lock().unwrap().len(), 1, "and only once");
 }

@@ -34,9 +34,20 @@ CREATE TABLE psp_objects (
     kind       TEXT NOT NULL,
     id         TEXT NOT NULL,
     parent     TEXT,
+    tag        TEXT,
     body       TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (gateway, id)
 );
 CREATE INDEX psp_objects_by_parent ON psp_objects (gateway, parent);
 CREATE INDEX psp_objects_by_account ON psp_objects (gateway, account, kind, created_at);
+CREATE INDEX psp_objects_by_tag ON psp_objects (gateway, account, kind, tag);
+-- Refunds of orders paid through a gateway: the gateway's id for the refund,
+-- and when to ask it again about one that is still PENDING (or to send it
+-- again, when the gateway never answered).
+ALTER TABLE refunds ADD COLUMN gateway_refund_id TEXT;
+ALTER TABLE refunds ADD COLUMN check_at BIGINT;
+CREATE INDEX refunds_due ON refunds (check_at) WHERE check_at IS NOT NULL;
+-- Attempts at a gateway are asked about by settle_at whatever their status
+-- (late checks of failed ones); this finds them.
+CREATE INDEX txns_remote_due ON txns (settle_at) WHERE scenario = 'remote' AND settle_at IS NOT NULL;

@@ -29,6 +29,8 @@ pub struct PspObject {
     pub kind: String,
     /// Its parent's id (a payment's order, a refund's payment).
     pub parent: Option<String>,
+    /// What lists filter on (a Razorpay order's `receipt`).
+    pub tag: Option<String>,
     /// The object as the API shows it (JSON).
     pub body: serde_json::Value,
     /// Creation time (Unix ms).
@@ -42,12 +44,112 @@ fn object_from(row: &AnyRow) -> Result<PspObject, DbError> {
         account: row.try_get("account")?,
         kind: row.try_get("kind")?,
         parent: row.try_get("parent")?,
+        tag: row.try_get("tag")?,
         body: serde_json::from_str(&body).map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))?,
         created_at: row.try_get("created_at")?,
     })
 }
 
+/// A refund waiting on its gateway.
+#[derive(Clone, Debug)]
+pub struct GatewayRefund {
+    /// `rfd_…`.
+    pub id: String,
+    /// Its order.
+    pub order_pk: String,
+    /// Amount, minor units.
+    pub amount_minor: i64,
+    /// The gateway's id for it, once the gateway answered.
+    pub gateway_refund_id: Option<String>,
+    /// When it is due (the claim compares it).
+    pub check_at: i64,
+}
+
 impl Db {
+    /// Attempts at remote gateways due to be asked about at `now`: (id, settle_at).
+    pub async fn due_remote_checks(&self, now: i64, limit: i64) -> Result<Vec<(String, i64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, settle_at FROM txns WHERE scenario = 'remote' AND settle_at IS NOT NULL AND settle_at <= $1 ORDER BY settle_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("settle_at")?))).collect()
+    }
+
+    /// Takes a due check of an attempt for this worker until `until`; `false` if another took it.
+    pub async fn claim_remote_check(&self, txn_id: &str, seen: i64, until: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("UPDATE txns SET settle_at = $1 WHERE id = $2 AND settle_at = $3")
+            .bind(until)
+            .bind(txn_id)
+            .bind(seen)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A PENDING refund waits on its gateway: asked about (or sent again) at `check_at`.
+    pub async fn refund_awaits_gateway(&self, refund_id: &str, gateway_refund_id: Option<&str>, check_at: i64) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE refunds SET gateway_refund_id = COALESCE($1, gateway_refund_id), check_at = $2 WHERE id = $3 AND status = 'PENDING'",
+        )
+        .bind(gateway_refund_id)
+        .bind(check_at)
+        .bind(refund_id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// PENDING refunds due to be asked about at `now`.
+    pub async fn due_refund_checks(&self, now: i64, limit: i64) -> Result<Vec<GatewayRefund>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, order_pk, amount_minor, gateway_refund_id, check_at FROM refunds \
+             WHERE check_at IS NOT NULL AND check_at <= $1 AND status = 'PENDING' ORDER BY check_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(GatewayRefund {
+                    id: r.try_get("id")?,
+                    order_pk: r.try_get("order_pk")?,
+                    amount_minor: r.try_get("amount_minor")?,
+                    gateway_refund_id: r.try_get("gateway_refund_id")?,
+                    check_at: r.try_get("check_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes a due refund check until `until`; `false` if another worker took it.
+    pub async fn claim_refund_check(&self, refund_id: &str, seen: i64, until: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("UPDATE refunds SET check_at = $1 WHERE id = $2 AND check_at = $3 AND status = 'PENDING'")
+            .bind(until)
+            .bind(refund_id)
+            .bind(seen)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The gateway account an order was routed to.
+    pub async fn order_account(&self, order: &crate::domain::Order) -> Result<Option<Account>, DbError> {
+        match &order.gateway_account {
+            Some(id) => self.gateway_account(id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Links a gateway account to a merchant, last in its preference;
     /// [`DbError::Conflict`] if it has one for that gateway with that reference id.
     pub async fn add_gateway_account(&self, a: &Account) -> Result<i64, DbError> {
@@ -122,12 +224,13 @@ impl Db {
     /// Inserts a sandbox object; [`DbError::Conflict`] if its id is taken.
     pub async fn psp_insert(&self, gateway: &str, o: &PspObject) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO psp_objects (gateway, account, kind, id, parent, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO psp_objects (gateway, account, kind, id, parent, tag, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(gateway)
             .bind(&o.account)
             .bind(&o.kind)
             .bind(&o.id)
             .bind(&o.parent)
+            .bind(&o.tag)
             .bind(o.body.to_string())
             .bind(o.created_at)
             .execute(&self.pool)
@@ -176,17 +279,33 @@ impl Db {
         rows.iter().map(object_from).collect()
     }
 
-    /// An account's sandbox objects of one kind, newest first, created within [from, to] (ms).
-    pub async fn psp_list(&self, gateway: &str, account: &str, kind: &str, from: i64, to: i64) -> Result<Vec<PspObject>, DbError> {
+    /// An account's sandbox objects of one kind, newest first, created
+    /// within [from, to] (ms), with `tag` if given; `skip` then at most `count`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn psp_list(
+        &self,
+        gateway: &str,
+        account: &str,
+        kind: &str,
+        from: i64,
+        to: i64,
+        tag: Option<&str>,
+        skip: i64,
+        count: i64,
+    ) -> Result<Vec<PspObject>, DbError> {
         let rows = sqlx::query(
             "SELECT * FROM psp_objects WHERE gateway = $1 AND account = $2 AND kind = $3 AND created_at >= $4 AND created_at <= $5 \
-             ORDER BY created_at DESC, id DESC",
+             AND ($6 = 0 OR tag = $7) ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9",
         )
         .bind(gateway)
         .bind(account)
         .bind(kind)
         .bind(from)
         .bind(to)
+        .bind(i64::from(tag.is_some()))
+        .bind(tag.unwrap_or_default())
+        .bind(count)
+        .bind(skip)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(object_from).collect()

@@ -13,7 +13,7 @@ mod payments;
 
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
-pub use gateways::PspObject;
+pub use gateways::{GatewayRefund, PspObject};
 pub use payments::{Completion, RefundOutcome};
 
 use crate::domain::{EventName, EventRenderer};

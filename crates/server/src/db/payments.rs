@@ -262,7 +262,7 @@ impl Db {
     pub async fn refund_answered(&self, refund_id: &str, succeeded: bool, now: i64) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let row = sqlx::query("UPDATE refunds SET status = $1 WHERE id = $2 AND status = 'PENDING' RETURNING order_pk, amount_minor")
+        let row = sqlx::query("UPDATE refunds SET status = $1, check_at = NULL WHERE id = $2 AND status = 'PENDING' RETURNING order_pk, amount_minor")
             .bind(if succeeded { "SUCCESS" } else { "FAILURE" })
             .bind(refund_id)
             .fetch_optional(&mut *tx)
@@ -312,28 +312,24 @@ impl Db {
         Ok(true)
     }
 
-    /// Attempts whose settlement is due at `now`: (id, the status it is in,
-    /// the status it settles to, whether a remote gateway decides it).
-    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus, OrderStatus, bool)>, DbError> {
+    /// Attempts of the built-in sandbox whose settlement is due at `now`:
+    /// (id, the status it is in, the status it settles to). A remote
+    /// gateway's attempts are asked about instead (`due_remote_checks`).
+    pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus, OrderStatus)>, DbError> {
         let pending = OrderStatus::sql_list(OrderStatus::is_pending);
         let rows = sqlx::query(&format!(
-            "SELECT id, status, settle_status, scenario FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
-             AND status IN ({pending}) ORDER BY settle_at LIMIT $2"
+            "SELECT id, status, settle_status FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
+             AND status IN ({pending}) AND scenario <> 'remote' ORDER BY settle_at LIMIT $2"
         ))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let remote = r.try_get::<String, _>("scenario")? == crate::gateway::REMOTE;
-                Ok((r.try_get("id")?, status_of(r.try_get("status")?)?, status_of(r.try_get("settle_status")?)?, remote))
-            })
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get("id")?, status_of(r.try_get("status")?)?, status_of(r.try_get("settle_status")?)?))).collect()
     }
 
-    /// Asks again at `at` about an attempt still in `status` (a remote gateway had no final answer).
-    pub async fn reschedule(&self, txn_id: &str, status: OrderStatus, at: i64) -> Result<(), DbError> {
+    /// Asks again at `at` (`None`: never) about an attempt still in `status`.
+    pub async fn reschedule(&self, txn_id: &str, status: OrderStatus, at: Option<i64>) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
         sqlx::query("UPDATE txns SET settle_at = $1 WHERE id = $2 AND status = $3")
             .bind(at)

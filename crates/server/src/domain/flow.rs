@@ -8,8 +8,9 @@
 
 use crate::AppState;
 use crate::db::{Completion, DbError, Order, Txn};
-use crate::domain::model::{EventName, GatewayResponse, Instrument, TxnDetails};
-use crate::gateway::remote::{self, GatewayError, Outcome};
+use crate::domain::model::{GatewayResponse, Instrument, TxnDetails};
+use crate::domain::gateway_flow;
+use crate::gateway::remote::{self, GatewayError};
 use crate::gateway::{Answer, BankAnswer, Declined, MethodInput, Prompt, REMOTE, Started};
 use kassa_types::{OrderStatus, PaymentMethod};
 
@@ -39,15 +40,13 @@ pub async fn start_attempt(
     order: &Order,
     instrument: Instrument,
     in_frame: bool,
+    client: &remote::Client,
     now: i64,
 ) -> Result<Result<(Txn, bool), StartError>, DbError> {
-    let account = match &order.gateway_account {
-        Some(id) => match state.db.gateway_account(id).await? {
-            Some(a) => Some(a),
-            None => return Ok(Err(StartError::Declined("the order's gateway account no longer exists".into()))),
-        },
-        None => None,
-    };
+    let account = state.db.order_account(order).await?;
+    if order.gateway_account.is_some() && account.is_none() {
+        return Ok(Err(StartError::Declined("the order's gateway account no longer exists".into())));
+    }
     let mut details = TxnDetails::default();
     let (method, input, detail, last4) = match &instrument {
         Instrument::Card { number, brand, month, year, name, cvv } => {
@@ -95,6 +94,7 @@ pub async fn start_attempt(
                 amount_minor: txn.amount_minor,
                 input: &input,
                 callback_url: format!("{public}/gateway/return/{}", txn.id),
+                client,
             };
             match remote::start(&state.http, account, &account.base(public), &attempt).await {
                 Ok(r) => {
@@ -104,15 +104,27 @@ pub async fn start_attempt(
                     Ok(Started {
                         scenario: REMOTE.into(),
                         // Asked about until the order expires, whether a collect or a redirect.
-                        collect: collect.then_some((OrderStatus::AUTHENTICATION_FAILED, reconcile_ms(state))),
+                        collect: collect.then_some((OrderStatus::AUTHENTICATION_FAILED, gateway_flow::poll_ms(state))),
                         gateway_txn_id: r.gateway_txn_id.unwrap_or_default(),
                     })
                 }
                 Err(e) => {
-                    tracing::warn!(txn = %txn.id, gateway = account.kind().as_str(), error = %e, "the gateway did not start the attempt");
-                    Err(Declined(match e {
-                        GatewayError::Refused(m) => format!("{}: {m}", account.kind().display()),
-                        GatewayError::Unavailable(_) => format!("{} is not reachable now; try again", account.kind().display()),
+                    tracing::warn!(txn = %txn.id, gateway = account.kind().as_str(), error = %e.error, "the gateway did not start the attempt");
+                    let name = account.kind().display();
+                    if let (GatewayError::Unavailable(_), Some(order_id)) = (&e.error, e.gateway_order_id) {
+                        // A payment may exist at the gateway: the attempt waits, asked about like any other.
+                        txn.details.gateway_order_id = Some(order_id);
+                        txn.scenario = REMOTE.into();
+                        txn.settle_at = Some(state.now().saturating_add(gateway_flow::poll_ms(state)));
+                        txn.settle_status = Some(OrderStatus::AUTHENTICATION_FAILED);
+                        state.db.attempt_started(&txn, state.now()).await?;
+                        return Ok(Err(StartError::Declined(format!(
+                            "{name} did not answer in time; Kassa is checking with {name} whether this payment went through"
+                        ))));
+                    }
+                    Err(Declined(match e.error {
+                        GatewayError::Refused(m) => format!("{name}: {m}"),
+                        GatewayError::Unavailable(_) => format!("{name} is not reachable now; try again"),
                     }))
                 }
             }
@@ -138,7 +150,7 @@ pub async fn start_attempt(
     (txn.settle_at, txn.settle_status) = match (started.collect, account.is_some()) {
         (Some((then, in_ms)), _) => (Some(now.saturating_add(in_ms)), Some(then)),
         // A redirect to a remote gateway: its API is asked too, in case the shopper never comes back.
-        (None, true) => (Some(now.saturating_add(reconcile_ms(state))), Some(OrderStatus::AUTHENTICATION_FAILED)),
+        (None, true) => (Some(now.saturating_add(gateway_flow::poll_ms(state))), Some(OrderStatus::AUTHENTICATION_FAILED)),
         (None, false) => (Some(order.expires_at), Some(OrderStatus::AUTHENTICATION_FAILED)),
     };
     if !state.db.attempt_started(&txn, now).await? {
@@ -146,119 +158,6 @@ pub async fn start_attempt(
     }
     txn.status = OrderStatus::PENDING_VBV;
     Ok(Ok((txn, started.collect.is_some())))
-}
-
-/// How often a remote gateway is asked about an attempt it has not decided (ms): `Config::gateway_poll_ms`.
-fn reconcile_ms(state: &AppState) -> i64 {
-    i64::try_from(state.config.gateway_poll_ms).unwrap_or(i64::MAX).max(100)
-}
-
-/// Asks the order's gateway what became of `txn` and applies the answer
-/// (SPEC §7, status conflicts): CHARGED only when the gateway's API says
-/// paid, for the attempt's amount (another amount is refunded at once); a
-/// success for an attempt Kassa had already failed, or on an order paid
-/// another way, is refunded at the gateway (AUTO_REFUNDED). Not decided
-/// yet: asked again later, and failed once the order has expired.
-/// `Ok(None)`: nothing changed.
-pub async fn reconcile(state: &AppState, txn: &Txn) -> Result<Option<Completion>, DbError> {
-    if txn.scenario != REMOTE {
-        return Ok(None);
-    }
-    let Some(order) = state.db.order(&txn.order_pk).await? else { return Ok(None) };
-    let Some(account) = (match &order.gateway_account {
-        Some(id) => state.db.gateway_account(id).await?,
-        None => None,
-    }) else {
-        return Ok(None);
-    };
-    let base = account.base(&state.config.public_url);
-    let now = state.now();
-    let answer = remote::status(&state.http, &account, &base, txn, now).await;
-    let now = state.now();
-    let (outcome, response) = match answer {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(txn = %txn.id, error = %e, "gateway status unavailable; asking again later");
-            if txn.status.is_pending() {
-                state.db.reschedule(&txn.id, txn.status, now.saturating_add(reconcile_ms(state))).await?;
-            }
-            return Ok(None);
-        }
-    };
-    match outcome {
-        Outcome::Charged { gateway_txn_id, amount_minor } => {
-            if txn.status == OrderStatus::CHARGED || txn.status == OrderStatus::AUTO_REFUNDED {
-                return Ok(None);
-            }
-            let mut details = txn.details.clone();
-            details.gateway_txn_id = Some(gateway_txn_id);
-            state.db.set_txn_details(&txn.id, &details).await?;
-            let late = !txn.status.is_pending();
-            let wrong_amount = amount_minor != txn.amount_minor;
-            if wrong_amount {
-                tracing::error!(txn = %txn.id, amount_minor, expected = txn.amount_minor, "the gateway charged another amount; refunding it");
-            }
-            let outcome = if late || wrong_amount { OrderStatus::AUTO_REFUNDED } else { OrderStatus::CHARGED };
-            let done = state.db.complete_remote_txn(&txn.id, txn.status, outcome, Some(&response), now).await?;
-            if let Some(c) = done
-                && c.txn == OrderStatus::AUTO_REFUNDED
-            {
-                let txn = Txn { details, ..txn.clone() };
-                let event = match remote::refund(&state.http, &account, &base, &txn, amount_minor, &format!("auto_{}", txn.id)).await {
-                    Ok(id) => {
-                        tracing::info!(txn = %txn.id, refund = %id, "auto-refunded at the gateway");
-                        EventName::AUTO_REFUND_SUCCEEDED
-                    }
-                    Err(e) => {
-                        tracing::error!(txn = %txn.id, error = %e, "the gateway did not take the auto-refund; refund it by hand");
-                        EventName::AUTO_REFUND_FAILED
-                    }
-                };
-                state.db.order_event(&txn.order_pk, event, state.now()).await?;
-            }
-            Ok(done)
-        }
-        Outcome::Failed(status) if txn.status.is_pending() => state.db.complete_txn(&txn.id, txn.status, status, Some(&response), now, false).await,
-        Outcome::Failed(_) => Ok(None),
-        Outcome::Pending if txn.status.is_pending() && now >= order.expires_at => {
-            state.db.complete_txn(&txn.id, txn.status, OrderStatus::AUTHENTICATION_FAILED, Some(&response), now, false).await
-        }
-        Outcome::Pending => {
-            if txn.status.is_pending() {
-                state.db.reschedule(&txn.id, txn.status, now.saturating_add(reconcile_ms(state))).await?;
-            }
-            Ok(None)
-        }
-    }
-}
-
-/// Sends a refund Kassa recorded PENDING to the order's gateway and records
-/// its answer: a refusal gives the amount back and is reported
-/// (ORDER_REFUND_FAILED); no answer leaves it PENDING, for the operator.
-pub async fn refund_at_gateway(state: &AppState, order: &Order, refund: &crate::domain::Refund) -> Result<(), DbError> {
-    let account = match &order.gateway_account {
-        Some(id) => state.db.gateway_account(id).await?,
-        None => None,
-    };
-    let charged = state.db.txns(&order.id).await?.into_iter().find(|t| t.status == OrderStatus::CHARGED);
-    let (Some(account), Some(txn)) = (account, charged) else {
-        state.db.refund_answered(&refund.id, false, state.now()).await?;
-        return Ok(());
-    };
-    let base = account.base(&state.config.public_url);
-    match remote::refund(&state.http, &account, &base, &txn, refund.amount_minor, &refund.id).await {
-        Ok(_) => {
-            state.db.refund_answered(&refund.id, true, state.now()).await?;
-        }
-        Err(GatewayError::Refused(why)) => {
-            tracing::warn!(refund = %refund.id, %why, "the gateway refused a refund");
-            state.db.refund_answered(&refund.id, false, state.now()).await?;
-        }
-        Err(GatewayError::Unavailable(why)) => {
-            tracing::error!(refund = %refund.id, %why, "the gateway did not answer a refund; it stays PENDING");
-        }
-    }
-    Ok(())
 }
 
 /// What the shopper did on a bank page.
@@ -309,19 +208,7 @@ pub async fn bank_answer(state: &AppState, txn: &Txn, action: BankAction<'_>, no
 /// each only to an attempt still in the state it was due in.
 pub async fn settle_due(state: &AppState, now: i64) -> Result<Vec<Completion>, DbError> {
     let mut done = Vec::new();
-    for (txn_id, from, to, remote) in state.db.due_settlements(now, 64).await? {
-        if remote {
-            match state.db.txn(&txn_id).await {
-                Ok(Some(txn)) => match reconcile(state, &txn).await {
-                    Ok(Some(c)) => done.push(c),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(txn = %txn_id, error = %e, "cannot reconcile an attempt"),
-                },
-                Ok(None) => {}
-                Err(e) => tracing::warn!(txn = %txn_id, error = %e, "cannot read an attempt"),
-            }
-            continue;
-        }
+    for (txn_id, from, to) in state.db.due_settlements(now, 64).await? {
         let response = state.gateway.response(to, now);
         match state.db.complete_txn(&txn_id, from, to, Some(&response), now, false).await {
             Ok(Some(c)) => done.push(c),
@@ -333,8 +220,12 @@ pub async fn settle_due(state: &AppState, now: i64) -> Result<Vec<Completion>, D
 }
 
 /// Runs [`settle_due`] every `webhook_poll_ms`; settlements are stored with
-/// their attempts, so a restart resumes them.
+/// their attempts, so a restart resumes them. Remote gateways are asked
+/// about their attempts and refunds by a worker of their own
+/// ([`gateway_flow::spawn_checker`]), started here too, so a slow gateway
+/// never delays the sandbox's settlements.
 pub fn spawn_settler(state: AppState) -> tokio::task::JoinHandle<()> {
+    gateway_flow::spawn_checker(state.clone());
     tokio::spawn(async move {
         loop {
             if let Err(e) = settle_due(&state, state.now()).await {

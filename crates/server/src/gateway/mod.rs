@@ -9,8 +9,7 @@ use kassa_types::card::CardBrand;
 use std::future::Future;
 use std::pin::Pin;
 
-/// What the payment page submitted, checked for shape already.
-#[derive(Debug)]
+/// What the payment page submitted, checked for shape already. `Debug` shows no card number or CVV.
 pub enum MethodInput<'a> {
     /// A card (number digits only).
     Card {
@@ -33,6 +32,17 @@ pub enum MethodInput<'a> {
     Wallet(&'a str),
     /// A UPI VPA.
     Upi(&'a str),
+}
+
+impl std::fmt::Debug for MethodInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MethodInput::Card { brand, .. } => write!(f, "Card {{ brand: {brand:?}, number: ***, cvv: *** }}"),
+            MethodInput::Netbanking(b) => write!(f, "Netbanking({b})"),
+            MethodInput::Wallet(w) => write!(f, "Wallet({w})"),
+            MethodInput::Upi(_) => f.write_str("Upi(***)"),
+        }
+    }
 }
 
 /// The shopper's answer on the bank page.

@@ -2,10 +2,10 @@
 //! shopper to the gateway's authentication, the callback the gateway sends
 //! them back to, and the gateway's webhooks. None of them decides an
 //! attempt: each verifies what it got and then asks the gateway's API
-//! ([`crate::domain::flow::reconcile`]).
+//! ([`crate::domain::gateway_flow::reconcile`]).
 
 use crate::AppState;
-use crate::domain::flow::reconcile;
+use crate::domain::gateway_flow::reconcile_paced;
 use crate::gateway::REMOTE;
 use crate::gateway::route::Credentials;
 use crate::http::body::Fields;
@@ -40,12 +40,8 @@ async fn pay(State(st): State<AppState>, Path(txn_id): Path<String>) -> Response
     if redirect.method == "GET" {
         return Redirect::to(&redirect.url).into_response();
     }
-    let gateway = match &order.gateway_account {
-        Some(id) => st.db.gateway_account(id).await.ok().flatten().map(|a| a.kind().display()).unwrap_or("the gateway"),
-        None => "the gateway",
-    };
-    let inputs: String =
-        redirect.params.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(v))).collect();
+    let gateway = st.db.order_account(&order).await.ok().flatten().map_or("the gateway", |a| a.kind().display());
+    let inputs = crate::pages::hidden_inputs(redirect.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let inner = format!(
         "<h1>Continuing to {g}</h1><p>{g} asks you to confirm this payment.</p>\
          <form method=\"post\" action=\"{url}\">{inputs}<button type=\"submit\">Continue to {g}</button></form>\
@@ -73,10 +69,7 @@ async fn return_post(st: State<AppState>, path: Path<String>, fields: Fields) ->
 async fn returned(State(st): State<AppState>, Path(txn_id): Path<String>, fields: Vec<(String, String)>) -> Response {
     let Ok(Some(txn)) = st.db.txn(&txn_id).await else { return not_found_page() };
     let Ok(Some(order)) = st.db.order(&txn.order_pk).await else { return not_found_page() };
-    let account = match &order.gateway_account {
-        Some(id) => st.db.gateway_account(id).await.ok().flatten(),
-        None => None,
-    };
+    let account = st.db.order_account(&order).await.ok().flatten();
     let Some(account) = account.filter(|_| txn.scenario == REMOTE) else { return not_found_page() };
     if fields.len() > 64 {
         return refused("The gateway's answer has too many fields.");
@@ -85,7 +78,7 @@ async fn returned(State(st): State<AppState>, Path(txn_id): Path<String>, fields
         tracing::warn!(txn = %txn.id, gateway = account.kind().as_str(), %why, "a gateway callback was refused");
         return refused("This answer from the payment gateway could not be verified, so it changed nothing.");
     }
-    if let Err(e) = reconcile(&st, &txn).await {
+    if let Err(e) = reconcile_paced(&st, &txn).await {
         return AppError::from(e).into_response();
     }
     match st.db.order(&txn.order_pk).await {
@@ -123,7 +116,7 @@ async fn webhook(State(st): State<AppState>, Path(account_id): Path<String>, hea
         && let Some(order) = st.db.order(&txn.order_pk).await?
         && order.gateway_account.as_deref() == Some(account.id.as_str())
     {
-        reconcile(&st, &txn).await?;
+        reconcile_paced(&st, &txn).await?;
     }
     Ok((StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))).into_response())
 }

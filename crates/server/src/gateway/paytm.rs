@@ -6,7 +6,7 @@
 //! attempt CHARGED only when `POST /v3/order/status` (a signed answer) says
 //! TXN_SUCCESS for its amount. Refunds: `POST /refund/apply`.
 
-use super::remote::{Attempt, Claim, GatewayError, Outcome, RemoteStarted, call, decimal, field, parse_decimal};
+use super::remote::{Attempt, Claim, GatewayError, Outcome, RefundState, RemoteStarted, Unstarted, call, decimal, field, parse_decimal};
 use super::{MethodInput, Redirect};
 use crate::db::Txn;
 use crate::domain::GatewayResponse;
@@ -39,9 +39,18 @@ fn key(merchant_key: &str) -> Result<MerchantKey, GatewayError> {
 #[derive(serde::Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
-    head: &'a RawValue,
+    head: Option<&'a RawValue>,
     #[serde(borrow)]
-    body: &'a RawValue,
+    body: Option<&'a RawValue>,
+}
+
+/// The `head` and `body` of a Paytm `{head, body}` text, both objects, as
+/// their exact texts (signatures are over the body's bytes as sent).
+pub fn envelope(text: &str) -> Option<(&RawValue, &RawValue)> {
+    let env: Envelope<'_> = serde_json::from_str(text).ok()?;
+    let (head, body) = (env.head?, env.body?);
+    let object = |r: &RawValue| r.get().starts_with('{');
+    (text.trim_start().starts_with('{') && object(head) && object(body)).then_some((head, body))
 }
 
 /// A signed `{head, body}` request; the answer's body, its signature
@@ -58,13 +67,13 @@ async fn signed_call(agent: &ureq::Agent, url: String, merchant_key: &str, head:
     if !(200..300).contains(&status) {
         return Err(GatewayError::Unavailable(format!("Paytm answered HTTP {status}")));
     }
-    let env: Envelope<'_> = serde_json::from_str(&answer).map_err(|_| GatewayError::Unavailable("Paytm's answer is not {head, body}".into()))?;
+    let (head, body) = envelope(&answer).ok_or_else(|| GatewayError::Unavailable("Paytm's answer is not {head, body}".into()))?;
     if signed {
-        let head: Value = serde_json::from_str(env.head.get()).unwrap_or_default();
+        let head: Value = serde_json::from_str(head.get()).unwrap_or_default();
         let signature = head["signature"].as_str().ok_or_else(|| GatewayError::Unavailable("Paytm's answer is not signed".into()))?;
-        verify(&key, env.body.get(), signature).map_err(|_| GatewayError::Unavailable("Paytm's answer signature does not verify".into()))?;
+        verify(&key, body.get(), signature).map_err(|_| GatewayError::Unavailable("Paytm's answer signature does not verify".into()))?;
     }
-    serde_json::from_str(env.body.get()).map_err(|_| GatewayError::Unavailable("Paytm's answer body is not JSON".into()))
+    serde_json::from_str(body.get()).map_err(|_| GatewayError::Unavailable("Paytm's answer body is not JSON".into()))
 }
 
 fn result(body: &Value) -> (String, String, String) {
@@ -84,7 +93,7 @@ pub async fn start(
     merchant_key: &str,
     website_name: &str,
     a: &Attempt<'_>,
-) -> Result<RemoteStarted, GatewayError> {
+) -> Result<RemoteStarted, Unstarted> {
     let o = a.order;
     let now = crate::now_ms();
     let body = json!({
@@ -102,9 +111,14 @@ pub async fn start(
     let created = signed_call(agent, url, merchant_key, head, body, false).await?;
     let (status, code, message) = result(&created);
     if status != "S" || code != "0000" {
-        return Err(create_order_outcome(&code, &message));
+        return Err(create_order_outcome(&code, &message).into());
     }
     let token = created["txnToken"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| GatewayError::Unavailable("no txnToken".into()))?;
+    // From here a payment may exist at Paytm (its orderId is the attempt's id): a failure leaves the state unknown.
+    let unknown = |error: GatewayError| match error {
+        GatewayError::Refused(_) => Unstarted { error, gateway_order_id: None },
+        GatewayError::Unavailable(_) => Unstarted { error, gateway_order_id: Some(a.txn_id.to_string()) },
+    };
     let mut pay = json!({ "requestType": "NATIVE", "mid": mid, "orderId": a.txn_id, "authMode": "otp" });
     match a.input {
         MethodInput::Card { number, month, year, cvv, .. } => {
@@ -116,7 +130,7 @@ pub async fn start(
             pay["channelCode"] = code.trim_start_matches("NB_").into();
         }
         MethodInput::Wallet("PAYTM") => pay["paymentMode"] = "BALANCE".into(),
-        MethodInput::Wallet(_) => return Err(GatewayError::Refused("Paytm takes only the Paytm wallet".into())),
+        MethodInput::Wallet(_) => return Err(GatewayError::Refused("Paytm takes only the Paytm wallet".into()).into()),
         MethodInput::Upi(vpa) => {
             pay["paymentMode"] = "UPI".into();
             pay["payerAccount"] = (*vpa).into();
@@ -124,10 +138,10 @@ pub async fn start(
     }
     let url = format!("{base}/theia/api/v1/processTransaction?mid={}&orderId={}", enc(mid), enc(a.txn_id));
     let head = json!({ "txnToken": token, "channelId": "WEB" });
-    let processed = signed_call(agent, url, merchant_key, head, pay, false).await?;
+    let processed = signed_call(agent, url, merchant_key, head, pay, false).await.map_err(unknown)?;
     let (status, code, message) = result(&processed);
     if status != "S" {
-        return Err(GatewayError::Refused(format!("Paytm refused the payment ({code}: {})", message.chars().take(120).collect::<String>())));
+        return Err(unknown(GatewayError::Refused(format!("Paytm refused the payment ({code}: {})", message.chars().take(120).collect::<String>()))));
     }
     let form = &processed["bankForm"]["redirectForm"];
     let redirect = match form["actionUrl"].as_str() {
@@ -137,7 +151,7 @@ pub async fn start(
             params: form["content"].as_object().map(|c| c.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default(),
         }),
         None if matches!(a.input, MethodInput::Upi(_)) => None,
-        None => return Err(GatewayError::Unavailable("Paytm gave no bank form".into())),
+        None => return Err(unknown(GatewayError::Unavailable("Paytm gave no bank form".into()))),
     };
     Ok(RemoteStarted { gateway_order_id: a.txn_id.to_string(), gateway_txn_id: None, redirect })
 }
@@ -159,13 +173,14 @@ pub async fn status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &s
         auth_id_code: String::new(),
         created_at: now,
     };
-    if answer["orderId"].as_str().is_some_and(|o| o != order_id) || answer["mid"].as_str().is_some_and(|m| m != mid) {
-        return Err(GatewayError::Unavailable("Paytm's status is for another order".into()));
+    let unknown_order = answer["resultInfo"]["resultCode"] == "334";
+    if !unknown_order && (answer["orderId"].as_str() != Some(order_id) || answer["mid"].as_str() != Some(mid)) {
+        return Err(GatewayError::Unavailable("Paytm's status is not for this order".into()));
     }
     let outcome = match status.as_str() {
         "TXN_SUCCESS" => {
             let amount = answer["txnAmount"].as_str().and_then(parse_decimal).ok_or_else(|| GatewayError::Unavailable("no txnAmount".into()))?;
-            let id = answer["txnId"].as_str().unwrap_or_default().to_string();
+            let id = answer["txnId"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| GatewayError::Unavailable("no txnId".into()))?.to_string();
             Outcome::Charged { gateway_txn_id: id, amount_minor: amount }
         }
         "TXN_FAILURE" if code == "141" || code == "810" => Outcome::Failed(OrderStatus::AUTHENTICATION_FAILED),
@@ -188,7 +203,7 @@ pub fn callback(mid: &str, merchant_key: &str, txn: &Txn, fields: &[(String, Str
     Ok(if field(fields, "STATUS") == Some("TXN_SUCCESS") { Claim::Success } else { Claim::Failure })
 }
 
-/// `POST /refund/apply`; Paytm's refund id.
+/// `POST /refund/apply`, with Kassa's refund id as `refId`: Paytm answers PENDING (601) once accepted.
 pub async fn refund(
     agent: &ureq::Agent,
     base: &str,
@@ -197,14 +212,34 @@ pub async fn refund(
     txn: &Txn,
     amount_minor: i64,
     refund_id: &str,
-) -> Result<String, GatewayError> {
+) -> Result<RefundState, GatewayError> {
     let txn_id = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Paytm transaction".into()))?;
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "txnType": "REFUND", "orderId": order_id, "txnId": txn_id, "refId": refund_id, "refundAmount": decimal(amount_minor) });
     let answer = signed_call(agent, format!("{base}/refund/apply"), merchant_key, json!({}), body, true).await?;
-    let (status, code, message) = result(&answer);
-    match status.as_str() {
-        "TXN_SUCCESS" | "PENDING" => Ok(answer["refundId"].as_str().unwrap_or_default().to_string()),
-        _ => Err(GatewayError::Refused(format!("Paytm refused the refund ({code}: {})", message.chars().take(120).collect::<String>()))),
+    refund_state(&answer)
+}
+
+fn refund_state(answer: &Value) -> Result<RefundState, GatewayError> {
+    let (status, code, message) = result(answer);
+    let id = answer["refundId"].as_str().unwrap_or_default().to_string();
+    match (status.as_str(), code.as_str()) {
+        ("TXN_SUCCESS", _) => Ok(RefundState::Succeeded(id)),
+        ("PENDING", _) => Ok(RefundState::Pending(id)),
+        (_, "631") => Ok(RefundState::NotFound),
+        ("TXN_FAILURE", _) => Err(GatewayError::Refused(format!("Paytm refused the refund ({code}: {})", message.chars().take(120).collect::<String>()))),
+        _ => Err(GatewayError::Unavailable(format!("Paytm's refund answer is unclear ({code})"))),
+    }
+}
+
+/// Refund status (`POST /v2/refund/status`, by `refId`).
+pub async fn refund_status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &str, txn: &Txn, refund_id: &str) -> Result<RefundState, GatewayError> {
+    let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
+    let body = json!({ "mid": mid, "orderId": order_id, "refId": refund_id });
+    let answer = signed_call(agent, format!("{base}/v2/refund/status"), merchant_key, json!({}), body, true).await?;
+    match refund_state(&answer) {
+        // A refund Paytm failed is a final answer here, not a refusal of this request.
+        Err(GatewayError::Refused(_)) => Ok(RefundState::Failed),
+        other => other,
     }
 }

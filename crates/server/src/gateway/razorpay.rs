@@ -7,7 +7,7 @@
 //! `razorpay_signature`, and the attempt is CHARGED only when
 //! `GET /v1/orders/:id/payments` shows the payment captured.
 
-use super::remote::{Attempt, Claim, GatewayError, Outcome, RemoteStarted, call, field};
+use super::remote::{Attempt, Claim, GatewayError, Outcome, RefundState, RemoteStarted, Unstarted, call, field};
 use super::{MethodInput, Redirect};
 use crate::db::Txn;
 use crate::domain::GatewayResponse;
@@ -40,15 +40,15 @@ fn bank_code(kassa: &str) -> Option<&'static str> {
         "NB_ICICI" => "ICIC",
         "NB_AXIS" => "UTIB",
         "NB_KOTAK" => "KKBK",
-        "NB_PNB" => "PUNB",
-        "NB_BOB" => "BARB",
+        "NB_PNB" => "PUNB_R",
+        "NB_BOB" => "BARB_R",
         "NB_YESB" => "YESB",
         _ => return None,
     })
 }
 
 /// Creates the Razorpay order and the payment, and says where the shopper authenticates.
-pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &str, a: &Attempt<'_>) -> Result<RemoteStarted, GatewayError> {
+pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &str, a: &Attempt<'_>) -> Result<RemoteStarted, Unstarted> {
     let o = a.order;
     let order_body = json!({
         "amount": a.amount_minor,
@@ -62,7 +62,7 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
     let rzp_order = answer(status, &body)?;
     let order_id = rzp_order["id"].as_str().filter(|id| id.starts_with("order_")).ok_or_else(|| GatewayError::Unavailable("no order id".into()))?;
     if rzp_order["amount"].as_i64() != Some(a.amount_minor) {
-        return Err(GatewayError::Unavailable("Razorpay's order has another amount".into()));
+        return Err(GatewayError::Unavailable("Razorpay's order has another amount".into()).into());
     }
     let mut payment = json!({
         "amount": a.amount_minor,
@@ -73,6 +73,9 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
         "description": o.description,
         "callback_url": a.callback_url,
         "notes": { "kassa_txn_id": a.txn_id },
+        "ip": a.client.ip,
+        "referer": a.client.referer,
+        "user_agent": a.client.user_agent,
     });
     match a.input {
         MethodInput::Card { number, month, year, cvv, name, .. } => {
@@ -81,7 +84,7 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
         }
         MethodInput::Netbanking(code) => {
             payment["method"] = "netbanking".into();
-            payment["bank"] = bank_code(code).ok_or_else(|| GatewayError::Refused("Razorpay does not offer this bank".into()))?.into();
+            payment["bank"] = bank_code(code).ok_or_else(|| Unstarted::from(GatewayError::Refused("Razorpay does not offer this bank".into())))?.into();
         }
         MethodInput::Wallet(code) => {
             payment["method"] = "wallet".into();
@@ -92,17 +95,26 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
             payment["vpa"] = (*vpa).into();
         }
     }
-    let (status, body) = call(agent, "POST", format!("{base}/v1/payments/create/json"), json_headers(), Some(payment.to_string())).await?;
-    let created = answer(status, &body)?;
-    let payment_id = created["razorpay_payment_id"].as_str().ok_or_else(|| GatewayError::Unavailable("no payment id".into()))?;
+    // From here a payment may exist at Razorpay: a failure leaves the state unknown, to be asked about.
+    let unknown = |error: GatewayError| match error {
+        GatewayError::Refused(_) => Unstarted { error, gateway_order_id: None },
+        GatewayError::Unavailable(_) => Unstarted { error, gateway_order_id: Some(order_id.to_string()) },
+    };
+    // S2S: UPI has its own endpoint, the rest answer JSON with `next[]`.
+    let path = if matches!(a.input, MethodInput::Upi(_)) { "upi" } else { "json" };
+    let (status, body) =
+        call(agent, "POST", format!("{base}/v1/payments/create/{path}"), json_headers(), Some(payment.to_string())).await.map_err(unknown)?;
+    let created = answer(status, &body).map_err(unknown)?;
+    let payment_id =
+        created["razorpay_payment_id"].as_str().ok_or_else(|| unknown(GatewayError::Unavailable("no payment id".into())))?;
     let next = created["next"].as_array().cloned().unwrap_or_default();
     let redirect = next.iter().find(|n| n["action"] == "redirect").and_then(|n| n["url"].as_str()).map(|url| Redirect {
         method: "GET".into(),
         url: url.to_string(),
         params: Vec::new(),
     });
-    if redirect.is_none() && !next.iter().any(|n| n["action"] == "poll") {
-        return Err(GatewayError::Unavailable("Razorpay gave no next action".into()));
+    if redirect.is_none() && path != "upi" {
+        return Err(unknown(GatewayError::Unavailable("Razorpay gave no next action".into())));
     }
     Ok(RemoteStarted { gateway_order_id: order_id.to_string(), gateway_txn_id: Some(payment_id.to_string()), redirect })
 }
@@ -125,6 +137,20 @@ pub async fn status(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &
         let id = p["id"].as_str().unwrap_or_default().to_string();
         let amount = p["amount"].as_i64().ok_or_else(|| GatewayError::Unavailable("a payment without an amount".into()))?;
         return Ok((Outcome::Charged { gateway_txn_id: id, amount_minor: amount }, response(p, "captured", "Payment captured")));
+    }
+    // Authorized but not captured (an account set to capture by hand): capture it, for the attempt's amount only.
+    if let Some(p) = items.iter().filter(ours).find(|p| p["status"] == "authorized" && p["amount"].as_i64() == Some(txn.amount_minor)) {
+        let id = p["id"].as_str().unwrap_or_default();
+        let body = json!({ "amount": txn.amount_minor, "currency": p["currency"] });
+        let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
+        let (code, text) = call(agent, "POST", format!("{base}/v1/payments/{id}/capture"), headers, Some(body.to_string())).await?;
+        if let Ok(captured) = answer(code, &text)
+            && captured["status"] == "captured"
+            && captured["order_id"].as_str() == Some(order_id)
+            && captured["amount"].as_i64() == Some(txn.amount_minor)
+        {
+            return Ok((Outcome::Charged { gateway_txn_id: id.to_string(), amount_minor: txn.amount_minor }, response(&captured, "captured", "Payment captured")));
+        }
     }
     if items.iter().filter(ours).any(|p| matches!(p["status"].as_str(), Some("authorized" | "created"))) {
         return Ok((Outcome::Pending, GatewayResponse { resp_code: "pending".into(), created_at: now, ..GatewayResponse::default() }));
@@ -159,7 +185,17 @@ pub fn callback(key_secret: &str, txn: &Txn, fields: &[(String, String)]) -> Res
     Err("the callback carries neither a signed payment nor an error".into())
 }
 
-/// `POST /v1/payments/:id/refund`; the refund's id.
+fn refund_state(refund: &Value) -> Result<RefundState, GatewayError> {
+    let id = refund["id"].as_str().unwrap_or_default().to_string();
+    match refund["status"].as_str() {
+        Some("processed") => Ok(RefundState::Succeeded(id)),
+        Some("pending" | "created") => Ok(RefundState::Pending(id)),
+        Some("failed") => Ok(RefundState::Failed),
+        _ => Err(GatewayError::Unavailable("Razorpay's refund has no status".into())),
+    }
+}
+
+/// `POST /v1/payments/:id/refund`, with Kassa's refund id as its `receipt`.
 pub async fn refund(
     agent: &ureq::Agent,
     base: &str,
@@ -168,15 +204,34 @@ pub async fn refund(
     txn: &Txn,
     amount_minor: i64,
     refund_id: &str,
-) -> Result<String, GatewayError> {
+) -> Result<RefundState, GatewayError> {
     let payment = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
     let body = json!({ "amount": amount_minor, "receipt": refund_id, "notes": { "kassa_refund_id": refund_id } });
     let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
     let (status, text) = call(agent, "POST", format!("{base}/v1/payments/{payment}/refund"), headers, Some(body.to_string())).await?;
-    let refund = answer(status, &text)?;
-    match refund["status"].as_str() {
-        Some("processed" | "pending") => Ok(refund["id"].as_str().unwrap_or_default().to_string()),
-        Some("failed") => Err(GatewayError::Refused("Razorpay failed the refund".into())),
-        _ => Err(GatewayError::Unavailable("Razorpay's refund has no status".into())),
+    refund_state(&answer(status, &text)?)
+}
+
+/// A refund's state: `GET /v1/refunds/:id` when Razorpay's id is known, else
+/// the payment's refunds (`GET /v1/payments/:id/refunds`) by `receipt`.
+pub async fn refund_status(
+    agent: &ureq::Agent,
+    base: &str,
+    key_id: &str,
+    key_secret: &str,
+    txn: &Txn,
+    refund_id: &str,
+    gateway_refund_id: Option<&str>,
+) -> Result<RefundState, GatewayError> {
+    if let Some(id) = gateway_refund_id {
+        let (status, text) = call(agent, "GET", format!("{base}/v1/refunds/{id}"), vec![auth(key_id, key_secret)], None).await?;
+        return refund_state(&answer(status, &text)?);
+    }
+    let payment = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
+    let (status, text) = call(agent, "GET", format!("{base}/v1/payments/{payment}/refunds?count=100"), vec![auth(key_id, key_secret)], None).await?;
+    let list = answer(status, &text)?;
+    match list["items"].as_array().and_then(|items| items.iter().find(|r| r["receipt"].as_str() == Some(refund_id))) {
+        Some(r) => refund_state(r),
+        None => Ok(RefundState::NotFound),
     }
 }

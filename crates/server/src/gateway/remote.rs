@@ -32,6 +32,34 @@ impl std::fmt::Display for GatewayError {
     }
 }
 
+/// An attempt the gateway did not start: why, and the gateway's order for it
+/// if one was made (then a payment may exist there: the state is unknown and
+/// the attempt is asked about like any other).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unstarted {
+    /// Why.
+    pub error: GatewayError,
+    /// The gateway's order, when it was made before the failure.
+    pub gateway_order_id: Option<String>,
+}
+
+impl From<GatewayError> for Unstarted {
+    fn from(error: GatewayError) -> Unstarted {
+        Unstarted { error, gateway_order_id: None }
+    }
+}
+
+/// The shopper's browser, which Razorpay's S2S API asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// Address.
+    pub ip: String,
+    /// `User-Agent`.
+    pub user_agent: String,
+    /// The page the payment was made from.
+    pub referer: String,
+}
+
 /// An attempt to start at a gateway.
 #[derive(Debug)]
 pub struct Attempt<'a> {
@@ -45,6 +73,21 @@ pub struct Attempt<'a> {
     pub input: &'a MethodInput<'a>,
     /// Where the gateway sends the shopper back (Kassa's callback for the attempt).
     pub callback_url: String,
+    /// The shopper's browser.
+    pub client: &'a Client,
+}
+
+/// What became of a refund at the gateway.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefundState {
+    /// Made (the gateway's refund id).
+    Succeeded(String),
+    /// Accepted, not made yet (the gateway's refund id).
+    Pending(String),
+    /// The gateway failed it.
+    Failed,
+    /// The gateway has no such refund (it never arrived).
+    NotFound,
 }
 
 /// An attempt a gateway accepted.
@@ -122,7 +165,7 @@ pub async fn call(
 }
 
 /// Starts an attempt at the account's gateway.
-pub async fn start(agent: &ureq::Agent, account: &Account, base: &str, attempt: &Attempt<'_>) -> Result<RemoteStarted, GatewayError> {
+pub async fn start(agent: &ureq::Agent, account: &Account, base: &str, attempt: &Attempt<'_>) -> Result<RemoteStarted, Unstarted> {
     match &account.credentials {
         Credentials::Razorpay { key_id, key_secret, .. } => razorpay::start(agent, base, key_id, key_secret, attempt).await,
         Credentials::Paytm { mid, merchant_key, website_name } => paytm::start(agent, base, mid, merchant_key, website_name, attempt).await,
@@ -146,11 +189,29 @@ pub fn callback(account: &Account, txn: &Txn, fields: &[(String, String)]) -> Re
     }
 }
 
-/// Refunds `amount_minor` of `txn`'s payment at the gateway, idempotently by `refund_id`.
-pub async fn refund(agent: &ureq::Agent, account: &Account, base: &str, txn: &Txn, amount_minor: i64, refund_id: &str) -> Result<String, GatewayError> {
+/// Sends a refund of `amount_minor` of `txn`'s payment to the gateway,
+/// referenced by Kassa's `refund_id` (Razorpay's `receipt`, Paytm's `refId`).
+pub async fn refund(agent: &ureq::Agent, account: &Account, base: &str, txn: &Txn, amount_minor: i64, refund_id: &str) -> Result<RefundState, GatewayError> {
     match &account.credentials {
         Credentials::Razorpay { key_id, key_secret, .. } => razorpay::refund(agent, base, key_id, key_secret, txn, amount_minor, refund_id).await,
         Credentials::Paytm { mid, merchant_key, .. } => paytm::refund(agent, base, mid, merchant_key, txn, amount_minor, refund_id).await,
+    }
+}
+
+/// What the gateway says of refund `refund_id` of `txn` (by its own id when known).
+pub async fn refund_status(
+    agent: &ureq::Agent,
+    account: &Account,
+    base: &str,
+    txn: &Txn,
+    refund_id: &str,
+    gateway_refund_id: Option<&str>,
+) -> Result<RefundState, GatewayError> {
+    match &account.credentials {
+        Credentials::Razorpay { key_id, key_secret, .. } => {
+            razorpay::refund_status(agent, base, key_id, key_secret, txn, refund_id, gateway_refund_id).await
+        }
+        Credentials::Paytm { mid, merchant_key, .. } => paytm::refund_status(agent, base, mid, merchant_key, txn, refund_id).await,
     }
 }
 

@@ -340,7 +340,7 @@ pub(crate) async fn sync_order(State(state): State<AppState>, Authed(merchant): 
     if order.gateway_account.is_some() {
         for txn in state.db.txns(&order.id).await? {
             if txn.status.is_pending() || txn.status.is_failure() {
-                crate::domain::flow::reconcile(&state, &txn).await?;
+                crate::domain::gateway_flow::reconcile(&state, &txn).await?;
             }
         }
     }
@@ -389,7 +389,7 @@ pub(crate) async fn create_refund(
     let at_gateway = order.gateway_account.is_some();
     let refund = match state.db.refund(&order.id, &request_id, minor, state.now(), at_gateway).await? {
         RefundOutcome::Created(r) if at_gateway => {
-            crate::domain::flow::refund_at_gateway(&state, &order, &r).await?;
+            crate::domain::gateway_flow::refund_at_gateway(&state, &order, &r).await?;
             r
         }
         RefundOutcome::Created(r) => r,

@@ -53,6 +53,21 @@ fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
     Ok(Instrument::Card { number, brand, month, year, name, cvv: crate::secret::Secret::new(cvv) })
 }
 
+/// The address the request came from, when the server records it (`kassa serve` does).
+pub(crate) struct Peer(Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Peer, Self::Rejection> {
+        Ok(Peer(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> String {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(512).collect()
+}
+
 /// `POST /txns` answer: the page's contract ([`TxnResponse`]) and Juspay's `txn_uuid`.
 #[derive(serde::Serialize)]
 pub(crate) struct TxnAnswer {
@@ -64,7 +79,12 @@ pub(crate) struct TxnAnswer {
 /// `POST /txns` with the order's client token: starts a payment attempt.
 /// The method must be one the merchant allowed for this order (server to
 /// server); the page's `payment_options` can only narrow that further.
-pub(crate) async fn create_txn(State(state): State<AppState>, headers: HeaderMap, mut f: Fields) -> Result<Json<TxnAnswer>, AppError> {
+pub(crate) async fn create_txn(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    mut f: Fields,
+) -> Result<Json<TxnAnswer>, AppError> {
     let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
     let order_ref = f.require("order_id")?;
     let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;
@@ -114,7 +134,12 @@ pub(crate) async fn create_txn(State(state): State<AppState>, headers: HeaderMap
     };
     f.finish()?;
     let declined_code = if method == PaymentMethod::Card { "card_declined" } else { "payment_declined" };
-    let (txn, collect) = match flow::start_attempt(&state, &order, instrument, in_frame, now).await? {
+    let client = crate::gateway::remote::Client {
+        ip: peer.map(|a| a.ip().to_string()).unwrap_or_default(),
+        user_agent: header(&headers, "user-agent"),
+        referer: header(&headers, "referer"),
+    };
+    let (txn, collect) = match flow::start_attempt(&state, &order, instrument, in_frame, &client, now).await? {
         Ok(started) => started,
         Err(StartError::Declined(why)) => return Err(AppError::bad_request(declined_code, why)),
         Err(StartError::NotPayable) => {

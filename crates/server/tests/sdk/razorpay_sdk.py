@@ -32,12 +32,18 @@ check(client.order.fetch(order["id"])["receipt"] == "sdk_rcpt_1", "order.fetch")
 listed = client.order.all({"receipt": "sdk_rcpt_1"})
 check(listed["entity"] == "collection" and listed["count"] == 1 and listed["items"][0]["id"] == order["id"], "order.all filters by receipt")
 check(client.order.all({"receipt": "nobody"})["count"] == 0, "order.all with an unknown receipt is empty")
+try:
+    client.order.all({"count": 500})
+    check(False, "count above 100 is refused")
+except razorpay.errors.BadRequestError:
+    check(True, "count above 100 raises BadRequestError")
 check(client.order.edit(order["id"], {"notes": {"shop": "coffee"}})["notes"] == {"shop": "coffee"}, "order.edit changes notes")
 
 # A card payment, server to server, then the shopper's authentication on the sandbox's page.
 payment = client.payment.createPaymentJson({
     "amount": 50000, "currency": "INR", "order_id": order["id"], "email": "a@b.in", "contact": "9999999999",
-    "method": "card", "callback_url": "https://shop.example/callback",
+    "method": "card", "callback_url": "https://shop.example/callback", "ip": "127.0.0.1", "user_agent": "razorpay-sdk-test",
+    "referer": "https://shop.example/checkout",
     "card": {"number": "4111111111111111", "expiry_month": "12", "expiry_year": "2039", "cvv": "123", "name": "A Shopper"},
 })
 payment_id = payment["razorpay_payment_id"]
@@ -68,7 +74,8 @@ check(any(p["id"] == payment_id for p in client.payment.all({"count": 50})["item
 # One success per order.
 try:
     client.payment.createPaymentJson({"amount": 50000, "currency": "INR", "order_id": order["id"], "method": "upi",
-                                      "vpa": "success@kassa", "callback_url": "https://shop.example/callback"})
+                                      "vpa": "success@kassa", "callback_url": "https://shop.example/callback",
+                                      "ip": "127.0.0.1", "user_agent": "razorpay-sdk-test"})
     check(False, "a paid order takes no second payment")
 except razorpay.errors.BadRequestError as e:
     check("already been paid" in str(e), "a paid order takes no second payment (BadRequestError)")
@@ -97,6 +104,22 @@ for h in hooks:
     check(client.utility.verify_webhook_signature(h["body"], h["signature"], webhook_secret) is True,
           f"utility.verify_webhook_signature accepts {h['event']}")
     check(json.loads(h["body"])["payload"]["payment"]["entity"]["id"] == payment_id, f"{h['event']} names the payment")
+
+# Manual capture: an order with payment_capture 0 leaves the payment authorized until payment.capture.
+held = client.order.create({"amount": 10000, "currency": "INR", "receipt": "sdk_rcpt_2", "payment_capture": 0})
+pay = client.payment.createPaymentJson({"amount": 10000, "currency": "INR", "order_id": held["id"], "method": "netbanking", "bank": "HDFC",
+                                        "callback_url": "https://shop.example/callback", "ip": "127.0.0.1", "user_agent": "razorpay-sdk-test"})
+redirect = [n for n in pay["next"] if n["action"] == "redirect"][0]["url"]
+urllib.request.urlopen(urllib.request.Request(redirect, data=urllib.parse.urlencode({"action": "approve"}).encode())).read()
+check(client.payment.fetch(pay["razorpay_payment_id"])["status"] == "authorized", "with payment_capture 0 the payment stays authorized")
+check(client.order.fetch(held["id"])["status"] == "attempted", "and its order is not paid yet")
+captured = client.payment.capture(pay["razorpay_payment_id"], 10000, {"currency": "INR"})
+check(captured["status"] == "captured" and client.order.fetch(held["id"])["status"] == "paid", "payment.capture captures it and pays the order")
+try:
+    client.payment.capture(pay["razorpay_payment_id"], 10000, {"currency": "INR"})
+    check(False, "a captured payment cannot be captured again")
+except razorpay.errors.BadRequestError:
+    check(True, "capturing twice raises BadRequestError")
 
 # The SDK's own errors: bad amounts, wrong credentials, unknown ids.
 for bad in (50, 0):

@@ -34,6 +34,12 @@ pub(crate) fn random_chars(n: usize, alphabet: &[u8]) -> String {
     (0..n).map(|_| char::from(alphabet[rand::random_range(0..alphabet.len())])).collect()
 }
 
+/// Compares two secrets through their digests (no early exit on the secret's bytes).
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    use sha2::Digest;
+    sha2::Sha256::digest(a.as_bytes()) == sha2::Sha256::digest(b.as_bytes())
+}
+
 pub(crate) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Opens an account on this server's sandbox of `kind`; its webhooks (Razorpay) go to Kassa's
@@ -149,7 +155,7 @@ pub(crate) fn decide(scenario: Scenario, action: &str, otp: &str) -> (bool, bool
 /// The authentication page both sandboxes show (labelled fields, Kassa's test data).
 pub(crate) fn bank_page(gateway: &str, action: &str, hidden: &[(&str, &str)], scenario: Scenario, amount: &str) -> String {
     use crate::pages::esc;
-    let hidden: String = hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(v))).collect();
+    let hidden = crate::pages::hidden_inputs(hidden.iter().copied());
     let form = match scenario {
         Scenario::OtpSuccess | Scenario::OtpDecline => format!(
             "<form method=\"post\" action=\"{a}\">{hidden}<label for=\"otp\">One-time password</label>\
@@ -177,7 +183,7 @@ pub(crate) fn bank_page(gateway: &str, action: &str, hidden: &[(&str, &str)], sc
 /// The page that posts the gateway's signed answer back to the merchant's callback URL.
 pub(crate) fn callback_page(gateway: &str, url: &str, fields: &[(String, String)]) -> axum::response::Response {
     use crate::pages::esc;
-    let inputs: String = fields.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(v))).collect();
+    let inputs = crate::pages::hidden_inputs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let inner = format!(
         "<p class=\"badge\">{g} sandbox</p><h1>Returning to the shop</h1><form method=\"post\" action=\"{u}\">{inputs}\
          <button type=\"submit\">Return to the shop</button></form><script src=\"/gateway/autosubmit.js\"></script>",

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use kassa_sign::paytm::{MerchantKey, generate, string_from_params, verify};
-use serde_json::value::RawValue;
+use crate::gateway::paytm::envelope;
 use serde_json::{Value, json};
 
 const GW: &str = "paytm";
@@ -37,22 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sandbox/paytm/theia/sandbox/authenticate", post(authenticate))
         .route("/sandbox/paytm/v3/order/status", post(order_status))
         .route("/sandbox/paytm/refund/apply", post(refund_apply))
-}
-
-/// A `{head, body}` request, both members objects (a JSON array would deserialize too).
-fn envelope(text: &str) -> Option<(&RawValue, &RawValue)> {
-    let env: Envelope<'_> = serde_json::from_str(text).ok()?;
-    let (head, body) = (env.head?, env.body?);
-    let object = |r: &RawValue| r.get().starts_with('{');
-    (text.trim_start().starts_with('{') && object(head) && object(body)).then_some((head, body))
-}
-
-#[derive(serde::Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    head: Option<&'a RawValue>,
-    #[serde(borrow)]
-    body: Option<&'a RawValue>,
+        .route("/sandbox/paytm/v2/refund/status", post(refund_status))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -144,7 +129,7 @@ async fn create_order(State(st): State<AppState>, Query(q): Query<Ids>, body: By
         "txnId": format!("2026{}", random_chars(30, b"0123456789")), "refundAmt": 0,
     });
     let _ledger = LEDGER.lock().await;
-    let obj = PspObject { id: format!("{mid}:{order_id}"), account: mid.clone(), kind: "order".into(), parent: None, body: order, created_at: now };
+    let obj = PspObject { id: format!("{mid}:{order_id}"), account: mid.clone(), kind: "order".into(), parent: None, tag: None, body: order, created_at: now };
     match st.db.psp_insert(GW, &obj).await {
         Ok(()) => answer(
             Some(&key),
@@ -170,7 +155,7 @@ async fn process(State(st): State<AppState>, Query(q): Query<Ids>, body: Bytes) 
     let _ledger = LEDGER.lock().await;
     let id = format!("{mid}:{order_id}");
     let Ok(Some(mut order)) = st.db.psp_get(GW, mid, &id).await else { return failure(None, "334", "Invalid Order Id.") };
-    let token_ok = head["txnToken"].as_str().is_some_and(|t| super::razorpay::same_secret(t, order.body["txnToken"].as_str().unwrap_or_default()));
+    let token_ok = head["txnToken"].as_str().is_some_and(|t| super::same_secret(t, order.body["txnToken"].as_str().unwrap_or_default()));
     if !token_ok || order.body["tokenExpiresAt"].as_i64().is_none_or(|t| t < st.now()) {
         return failure(None, "1006", "Your Session has expired.");
     }
@@ -233,7 +218,7 @@ async fn authenticate(State(st): State<AppState>, body: Bytes) -> Response {
     let _ledger = LEDGER.lock().await;
     let id = format!("{mid}:{order_id}");
     let Ok(Some(mut order)) = st.db.psp_get(GW, &mid, &id).await else { return crate::pages::not_found_page() };
-    if !super::razorpay::same_secret(&token, order.body["txnToken"].as_str().unwrap_or_default()) {
+    if !super::same_secret(&token, order.body["txnToken"].as_str().unwrap_or_default()) {
         return crate::pages::not_found_page();
     }
     let Some(scenario) = order.body["scenario"].as_str().and_then(Scenario::parse) else { return crate::pages::not_found_page() };
@@ -365,8 +350,9 @@ async fn refund_apply(State(st): State<AppState>, body: Bytes) -> Response {
         return refused("631", "Record not found");
     }
     let refund_key = format!("{mid}:{order_id}:{ref_id}");
-    if let Ok(Some(existing)) = st.db.psp_get(GW, &mid, &refund_key).await {
-        return answer(Some(&key), &existing.body);
+    if st.db.psp_get(GW, &mid, &refund_key).await.ok().flatten().is_some() {
+        // Paytm refuses a refId it has seen.
+        return refused("617", "Duplicate refId");
     }
     let Some(amount) = s("refundAmount").as_str().pipe(parse_decimal).filter(|a| *a > 0) else { return refused("619", "Invalid refund amount") };
     let left = order.body["amount"].as_i64().unwrap_or(0) - order.body["refundAmt"].as_i64().unwrap_or(0);
@@ -380,11 +366,35 @@ async fn refund_apply(State(st): State<AppState>, body: Bytes) -> Response {
         "resultInfo": result("PENDING", "601", "Refund request was raised for this transaction. But it is pending state"),
         "refundId": random_chars(20, b"0123456789"), "txnId": s("txnId"), "refundAmount": decimal(amount),
     });
-    let obj = PspObject { id: refund_key, account: mid.clone(), kind: "refund".into(), parent: Some(id.clone()), body: answer_body.clone(), created_at: st.now() };
+    // The sandbox makes the refund after its delay; `/v2/refund/status` says so from then.
+    let mut stored = answer_body.clone();
+    stored["doneAt"] = json!(st.now().saturating_add(i64::try_from(st.config.sandbox_delay_ms).unwrap_or(0)));
+    let obj = PspObject { id: refund_key, account: mid.clone(), kind: "refund".into(), parent: Some(id.clone()), tag: None, body: stored, created_at: st.now() };
     if st.db.psp_insert(GW, &obj).await.is_err() || st.db.psp_update(GW, &id, &order.body).await.is_err() {
         return refused("501", "System Error");
     }
     answer(Some(&key), &answer_body)
+}
+
+/// Refund status (`/v2/refund/status`, by `refId`): PENDING until the sandbox made it, then TXN_SUCCESS.
+async fn refund_status(State(st): State<AppState>, body: Bytes) -> Response {
+    let (key, b) = match signed(&st, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let s = |k: &str| b[k].as_str().unwrap_or_default().to_string();
+    let (mid, order_id, ref_id) = (s("mid"), s("orderId"), s("refId"));
+    let Ok(Some(refund)) = st.db.psp_get(GW, &mid, &format!("{mid}:{order_id}:{ref_id}")).await else {
+        return answer(Some(&key), &json!({ "orderId": order_id, "mid": mid, "refId": ref_id, "resultInfo": result("TXN_FAILURE", "631", "Record not found") }));
+    };
+    let mut shown = refund.body.clone();
+    if let Some(m) = shown.as_object_mut() {
+        m.remove("doneAt");
+    }
+    if refund.body["doneAt"].as_i64().is_some_and(|t| t <= st.now()) {
+        shown["resultInfo"] = result("TXN_SUCCESS", "10", "Refund Successfull");
+    }
+    answer(Some(&key), &shown)
 }
 
 trait Pipe: Sized {

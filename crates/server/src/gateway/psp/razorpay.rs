@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sandbox/razorpay/v1/orders/{id}", get(fetch_order).patch(edit_order))
         .route("/sandbox/razorpay/v1/orders/{id}/payments", get(order_payments))
         .route("/sandbox/razorpay/v1/payments/create/json", post(create_payment))
+        .route("/sandbox/razorpay/v1/payments/create/upi", post(create_payment))
+        .route("/sandbox/razorpay/v1/payments/{id}/capture", post(capture))
         .route("/sandbox/razorpay/v1/payments", get(list_payments))
         .route("/sandbox/razorpay/v1/payments/{id}", get(fetch_payment))
         .route("/sandbox/razorpay/v1/payments/{id}/refunds/{refund_id}", get(payment_refund))
@@ -87,18 +89,12 @@ async fn authed(st: &AppState, headers: &HeaderMap) -> Result<String, Response> 
         .ok_or_else(unauthorized)?;
     let (key_id, secret) = decoded.split_once(':').ok_or_else(unauthorized)?;
     match st.db.psp_account(GW, key_id).await {
-        Ok(Some((stored, _))) if same_secret(&stored, secret) => {
+        Ok(Some((stored, _))) if super::same_secret(&stored, secret) => {
             Ok(key_id.to_string())
         }
         Ok(_) => Err(unauthorized()),
         Err(_) => Err(server_error()),
     }
-}
-
-/// Compares two secrets through their digests (no early exit on the secret's bytes).
-pub(crate) fn same_secret(a: &str, b: &str) -> bool {
-    use sha2::Digest;
-    sha2::Sha256::digest(a.as_bytes()) == sha2::Sha256::digest(b.as_bytes())
 }
 
 /// A JSON or form body as one JSON object (`notes[k]=v` → `notes.k`).
@@ -199,48 +195,76 @@ async fn create_order(State(st): State<AppState>, headers: HeaderMap, body: Byte
         "receipt": receipt, "offer_id": null, "status": "created", "attempts": 0, "notes": notes, "created_at": now_secs(&st),
         "_payment_capture": capture,
     });
-    let obj = PspObject { id, account: key, kind: "order".into(), parent: None, body: order.clone(), created_at: st.now() };
+    let obj = PspObject { id, account: key, kind: "order".into(), parent: None, tag: receipt, body: order.clone(), created_at: st.now() };
     match st.db.psp_insert(GW, &obj).await {
         Ok(()) => Json(public(&order)).into_response(),
         Err(_) => server_error(),
     }
 }
 
-#[derive(serde::Deserialize)]
+/// A list's query: `from`, `to` (Unix seconds), `count` (1–100, default 10), `skip`, and for orders `receipt`, `authorized`.
 struct ListQuery {
-    from: Option<i64>,
-    to: Option<i64>,
-    count: Option<usize>,
-    skip: Option<usize>,
+    from: i64,
+    to: i64,
+    count: i64,
+    skip: i64,
     receipt: Option<String>,
-    authorized: Option<String>,
+    authorized: Option<bool>,
 }
 
-async fn list_orders(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let key = match authed(&st, &headers).await {
+impl ListQuery {
+    fn parse(pairs: &[(String, String)]) -> Result<ListQuery, Invalid> {
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let int = |k: &'static str, why: &'static str| get(k).map(|v| v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or(Invalid(why, Some(k)))).transpose();
+        let count = int("count", "The count must be between 1 and 100.")?.unwrap_or(10);
+        if !(1..=100).contains(&count) {
+            return Err(Invalid("The count must be between 1 and 100.", Some("count")));
+        }
+        Ok(ListQuery {
+            from: int("from", "from must be a Unix timestamp")?.unwrap_or(0).saturating_mul(1000),
+            to: int("to", "to must be a Unix timestamp")?.map_or(i64::MAX, |t| t.saturating_mul(1000).saturating_add(999)),
+            count,
+            skip: int("skip", "skip must be a non-negative integer")?.unwrap_or(0),
+            receipt: get("receipt").map(str::to_string),
+            authorized: match get("authorized") {
+                None => None,
+                Some("1" | "true") => Some(true),
+                Some("0" | "false") => Some(false),
+                Some(_) => return Err(Invalid("authorized must be 0 or 1", Some("authorized"))),
+            },
+        })
+    }
+}
+
+/// The objects of one kind a list shows (payments settled first).
+async fn list(st: &AppState, headers: &HeaderMap, pairs: &[(String, String)], kind: &str) -> Response {
+    let key = match authed(st, headers).await {
         Ok(k) => k,
         Err(r) => return r,
     };
-    let count = q.count.unwrap_or(10);
-    if count == 0 || count > 100 {
-        return bad("The count must be between 1 and 100.", Some("count"));
+    let q = match ListQuery::parse(pairs) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    // `authorized` looks inside the orders: the newest 10,000 are filtered in memory (a sandbox's lists are short).
+    let (skip, count) = if q.authorized.is_some() { (0, 10_000) } else { (q.skip, q.count) };
+    let Ok(objects) = st.db.psp_list(GW, &key, kind, q.from, q.to, q.receipt.as_deref(), skip, count).await else { return server_error() };
+    let mut items = Vec::new();
+    let picked = objects.into_iter().filter(|o| q.authorized.is_none_or(|a| (o.body["status"] != "created") == a));
+    let picked: Vec<PspObject> = if q.authorized.is_some() {
+        picked.skip(usize::try_from(q.skip).unwrap_or(usize::MAX)).take(usize::try_from(q.count).unwrap_or(0)).collect()
+    } else {
+        picked.collect()
+    };
+    for o in picked {
+        let o = if kind == "payment" { settled(st, o).await } else { o };
+        items.push(public(&o.body));
     }
-    let from = q.from.unwrap_or(0).saturating_mul(1000);
-    let to = q.to.map_or(i64::MAX, |t| t.saturating_mul(1000).saturating_add(999));
-    let Ok(orders) = st.db.psp_list(GW, &key, "order", from, to).await else { return server_error() };
-    let items: Vec<Value> = orders
-        .iter()
-        .filter(|o| q.receipt.as_ref().is_none_or(|r| o.body["receipt"].as_str() == Some(r)))
-        .filter(|o| match q.authorized.as_deref() {
-            Some("1" | "true") => o.body["status"] != "created",
-            Some("0" | "false") => o.body["status"] == "created",
-            _ => true,
-        })
-        .skip(q.skip.unwrap_or(0))
-        .take(count)
-        .map(|o| public(&o.body))
-        .collect();
     Json(collection(items)).into_response()
+}
+
+async fn list_orders(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &headers, &q, "order").await
 }
 
 async fn fetch_order(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -344,6 +368,11 @@ async fn create_payment(State(st): State<AppState>, headers: HeaderMap, body: By
     let Some(callback_url) = b.get("callback_url").and_then(Value::as_str).filter(|u| url::Url::parse(u).is_ok()) else {
         return bad("The callback url field is required and must be a URL.", Some("callback_url"));
     };
+    for (field, why) in [("ip", "The ip field is required."), ("user_agent", "The user agent field is required.")] {
+        if b.get(field).and_then(Value::as_str).is_none_or(str::is_empty) {
+            return bad(why, Some(field));
+        }
+    }
     let method = b.get("method").and_then(Value::as_str).unwrap_or_default();
     let str_of = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     let (scenario, detail) = match method {
@@ -354,7 +383,7 @@ async fn create_payment(State(st): State<AppState>, headers: HeaderMap, body: By
                 Err(why) => return bad(why, Some("card[number]")),
             }
         }
-        "netbanking" if ["SBIN", "HDFC", "ICIC", "UTIB", "KKBK", "PUNB", "BARB", "YESB"].contains(&str_of("bank").as_str()) => {
+        "netbanking" if ["SBIN", "HDFC", "ICIC", "UTIB", "KKBK", "PUNB_R", "BARB_R", "YESB"].contains(&str_of("bank").as_str()) => {
             (Scenario::Buttons, json!({ "bank": str_of("bank") }))
         }
         "netbanking" => return bad("Invalid bank code", Some("bank")),
@@ -400,7 +429,7 @@ async fn create_payment(State(st): State<AppState>, headers: HeaderMap, body: By
     }
     order.body["attempts"] = json!(order.body["attempts"].as_i64().unwrap_or(0) + 1);
     order.body["status"] = "attempted".into();
-    let obj = PspObject { id: id.clone(), account: key, kind: "payment".into(), parent: Some(order_id.to_string()), body: payment, created_at: now };
+    let obj = PspObject { id: id.clone(), account: key, kind: "payment".into(), parent: Some(order_id.to_string()), tag: None, body: payment, created_at: now };
     if st.db.psp_insert(GW, &obj).await.is_err() || st.db.psp_update(GW, order_id, &order.body).await.is_err() {
         return server_error();
     }
@@ -501,6 +530,7 @@ fn send_webhook(st: &AppState, account: &str, event: &str, payment: &Value, orde
             account: account.clone(),
             kind: "webhook".into(),
             parent: None,
+            tag: None,
             body: json!({ "event": event, "body": body, "signature": signature }),
             created_at: st.now(),
         };
@@ -565,12 +595,6 @@ async fn refund(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
         },
     };
     let receipt = b.get("receipt").and_then(Value::as_str).map(str::to_string);
-    if let Some(r) = &receipt
-        && let Ok(existing) = st.db.psp_children(GW, &id).await
-        && let Some(same) = existing.iter().find(|x| x.body["receipt"].as_str() == Some(r))
-    {
-        return Json(public(&same.body)).into_response();
-    }
     if amount > taken - refunded {
         return bad("The refund amount provided is greater than amount captured", Some("amount"));
     }
@@ -589,7 +613,7 @@ async fn refund(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
     if refunded + amount == taken {
         p.body["status"] = "refunded".into();
     }
-    let obj = PspObject { id: rid, account: key, kind: "refund".into(), parent: Some(id.clone()), body: refund.clone(), created_at: st.now() };
+    let obj = PspObject { id: rid, account: key, kind: "refund".into(), parent: Some(id.clone()), tag: None, body: refund.clone(), created_at: st.now() };
     if st.db.psp_insert(GW, &obj).await.is_err() || st.db.psp_update(GW, &id, &p.body).await.is_err() {
         return server_error();
     }
@@ -624,37 +648,16 @@ async fn fetch_refund(State(st): State<AppState>, headers: HeaderMap, Path(id): 
     }
 }
 
-/// A list of one kind of the account's objects, newest first (`from`, `to`, `count`, `skip`).
-async fn list_kind(st: &AppState, headers: &HeaderMap, q: &ListQuery, kind: &str) -> Response {
-    let key = match authed(st, headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let count = q.count.unwrap_or(10);
-    if count == 0 || count > 100 {
-        return bad("The count must be between 1 and 100.", Some("count"));
-    }
-    let from = q.from.unwrap_or(0).saturating_mul(1000);
-    let to = q.to.map_or(i64::MAX, |t| t.saturating_mul(1000).saturating_add(999));
-    let Ok(objects) = st.db.psp_list(GW, &key, kind, from, to).await else { return server_error() };
-    let mut items = Vec::new();
-    for o in objects.into_iter().skip(q.skip.unwrap_or(0)).take(count) {
-        let o = if kind == "payment" { settled(st, o).await } else { o };
-        items.push(public(&o.body));
-    }
-    Json(collection(items)).into_response()
+async fn list_payments(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &headers, &q, "payment").await
 }
 
-async fn list_payments(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    list_kind(&st, &headers, &q, "payment").await
+async fn list_refunds(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &headers, &q, "refund").await
 }
 
-async fn list_refunds(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    list_kind(&st, &headers, &q, "refund").await
-}
-
-async fn list_webhooks(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    list_kind(&st, &headers, &q, "webhook").await
+async fn list_webhooks(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &headers, &q, "webhook").await
 }
 
 async fn payment_refund(State(st): State<AppState>, headers: HeaderMap, Path((id, refund_id)): Path<(String, String)>) -> Response {
@@ -667,4 +670,43 @@ async fn payment_refund(State(st): State<AppState>, headers: HeaderMap, Path((id
         Ok(_) => not_found(),
         Err(_) => server_error(),
     }
+}
+
+/// `POST /v1/payments/:id/capture` (`amount`, `currency`): an authorized payment is captured, for its whole amount.
+async fn capture(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let key = match authed(&st, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let b = match body_json(&headers, &body) {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
+    let _ledger = LEDGER.lock().await;
+    let Ok(Some(mut p)) = st.db.psp_get(GW, &key, &id).await else { return not_found() };
+    if p.kind != "payment" {
+        return not_found();
+    }
+    if p.body["status"] != "authorized" {
+        return bad("Only payments which have been authorized and not yet captured can be captured", None);
+    }
+    if b.get("amount").and_then(integer) != p.body["amount"].as_i64() {
+        return bad("Capture amount must be equal to the amount authorized", Some("amount"));
+    }
+    let order_id = p.body["order_id"].as_str().unwrap_or_default().to_string();
+    let Ok(Some(mut order)) = st.db.psp_get(GW, &key, &order_id).await else { return server_error() };
+    if order.body["status"] == "paid" {
+        return bad("Order has already been paid", None);
+    }
+    p.body["status"] = "captured".into();
+    p.body["captured"] = true.into();
+    order.body["status"] = "paid".into();
+    order.body["amount_paid"] = p.body["amount"].clone();
+    order.body["amount_due"] = 0.into();
+    if st.db.psp_update(GW, &id, &p.body).await.is_err() || st.db.psp_update(GW, &order_id, &order.body).await.is_err() {
+        return server_error();
+    }
+    send_webhook(&st, &key, "payment.captured", &public(&p.body), &public(&order.body));
+    send_webhook(&st, &key, "order.paid", &public(&p.body), &public(&order.body));
+    Json(public(&p.body)).into_response()
 }

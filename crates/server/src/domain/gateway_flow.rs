@@ -1,0 +1,310 @@
+//! The payment flow's side of network gateways (Razorpay, Paytm; SPEC §7,
+//! "status conflicts"): an attempt at such a gateway is decided only by what
+//! the gateway's API says ([`reconcile`]), asked when the shopper comes back,
+//! when a verified webhook arrives, on demand, and by a worker of its own
+//! ([`spawn_checker`]) while the attempt is undecided and for a while after
+//! it failed (a late success is refunded at the gateway). Refunds of orders
+//! paid there stay PENDING until the gateway says they were made.
+
+use crate::AppState;
+use crate::db::{Completion, DbError, GatewayRefund, Order, Txn};
+use crate::domain::model::{EventName, Refund};
+use crate::gateway::REMOTE;
+use crate::gateway::remote::{self, GatewayError, Outcome, RefundState};
+use crate::gateway::route::Account;
+use kassa_types::OrderStatus;
+
+/// How long after it failed an attempt is still asked about: a success the
+/// gateway reports within it is refunded there.
+pub const LATE_CHECK_WINDOW_MS: i64 = 48 * 3600 * 1000;
+
+/// How often a gateway is asked about an undecided attempt (ms): `Config::gateway_poll_ms`.
+pub fn poll_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config.gateway_poll_ms).unwrap_or(i64::MAX).max(100)
+}
+
+/// How often a failed attempt is asked about within [`LATE_CHECK_WINDOW_MS`].
+fn late_check_ms(state: &AppState) -> i64 {
+    poll_ms(state).saturating_mul(20).max(60_000)
+}
+
+/// After an unusable answer: longer waits the longer the attempt has been undecided (at most a minute).
+fn backoff_ms(state: &AppState, txn: &Txn, now: i64) -> i64 {
+    (now.saturating_sub(txn.created_at) / 4).clamp(poll_ms(state), 60_000.max(poll_ms(state)))
+}
+
+/// When to ask next about an attempt that is final now: within the late-check window, later; else never.
+fn late_check_at(state: &AppState, txn: &Txn, now: i64) -> Option<i64> {
+    (now < txn.created_at.saturating_add(LATE_CHECK_WINDOW_MS)).then(|| now.saturating_add(late_check_ms(state)))
+}
+
+/// Asks the order's gateway what became of `txn` and applies the answer:
+/// CHARGED only when the gateway's API says paid, for the attempt's amount;
+/// a success of another amount, for an attempt Kassa had already failed,
+/// or on an order paid another way, is refunded at the gateway
+/// (AUTO_REFUNDED, its webhook written once the gateway answered). Not
+/// decided yet: asked again later, and failed once the order has expired.
+/// Should another check change the attempt meanwhile, it is read again and
+/// the answer applied to what it is now. `Ok(None)`: nothing changed.
+pub async fn reconcile(state: &AppState, txn: &Txn) -> Result<Option<Completion>, DbError> {
+    if txn.scenario != REMOTE {
+        return Ok(None);
+    }
+    let Some(order) = state.db.order(&txn.order_pk).await? else { return Ok(None) };
+    let Some(account) = state.db.order_account(&order).await? else { return Ok(None) };
+    let base = account.base(&state.config.public_url);
+    let answer = remote::status(&state.http, &account, &base, txn, state.now()).await;
+    let mut txn = txn.clone();
+    for _ in 0..3 {
+        match apply(state, &order, &account, &base, &txn, &answer).await? {
+            Applied::Done(done) => return Ok(done),
+            // Another check changed it: apply the same answer to what it is now.
+            Applied::Raced => match state.db.txn(&txn.id).await? {
+                Some(fresh) => txn = fresh,
+                None => return Ok(None),
+            },
+        }
+    }
+    Ok(None)
+}
+
+enum Applied {
+    Done(Option<Completion>),
+    Raced,
+}
+
+async fn apply(
+    state: &AppState,
+    order: &Order,
+    account: &Account,
+    base: &str,
+    txn: &Txn,
+    answer: &Result<(Outcome, crate::domain::GatewayResponse), GatewayError>,
+) -> Result<Applied, DbError> {
+    let now = state.now();
+    let pending = txn.status.is_pending();
+    let (outcome, response) = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(txn = %txn.id, error = %e, "gateway status unavailable; asking again later");
+            let at = if pending { Some(now.saturating_add(backoff_ms(state, txn, now))) } else { late_check_at(state, txn, now) };
+            state.db.reschedule(&txn.id, txn.status, at).await?;
+            return Ok(Applied::Done(None));
+        }
+    };
+    let finished = |c: Option<Completion>| if c.is_some() { Applied::Done(c) } else { Applied::Raced };
+    match outcome {
+        Outcome::Charged { gateway_txn_id, amount_minor } => {
+            if txn.status == OrderStatus::CHARGED || txn.status == OrderStatus::AUTO_REFUNDED {
+                return Ok(Applied::Done(None));
+            }
+            let mut details = txn.details.clone();
+            details.gateway_txn_id = Some(gateway_txn_id.clone());
+            details.redirect = None;
+            state.db.set_txn_details(&txn.id, &details).await?;
+            let wrong_amount = *amount_minor != txn.amount_minor;
+            if wrong_amount {
+                tracing::error!(txn = %txn.id, amount_minor, expected = txn.amount_minor, "the gateway charged another amount; refunding it");
+            }
+            let status = if !pending || wrong_amount { OrderStatus::AUTO_REFUNDED } else { OrderStatus::CHARGED };
+            let done = state.db.complete_remote_txn(&txn.id, txn.status, status, Some(response), now).await?;
+            if let Some(c) = done
+                && c.txn == OrderStatus::AUTO_REFUNDED
+            {
+                let txn = Txn { details, ..txn.clone() };
+                let event = match remote::refund(&state.http, account, base, &txn, *amount_minor, &format!("auto_{}", txn.id)).await {
+                    Ok(RefundState::Succeeded(id) | RefundState::Pending(id)) => {
+                        tracing::info!(txn = %txn.id, refund = %id, "auto-refunded at the gateway");
+                        EventName::AUTO_REFUND_SUCCEEDED
+                    }
+                    Ok(RefundState::Failed | RefundState::NotFound) | Err(_) => {
+                        tracing::error!(txn = %txn.id, order = %order.order_id, "the gateway did not take the auto-refund; refund it by hand");
+                        EventName::AUTO_REFUND_FAILED
+                    }
+                };
+                state.db.order_event(&txn.order_pk, event, state.now()).await?;
+            }
+            Ok(finished(done))
+        }
+        Outcome::Failed(status) if pending => {
+            let done = state.db.complete_txn(&txn.id, txn.status, *status, Some(response), now, false).await?;
+            after_failure(state, txn, done, now).await?;
+            Ok(finished(done))
+        }
+        Outcome::Pending if pending && now >= order.expires_at => {
+            let done = state.db.complete_txn(&txn.id, txn.status, OrderStatus::AUTHENTICATION_FAILED, Some(response), now, false).await?;
+            after_failure(state, txn, done, now).await?;
+            Ok(finished(done))
+        }
+        Outcome::Pending if pending => {
+            state.db.reschedule(&txn.id, txn.status, Some(now.saturating_add(poll_ms(state)))).await?;
+            Ok(Applied::Done(None))
+        }
+        // Final already, and the gateway says no success: ask again later, within the window.
+        Outcome::Failed(_) | Outcome::Pending => {
+            state.db.reschedule(&txn.id, txn.status, late_check_at(state, txn, now)).await?;
+            Ok(Applied::Done(None))
+        }
+    }
+}
+
+/// A failed attempt at a gateway: its redirect is forgotten and late checks are scheduled.
+async fn after_failure(state: &AppState, txn: &Txn, done: Option<Completion>, now: i64) -> Result<(), DbError> {
+    if let Some(c) = done {
+        let mut details = txn.details.clone();
+        details.redirect = None;
+        state.db.set_txn_details(&txn.id, &details).await?;
+        state.db.reschedule(&txn.id, c.txn, late_check_at(state, txn, now)).await?;
+    }
+    Ok(())
+}
+
+/// Sends a refund Kassa recorded PENDING to the order's gateway and records
+/// what it answers: made (SUCCESS, ORDER_REFUNDED); accepted (stays PENDING,
+/// asked about by the checker); refused (FAILURE, the amount given back,
+/// ORDER_REFUND_FAILED); no answer (stays PENDING: the checker looks for it
+/// at the gateway by Kassa's refund id and sends it again only if it is not there).
+pub async fn refund_at_gateway(state: &AppState, order: &Order, refund: &Refund) -> Result<(), DbError> {
+    let account = state.db.order_account(order).await?;
+    let charged = state.db.txns(&order.id).await?.into_iter().find(|t| t.status == OrderStatus::CHARGED);
+    let (Some(account), Some(txn)) = (account, charged) else {
+        state.db.refund_answered(&refund.id, false, state.now()).await?;
+        return Ok(());
+    };
+    let base = account.base(&state.config.public_url);
+    let answer = remote::refund(&state.http, &account, &base, &txn, refund.amount_minor, &refund.id).await;
+    record_refund(state, &refund.id, answer).await
+}
+
+async fn record_refund(state: &AppState, refund_id: &str, answer: Result<RefundState, GatewayError>) -> Result<(), DbError> {
+    let now = state.now();
+    match answer {
+        Ok(RefundState::Succeeded(_)) => {
+            state.db.refund_answered(refund_id, true, now).await?;
+        }
+        Ok(RefundState::Pending(id)) => state.db.refund_awaits_gateway(refund_id, Some(&id), now.saturating_add(poll_ms(state))).await?,
+        Ok(RefundState::Failed) | Err(GatewayError::Refused(_)) => {
+            tracing::warn!(refund = %refund_id, "the gateway refused or failed a refund");
+            state.db.refund_answered(refund_id, false, now).await?;
+        }
+        Ok(RefundState::NotFound) | Err(GatewayError::Unavailable(_)) => {
+            tracing::warn!(refund = %refund_id, "the gateway did not answer a refund; looking for it again later");
+            state.db.refund_awaits_gateway(refund_id, None, now.saturating_add(poll_ms(state).max(5_000))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Asks the gateway about a PENDING refund; one it never received is sent again.
+async fn check_refund(state: &AppState, refund: &GatewayRefund) -> Result<(), DbError> {
+    let Some(order) = state.db.order(&refund.order_pk).await? else { return Ok(()) };
+    let account = state.db.order_account(&order).await?;
+    let charged = state.db.txns(&order.id).await?.into_iter().find(|t| t.status == OrderStatus::CHARGED);
+    let (Some(account), Some(txn)) = (account, charged) else { return Ok(()) };
+    let base = account.base(&state.config.public_url);
+    let answer = remote::refund_status(&state.http, &account, &base, &txn, &refund.id, refund.gateway_refund_id.as_deref()).await;
+    let answer = match answer {
+        Ok(RefundState::NotFound) if refund.gateway_refund_id.is_none() => {
+            remote::refund(&state.http, &account, &base, &txn, refund.amount_minor, &refund.id).await
+        }
+        other => other,
+    };
+    record_refund(state, &refund.id, answer).await
+}
+
+/// How many gateway calls the checker makes at once.
+const CHECKS_AT_ONCE: usize = 8;
+
+/// The worker that asks gateways about due attempts and PENDING refunds,
+/// [`CHECKS_AT_ONCE`] at a time, each claimed first (so several servers, or a
+/// slow gateway, never check one twice at once).
+pub fn spawn_checker(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = check_due(&state).await {
+                tracing::warn!(error = %e, "gateway checks unavailable");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(state.config.webhook_poll_ms)).await;
+        }
+    })
+}
+
+async fn check_due(state: &AppState) -> Result<(), DbError> {
+    let now = state.now();
+    // A claim outlives the longest call a check makes (status, then a refund).
+    let lease = now.saturating_add(i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX).saturating_mul(3).max(10_000));
+    let mut running = tokio::task::JoinSet::new();
+    for (txn_id, seen) in state.db.due_remote_checks(now, 64).await? {
+        if !state.db.claim_remote_check(&txn_id, seen, lease).await? {
+            continue;
+        }
+        while running.len() >= CHECKS_AT_ONCE {
+            running.join_next().await;
+        }
+        let state = state.clone();
+        running.spawn(async move {
+            match state.db.txn(&txn_id).await {
+                Ok(Some(txn)) => {
+                    if let Err(e) = reconcile(&state, &txn).await {
+                        tracing::warn!(txn = %txn_id, error = %e, "cannot reconcile an attempt");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(txn = %txn_id, error = %e, "cannot read an attempt"),
+            }
+        });
+    }
+    for refund in state.db.due_refund_checks(now, 32).await? {
+        if !state.db.claim_refund_check(&refund.id, refund.check_at, lease).await? {
+            continue;
+        }
+        while running.len() >= CHECKS_AT_ONCE {
+            running.join_next().await;
+        }
+        let state = state.clone();
+        running.spawn(async move {
+            if let Err(e) = check_refund(&state, &refund).await {
+                tracing::warn!(refund = %refund.id, error = %e, "cannot check a refund");
+            }
+        });
+    }
+    while running.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Whether, and after how long, a request from outside (a callback, a
+/// webhook) makes Kassa ask the gateway about `txn`: only for an attempt
+/// that is undecided or failed within the late-check window, and paced to
+/// one check a second per attempt (a request waits for its turn, up to 5 s;
+/// beyond that it asks nothing), so nobody can spend the merchant's API
+/// quota through Kassa. `None`: do not ask.
+pub fn check_turn(txn: &Txn, now: i64) -> Option<std::time::Duration> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static NEXT: LazyLock<Mutex<HashMap<String, i64>>> = LazyLock::new(Mutex::default);
+    let worth = txn.scenario == REMOTE
+        && (txn.status.is_pending() || (txn.status.is_failure() && now < txn.created_at.saturating_add(LATE_CHECK_WINDOW_MS)));
+    if !worth {
+        return None;
+    }
+    let Ok(mut next) = NEXT.lock() else { return Some(std::time::Duration::ZERO) };
+    if next.len() > 10_000 {
+        next.retain(|_, at| *at > now);
+    }
+    let slot = next.get(&txn.id).map_or(now, |at| (*at).max(now));
+    if slot - now > 5_000 {
+        return None;
+    }
+    next.insert(txn.id.clone(), slot.saturating_add(1_000));
+    Some(std::time::Duration::from_millis(u64::try_from(slot - now).unwrap_or(0)))
+}
+
+/// [`reconcile`] when [`check_turn`] allows, after waiting for the turn.
+pub async fn reconcile_paced(state: &AppState, txn: &Txn) -> Result<Option<Completion>, DbError> {
+    let Some(wait) = check_turn(txn, state.now()) else { return Ok(None) };
+    tokio::time::sleep(wait).await;
+    match state.db.txn(&txn.id).await? {
+        Some(fresh) => reconcile(state, &fresh).await,
+        None => Ok(None),
+    }
+}
