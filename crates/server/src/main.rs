@@ -118,7 +118,7 @@ enum MerchantCommand {
         /// Paytm websiteName.
         #[arg(long)]
         website_name: Option<String>,
-        /// The gateway's API base URL (default: the gateway's production API).
+        /// The gateway's API base URL (Razorpay default: https://api.razorpay.com; required for Paytm).
         #[arg(long)]
         base_url: Option<String>,
         /// Tells this account apart from the merchant's others at the same gateway
@@ -460,7 +460,9 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
         None if sandbox => String::new(),
         None => match kind {
             GatewayKind::Razorpay => "https://api.razorpay.com".into(),
-            GatewayKind::Paytm => "https://secure.paytmpayments.com".into(),
+            // Seed 004's Create Order lives on Paytm's AI router, the payment and status APIs on its PG:
+            // which host serves both for an account is Paytm's to say, so it is asked for.
+            GatewayKind::Paytm => return Err("--base-url is required for a Paytm account (the host Paytm gave for its API)".into()),
         },
     };
     let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;

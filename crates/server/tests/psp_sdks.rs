@@ -101,7 +101,21 @@ fn add_gateway_links_accounts_and_never_prints_a_given_secret() {
     std::fs::write(dir.path().join("short"), "short").unwrap();
     let short = dir.path().join("short");
     let bad = kassa(
-        &["merchant", "add-gateway", "m1", "--gateway", "paytm", "--mid", "M1", "--merchant-key-file", short.to_str().unwrap(), "--website-name", "W"],
+        &[
+            "merchant",
+            "add-gateway",
+            "m1",
+            "--gateway",
+            "paytm",
+            "--mid",
+            "M1",
+            "--merchant-key-file",
+            short.to_str().unwrap(),
+            "--website-name",
+            "W",
+            "--base-url",
+            "https://paytm.example",
+        ],
         &db,
     );
     assert!(!bad.0 && bad.2.contains("16 or 32"), "{}", bad.2);
@@ -111,6 +125,8 @@ fn add_gateway_links_accounts_and_never_prints_a_given_secret() {
         vec!["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--key-id", "k"],
         vec!["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--sandbox", "--key-id", "k"],
         vec!["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--sandbox", "--reference-id", "no spaces"],
+        // Paytm's host is not guessed.
+        vec!["merchant", "add-gateway", "m1", "--gateway", "paytm", "--mid", "M1", "--merchant-key-file", secret, "--website-name", "W"],
     ] {
         let (ok, _, err) = kassa(&args, &db);
         assert!(!ok && !err.is_empty(), "{args:?}");

@@ -53,9 +53,19 @@ pub fn envelope(text: &str) -> Option<(&RawValue, &RawValue)> {
     (text.trim_start().starts_with('{') && object(head) && object(body)).then_some((head, body))
 }
 
-/// A signed `{head, body}` request; the answer's body, its signature
-/// checked when `signed` (an unsigned or mis-signed answer is unusable).
-async fn signed_call(agent: &ureq::Agent, url: String, merchant_key: &str, head: Value, body: Value, signed: bool) -> Result<Value, GatewayError> {
+/// Which answers must carry a valid `head.signature`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signed {
+    /// Every answer.
+    Always,
+    /// Successes (`resultStatus` S): Paytm's failures may come unsigned, as its SDK allows.
+    WhenSuccessful,
+}
+
+/// A signed `{head, body}` request; the answer's body, its signature checked
+/// as `signed` says (an answer that should be signed and is not, or does not
+/// verify, is unusable).
+async fn signed_call(agent: &ureq::Agent, url: String, merchant_key: &str, head: Value, body: Value, signed: Signed) -> Result<Value, GatewayError> {
     let key = key(merchant_key)?;
     let body_text = body.to_string();
     let mut head = head;
@@ -68,12 +78,13 @@ async fn signed_call(agent: &ureq::Agent, url: String, merchant_key: &str, head:
         return Err(GatewayError::Unavailable(format!("Paytm answered HTTP {status}")));
     }
     let (head, body) = envelope(&answer).ok_or_else(|| GatewayError::Unavailable("Paytm's answer is not {head, body}".into()))?;
-    if signed {
+    let parsed: Value = serde_json::from_str(body.get()).map_err(|_| GatewayError::Unavailable("Paytm's answer body is not JSON".into()))?;
+    if signed == Signed::Always || parsed["resultInfo"]["resultStatus"] == "S" {
         let head: Value = serde_json::from_str(head.get()).unwrap_or_default();
         let signature = head["signature"].as_str().ok_or_else(|| GatewayError::Unavailable("Paytm's answer is not signed".into()))?;
         verify(&key, body.get(), signature).map_err(|_| GatewayError::Unavailable("Paytm's answer signature does not verify".into()))?;
     }
-    serde_json::from_str(body.get()).map_err(|_| GatewayError::Unavailable("Paytm's answer body is not JSON".into()))
+    Ok(parsed)
 }
 
 fn result(body: &Value) -> (String, String, String) {
@@ -108,7 +119,7 @@ pub async fn start(
     });
     let head = json!({ "requestTimeStamp": now.to_string(), "channelId": "WEB" });
     let url = format!("{base}/aoa-acquiring-biz/v2/order?mid={}&orderId={}", enc(mid), enc(a.txn_id));
-    let created = signed_call(agent, url, merchant_key, head, body, false).await?;
+    let created = signed_call(agent, url, merchant_key, head, body, Signed::WhenSuccessful).await?;
     let (status, code, message) = result(&created);
     if status != "S" || code != "0000" {
         return Err(create_order_outcome(&code, &message).into());
@@ -138,7 +149,7 @@ pub async fn start(
     }
     let url = format!("{base}/theia/api/v1/processTransaction?mid={}&orderId={}", enc(mid), enc(a.txn_id));
     let head = json!({ "txnToken": token, "channelId": "WEB" });
-    let processed = signed_call(agent, url, merchant_key, head, pay, false).await.map_err(unknown)?;
+    let processed = signed_call(agent, url, merchant_key, head, pay, Signed::WhenSuccessful).await.map_err(unknown)?;
     let (status, code, message) = result(&processed);
     if status != "S" {
         return Err(unknown(GatewayError::Refused(format!("Paytm refused the payment ({code}: {})", message.chars().take(120).collect::<String>()))));
@@ -164,7 +175,7 @@ fn enc(s: &str) -> String {
 pub async fn status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &str, txn: &Txn, now: i64) -> Result<(Outcome, GatewayResponse), GatewayError> {
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "orderId": order_id });
-    let answer = signed_call(agent, format!("{base}/v3/order/status"), merchant_key, json!({}), body, true).await?;
+    let answer = signed_call(agent, format!("{base}/v3/order/status"), merchant_key, json!({}), body, Signed::Always).await?;
     let (status, code, message) = result(&answer);
     let response = GatewayResponse {
         resp_code: code.clone(),
@@ -216,7 +227,7 @@ pub async fn refund(
     let txn_id = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Paytm transaction".into()))?;
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "txnType": "REFUND", "orderId": order_id, "txnId": txn_id, "refId": refund_id, "refundAmount": decimal(amount_minor) });
-    let answer = signed_call(agent, format!("{base}/refund/apply"), merchant_key, json!({}), body, true).await?;
+    let answer = signed_call(agent, format!("{base}/refund/apply"), merchant_key, json!({}), body, Signed::Always).await?;
     refund_state(&answer)
 }
 
@@ -236,7 +247,7 @@ fn refund_state(answer: &Value) -> Result<RefundState, GatewayError> {
 pub async fn refund_status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &str, txn: &Txn, refund_id: &str) -> Result<RefundState, GatewayError> {
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "orderId": order_id, "refId": refund_id });
-    let answer = signed_call(agent, format!("{base}/v2/refund/status"), merchant_key, json!({}), body, true).await?;
+    let answer = signed_call(agent, format!("{base}/v2/refund/status"), merchant_key, json!({}), body, Signed::Always).await?;
     match refund_state(&answer) {
         // A refund Paytm failed is a final answer here, not a refusal of this request.
         Err(GatewayError::Refused(_)) => Ok(RefundState::Failed),

@@ -316,7 +316,7 @@ pub fn document(server: &str) -> Value {
             },
             "/orders/{order_id}/sync": {
                 "parameters": path_param("order_id", "Your order id."),
-                "post": op("syncOrder", "Ask the order's gateway (Razorpay, Paytm) now about its attempts that are undecided or failed, apply what its API says (a late success on a paid order is refunded at the gateway), and answer the order status; Kassa also asks every 3 s while an attempt is pending", "apiKey", None, ok("OrderStatus", "The order as it is now."), WITH_ORDER),
+                "post": op("syncOrder", "Ask the order's gateway (Razorpay, Paytm) now about its attempts that are undecided or failed, apply what its API says (a late success on a paid order is refunded at the gateway), and answer the order status; Kassa also asks by itself while an attempt is pending (every `--gateway-poll-ms`, 3 s)", "apiKey", None, ok("OrderStatus", "The order as it is now."), WITH_ORDER),
             },
             "/session": { "post": op("createSession", "Create or load an order; payment links and the Process SDK payload", "apiKey", Some("SessionRequest"), ok("Session", "Links and sdk_payload with an order-scoped clientAuthToken."), WITH_ORDER) },
             "/sdk/process": { "post": op("sdkProcess", "Create or load an order from a signed Process SDK payload (no API key: the RSA signature is the credential)", "", Some("SdkProcess"), ok("Session", "The order, its links and a client token."), WITH_ORDER) },
