@@ -4,7 +4,6 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use kassa_server::db::{Db, NewMerchant};
-use kassa_server::http::auth as api;
 use kassa_server::secret::Secret;
 use kassa_server::{AppState, Config, app};
 use kassa_sign::{ResponseKey, return_url};
@@ -42,18 +41,10 @@ fn start() -> Server {
                 let api_key = kassa_server::random_id("ksk_");
                 let response_key = kassa_server::random_id("krk_");
                 db.create_merchant(&NewMerchant {
-                    id: id.into(),
-                    name: format!("Merchant {id}"),
-                    api_key_hash: api::api_key_hash(&api_key),
-                    response_key: Secret::new(response_key.clone()),
-                    client_id: id.into(),
-                    webhook_url: None,
-                    order_ttl_secs: 900,
-                    webhook_secret: Secret::new(format!("whsec_test_{id}")),
                     webhook_username: Some(format!("hook_{id}")),
                     webhook_password: Some(Secret::new("hook-pass")),
-                    theme: Default::default(),
                     allowed_origins: if id == "m1" { vec!["https://shop.example".into()] } else { Vec::new() },
+                    ..common::test_merchant(id, &api_key, &response_key)
                 })
                 .await
                 .unwrap();
@@ -61,17 +52,7 @@ fn start() -> Server {
             }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let base = format!("http://{}", listener.local_addr().unwrap());
-            let config = Config {
-                public_url: base.clone(),
-                assets_dir: "pkg".into(),
-                www_dir: "www".into(),
-                webhook_poll_ms: 20,
-                webhook_retry_base_ms: retry_ms,
-                webhook_ca_pem: None,
-                sandbox_delay_ms: 1500,
-                gateway_timeout_ms: 2000,
-                gateway_poll_ms: 3000,
-            };
+            let config = Config { webhook_retry_base_ms: retry_ms, sandbox_delay_ms: 1500, ..common::test_config(&base) };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::webhook::spawn_worker(state.clone());
             kassa_server::domain::flow::spawn_settler(state.clone());

@@ -9,10 +9,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use kassa_server::db::{Db, NewMerchant};
+use kassa_server::db::Db;
 use kassa_server::domain::flow::settle_due;
-use kassa_server::http::auth::api_key_hash;
-use kassa_server::secret::Secret;
 use kassa_server::{AppState, Clock, Config, app};
 use serde_json::Value;
 use std::sync::Arc;
@@ -52,33 +50,10 @@ async fn kassa() -> Kassa {
     .unwrap();
     let db = Db::open(&url).await.unwrap();
     let key = kassa_server::random_id("ksk_");
-    db.create_merchant(&NewMerchant {
-        id: "m1".into(),
-        name: "Merchant m1".into(),
-        api_key_hash: api_key_hash(&key),
-        response_key: Secret::new(String::from("krk_test")),
-        client_id: "m1".into(),
-        webhook_url: None,
-        order_ttl_secs: 900,
-        webhook_secret: Secret::new(String::from("whsec_test")),
-        webhook_username: None,
-        webhook_password: None,
-        theme: Default::default(),
-        allowed_origins: Vec::new(),
-    })
+    db.create_merchant(&common::test_merchant("m1", &key, "krk_test"))
     .await
     .unwrap();
-    let config = Config {
-        public_url: "http://kassa.test".into(),
-        assets_dir: "pkg".into(),
-        www_dir: "www".into(),
-        webhook_poll_ms: 20,
-        webhook_retry_base_ms: 50,
-        webhook_ca_pem: None,
-        sandbox_delay_ms: 4000,
-        gateway_timeout_ms: 2000,
-        gateway_poll_ms: 3000,
-    };
+    let config = Config { webhook_retry_base_ms: 50, ..common::test_config("http://kassa.test") };
     // Starts at the real time (card expiry checks read it) and moves only when a test says.
     let clock = Arc::new(TestClock(AtomicI64::new(kassa_server::now_ms())));
     let state = AppState::new(db, config).await.unwrap().with_clock(clock.clone());

@@ -10,10 +10,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use kassa_server::db::{Db, NewMerchant};
+use kassa_server::db::Db;
 use kassa_server::gateway::route::{Account, Credentials, GatewayKind};
-use kassa_server::http::auth as api;
-use kassa_server::secret::Secret;
 use kassa_server::{AppState, Config, app};
 use kassa_sign::{ResponseKey, return_url};
 use serde_json::{Value, json};
@@ -54,22 +52,7 @@ fn start_polling(broken_base: Option<&str>, poll_ms: u64) -> Server {
             let db = Db::open(&url).await.unwrap();
             let api_key = kassa_server::random_id("ksk_");
             let response_key = kassa_server::random_id("krk_");
-            db.create_merchant(&NewMerchant {
-                id: "m1".into(),
-                name: "Merchant m1".into(),
-                api_key_hash: api::api_key_hash(&api_key),
-                response_key: Secret::new(response_key.clone()),
-                client_id: "m1".into(),
-                webhook_url: None,
-                order_ttl_secs: 900,
-                webhook_secret: Secret::new("whsec_test"),
-                webhook_username: None,
-                webhook_password: None,
-                theme: Default::default(),
-                allowed_origins: Vec::new(),
-            })
-            .await
-            .unwrap();
+            db.create_merchant(&common::test_merchant("m1", &api_key, &response_key)).await.unwrap();
             let mut accounts = Vec::new();
             for (kind, reference) in [(GatewayKind::Paytm, ""), (GatewayKind::Razorpay, ""), (GatewayKind::Razorpay, "second")] {
                 let id = kassa_server::random_id("gwa_");
@@ -98,17 +81,7 @@ fn start_polling(broken_base: Option<&str>, poll_ms: u64) -> Server {
             }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let base = format!("http://{}", listener.local_addr().unwrap());
-            let config = Config {
-                public_url: base.clone(),
-                assets_dir: "pkg".into(),
-                www_dir: "www".into(),
-                webhook_poll_ms: 20,
-                webhook_retry_base_ms: 60_000,
-                webhook_ca_pem: None,
-                sandbox_delay_ms: 300,
-                gateway_timeout_ms: 1500,
-                gateway_poll_ms: poll_ms,
-            };
+            let config = Config { sandbox_delay_ms: 300, gateway_timeout_ms: 1500, gateway_poll_ms: poll_ms, ..common::test_config(&base) };
             let state = AppState::new(db, config).await.unwrap();
             kassa_server::domain::flow::spawn_settler(state.clone());
             tx.send((base, api_key, response_key, accounts)).unwrap();

@@ -109,3 +109,38 @@ pub(crate) fn wait_for_port(port: u16) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// A server configuration for in-process tests: quick workers, the sandbox's
+/// delays of `kassa serve`; tests change the fields they care about.
+pub(crate) fn test_config(public_url: &str) -> kassa_server::Config {
+    kassa_server::Config {
+        public_url: public_url.to_string(),
+        assets_dir: "pkg".into(),
+        www_dir: "www".into(),
+        webhook_poll_ms: 20,
+        webhook_retry_base_ms: 60_000,
+        webhook_ca_pem: None,
+        sandbox_delay_ms: 4000,
+        gateway_timeout_ms: 2000,
+        gateway_poll_ms: 3000,
+    }
+}
+
+/// A merchant `id` with these keys, no webhook URL, 15-minute orders.
+pub(crate) fn test_merchant(id: &str, api_key: &str, response_key: &str) -> kassa_server::db::NewMerchant {
+    use kassa_server::secret::Secret;
+    kassa_server::db::NewMerchant {
+        id: id.into(),
+        name: format!("Merchant {id}"),
+        api_key_hash: kassa_server::http::auth::api_key_hash(api_key),
+        response_key: Secret::new(response_key),
+        client_id: id.into(),
+        webhook_url: None,
+        order_ttl_secs: 900,
+        webhook_secret: Secret::new(format!("whsec_test_{id}")),
+        webhook_username: None,
+        webhook_password: None,
+        theme: Default::default(),
+        allowed_origins: Vec::new(),
+    }
+}

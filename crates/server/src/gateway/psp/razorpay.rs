@@ -97,6 +97,17 @@ async fn authed(st: &AppState, headers: &HeaderMap) -> Result<String, Response> 
     }
 }
 
+/// The key id of a request with valid Basic credentials, as an extractor.
+struct Key(String);
+
+impl axum::extract::FromRequestParts<AppState> for Key {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, st: &AppState) -> Result<Key, Response> {
+        authed(st, &parts.headers).await.map(Key)
+    }
+}
+
 /// A JSON or form body as one JSON object (`notes[k]=v` → `notes.k`).
 fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Invalid> {
     if body.is_empty() {
@@ -159,11 +170,7 @@ fn notes_of(v: Option<&Value>) -> Result<Value, Invalid> {
     }
 }
 
-async fn create_order(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn create_order(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, body: Bytes) -> Response {
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -237,18 +244,14 @@ impl ListQuery {
 }
 
 /// The objects of one kind a list shows (payments settled first).
-async fn list(st: &AppState, headers: &HeaderMap, pairs: &[(String, String)], kind: &str) -> Response {
-    let key = match authed(st, headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn list(st: &AppState, key: &str, pairs: &[(String, String)], kind: &str) -> Response {
     let q = match ListQuery::parse(pairs) {
         Ok(q) => q,
         Err(e) => return e.into_response(),
     };
     // `authorized` looks inside the orders: the newest 10,000 are filtered in memory (a sandbox's lists are short).
     let (skip, count) = if q.authorized.is_some() { (0, 10_000) } else { (q.skip, q.count) };
-    let Ok(objects) = st.db.psp_list(GW, &key, kind, q.from, q.to, q.receipt.as_deref(), skip, count).await else { return server_error() };
+    let Ok(objects) = st.db.psp_list(GW, key, kind, q.from, q.to, q.receipt.as_deref(), skip, count).await else { return server_error() };
     let mut items = Vec::new();
     let picked = objects.into_iter().filter(|o| q.authorized.is_none_or(|a| (o.body["status"] != "created") == a));
     let picked: Vec<PspObject> = if q.authorized.is_some() {
@@ -263,15 +266,11 @@ async fn list(st: &AppState, headers: &HeaderMap, pairs: &[(String, String)], ki
     Json(collection(items)).into_response()
 }
 
-async fn list_orders(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    list(&st, &headers, &q, "order").await
+async fn list_orders(State(st): State<AppState>, Key(key): Key, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &key, &q, "order").await
 }
 
-async fn fetch_order(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn fetch_order(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
     match st.db.psp_get(GW, &key, &id).await {
         Ok(Some(o)) if o.kind == "order" => Json(public(&o.body)).into_response(),
         Ok(_) => not_found(),
@@ -279,11 +278,7 @@ async fn fetch_order(State(st): State<AppState>, headers: HeaderMap, Path(id): P
     }
 }
 
-async fn edit_order(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn edit_order(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -320,11 +315,7 @@ async fn settled(st: &AppState, mut p: PspObject) -> PspObject {
     p
 }
 
-async fn order_payments(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn order_payments(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
     match st.db.psp_get(GW, &key, &id).await {
         Ok(Some(o)) if o.kind == "order" => {}
         Ok(_) => return not_found(),
@@ -338,11 +329,7 @@ async fn order_payments(State(st): State<AppState>, headers: HeaderMap, Path(id)
     Json(collection(items)).into_response()
 }
 
-async fn fetch_payment(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn fetch_payment(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
     match st.db.psp_get(GW, &key, &id).await {
         Ok(Some(p)) if p.kind == "payment" => Json(public(&settled(&st, p).await.body)).into_response(),
         Ok(_) => not_found(),
@@ -354,11 +341,7 @@ fn base(st: &AppState) -> String {
     format!("{}/sandbox/razorpay", st.config.public_url)
 }
 
-async fn create_payment(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn create_payment(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, body: Bytes) -> Response {
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -568,11 +551,7 @@ async fn callback_for(st: &AppState, p: &PspObject) -> Response {
     callback_page("Razorpay", url, &fields)
 }
 
-async fn refund(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn refund(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -620,11 +599,7 @@ async fn refund(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<S
     Json(refund).into_response()
 }
 
-async fn payment_refunds(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn payment_refunds(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
     match st.db.psp_get(GW, &key, &id).await {
         Ok(Some(p)) if p.kind == "payment" => {}
         Ok(_) => return not_found(),
@@ -636,11 +611,7 @@ async fn payment_refunds(State(st): State<AppState>, headers: HeaderMap, Path(id
     }
 }
 
-async fn fetch_refund(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn fetch_refund(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
     match st.db.psp_get(GW, &key, &id).await {
         Ok(Some(r)) if r.kind == "refund" => Json(public(&r.body)).into_response(),
         Ok(_) => not_found(),
@@ -648,23 +619,19 @@ async fn fetch_refund(State(st): State<AppState>, headers: HeaderMap, Path(id): 
     }
 }
 
-async fn list_payments(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    list(&st, &headers, &q, "payment").await
+async fn list_payments(State(st): State<AppState>, Key(key): Key, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &key, &q, "payment").await
 }
 
-async fn list_refunds(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    list(&st, &headers, &q, "refund").await
+async fn list_refunds(State(st): State<AppState>, Key(key): Key, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &key, &q, "refund").await
 }
 
-async fn list_webhooks(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-    list(&st, &headers, &q, "webhook").await
+async fn list_webhooks(State(st): State<AppState>, Key(key): Key, Query(q): Query<Vec<(String, String)>>) -> Response {
+    list(&st, &key, &q, "webhook").await
 }
 
-async fn payment_refund(State(st): State<AppState>, headers: HeaderMap, Path((id, refund_id)): Path<(String, String)>) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn payment_refund(State(st): State<AppState>, Key(key): Key, Path((id, refund_id)): Path<(String, String)>) -> Response {
     match st.db.psp_get(GW, &key, &refund_id).await {
         Ok(Some(r)) if r.kind == "refund" && r.parent.as_deref() == Some(id.as_str()) => Json(public(&r.body)).into_response(),
         Ok(_) => not_found(),
@@ -673,11 +640,7 @@ async fn payment_refund(State(st): State<AppState>, headers: HeaderMap, Path((id
 }
 
 /// `POST /v1/payments/:id/capture` (`amount`, `currency`): an authorized payment is captured, for its whole amount.
-async fn capture(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let key = match authed(&st, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn capture(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let b = match body_json(&headers, &body) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
