@@ -728,3 +728,38 @@ fn an_authorized_payment_is_captured_and_a_late_capture_after_failure_is_refunde
     s.api("POST", "/orders/late2/sync", "");
     assert_eq!(refunds.lock().unwrap().len(), 1, "and only once");
 }
+
+#[test]
+fn callbacks_cannot_make_kassa_hammer_the_gateways_api() {
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = asked.clone();
+    let script: Script = std::sync::Arc::new(move |method, path, _| match (method, path) {
+        ("POST", "/v1/orders") => Some((200, rzp_order(500))),
+        ("POST", "/v1/payments/create/json") => Some((
+            200,
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] }).to_string(),
+        )),
+        ("GET", "/v1/orders/order_Scripted000001/payments") => {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some((200, rzp_payments("created", 500)))
+        }
+        _ => Some((404, "{}".into())),
+    });
+    let s = std::sync::Arc::new(start_polling(Some(&scripted_gateway(script)), 600_000));
+    let (ord, token) = s.order("pace1", "5.00", "&gateway_id=23&metadata.JUSPAY%3Agateway_reference_id=broken");
+    let (_, txn) = s.card(&ord, &token, "4111111111111111");
+    let url = format!("/gateway/return/{}", txn["txn_uuid"].as_str().unwrap());
+    // Twenty unsigned "failure" callbacks at once: each may ask, but not twenty times.
+    let posts: Vec<_> = (0..20)
+        .map(|_| {
+            let (s, url) = (s.clone(), url.clone());
+            std::thread::spawn(move || s.form(&url, &with(Vec::new(), &[("error[code]", "BAD_REQUEST_ERROR")])).0)
+        })
+        .collect();
+    for p in posts {
+        assert_eq!(p.join().unwrap(), 303);
+    }
+    let n = asked.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=3).contains(&n), "the gateway was asked {n} times for 20 callbacks");
+    assert_eq!(s.status("pace1")["status"], "PENDING_VBV");
+}

@@ -272,39 +272,60 @@ async fn check_due(state: &AppState) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Whether, and after how long, a request from outside (a callback, a
-/// webhook) makes Kassa ask the gateway about `txn`: only for an attempt
-/// that is undecided or failed within the late-check window, and paced to
-/// one check a second per attempt (a request waits for its turn, up to 5 s;
-/// beyond that it asks nothing), so nobody can spend the merchant's API
-/// quota through Kassa. `None`: do not ask.
-pub fn check_turn(txn: &Txn, now: i64) -> Option<std::time::Duration> {
+/// How often requests from outside may make Kassa ask about one attempt.
+const OUTSIDE_CHECK_MS: i64 = 1_000;
+
+/// [`reconcile`] for a request from outside (the shopper's callback, a
+/// webhook), paced so that nobody can spend the merchant's API quota
+/// through Kassa: only an attempt still undecided is asked about; one check
+/// at a time per attempt, at most one a second; a request that arrives
+/// while a check runs, or within the second after one, waits for it (up to
+/// 5 s) and uses its answer if that check started after the request came.
+pub async fn reconcile_paced(state: &AppState, txn: &Txn) -> Result<Option<Completion>, DbError> {
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
-    static NEXT: LazyLock<Mutex<HashMap<String, i64>>> = LazyLock::new(Mutex::default);
-    let worth = txn.scenario == REMOTE
-        && (txn.status.is_pending() || (txn.status.is_failure() && now < txn.created_at.saturating_add(LATE_CHECK_WINDOW_MS)));
-    if !worth {
-        return None;
-    }
-    let Ok(mut next) = NEXT.lock() else { return Some(std::time::Duration::ZERO) };
-    if next.len() > 10_000 {
-        next.retain(|_, at| *at > now);
-    }
-    let slot = next.get(&txn.id).map_or(now, |at| (*at).max(now));
-    if slot - now > 5_000 {
-        return None;
-    }
-    next.insert(txn.id.clone(), slot.saturating_add(1_000));
-    Some(std::time::Duration::from_millis(u64::try_from(slot - now).unwrap_or(0)))
-}
-
-/// [`reconcile`] when [`check_turn`] allows, after waiting for the turn.
-pub async fn reconcile_paced(state: &AppState, txn: &Txn) -> Result<Option<Completion>, DbError> {
-    let Some(wait) = check_turn(txn, state.now()) else { return Ok(None) };
-    tokio::time::sleep(wait).await;
-    match state.db.txn(&txn.id).await? {
-        Some(fresh) => reconcile(state, &fresh).await,
-        None => Ok(None),
+    /// Per attempt: when its latest check started, and whether it is still running.
+    static CHECKS: LazyLock<Mutex<HashMap<String, (i64, bool)>>> = LazyLock::new(Mutex::default);
+    let arrived = state.now();
+    let deadline = arrived.saturating_add(5_000);
+    loop {
+        let Some(fresh) = state.db.txn(&txn.id).await? else { return Ok(None) };
+        if fresh.scenario != REMOTE || !fresh.status.is_pending() {
+            return Ok(None);
+        }
+        let now = state.now();
+        let wait = {
+            let Ok(mut checks) = CHECKS.lock() else { return reconcile(state, &fresh).await };
+            if checks.len() > 10_000 {
+                checks.retain(|_, (started, running)| *running || now.saturating_sub(*started) < OUTSIDE_CHECK_MS);
+            }
+            match checks.get(&txn.id).copied() {
+                // A check that started after this request came has answered: its answer stands.
+                Some((started, false)) if started >= arrived => return Ok(None),
+                Some((_, true)) => 10,
+                Some((started, false)) if now.saturating_sub(started) < OUTSIDE_CHECK_MS => started + OUTSIDE_CHECK_MS - now,
+                _ => {
+                    checks.insert(txn.id.clone(), (now, true));
+                    0
+                }
+            }
+        };
+        if wait == 0 {
+            /// Marks the check finished however this request ends (a client that goes away drops it mid-check).
+            struct Finished<'a>(&'a str, i64);
+            impl Drop for Finished<'_> {
+                fn drop(&mut self) {
+                    if let Ok(mut checks) = CHECKS.lock() {
+                        checks.insert(self.0.to_string(), (self.1, false));
+                    }
+                }
+            }
+            let _finished = Finished(&txn.id, now);
+            return reconcile(state, &fresh).await;
+        }
+        if now >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(u64::try_from(wait.min(deadline - now)).unwrap_or(50))).await;
     }
 }
