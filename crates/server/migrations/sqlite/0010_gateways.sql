@@ -15,6 +15,8 @@ CREATE TABLE gateway_accounts (
     created_at   INTEGER NOT NULL,
     UNIQUE (merchant_id, gateway, reference_id)
 );
+-- How many accounts a merchant has: order creation reads the accounts only then.
+ALTER TABLE merchants ADD COLUMN gateway_accounts INTEGER NOT NULL DEFAULT 0;
 -- The account an order was routed to; NULL: Kassa's built-in sandbox.
 ALTER TABLE orders ADD COLUMN gateway_account TEXT REFERENCES gateway_accounts (id);
 -- The sandboxes of the gateways' own APIs (Razorpay, Paytm): their accounts

@@ -175,6 +175,11 @@ impl Db {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
+        sqlx::query("UPDATE merchants SET gateway_accounts = gateway_accounts + 1 WHERE id = $1")
+            .bind(&a.merchant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         tx.commit().await.map_err(classify)?;
         Ok(priority)
     }

@@ -230,6 +230,8 @@ pub struct Merchant {
     pub allowed_origins: Vec<String>,
     /// The webhook events the merchant receives.
     pub webhook_events: Vec<EventName>,
+    /// How many gateway accounts it has linked (0: every order goes to the built-in sandbox).
+    pub gateway_accounts: i64,
 }
 
 /// Fields of a new merchant.
@@ -405,6 +407,7 @@ fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
         webhook_events: row
             .try_get::<Option<String>, _>("webhook_events")?
             .map_or_else(EventName::default_selection, |e| e.split_whitespace().filter_map(EventName::parse).collect()),
+        gateway_accounts: row.try_get("gateway_accounts")?,
     })
 }
 
