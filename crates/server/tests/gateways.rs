@@ -574,7 +574,9 @@ fn a_late_success_at_the_gateway_on_an_order_paid_another_way_is_refunded_there(
     let at_paytm: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(at_paytm["body"]["resultInfo"]["resultStatus"], "TXN_SUCCESS", "{text}");
     assert_eq!(at_paytm["body"]["refundAmt"], "9.00", "{text}");
-    // Syncing again refunds nothing twice.
+    // Paytm accepted the refund (PENDING); once it made it (the sandbox's delay), a sync follows it,
+    // and refunds nothing twice.
+    std::thread::sleep(std::time::Duration::from_millis(500));
     s.api("POST", "/orders/late1/sync", "");
     let (_, text, _) = s.send("POST", "/sandbox/paytm/v3/order/status", None, "application/json", &signed);
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["body"]["refundAmt"], "9.00");
@@ -762,4 +764,56 @@ fn callbacks_cannot_make_kassa_hammer_the_gateways_api() {
     let n = asked.load(std::sync::atomic::Ordering::SeqCst);
     assert!((1..=3).contains(&n), "the gateway was asked {n} times for 20 callbacks");
     assert_eq!(s.status("pace1")["status"], "PENDING_VBV");
+}
+
+#[test]
+fn a_refund_whose_answer_was_lost_is_found_at_the_gateway_not_sent_twice() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let sent = std::sync::Arc::new(AtomicUsize::new(0));
+    let looked = std::sync::Arc::new(AtomicUsize::new(0));
+    let (s1, l1) = (sent.clone(), looked.clone());
+    let script: Script = std::sync::Arc::new(move |method, path, body| match (method, path) {
+        ("POST", "/v1/orders") => Some((200, rzp_order(900))),
+        ("POST", "/v1/payments/create/json") => Some((
+            200,
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] }).to_string(),
+        )),
+        ("GET", "/v1/orders/order_Scripted000001/payments") => Some((200, rzp_payments("captured", 900))),
+        // The refund is made, but its answer never arrives.
+        ("POST", "/v1/payments/pay_Scripted000001/refund") => {
+            s1.fetch_add(1, SeqCst);
+            let _ = body;
+            None
+        }
+        // The first look is refused (rate limited): that says nothing of the refund. Then it is there.
+        ("GET", p) if p.starts_with("/v1/payments/pay_Scripted000001/refunds") => {
+            if l1.fetch_add(1, SeqCst) == 0 {
+                return Some((429, json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": "Too many requests" } }).to_string()));
+            }
+            Some((200, json!({ "entity": "collection", "count": 1, "items": [{ "id": "rfnd_Scripted00001", "entity": "refund", "amount": 300,
+                "receipt": RECEIPT.lock().unwrap().clone(), "status": "processed" }] }).to_string()))
+        }
+        _ => Some((404, "{}".into())),
+    });
+    static RECEIPT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+    let s = start_polling(Some(&scripted_gateway(script)), 300);
+    let (ord, token) = s.order("lost1", "9.00", "&gateway_id=23&metadata.JUSPAY%3Agateway_reference_id=broken");
+    assert_eq!(s.card(&ord, &token, "4111111111111111").0, 200);
+    assert_eq!(s.api("POST", "/orders/lost1/sync", "").1["status"], "CHARGED");
+    let (code, body) = s.api("POST", "/orders/lost1/refunds", "unique_request_id=lost-r1&amount=3.00");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["refunds"][0]["status"], "PENDING", "{body}");
+    *RECEIPT.lock().unwrap() = body["refunds"][0]["id"].as_str().unwrap().to_string();
+    let mut status = String::new();
+    for _ in 0..200 {
+        status = s.status("lost1")["refunds"][0]["status"].as_str().unwrap().to_string();
+        if status != "PENDING" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status, "SUCCESS");
+    assert_eq!(sent.load(SeqCst), 1, "sent once, never again");
+    assert!(looked.load(SeqCst) >= 2);
+    assert_eq!(s.status("lost1")["amount_refunded"], 3.0);
 }

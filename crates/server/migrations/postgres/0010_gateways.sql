@@ -49,6 +49,8 @@ CREATE INDEX psp_objects_by_tag ON psp_objects (gateway, account, kind, tag);
 -- again, when the gateway never answered).
 ALTER TABLE refunds ADD COLUMN gateway_refund_id TEXT;
 ALTER TABLE refunds ADD COLUMN check_at BIGINT;
+-- Whether Kassa sent it a second time (once at most: after the gateway kept saying it has none).
+ALTER TABLE refunds ADD COLUMN resent BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX refunds_due ON refunds (check_at) WHERE check_at IS NOT NULL;
 -- Attempts at a gateway are asked about by settle_at whatever their status
 -- (late checks of failed ones); this finds them.

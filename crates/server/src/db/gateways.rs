@@ -63,6 +63,10 @@ pub struct GatewayRefund {
     pub gateway_refund_id: Option<String>,
     /// When it is due (the claim compares it).
     pub check_at: i64,
+    /// When it was asked for.
+    pub created_at: i64,
+    /// Whether Kassa sent it a second time already.
+    pub resent: bool,
 }
 
 impl Db {
@@ -106,10 +110,17 @@ impl Db {
         Ok(())
     }
 
+    /// Records that a refund was sent to its gateway a second time.
+    pub async fn refund_resent(&self, refund_id: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE refunds SET resent = 1 WHERE id = $1").bind(refund_id).execute(&self.pool).await.map_err(classify)?;
+        Ok(())
+    }
+
     /// PENDING refunds due to be asked about at `now`.
     pub async fn due_refund_checks(&self, now: i64, limit: i64) -> Result<Vec<GatewayRefund>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, order_pk, amount_minor, gateway_refund_id, check_at FROM refunds \
+            "SELECT id, order_pk, amount_minor, gateway_refund_id, check_at, created_at, resent FROM refunds \
              WHERE check_at IS NOT NULL AND check_at <= $1 AND status = 'PENDING' ORDER BY check_at LIMIT $2",
         )
         .bind(now)
@@ -124,6 +135,8 @@ impl Db {
                     amount_minor: r.try_get("amount_minor")?,
                     gateway_refund_id: r.try_get("gateway_refund_id")?,
                     check_at: r.try_get("check_at")?,
+                    created_at: r.try_get("created_at")?,
+                    resent: r.try_get::<i64, _>("resent")? != 0,
                 })
             })
             .collect()

@@ -13,6 +13,9 @@ use crate::domain::{EventName, GatewayResponse, Refund, Txn};
 use kassa_types::OrderStatus;
 use sqlx::{AnyConnection, Row};
 
+/// How long a refund for a gateway is left to the request that sends it before the checker looks for it.
+pub(crate) const REFUND_LEASE_MS: i64 = 60_000;
+
 /// What a refund request did.
 #[derive(Debug)]
 pub enum RefundOutcome {
@@ -191,8 +194,8 @@ impl Db {
         let refund_status = if at_gateway { "PENDING" } else { "SUCCESS" };
         // Write first: the insert takes SQLite's write lock before anything is read.
         let inserted = sqlx::query(
-            "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
+            "INSERT INTO refunds (id, order_pk, unique_request_id, amount_minor, status, created_at, check_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_pk, unique_request_id) DO NOTHING",
         )
         .bind(&id)
         .bind(order_pk)
@@ -200,6 +203,8 @@ impl Db {
         .bind(amount_minor)
         .bind(refund_status)
         .bind(now)
+        // A refund for a gateway is followed by the checker from the start, should this request die before the gateway answers.
+        .bind(at_gateway.then(|| now.saturating_add(REFUND_LEASE_MS)))
         .execute(&mut *tx)
         .await
         .map_err(classify)?;

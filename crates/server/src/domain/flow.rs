@@ -71,7 +71,8 @@ pub async fn start_attempt(
         method,
         method_detail: detail,
         card_last4: last4,
-        scenario: String::new(),
+        // An attempt at a network gateway is the gateway's to decide from the start: never the sandbox settler's.
+        scenario: if account.is_some() { REMOTE.into() } else { String::new() },
         status: OrderStatus::STARTED,
         // Read again, in the transaction that records the attempt.
         amount_minor: order.amount_minor,

@@ -189,6 +189,8 @@ pub async fn status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &s
         return Err(GatewayError::Unavailable("Paytm's status is not for this order".into()));
     }
     let outcome = match status.as_str() {
+        // Paytm has no such order: no payment can exist (yet).
+        _ if unknown_order => Outcome::Pending,
         "TXN_SUCCESS" => {
             let amount = answer["txnAmount"].as_str().and_then(parse_decimal).ok_or_else(|| GatewayError::Unavailable("no txnAmount".into()))?;
             let id = answer["txnId"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| GatewayError::Unavailable("no txnId".into()))?.to_string();

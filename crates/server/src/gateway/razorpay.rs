@@ -120,8 +120,34 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
 }
 
 /// What Razorpay's API says of the attempt's order: CHARGED only for a captured payment of it.
-pub async fn status(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &str, txn: &Txn, now: i64) -> Result<(Outcome, GatewayResponse), GatewayError> {
-    let order_id = txn.details.gateway_order_id.as_deref().ok_or_else(|| GatewayError::Unavailable("the attempt has no Razorpay order".into()))?;
+pub async fn status(
+    agent: &ureq::Agent,
+    base: &str,
+    key_id: &str,
+    key_secret: &str,
+    order: &crate::db::Order,
+    txn: &Txn,
+    now: i64,
+) -> Result<(Outcome, GatewayResponse), GatewayError> {
+    // An attempt whose start was cut short has no order recorded: find it by receipt and the attempt's id in its notes.
+    let found;
+    let order_id = match txn.details.gateway_order_id.as_deref() {
+        Some(id) => id,
+        None => {
+            let receipt: String = url::form_urlencoded::byte_serialize(order.order_id.chars().take(40).collect::<String>().as_bytes()).collect();
+            let (code, body) = call(agent, "GET", format!("{base}/v1/orders?receipt={receipt}&count=100"), vec![auth(key_id, key_secret)], None).await?;
+            let list = answer(code, &body)?;
+            let mine = list["items"].as_array().and_then(|items| items.iter().find(|o| o["notes"]["kassa_txn_id"].as_str() == Some(txn.id.as_str())));
+            match mine.and_then(|o| o["id"].as_str()) {
+                Some(id) => {
+                    found = id.to_string();
+                    &found
+                }
+                // No order, so no payment can exist.
+                None => return Ok((Outcome::Pending, GatewayResponse { resp_code: "no_order".into(), created_at: now, ..GatewayResponse::default() })),
+            }
+        }
+    };
     let (code, body) = call(agent, "GET", format!("{base}/v1/orders/{order_id}/payments"), vec![auth(key_id, key_secret)], None).await?;
     let list = answer(code, &body)?;
     let items = list["items"].as_array().ok_or_else(|| GatewayError::Unavailable("no payments list".into()))?;
@@ -133,13 +159,15 @@ pub async fn status(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &
         auth_id_code: p["acquirer_data"]["auth_code"].as_str().unwrap_or_default().to_string(),
         created_at: now,
     };
-    if let Some(p) = items.iter().filter(ours).find(|p| p["captured"] == true || p["status"] == "captured" || p["status"] == "refunded") {
+    if let Some(p) = items.iter().filter(ours).find(|p| p["captured"] == true) {
         let id = p["id"].as_str().unwrap_or_default().to_string();
         let amount = p["amount"].as_i64().ok_or_else(|| GatewayError::Unavailable("a payment without an amount".into()))?;
         return Ok((Outcome::Charged { gateway_txn_id: id, amount_minor: amount }, response(p, "captured", "Payment captured")));
     }
-    // Authorized but not captured (an account set to capture by hand): capture it, for the attempt's amount only.
-    if let Some(p) = items.iter().filter(ours).find(|p| p["status"] == "authorized" && p["amount"].as_i64() == Some(txn.amount_minor)) {
+    // Authorized but not captured (an account set to capture by hand): capture it, for the attempt's amount,
+    // only while the attempt is undecided (an authorization Kassa gave up on lapses by itself).
+    let capture = txn.status.is_pending();
+    if let Some(p) = items.iter().filter(ours).find(|p| capture && p["status"] == "authorized" && p["amount"].as_i64() == Some(txn.amount_minor)) {
         let id = p["id"].as_str().unwrap_or_default();
         let body = json!({ "amount": txn.amount_minor, "currency": p["currency"] });
         let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];

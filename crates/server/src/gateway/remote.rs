@@ -173,9 +173,16 @@ pub async fn start(agent: &ureq::Agent, account: &Account, base: &str, attempt: 
 }
 
 /// Asks the gateway's API what became of `txn`, with its answer for the status body.
-pub async fn status(agent: &ureq::Agent, account: &Account, base: &str, txn: &Txn, now: i64) -> Result<(Outcome, GatewayResponse), GatewayError> {
+pub async fn status(
+    agent: &ureq::Agent,
+    account: &Account,
+    base: &str,
+    order: &Order,
+    txn: &Txn,
+    now: i64,
+) -> Result<(Outcome, GatewayResponse), GatewayError> {
     match &account.credentials {
-        Credentials::Razorpay { key_id, key_secret, .. } => razorpay::status(agent, base, key_id, key_secret, txn, now).await,
+        Credentials::Razorpay { key_id, key_secret, .. } => razorpay::status(agent, base, key_id, key_secret, order, txn, now).await,
         Credentials::Paytm { mid, merchant_key, .. } => paytm::status(agent, base, mid, merchant_key, txn, now).await,
     }
 }

@@ -340,7 +340,8 @@ pub(crate) async fn sync_order(State(state): State<AppState>, Authed(merchant): 
     let order = merchant_order(&state, &merchant, &order_id).await?;
     if order.gateway_account.is_some() {
         for txn in state.db.txns(&order.id).await? {
-            if txn.status.is_pending() || txn.status.is_failure() {
+            // Undecided, failed (a late success), or auto-refunded with its refund not yet made.
+            if txn.status.is_pending() || txn.status.is_failure() || (txn.status == OrderStatus::AUTO_REFUNDED && txn.settle_at.is_some()) {
                 crate::domain::gateway_flow::reconcile(&state, &txn).await?;
             }
         }
