@@ -410,7 +410,7 @@ pub async fn reconcile_paced(state: &AppState, txn: &Txn) -> Result<Option<Compl
             match checks.get(&txn.id).copied() {
                 // A check that started after this request came has answered: its answer stands.
                 Some((started, false)) if started >= arrived => return Ok(None),
-                Some((_, true)) => 100,
+                Some((_, true)) => 25,
                 Some((started, false)) if now.saturating_sub(started) < OUTSIDE_CHECK_MS => started + OUTSIDE_CHECK_MS - now,
                 _ => {
                     checks.insert(txn.id.clone(), (now, true));
