@@ -5,10 +5,9 @@
 
 use kassa_server::db::{Db, NewMerchant};
 use kassa_server::secret::Secret;
-use kassa_server::{AppState, Config, app};
+use kassa_server::Config;
 use kassa_sign::{ResponseKey, return_url};
 use serde_json::Value;
-use std::sync::mpsc;
 
 mod common;
 use common::basic;
@@ -22,7 +21,7 @@ struct Server {
     _dir: tempfile::TempDir,
     /// Dropped with the server: its runtime ends and its database
     /// connections close (PostgreSQL has only so many for all the tests).
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: common::InProcess,
 }
 
 fn start() -> Server {
@@ -30,12 +29,9 @@ fn start() -> Server {
     let url = common::fresh_database(dir.path());
     let db_url = url.clone();
     let retry_ms = RETRY_MS.with(std::cell::Cell::get);
-    let (tx, rx) = mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let db = Db::open(&url).await.unwrap();
+    let (server, keys) = common::serve_in_process(
+        url,
+        |db| async move {
             let mut keys = Vec::new();
             for id in ["m1", "m2"] {
                 let api_key = kassa_server::random_id("ksk_");
@@ -50,24 +46,12 @@ fn start() -> Server {
                 .unwrap();
                 keys.push((api_key, response_key));
             }
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
-            let config = Config { webhook_retry_base_ms: retry_ms, sandbox_delay_ms: 1500, ..common::test_config(&base) };
-            let state = AppState::new(db, config).await.unwrap();
-            kassa_server::webhook::spawn_worker(state.clone());
-            kassa_server::domain::flow::spawn_settler(state.clone());
-            tx.send((base, keys)).unwrap();
-            axum::serve(listener, app(state))
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    let (base, keys) = rx.recv().unwrap();
+            (db, keys)
+        },
+        move |base| Config { webhook_retry_base_ms: retry_ms, sandbox_delay_ms: 1500, ..common::test_config(base) },
+    );
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base, keys: [keys[0].clone(), keys[1].clone()], agent, db_url, _dir: dir, _stop: stop }
+    Server { base: server.base.clone(), keys: [keys[0].clone(), keys[1].clone()], agent, db_url, _dir: dir, _server: server }
 }
 
 impl Server {

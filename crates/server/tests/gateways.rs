@@ -10,12 +10,10 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use kassa_server::db::Db;
 use kassa_server::gateway::route::{Account, Credentials, GatewayKind};
-use kassa_server::{AppState, Config, app};
+use kassa_server::Config;
 use kassa_sign::{ResponseKey, return_url};
 use serde_json::{Value, json};
-use std::sync::mpsc;
 
 mod common;
 use common::basic;
@@ -29,7 +27,7 @@ struct Server {
     /// (account id, credentials) of the linked accounts: razorpay "", razorpay "second", paytm "".
     accounts: Vec<(String, Credentials)>,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: common::InProcess,
 }
 
 /// A server whose merchant m1 has two Razorpay accounts and a Paytm one on
@@ -44,12 +42,9 @@ fn start_polling(broken_base: Option<&str>, poll_ms: u64) -> Server {
     let url = common::fresh_database(dir.path());
     let db_url = url.clone();
     let broken = broken_base.map(str::to_string);
-    let (tx, rx) = mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let db = Db::open(&url).await.unwrap();
+    let (server, (api_key, response_key, accounts)) = common::serve_in_process(
+        url,
+        |db| async move {
             let api_key = kassa_server::random_id("ksk_");
             let response_key = kassa_server::random_id("krk_");
             db.create_merchant(&common::test_merchant("m1", &api_key, &response_key)).await.unwrap();
@@ -79,23 +74,12 @@ fn start_polling(broken_base: Option<&str>, poll_ms: u64) -> Server {
                 };
                 db.add_gateway_account(&account).await.unwrap();
             }
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
-            let config = Config { sandbox_delay_ms: 300, gateway_timeout_ms: 1500, gateway_poll_ms: poll_ms, ..common::test_config(&base) };
-            let state = AppState::new(db, config).await.unwrap();
-            kassa_server::domain::flow::spawn_settler(state.clone());
-            tx.send((base, api_key, response_key, accounts)).unwrap();
-            axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    let (base, api_key, response_key, accounts) = rx.recv().unwrap();
+            (db, (api_key, response_key, accounts))
+        },
+        move |base| Config { sandbox_delay_ms: 300, gateway_timeout_ms: 1500, gateway_poll_ms: poll_ms, ..common::test_config(base) },
+    );
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base, api_key, response_key, agent, db_url, accounts, _dir: dir, _stop: stop }
+    Server { base: server.base.clone(), api_key, response_key, agent, db_url, accounts, _dir: dir, _server: server }
 }
 
 /// (status, body text, Location).
@@ -816,4 +800,67 @@ fn a_refund_whose_answer_was_lost_is_found_at_the_gateway_not_sent_twice() {
     assert_eq!(sent.load(SeqCst), 1, "sent once, never again");
     assert!(looked.load(SeqCst) >= 2);
     assert_eq!(s.status("lost1")["amount_refunded"], 3.0);
+}
+
+/// SPEC §3's money rules through a gateway, in adversarial orders and at once:
+/// two attempts both paid at Razorpay, their callbacks, replays and syncs racing,
+/// then refunds racing each other; exactly one charge, the other refunded at the
+/// gateway once, and refunds never above the charge, in Kassa and at the gateway.
+#[test]
+fn racing_payments_callbacks_and_refunds_through_a_gateway_keep_the_money_rules() {
+    let s = std::sync::Arc::new(start_polling(None, 600_000));
+    let (ord, token) = s.order("race1", "9.00", "&gateway_id=23");
+    // Two attempts, each authenticated at Razorpay; neither callback posted yet.
+    let mut callbacks = Vec::new();
+    for bank in ["NB_SBI", "NB_HDFC"] {
+        let (code, txn) = s.txn(&ord, &token, json!({ "payment_method_type": "NB", "payment_method": bank }));
+        assert_eq!(code, 200, "{txn}");
+        let auth = txn["payment"]["authentication"]["url"].as_str().unwrap().to_string();
+        callbacks.push(authenticate(&s, &auth, &[("action", "approve")]));
+    }
+    // Both callbacks, each twice, and syncs, all at once.
+    let mut racers = Vec::new();
+    for _ in 0..2 {
+        for (action, fields) in callbacks.clone() {
+            let s = s.clone();
+            racers.push(std::thread::spawn(move || {
+                post_callback(&s, &action, &fields);
+            }));
+        }
+        let s2 = s.clone();
+        racers.push(std::thread::spawn(move || {
+            s2.api("POST", "/orders/race1/sync", "");
+        }));
+    }
+    for r in racers {
+        r.join().unwrap();
+    }
+    // Let any late check settle, then look.
+    s.api("POST", "/orders/race1/sync", "");
+    let st = s.status("race1");
+    assert_eq!(st["status"], "CHARGED", "{st}");
+    let rows = common::query_strings(&s.db_url, "SELECT status FROM txns ORDER BY status");
+    assert_eq!(rows, vec!["AUTO_REFUNDED".to_string(), "CHARGED".to_string()], "one charge, the other refunded");
+    // At Razorpay: both payments captured, the one Kassa did not keep refunded in full, once.
+    let (_, list) = s.rzp("GET", "/v1/payments?count=100", "");
+    let payments = list["items"].as_array().unwrap();
+    let kept = st["payment_gateway_response"]["epg_txn_id"].as_str().unwrap();
+    let refunded: Vec<i64> = payments.iter().filter(|p| p["id"] != kept).map(|p| p["amount_refunded"].as_i64().unwrap()).collect();
+    assert_eq!(refunded, vec![900], "{list}");
+
+    // Eight refunds of 2.00 at once on a 9.00 charge: four go through, in Kassa and at Razorpay.
+    let refunds: Vec<_> = (0..8)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || s.api("POST", "/orders/race1/refunds", &format!("unique_request_id=race-{i}&amount=2.00")).0)
+        })
+        .collect();
+    let codes: Vec<u16> = refunds.into_iter().map(|r| r.join().unwrap()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 4, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == 200 || *c == 400), "{codes:?}");
+    let st = s.status("race1");
+    assert_eq!(st["amount_refunded"], 8.0, "{st}");
+    assert!(st["refunds"].as_array().unwrap().iter().all(|r| r["status"] == "SUCCESS"), "{st}");
+    let (_, payment) = s.rzp("GET", &format!("/v1/payments/{kept}"), "");
+    assert_eq!(payment["amount_refunded"], 800, "{payment}");
 }

@@ -242,6 +242,14 @@ async fn follow_auto_refund(state: &AppState, account: &Account, base: &str, txn
     auto_refund_answered(state, txn, answer).await
 }
 
+/// Where a refund of `order` goes: its gateway account, that account's API base, and the attempt that charged.
+async fn refund_target(state: &AppState, order: &Order) -> Result<Option<(Account, String, Txn)>, DbError> {
+    let Some(account) = state.db.order_account(order).await? else { return Ok(None) };
+    let charged = state.db.txns(&order.id).await?.into_iter().find(|t| t.status == OrderStatus::CHARGED);
+    let base = account.base(&state.config.public_url);
+    Ok(charged.map(|txn| (account, base, txn)))
+}
+
 /// Sends a refund Kassa recorded PENDING to the order's gateway and records
 /// what it answers: made (SUCCESS, ORDER_REFUNDED); accepted (stays PENDING,
 /// followed by the checker); refused (FAILURE, the amount given back,
@@ -250,13 +258,10 @@ async fn follow_auto_refund(state: &AppState, account: &Account, base: &str, txn
 pub async fn refund_at_gateway(state: &AppState, order: &Order, refund: &Refund) -> Result<(), DbError> {
     let (state, order, refund) = (state.clone(), order.clone(), refund.clone());
     detached(async move {
-        let account = state.db.order_account(&order).await?;
-        let charged = state.db.txns(&order.id).await?.into_iter().find(|t| t.status == OrderStatus::CHARGED);
-        let (Some(account), Some(txn)) = (account, charged) else {
+        let Some((account, base, txn)) = refund_target(&state, &order).await? else {
             state.db.refund_answered(&refund.id, false, state.now()).await?;
             return Ok(());
         };
-        let base = account.base(&state.config.public_url);
         let answer = remote::refund(&state.http, &account, &base, &txn, refund.amount_minor, &refund.id).await;
         let now = state.now();
         match answer {
@@ -287,10 +292,7 @@ pub async fn refund_at_gateway(state: &AppState, order: &Order, refund: &Refund)
 async fn check_refund(state: &AppState, refund: &GatewayRefund) -> Result<(), DbError> {
     let again = |state: &AppState| state.now().saturating_add(poll_ms(state).max(5_000));
     let Some(order) = state.db.order(&refund.order_pk).await? else { return Ok(()) };
-    let account = state.db.order_account(&order).await?;
-    let charged = state.db.txns(&order.id).await?.into_iter().find(|t| t.status == OrderStatus::CHARGED);
-    let (Some(account), Some(txn)) = (account, charged) else { return Ok(()) };
-    let base = account.base(&state.config.public_url);
+    let Some((account, base, txn)) = refund_target(state, &order).await? else { return Ok(()) };
     let now = state.now();
     match remote::refund_status(&state.http, &account, &base, &txn, &refund.id, refund.gateway_refund_id.as_deref()).await {
         Ok(RefundState::Succeeded(_)) => {

@@ -85,6 +85,19 @@ pub(crate) fn execute_sql(url: &str, sql: &str) {
     });
 }
 
+/// The first column, as text, of every row a query answers in a test's database.
+pub(crate) fn query_strings(url: &str, sql: &str) -> Vec<String> {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    })
+}
+
 /// HTTP Basic with an API key as the user name and an empty password (seed 000).
 pub(crate) fn basic(key: &str) -> String {
     use base64::Engine;
@@ -143,4 +156,45 @@ pub(crate) fn test_merchant(id: &str, api_key: &str, response_key: &str) -> kass
         theme: Default::default(),
         allowed_origins: Vec::new(),
     }
+}
+
+/// A running in-process server: its base URL, and the sender that stops it when dropped.
+pub(crate) struct InProcess {
+    pub(crate) base: String,
+    pub(crate) _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Opens the database at `url`, runs `setup` on it (merchants, accounts:
+/// its answer is returned), then serves the whole app on a free loopback
+/// port with the webhook worker and the settler, on a runtime of its own,
+/// with `config` (given the base URL) and the peer address recorded.
+pub(crate) fn serve_in_process<T, F, Fut>(url: String, setup: F, config: impl FnOnce(&str) -> kassa_server::Config + Send + 'static) -> (InProcess, T)
+where
+    T: Send + 'static,
+    F: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = (kassa_server::db::Db, T)> + Send,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let db = kassa_server::db::Db::open(&url).await.unwrap();
+            let (db, made) = setup(db).await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let state = kassa_server::AppState::new(db, config(&base)).await.unwrap();
+            kassa_server::webhook::spawn_worker(state.clone());
+            kassa_server::domain::flow::spawn_settler(state.clone());
+            tx.send((base, made)).unwrap();
+            axum::serve(listener, kassa_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    let (base, made) = rx.recv().unwrap();
+    (InProcess { base, _stop: stop }, made)
 }

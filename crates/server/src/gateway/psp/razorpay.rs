@@ -70,6 +70,15 @@ impl IntoResponse for Invalid {
     }
 }
 
+/// The account's object `id` of `kind`, or Razorpay's "does not exist".
+async fn object(st: &AppState, key: &str, id: &str, kind: &str) -> Result<PspObject, Response> {
+    match st.db.psp_get(GW, key, id).await {
+        Ok(Some(o)) if o.kind == kind => Ok(o),
+        Ok(_) => Err(not_found()),
+        Err(_) => Err(server_error()),
+    }
+}
+
 fn not_found() -> Response {
     bad("The id provided does not exist", None)
 }
@@ -271,10 +280,9 @@ async fn list_orders(State(st): State<AppState>, Key(key): Key, Query(q): Query<
 }
 
 async fn fetch_order(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
-    match st.db.psp_get(GW, &key, &id).await {
-        Ok(Some(o)) if o.kind == "order" => Json(public(&o.body)).into_response(),
-        Ok(_) => not_found(),
-        Err(_) => server_error(),
+    match object(&st, &key, &id, "order").await {
+        Ok(o) => Json(public(&o.body)).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -284,10 +292,10 @@ async fn edit_order(State(st): State<AppState>, Key(key): Key, headers: HeaderMa
         Err(r) => return r.into_response(),
     };
     let _ledger = LEDGER.lock().await;
-    let Ok(Some(mut o)) = st.db.psp_get(GW, &key, &id).await else { return not_found() };
-    if o.kind != "order" {
-        return not_found();
-    }
+    let mut o = match object(&st, &key, &id, "order").await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     match notes_of(b.get("notes")) {
         Ok(n) => o.body["notes"] = n,
         Err(r) => return r.into_response(),
@@ -316,10 +324,8 @@ async fn settled(st: &AppState, mut p: PspObject) -> PspObject {
 }
 
 async fn order_payments(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
-    match st.db.psp_get(GW, &key, &id).await {
-        Ok(Some(o)) if o.kind == "order" => {}
-        Ok(_) => return not_found(),
-        Err(_) => return server_error(),
+    if let Err(r) = object(&st, &key, &id, "order").await {
+        return r;
     }
     let Ok(payments) = st.db.psp_children(GW, &id).await else { return server_error() };
     let mut items = Vec::new();
@@ -330,10 +336,9 @@ async fn order_payments(State(st): State<AppState>, Key(key): Key, Path(id): Pat
 }
 
 async fn fetch_payment(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
-    match st.db.psp_get(GW, &key, &id).await {
-        Ok(Some(p)) if p.kind == "payment" => Json(public(&settled(&st, p).await.body)).into_response(),
-        Ok(_) => not_found(),
-        Err(_) => server_error(),
+    match object(&st, &key, &id, "payment").await {
+        Ok(p) => Json(public(&settled(&st, p).await.body)).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -557,10 +562,10 @@ async fn refund(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, P
         Err(r) => return r.into_response(),
     };
     let _ledger = LEDGER.lock().await;
-    let Ok(Some(mut p)) = st.db.psp_get(GW, &key, &id).await else { return not_found() };
-    if p.kind != "payment" {
-        return not_found();
-    }
+    let mut p = match object(&st, &key, &id, "payment").await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if p.body["captured"] != true {
         return bad("The payment has not been captured", None);
     }
@@ -600,10 +605,8 @@ async fn refund(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, P
 }
 
 async fn payment_refunds(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
-    match st.db.psp_get(GW, &key, &id).await {
-        Ok(Some(p)) if p.kind == "payment" => {}
-        Ok(_) => return not_found(),
-        Err(_) => return server_error(),
+    if let Err(r) = object(&st, &key, &id, "payment").await {
+        return r;
     }
     match st.db.psp_children(GW, &id).await {
         Ok(r) => Json(collection(r.iter().map(|r| public(&r.body)).collect())).into_response(),
@@ -612,10 +615,9 @@ async fn payment_refunds(State(st): State<AppState>, Key(key): Key, Path(id): Pa
 }
 
 async fn fetch_refund(State(st): State<AppState>, Key(key): Key, Path(id): Path<String>) -> Response {
-    match st.db.psp_get(GW, &key, &id).await {
-        Ok(Some(r)) if r.kind == "refund" => Json(public(&r.body)).into_response(),
-        Ok(_) => not_found(),
-        Err(_) => server_error(),
+    match object(&st, &key, &id, "refund").await {
+        Ok(r) => Json(public(&r.body)).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -646,10 +648,10 @@ async fn capture(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, 
         Err(r) => return r.into_response(),
     };
     let _ledger = LEDGER.lock().await;
-    let Ok(Some(mut p)) = st.db.psp_get(GW, &key, &id).await else { return not_found() };
-    if p.kind != "payment" {
-        return not_found();
-    }
+    let mut p = match object(&st, &key, &id, "payment").await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if p.body["status"] != "authorized" {
         return bad("Only payments which have been authorized and not yet captured can be captured", None);
     }
