@@ -91,6 +91,9 @@ keys! {
     ResultSuccess = "result_success",
     ResultFailed = "result_failed",
     ResultPending = "result_pending",
+    HoldNote = "hold_note",
+    Held = "held",
+    Closed = "closed",
 }
 
 /// The language a page asks for (`language` of the payload or the page URL),

@@ -61,6 +61,7 @@ pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
             methods,
             expires_at_ms: whole(&o, "expires_at_ms")?,
             description: string(&o, "description"),
+            preauth: get(&o, "preauth").as_bool().unwrap_or(false),
         },
         language: string(v, "language"),
         assets_base: string(v, "assets_base"),

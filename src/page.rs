@@ -40,6 +40,8 @@ struct Ctx {
     order_id: String,
     payment_options: String,
     in_frame: bool,
+    /// A pre-authorization: the pay button holds the amount.
+    hold: bool,
     step: RwSignal<Step>,
     s: Strings,
     /// Ends when the page is unmounted: nothing started before may touch
@@ -246,6 +248,7 @@ pub fn PaymentPage(
         order_id: order.id.clone(),
         payment_options: options.methods.iter().map(|m| m.token()).collect::<Vec<_>>().join("|"),
         in_frame: config.variant == Variant::Iframe,
+        hold: order.preauth,
         step: RwSignal::new(Step::Choose),
         s: s.clone(),
         life,
@@ -253,8 +256,12 @@ pub fn PaymentPage(
     let now = use_clock();
     let expires_at = order.expires_at_ms as f64;
     let expired = Memo::new(move |_| now.get() >= expires_at);
-    let blocked = if order.status == OrderStatus::CHARGED {
+    let blocked = if matches!(order.status, OrderStatus::CHARGED | OrderStatus::PARTIAL_CHARGED) {
         Some(Key::Paid)
+    } else if order.status.is_hold() {
+        Some(Key::Held)
+    } else if order.status.took_payment() {
+        Some(Key::Closed)
     } else if !order.status.accepts_new_attempt() {
         Some(Key::InProgress)
     } else if methods.is_empty() {
@@ -514,6 +521,9 @@ fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
     let step = ctx.step;
     let s = ctx.s.clone();
     let label = pay_label(&ctx, &amount);
+    // A pre-authorization says so next to the button that places the hold.
+    let hold = ctx.hold.then(|| s.fill(Key::HoldNote, &[("amount", &amount)]));
+    let described = hold.is_some().then_some("kassa-hold-note");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let errs = validate_card(&number.get_untracked(), &expiry.get_untracked(), &cvv.get_untracked(), &name.get_untracked(), today());
@@ -554,7 +564,9 @@ fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
             <Field id="kassa-card-name" label=s.get(Key::CardName) value=name
                 error=err(|e| e.name, s.clone()) format=fmt_name
                 inputmode="text" autocomplete="cc-name" maxlength=64 />
-            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>{label}</button>
+            {hold.map(|h| view! { <p class="kassa-hint" id="kassa-hold-note">{h}</p> })}
+            <button type="submit" class="kassa-pay" aria-describedby=described
+                disabled=move || step.get() == Step::Submitting>{label}</button>
         </form>
     }
 }

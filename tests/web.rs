@@ -31,6 +31,7 @@ fn config(expires_in_ms: f64) -> PageConfig {
             methods: vec![PaymentMethod::Card, PaymentMethod::Nb, PaymentMethod::Wallet],
             expires_at_ms: (js_sys::Date::now() + expires_in_ms) as u64,
             description: None,
+            preauth: false,
         },
         language: None,
         assets_base: None,

@@ -233,7 +233,9 @@ fn gateways(db: &str) -> Result<Value> {
     step("bench: a card payment through Razorpay and Paytm vs the built-in sandbox (30 each, sequential)");
     let server = start_server(db, "gateways")?;
     for gateway in ["razorpay", "paytm"] {
-        run(Command::new(KASSA).args(["merchant", "add-gateway", "gateways", "--gateway", gateway, "--sandbox", "--database-url", db]).stdout(Stdio::null()))?;
+        run(Command::new(KASSA)
+            .args(["merchant", "add-gateway", "gateways", "--gateway", gateway, "--sandbox", "--database-url", db])
+            .stdout(Stdio::null()))?;
     }
     let key = server.creds["api_key"].as_str().unwrap_or_default();
     let out = Command::new("node").args(["bench/gateway_pay.mjs", &server.url, key, "30"]).output().map_err(|e| e.to_string())?;

@@ -65,6 +65,9 @@ pub struct Config {
     pub gateway_timeout_ms: u64,
     /// How often a gateway is asked about an attempt it has not decided (ms).
     pub gateway_poll_ms: u64,
+    /// How long a pre-authorization's hold lasts before Kassa voids it (ms):
+    /// [`domain::preauth::DEFAULT_HOLD_MS`] unless the operator says otherwise.
+    pub hold_ms: u64,
 }
 
 /// Where the server reads the time: the system clock, or a test's.

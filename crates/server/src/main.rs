@@ -54,6 +54,10 @@ enum Command {
         /// (until the order expires; `POST /orders/:id/sync` asks at once).
         #[arg(long, env = "KASSA_GATEWAY_POLL_MS", default_value_t = 3_000)]
         gateway_poll_ms: u64,
+        /// How long a pre-authorization's hold lasts before Kassa voids it, in ms
+        /// (default 7 days: the card networks' limit for most online card holds; README, "Pre-authorization").
+        #[arg(long, env = "KASSA_HOLD_MS", default_value_t = kassa_server::domain::preauth::DEFAULT_HOLD_MS)]
+        hold_ms: u64,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
         #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -262,6 +266,7 @@ async fn run(command: Command) -> Result<(), String> {
             sandbox_delay_ms,
             gateway_timeout_ms,
             gateway_poll_ms,
+            hold_ms,
             tls_cert,
             tls_key,
             webhook_ca_file,
@@ -299,6 +304,7 @@ async fn run(command: Command) -> Result<(), String> {
                 sandbox_delay_ms,
                 gateway_timeout_ms,
                 gateway_poll_ms,
+                hold_ms: hold_ms.max(1000),
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());
@@ -492,7 +498,8 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
             }
         }
     };
-    let account = Account { id: account_id, merchant_id: id.clone(), reference_id: reference_id.clone(), priority: 0, credentials, base_url };
+    let account =
+        Account { id: account_id, merchant_id: id.clone(), reference_id: reference_id.clone(), priority: 0, credentials, base_url };
     let priority = match db.add_gateway_account(&account).await {
         Ok(p) => p,
         Err(kassa_server::db::DbError::Conflict) => {

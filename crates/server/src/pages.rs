@@ -153,6 +153,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
             methods: order.methods(&merchant.enabled_methods),
             expires_at_ms: u64::try_from(order.expires_at).unwrap_or_default(),
             description: order.description.clone(),
+            preauth: order.preauth(),
         },
         language: order.extra_map().get("language").and_then(|l| l.as_str()).map(str::to_string),
         assets_base: None,
@@ -223,8 +224,12 @@ pub(crate) async fn redirect_after(st: &AppState, order: &Order, in_frame: bool)
 
 async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let Ok(Some(order)) = st.db.order(&id).await else { return not_found_page() };
-    let (title, text) = if order.status.is_success() {
+    let (title, text) = if order.status.is_success() || order.status == OrderStatus::PARTIAL_CHARGED {
         ("Payment successful", "Your payment was received. You can close this page.")
+    } else if order.status.is_hold() {
+        ("Amount held", "The amount is held on your card, not charged. The shop will charge it or release it. You can close this page.")
+    } else if order.status.took_payment() {
+        ("Order closed", "This order is closed. Return to the shop.")
     } else if order.status.is_pending() {
         ("Payment processing", "Your bank is confirming the payment. The shop will tell you when it is done.")
     } else {

@@ -3,9 +3,9 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+use kassa_server::Config;
 use kassa_server::db::{Db, NewMerchant};
 use kassa_server::secret::Secret;
-use kassa_server::Config;
 use kassa_sign::{ResponseKey, return_url};
 use serde_json::Value;
 

@@ -50,9 +50,7 @@ async fn kassa() -> Kassa {
     .unwrap();
     let db = Db::open(&url).await.unwrap();
     let key = kassa_server::random_id("ksk_");
-    db.create_merchant(&common::test_merchant("m1", &key, "krk_test"))
-    .await
-    .unwrap();
+    db.create_merchant(&common::test_merchant("m1", &key, "krk_test")).await.unwrap();
     let config = Config { webhook_retry_base_ms: 50, ..common::test_config("http://kassa.test") };
     // Starts at the real time (card expiry checks read it) and moves only when a test says.
     let clock = Arc::new(TestClock(AtomicI64::new(kassa_server::now_ms())));

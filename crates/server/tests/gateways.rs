@@ -10,8 +10,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use kassa_server::gateway::route::{Account, Credentials, GatewayKind};
 use kassa_server::Config;
+use kassa_server::gateway::route::{Account, Credentials, GatewayKind};
 use kassa_sign::{ResponseKey, return_url};
 use serde_json::{Value, json};
 
@@ -237,7 +237,10 @@ fn orders_are_routed_by_gateway_id_reference_id_and_preference() {
     assert_eq!(code, 400, "{body}");
     assert_eq!(body["error_code"], "missing_mandatory_parameters");
     let message = body["error_message"].as_str().unwrap();
-    assert!(message.contains("customer_phone") && message.contains("description") && !message.contains("missing: customer_id"), "{message}");
+    assert!(
+        message.contains("customer_phone") && message.contains("description") && !message.contains("missing: customer_id"),
+        "{message}"
+    );
     // A gateway the merchant has no account for (PayU, 12), or an unknown reference id.
     let (code, body) = s.api("POST", "/orders", "order_id=r2&amount=10&gateway_id=12");
     assert_eq!((code, body["error_code"].as_str()), (400, Some("gateway_not_configured")), "{body}");
@@ -290,7 +293,8 @@ fn a_card_paid_through_razorpay_is_charged_only_after_signature_and_api_confirm_
     // Even a correctly signed success does not make it CHARGED: the API says the payment failed.
     let (_, secret) = s.razorpay(1);
     let mut signed = forged.clone();
-    signed[2].1 = kassa_sign::razorpay::payment_signature(&kassa_sign::razorpay::Secret::new(secret.into_bytes()), &signed[1].1, &signed[0].1);
+    signed[2].1 =
+        kassa_sign::razorpay::payment_signature(&kassa_sign::razorpay::Secret::new(secret.into_bytes()), &signed[1].1, &signed[0].1);
     let (code, _, location) = post_callback(&s, &action, &signed);
     assert_eq!(code, 303);
     assert_signed_return(&s, &location.unwrap(), "AUTHORIZATION_FAILED");
@@ -327,7 +331,10 @@ fn a_card_paid_through_razorpay_is_charged_only_after_signature_and_api_confirm_
     assert_eq!(list["count"], 2, "an order per attempt");
     let rzp_order = &list["items"][0];
     assert_eq!(rzp_order["status"], "paid");
-    assert_eq!((rzp_order["amount"].as_i64(), rzp_order["amount_paid"].as_i64(), rzp_order["amount_due"].as_i64()), (Some(1000), Some(1000), Some(0)));
+    assert_eq!(
+        (rzp_order["amount"].as_i64(), rzp_order["amount_paid"].as_i64(), rzp_order["amount_due"].as_i64()),
+        (Some(1000), Some(1000), Some(0))
+    );
     assert_eq!(rzp_order["notes"]["kassa_txn_id"], txn_uuid);
     // A partial refund goes through Razorpay; one the gateway refuses (0.13, test data) changes nothing.
     let (code, body) = s.api("POST", "/orders/rzp1/refunds", "unique_request_id=rf1&amount=4.00");
@@ -419,9 +426,11 @@ fn failed_and_cancelled_authentication_fail_the_attempt_and_a_retry_pays() {
 #[test]
 fn a_upi_collect_through_a_gateway_is_reconciled_with_its_status_api() {
     let s = start(None);
-    for (gateway, order_id, vpa, end) in
-        [("23", "upi_r", "success@kassa", "CHARGED"), ("18", "upi_p", "success@kassa", "CHARGED"), ("23", "upi_rf", "failure@kassa", "AUTHORIZATION_FAILED")]
-    {
+    for (gateway, order_id, vpa, end) in [
+        ("23", "upi_r", "success@kassa", "CHARGED"),
+        ("18", "upi_p", "success@kassa", "CHARGED"),
+        ("23", "upi_rf", "failure@kassa", "AUTHORIZATION_FAILED"),
+    ] {
         let (ord, token) = s.order(order_id, "3.00", &format!("&gateway_id={gateway}"));
         let (code, txn) = s.txn(&ord, &token, json!({ "payment_method_type": "UPI", "upi_vpa": vpa }));
         assert_eq!(code, 200, "{txn}");
@@ -489,7 +498,13 @@ fn fake_gateway(reply: Option<&'static str>) -> String {
                     use std::io::{Read, Write};
                     let mut buf = [0u8; 8192];
                     let _ = stream.read(&mut buf);
-                    let _ = stream.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{r}", r.len()).as_bytes());
+                    let _ = stream.write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{r}",
+                            r.len()
+                        )
+                        .as_bytes(),
+                    );
                 }
                 None => held.push(stream),
             }
@@ -620,7 +635,8 @@ fn scripted_gateway(script: Script) -> String {
 }
 
 fn rzp_order(amount: i64) -> String {
-    json!({ "id": "order_Scripted000001", "entity": "order", "amount": amount, "currency": "INR", "status": "created", "attempts": 0 }).to_string()
+    json!({ "id": "order_Scripted000001", "entity": "order", "amount": amount, "currency": "INR", "status": "created", "attempts": 0 })
+        .to_string()
 }
 
 fn rzp_payments(status: &str, amount: i64) -> String {
@@ -675,13 +691,17 @@ fn an_authorized_payment_is_captured_and_a_late_capture_after_failure_is_refunde
         ("POST", "/v1/orders") => Some((200, rzp_order(700))),
         ("POST", "/v1/payments/create/json") => Some((
             200,
-            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] }).to_string(),
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] })
+                .to_string(),
         )),
         ("GET", "/v1/orders/order_Scripted000001/payments") => Some((200, rzp_payments(&st.lock().unwrap(), 700))),
         ("POST", "/v1/payments/pay_Scripted000001/capture") => {
             c.lock().unwrap().push(body.to_string());
             *st.lock().unwrap() = "captured";
-            Some((200, json!({ "id": "pay_Scripted000001", "status": "captured", "order_id": "order_Scripted000001", "amount": 700 }).to_string()))
+            Some((
+                200,
+                json!({ "id": "pay_Scripted000001", "status": "captured", "order_id": "order_Scripted000001", "amount": 700 }).to_string(),
+            ))
         }
         ("POST", "/v1/payments/pay_Scripted000001/refund") => {
             r.lock().unwrap().push(body.to_string());
@@ -723,7 +743,8 @@ fn callbacks_cannot_make_kassa_hammer_the_gateways_api() {
         ("POST", "/v1/orders") => Some((200, rzp_order(500))),
         ("POST", "/v1/payments/create/json") => Some((
             200,
-            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] }).to_string(),
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] })
+                .to_string(),
         )),
         ("GET", "/v1/orders/order_Scripted000001/payments") => {
             count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -760,7 +781,8 @@ fn a_refund_whose_answer_was_lost_is_found_at_the_gateway_not_sent_twice() {
         ("POST", "/v1/orders") => Some((200, rzp_order(900))),
         ("POST", "/v1/payments/create/json") => Some((
             200,
-            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] }).to_string(),
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] })
+                .to_string(),
         )),
         ("GET", "/v1/orders/order_Scripted000001/payments") => Some((200, rzp_payments("captured", 900))),
         // The refund is made, but its answer never arrives.
@@ -774,8 +796,12 @@ fn a_refund_whose_answer_was_lost_is_found_at_the_gateway_not_sent_twice() {
             if l1.fetch_add(1, SeqCst) == 0 {
                 return Some((429, json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": "Too many requests" } }).to_string()));
             }
-            Some((200, json!({ "entity": "collection", "count": 1, "items": [{ "id": "rfnd_Scripted00001", "entity": "refund", "amount": 300,
-                "receipt": RECEIPT.lock().unwrap().clone(), "status": "processed" }] }).to_string()))
+            Some((
+                200,
+                json!({ "entity": "collection", "count": 1, "items": [{ "id": "rfnd_Scripted00001", "entity": "refund", "amount": 300,
+                "receipt": RECEIPT.lock().unwrap().clone(), "status": "processed" }] })
+                .to_string(),
+            ))
         }
         _ => Some((404, "{}".into())),
     });
@@ -848,7 +874,8 @@ fn racing_payments_callbacks_and_refunds_through_a_gateway_keep_the_money_rules(
     let mut refunded = Vec::new();
     for _ in 0..50 {
         let (_, list) = s.rzp("GET", "/v1/payments?count=100", "");
-        refunded = list["items"].as_array().unwrap().iter().filter(|p| p["id"] != kept).map(|p| p["amount_refunded"].as_i64().unwrap()).collect();
+        refunded =
+            list["items"].as_array().unwrap().iter().filter(|p| p["id"] != kept).map(|p| p["amount_refunded"].as_i64().unwrap()).collect();
         if refunded == vec![900] {
             break;
         }

@@ -210,7 +210,8 @@ fn hostile_requests_get_4xx_or_a_closed_connection_and_change_nothing() {
         ("/sandbox/paytm/theia/api/v1/processTransaction?mid=M&orderId=O", "content-type: application/json\r\n", "2222"),
     ] {
         for body in [deep.as_str(), "\u{0}\u{1}not json at all", "{\"head\":{},\"body\":[]}"] {
-            let req = format!("POST {path} HTTP/1.1\r\nhost: x\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let req =
+                format!("POST {path} HTTP/1.1\r\nhost: x\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
             let (code, text) = server.raw(req.as_bytes());
             match expect {
                 // Paytm answers its errors with HTTP 200 and a result code, as the real API does.

@@ -13,7 +13,8 @@ use serde_json::Value;
 use std::process::Command;
 
 fn kassa(args: &[&str], db: &str) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kassa")).args(args).args(["--database-url", db]).env_remove("KASSA_PUBLIC_URL").output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_kassa")).args(args).args(["--database-url", db]).env_remove("KASSA_PUBLIC_URL").output().unwrap();
     (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
@@ -82,17 +83,31 @@ fn add_gateway_links_accounts_and_never_prints_a_given_secret() {
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "rzp-secret-value-1234\n").unwrap();
     let secret = secret.to_str().unwrap();
-    let (ok, out, err) = kassa(&["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--key-id", "rzp_test_abc", "--key-secret-file", secret], &db);
+    let (ok, out, err) =
+        kassa(&["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--key-id", "rzp_test_abc", "--key-secret-file", secret], &db);
     assert!(ok, "{err}");
     assert!(!out.contains("rzp-secret-value") && !err.contains("rzp-secret-value"), "{out}");
     let linked: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(linked["base_url"], "https://api.razorpay.com");
     assert_eq!(linked["priority"], 1);
     // A second Razorpay account needs its own reference id.
-    let again = kassa(&["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--key-id", "rzp_test_abc", "--key-secret-file", secret], &db);
+    let again =
+        kassa(&["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--key-id", "rzp_test_abc", "--key-secret-file", secret], &db);
     assert!(!again.0 && again.2.contains("already has"), "{}", again.2);
     let (ok, out, _) = kassa(
-        &["merchant", "add-gateway", "m1", "--gateway", "razorpay", "--key-id", "rzp_test_def", "--key-secret-file", secret, "--reference-id", "eu"],
+        &[
+            "merchant",
+            "add-gateway",
+            "m1",
+            "--gateway",
+            "razorpay",
+            "--key-id",
+            "rzp_test_def",
+            "--key-secret-file",
+            secret,
+            "--reference-id",
+            "eu",
+        ],
         &db,
     );
     assert!(ok);

@@ -45,7 +45,13 @@ pub fn validate_order_id(id: &str) -> Result<(), OrderIdError> {
     Ok(())
 }
 
-/// Order and transaction statuses with the ids of seed 000.
+/// Juspay publishes no numeric id for PARTIAL_CHARGED (its dashboard shows
+/// the status; `shared/research/psp-apis.md` §3.2): Kassa sends 37, the first
+/// id after the published ones, so `status_id` stays one number per status.
+pub const PARTIAL_CHARGED_ID: u16 = 37;
+
+/// Order and transaction statuses with the ids of seed 000 (AUTHORIZED 25
+/// from Juspay's order status page; PARTIAL_CHARGED: [`PARTIAL_CHARGED_ID`]).
 ///
 /// Matched without catch-all arms, so a new status forces a decision everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,11 +85,15 @@ pub enum OrderStatus {
     VOIDED,
     /// Void failed for the pre-authorized transaction.
     VOID_FAILED,
+    /// The bank authorized the amount and holds it; the merchant captures or voids it later (pre-authorization).
+    AUTHORIZED,
+    /// Of an order: a pre-authorized hold was captured for less than was held.
+    PARTIAL_CHARGED,
 }
 
 impl OrderStatus {
     /// Every status, for tables and tests.
-    pub const ALL: [OrderStatus; 14] = [
+    pub const ALL: [OrderStatus; 16] = [
         OrderStatus::NEW,
         OrderStatus::PENDING_VBV,
         OrderStatus::CHARGED,
@@ -98,6 +108,8 @@ impl OrderStatus {
         OrderStatus::VOID_INITIATED,
         OrderStatus::VOIDED,
         OrderStatus::VOID_FAILED,
+        OrderStatus::AUTHORIZED,
+        OrderStatus::PARTIAL_CHARGED,
     ];
 
     /// The numeric `status_id` of seed 000.
@@ -117,6 +129,8 @@ impl OrderStatus {
             OrderStatus::VOID_INITIATED => 32,
             OrderStatus::VOIDED => 31,
             OrderStatus::VOID_FAILED => 35,
+            OrderStatus::AUTHORIZED => 25,
+            OrderStatus::PARTIAL_CHARGED => PARTIAL_CHARGED_ID,
         }
     }
 
@@ -137,6 +151,8 @@ impl OrderStatus {
             OrderStatus::VOID_INITIATED => "VOID_INITIATED",
             OrderStatus::VOIDED => "VOIDED",
             OrderStatus::VOID_FAILED => "VOID_FAILED",
+            OrderStatus::AUTHORIZED => "AUTHORIZED",
+            OrderStatus::PARTIAL_CHARGED => "PARTIAL_CHARGED",
         }
     }
 
@@ -147,22 +163,7 @@ impl OrderStatus {
 
     /// Only CHARGED is success (seed 000).
     pub fn is_success(self) -> bool {
-        match self {
-            OrderStatus::CHARGED => true,
-            OrderStatus::NEW
-            | OrderStatus::PENDING_VBV
-            | OrderStatus::AUTHENTICATION_FAILED
-            | OrderStatus::AUTHORIZATION_FAILED
-            | OrderStatus::JUSPAY_DECLINED
-            | OrderStatus::AUTHORIZING
-            | OrderStatus::STARTED
-            | OrderStatus::AUTO_REFUNDED
-            | OrderStatus::CAPTURE_INITIATED
-            | OrderStatus::CAPTURE_FAILED
-            | OrderStatus::VOID_INITIATED
-            | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => false,
-        }
+        matches!(self, OrderStatus::CHARGED)
     }
 
     /// An attempt in this status still waits for an answer (the shopper's
@@ -181,26 +182,15 @@ impl OrderStatus {
             | OrderStatus::CAPTURE_FAILED
             | OrderStatus::VOID_INITIATED
             | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => false,
+            | OrderStatus::VOID_FAILED
+            | OrderStatus::AUTHORIZED
+            | OrderStatus::PARTIAL_CHARGED => false,
         }
     }
 
     /// An attempt that ended without taking money: the order may be paid again.
     pub fn is_failure(self) -> bool {
-        match self {
-            OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => true,
-            OrderStatus::NEW
-            | OrderStatus::PENDING_VBV
-            | OrderStatus::CHARGED
-            | OrderStatus::AUTHORIZING
-            | OrderStatus::STARTED
-            | OrderStatus::AUTO_REFUNDED
-            | OrderStatus::CAPTURE_INITIATED
-            | OrderStatus::CAPTURE_FAILED
-            | OrderStatus::VOID_INITIATED
-            | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => false,
-        }
+        matches!(self, OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED)
     }
 
     /// No answer changes an attempt in this status any more.
@@ -213,14 +203,46 @@ impl OrderStatus {
             | OrderStatus::AUTO_REFUNDED
             | OrderStatus::VOIDED
             | OrderStatus::CAPTURE_FAILED
-            | OrderStatus::VOID_FAILED => true,
+            | OrderStatus::VOID_FAILED
+            | OrderStatus::PARTIAL_CHARGED => true,
             OrderStatus::NEW
             | OrderStatus::PENDING_VBV
             | OrderStatus::AUTHORIZING
             | OrderStatus::STARTED
             | OrderStatus::CAPTURE_INITIATED
-            | OrderStatus::VOID_INITIATED => false,
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::AUTHORIZED => false,
         }
+    }
+
+    /// The bank approved this attempt: money was taken or held, whatever the
+    /// merchant did with the hold afterwards (captured, voided). Another
+    /// success on the same order is refunded (AUTO_REFUNDED).
+    pub fn took_payment(self) -> bool {
+        match self {
+            OrderStatus::CHARGED
+            | OrderStatus::AUTHORIZED
+            | OrderStatus::CAPTURE_INITIATED
+            | OrderStatus::CAPTURE_FAILED
+            | OrderStatus::VOID_INITIATED
+            | OrderStatus::VOIDED
+            | OrderStatus::VOID_FAILED
+            | OrderStatus::PARTIAL_CHARGED => true,
+            OrderStatus::NEW
+            | OrderStatus::PENDING_VBV
+            | OrderStatus::AUTHENTICATION_FAILED
+            | OrderStatus::AUTHORIZATION_FAILED
+            | OrderStatus::JUSPAY_DECLINED
+            | OrderStatus::AUTHORIZING
+            | OrderStatus::STARTED
+            | OrderStatus::AUTO_REFUNDED => false,
+        }
+    }
+
+    /// The shopper's money is held for the merchant, not taken yet: a
+    /// pre-authorization, also while a capture or void of it is under way.
+    pub fn is_hold(self) -> bool {
+        matches!(self, OrderStatus::AUTHORIZED | OrderStatus::CAPTURE_INITIATED | OrderStatus::VOID_INITIATED)
     }
 
     /// Whether a new payment attempt may start on an order in this status.
@@ -229,8 +251,8 @@ impl OrderStatus {
     /// waiting on its bank page (PENDING_VBV): a shopper back from an
     /// abandoned bank page may pay another way, and should the abandoned
     /// attempt succeed late after another one charged, it is refunded
-    /// (AUTO_REFUNDED). An order whose bank is authorizing (AUTHORIZING) or
-    /// that was paid takes none.
+    /// (AUTO_REFUNDED). An order whose bank is authorizing (AUTHORIZING),
+    /// that was paid, or whose amount is held (AUTHORIZED), takes none.
     pub fn accepts_new_attempt(self) -> bool {
         match self {
             OrderStatus::NEW
@@ -246,7 +268,9 @@ impl OrderStatus {
             | OrderStatus::CAPTURE_FAILED
             | OrderStatus::VOID_INITIATED
             | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => false,
+            | OrderStatus::VOID_FAILED
+            | OrderStatus::AUTHORIZED
+            | OrderStatus::PARTIAL_CHARGED => false,
         }
     }
 
@@ -255,41 +279,32 @@ impl OrderStatus {
     /// refuses while any attempt [`is_pending`](Self::is_pending), whatever
     /// the order's own status says.
     pub fn is_updatable(self) -> bool {
-        match self {
-            OrderStatus::NEW | OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => {
-                true
-            }
-            OrderStatus::PENDING_VBV
-            | OrderStatus::CHARGED
-            | OrderStatus::AUTHORIZING
-            | OrderStatus::STARTED
-            | OrderStatus::AUTO_REFUNDED
-            | OrderStatus::CAPTURE_INITIATED
-            | OrderStatus::CAPTURE_FAILED
-            | OrderStatus::VOID_INITIATED
-            | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => false,
-        }
+        matches!(
+            self,
+            OrderStatus::NEW | OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED
+        )
     }
 
     /// How strongly an attempt in this status speaks for its order
     /// (Juspay: "order status = highest precedence of its transactions,
-    /// NEW → PENDING_VBV → CHARGED"): a charge wins, then a bank still
-    /// authorizing, then a bank page still open, then the latest failure.
+    /// NEW → PENDING_VBV → CHARGED"): a charge or a hold (and what became
+    /// of the hold) wins, then a bank still authorizing, then a bank page
+    /// still open, then the latest failure.
     pub fn precedence(self) -> u8 {
         match self {
-            OrderStatus::CHARGED => 4,
-            OrderStatus::AUTHORIZING | OrderStatus::STARTED => 3,
-            OrderStatus::PENDING_VBV => 2,
-            OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => 1,
-            // An auto-refunded attempt says nothing about the order.
-            OrderStatus::NEW
-            | OrderStatus::AUTO_REFUNDED
+            OrderStatus::CHARGED
+            | OrderStatus::AUTHORIZED
             | OrderStatus::CAPTURE_INITIATED
             | OrderStatus::CAPTURE_FAILED
             | OrderStatus::VOID_INITIATED
             | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => 0,
+            | OrderStatus::VOID_FAILED
+            | OrderStatus::PARTIAL_CHARGED => 4,
+            OrderStatus::AUTHORIZING | OrderStatus::STARTED => 3,
+            OrderStatus::PENDING_VBV => 2,
+            OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => 1,
+            // An auto-refunded attempt says nothing about the order.
+            OrderStatus::NEW | OrderStatus::AUTO_REFUNDED => 0,
         }
     }
 
@@ -457,6 +472,8 @@ mod tests {
             ("VOID_INITIATED", 32),
             ("VOIDED", 31),
             ("VOID_FAILED", 35),
+            ("AUTHORIZED", 25),
+            ("PARTIAL_CHARGED", 37),
         ];
         for (name, id) in table {
             let st = OrderStatus::parse(name).expect(name);
@@ -479,6 +496,17 @@ mod tests {
             }
         }
         assert!(OrderStatus::PENDING_VBV.accepts_new_attempt());
+        for s in OrderStatus::ALL {
+            // A hold takes no other attempt, and a second success is refunded.
+            if s.took_payment() {
+                assert!(!s.accepts_new_attempt() && !s.is_updatable() && s.precedence() == 4, "{s}");
+            }
+            if s.is_hold() {
+                assert!(s.took_payment() && !s.is_terminal(), "{s}");
+            }
+        }
+        assert_eq!(S::of_attempts([S::AUTHORIZED, S::AUTO_REFUNDED]), S::AUTHORIZED);
+        assert_eq!(S::of_attempts([S::AUTHENTICATION_FAILED, S::VOIDED]), S::VOIDED);
         assert!(!OrderStatus::AUTHORIZING.accepts_new_attempt());
         assert!(!OrderStatus::PENDING_VBV.is_updatable());
         assert_eq!(OrderStatus::sql_list(OrderStatus::is_pending), "'PENDING_VBV', 'AUTHORIZING', 'STARTED'");

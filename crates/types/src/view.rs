@@ -37,6 +37,9 @@ pub struct PageOrder {
     pub expires_at_ms: u64,
     /// Order description, if any.
     pub description: Option<String>,
+    /// A pre-authorization: paying holds the amount on the card; the merchant charges it later.
+    #[serde(default)]
+    pub preauth: bool,
 }
 
 /// The configuration the server embeds in the payment page shell.

@@ -19,8 +19,10 @@ pub(super) async fn load_snapshot(conn: &mut AnyConnection, order_pk: &str) -> R
     };
     let order = order_from(&row)?;
     // The attempt that speaks for the order: its charge if it has one, else the latest.
+    // (A pre-authorization speaks for its order whatever became of it: captured, voided.)
+    let took = kassa_types::OrderStatus::sql_list(kassa_types::OrderStatus::took_payment);
     let txn = sqlx::query(&format!(
-        "SELECT {TXN_COLS} FROM txns WHERE order_pk = $1 ORDER BY CASE WHEN status = 'CHARGED' THEN 0 ELSE 1 END, created_at DESC, rowid DESC LIMIT 1"
+        "SELECT {TXN_COLS} FROM txns WHERE order_pk = $1 ORDER BY CASE WHEN status IN ({took}) THEN 0 ELSE 1 END, created_at DESC, rowid DESC LIMIT 1"
     ))
         .bind(order_pk)
         .fetch_optional(&mut *conn)

@@ -242,18 +242,20 @@ impl Db {
     /// Inserts a sandbox object; [`DbError::Conflict`] if its id is taken.
     pub async fn psp_insert(&self, gateway: &str, o: &PspObject) -> Result<(), DbError> {
         let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO psp_objects (gateway, account, kind, id, parent, tag, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(gateway)
-            .bind(&o.account)
-            .bind(&o.kind)
-            .bind(&o.id)
-            .bind(&o.parent)
-            .bind(&o.tag)
-            .bind(o.body.to_string())
-            .bind(o.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO psp_objects (gateway, account, kind, id, parent, tag, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(gateway)
+        .bind(&o.account)
+        .bind(&o.kind)
+        .bind(&o.id)
+        .bind(&o.parent)
+        .bind(&o.tag)
+        .bind(o.body.to_string())
+        .bind(o.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
         Ok(())
     }
 
@@ -283,7 +285,11 @@ impl Db {
 
     /// A sandbox object, whoever's it is (the gateway's own pages).
     pub async fn psp_find(&self, gateway: &str, id: &str) -> Result<Option<PspObject>, DbError> {
-        let row = sqlx::query("SELECT * FROM psp_objects WHERE gateway = $1 AND id = $2").bind(gateway).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM psp_objects WHERE gateway = $1 AND id = $2")
+            .bind(gateway)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(object_from).transpose()
     }
 

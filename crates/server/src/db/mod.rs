@@ -14,7 +14,7 @@ mod payments;
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
 pub use gateways::{GatewayRefund, PspObject};
-pub use payments::{Completion, RefundOutcome};
+pub use payments::{Completion, HoldStep, RefundOutcome};
 
 use crate::domain::{EventName, EventRenderer};
 use kassa_types::{OrderStatus, PaymentMethod};
@@ -386,6 +386,8 @@ fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
             .map(|g| serde_json::from_str(&g))
             .transpose()
             .map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))?,
+        captured_minor: row.try_get("captured_minor")?,
+        capture_key: row.try_get("capture_key")?,
     })
 }
 
@@ -414,8 +416,10 @@ fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
 const ORDER_COLS: &str = "id, merchant_id, order_id, amount_minor, currency, status, customer_id, customer_email, \
     customer_phone, description, product_id, return_url, extra, fingerprint, created_at, updated_at, expires_at, \
     amount_refunded_minor, allowed_methods, gateway_account";
-const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame, \
+const TXN_INSERT_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame, \
      seq, details, gateway_response";
+const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame, \
+     seq, details, gateway_response, captured_minor, capture_key";
 
 impl Db {
     /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory

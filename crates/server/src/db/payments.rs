@@ -8,7 +8,7 @@
 //! - a charge of an amount other than the order's, or a second charge, is
 //!   auto-refunded; refunds never exceed what the charge took.
 
-use super::{Db, DbError, TXN_COLS, classify, status_of, txn_from};
+use super::{Db, DbError, TXN_COLS, TXN_INSERT_COLS, classify, status_of, txn_from};
 use crate::domain::{EventName, GatewayResponse, Refund, Txn};
 use kassa_types::OrderStatus;
 use sqlx::{AnyConnection, Row};
@@ -29,6 +29,21 @@ pub enum RefundOutcome {
     NotCharged,
     /// More than what is left to refund.
     TooMuch,
+}
+
+/// What asking to capture or void a hold did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldStep {
+    /// Started now: the gateway is to be asked.
+    Started,
+    /// The same capture (`idempotence_key` and amount) was started before; the attempt is in this status now.
+    Repeat(OrderStatus),
+    /// The `idempotence_key` was used for a capture of another amount.
+    KeyReused,
+    /// More than the hold (its amount).
+    TooMuch(i64),
+    /// The attempt is in this status, which takes no capture or void (NEW: no such attempt).
+    Refused(OrderStatus),
 }
 
 /// What applying an answer did.
@@ -62,7 +77,20 @@ async fn attempt_statuses(conn: &mut AnyConnection, order_pk: &str) -> Result<Ve
 /// another attempt commits before the attempts are read.
 async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
     sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order_pk).execute(&mut *tx).await.map_err(classify)?;
-    let status = OrderStatus::of_attempts(attempt_statuses(tx, order_pk).await?);
+    let mut status = OrderStatus::of_attempts(attempt_statuses(tx, order_pk).await?);
+    if status == OrderStatus::CHARGED {
+        // A hold captured for less than it held: the order is PARTIAL_CHARGED (Juspay).
+        let partial: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM txns WHERE order_pk = $1 AND status = 'CHARGED' AND captured_minor IS NOT NULL AND captured_minor < amount_minor",
+        )
+        .bind(order_pk)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if partial.is_some() {
+            status = OrderStatus::PARTIAL_CHARGED;
+        }
+    }
     sqlx::query(&format!("UPDATE orders SET status = $1, updated_at = {} WHERE id = $3", later_updated_at("$2")))
         .bind(status.as_str())
         .bind(now)
@@ -101,7 +129,7 @@ impl Db {
         let txn = Txn { amount_minor, seq, status: OrderStatus::STARTED, ..t.clone() };
         let details = serde_json::to_string(&txn.details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
         sqlx::query(&format!(
-            "INSERT INTO txns ({TXN_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            "INSERT INTO txns ({TXN_INSERT_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ))
         .bind(&txn.id)
         .bind(&txn.order_pk)
@@ -181,13 +209,20 @@ impl Db {
     }
 
     /// Records a refund, idempotently by `unique_request_id`, in one
-    /// transaction: only for a CHARGED order, and never above what its
-    /// charge took.
+    /// transaction: only for a CHARGED (or PARTIAL_CHARGED) order, and never
+    /// above what its charge took (of a hold: what was captured).
     ///
     /// `at_gateway`: a remote gateway makes the refund; it is recorded
     /// PENDING, the amount held, until [`Db::refund_answered`] says how the
     /// gateway answered (the webhook is written then).
-    pub async fn refund(&self, order_pk: &str, request_id: &str, amount_minor: i64, now: i64, at_gateway: bool) -> Result<RefundOutcome, DbError> {
+    pub async fn refund(
+        &self,
+        order_pk: &str,
+        request_id: &str,
+        amount_minor: i64,
+        now: i64,
+        at_gateway: bool,
+    ) -> Result<RefundOutcome, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let id = crate::random_id("rfd_");
@@ -229,13 +264,14 @@ impl Db {
             .fetch_optional(&mut *tx)
             .await
             .map_err(classify)?;
-        if status.as_deref() != Some(OrderStatus::CHARGED.as_str()) {
+        if !matches!(status.as_deref(), Some("CHARGED" | "PARTIAL_CHARGED")) {
             return Ok(RefundOutcome::NotCharged);
         }
+        // Never above what the charge took: for a captured hold, what was captured, not what was held.
         let updated = sqlx::query(
             "UPDATE orders SET amount_refunded_minor = amount_refunded_minor + $1, updated_at = $2 \
-             WHERE id = $3 AND status = 'CHARGED' \
-             AND amount_refunded_minor + $4 <= (SELECT amount_minor FROM txns WHERE order_pk = $5 AND status = 'CHARGED')",
+             WHERE id = $3 AND status IN ('CHARGED', 'PARTIAL_CHARGED') \
+             AND amount_refunded_minor + $4 <= (SELECT COALESCE(captured_minor, amount_minor) FROM txns WHERE order_pk = $5 AND status = 'CHARGED')",
         )
         .bind(amount_minor)
         .bind(now)
@@ -267,23 +303,28 @@ impl Db {
     pub async fn refund_answered(&self, refund_id: &str, succeeded: bool, now: i64) -> Result<bool, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let row = sqlx::query("UPDATE refunds SET status = $1, check_at = NULL WHERE id = $2 AND status = 'PENDING' RETURNING order_pk, amount_minor")
-            .bind(if succeeded { "SUCCESS" } else { "FAILURE" })
-            .bind(refund_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let row = sqlx::query(
+            "UPDATE refunds SET status = $1, check_at = NULL WHERE id = $2 AND status = 'PENDING' RETURNING order_pk, amount_minor",
+        )
+        .bind(if succeeded { "SUCCESS" } else { "FAILURE" })
+        .bind(refund_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
         let Some(row) = row else { return Ok(false) };
         let order_pk: String = row.try_get("order_pk")?;
         let amount: i64 = row.try_get("amount_minor")?;
         if !succeeded {
-            sqlx::query(&format!("UPDATE orders SET amount_refunded_minor = amount_refunded_minor - $1, updated_at = {} WHERE id = $3", later_updated_at("$2")))
-                .bind(amount)
-                .bind(now)
-                .bind(&order_pk)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(&format!(
+                "UPDATE orders SET amount_refunded_minor = amount_refunded_minor - $1, updated_at = {} WHERE id = $3",
+                later_updated_at("$2")
+            ))
+            .bind(amount)
+            .bind(now)
+            .bind(&order_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         }
         let event = if succeeded { EventName::ORDER_REFUNDED } else { EventName::ORDER_REFUND_FAILED };
         self.write_event(&mut tx, &order_pk, event, now).await?;
@@ -321,7 +362,9 @@ impl Db {
     /// (id, the status it is in, the status it settles to). A remote
     /// gateway's attempts are asked about instead (`due_remote_checks`).
     pub async fn due_settlements(&self, now: i64, limit: i64) -> Result<Vec<(String, OrderStatus, OrderStatus)>, DbError> {
-        let pending = OrderStatus::sql_list(OrderStatus::is_pending);
+        // Attempts waiting on the bank, and captures and voids of holds waiting on the gateway.
+        let pending =
+            OrderStatus::sql_list(|s| s.is_pending() || matches!(s, OrderStatus::CAPTURE_INITIATED | OrderStatus::VOID_INITIATED));
         let rows = sqlx::query(&format!(
             "SELECT id, status, settle_status FROM txns WHERE settle_at IS NOT NULL AND settle_at <= $1 \
              AND status IN ({pending}) AND scenario <> 'remote' ORDER BY settle_at LIMIT $2"
@@ -429,20 +472,29 @@ impl Db {
         // Lock the order row (a no-op write) before looking for another success: on
         // PostgreSQL a concurrent completion waits here and then sees the committed
         // CHARGED attempt; on SQLite the write lock is already held.
-        let order_minor: i64 = sqlx::query_scalar("UPDATE orders SET updated_at = updated_at WHERE id = $1 RETURNING amount_minor")
+        let order_row = sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1 RETURNING amount_minor, extra")
             .bind(&order_pk)
             .fetch_one(&mut *tx)
             .await
             .map_err(classify)?;
+        let order_minor: i64 = order_row.try_get("amount_minor")?;
+        let preauth = crate::domain::model::preauth_of_extra(&order_row.try_get::<String, _>("extra")?);
         let mut final_status = outcome;
-        if outcome == OrderStatus::CHARGED {
-            let charged: Option<String> = sqlx::query_scalar("SELECT id FROM txns WHERE order_pk = $1 AND status = 'CHARGED'")
-                .bind(&order_pk)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(classify)?;
+        // A payment's success (not a hold's capture): another success on the order is refunded;
+        // on a pre-authorization it holds the amount (AUTHORIZED) instead of taking it.
+        if outcome == OrderStatus::CHARGED && expected.is_pending() {
+            let took = OrderStatus::sql_list(OrderStatus::took_payment);
+            let charged: Option<String> =
+                sqlx::query_scalar(&format!("SELECT id FROM txns WHERE order_pk = $1 AND id <> $2 AND status IN ({took})"))
+                    .bind(&order_pk)
+                    .bind(txn_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
             if charged.is_some() {
                 final_status = OrderStatus::AUTO_REFUNDED;
+            } else if preauth && charged_minor == order_minor {
+                final_status = OrderStatus::AUTHORIZED;
             } else if charged_minor != order_minor {
                 // Cannot happen while updates wait for pending attempts; if it
                 // ever does, the money goes back rather than the order
@@ -468,6 +520,107 @@ impl Db {
         }
         tx.commit().await.map_err(classify)?;
         Ok(Some(Completion { txn: final_status, order: order_status }))
+    }
+
+    /// Starts the capture of `amount_minor` of a hold, in one transaction: a
+    /// compare-and-set of the attempt from AUTHORIZED to CAPTURE_INITIATED,
+    /// so of concurrent captures and voids exactly one starts. What the
+    /// gateway is expected to answer (`then`) is stored with it and applied
+    /// at `settle_at` by the settler, should nothing answer before (a crash,
+    /// a gateway that answers late).
+    pub async fn begin_capture(
+        &self,
+        txn_id: &str,
+        amount_minor: i64,
+        key: &str,
+        then: OrderStatus,
+        settle_at: i64,
+        now: i64,
+    ) -> Result<HoldStep, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let moved: Option<String> = sqlx::query_scalar(
+            "UPDATE txns SET status = 'CAPTURE_INITIATED', captured_minor = $1, capture_key = $2, settle_at = $3, settle_status = $4, \
+             updated_at = $5 WHERE id = $6 AND status = 'AUTHORIZED' AND $7 <= amount_minor RETURNING order_pk",
+        )
+        .bind(amount_minor)
+        .bind(key)
+        .bind(settle_at)
+        .bind(then.as_str())
+        .bind(now)
+        .bind(txn_id)
+        .bind(amount_minor)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let Some(order_pk) = moved else {
+            let row = sqlx::query("SELECT status, amount_minor, captured_minor, capture_key FROM txns WHERE id = $1")
+                .bind(txn_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+            let Some(row) = row else { return Ok(HoldStep::Refused(OrderStatus::NEW)) };
+            let status = status_of(row.try_get("status")?)?;
+            let held: i64 = row.try_get("amount_minor")?;
+            let asked: Option<i64> = row.try_get("captured_minor")?;
+            let seen_key: Option<String> = row.try_get("capture_key")?;
+            return Ok(match (status, seen_key) {
+                (OrderStatus::AUTHORIZED, _) if amount_minor > held => HoldStep::TooMuch(held),
+                (OrderStatus::CAPTURE_INITIATED | OrderStatus::CHARGED | OrderStatus::CAPTURE_FAILED, Some(k))
+                    if !key.is_empty() && k == key =>
+                {
+                    if asked == Some(amount_minor) {
+                        HoldStep::Repeat(status)
+                    } else {
+                        HoldStep::KeyReused
+                    }
+                }
+                (status, _) => HoldStep::Refused(status),
+            });
+        };
+        refresh_order_status(&mut tx, &order_pk, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(HoldStep::Started)
+    }
+
+    /// Starts releasing a hold: AUTHORIZED to VOID_INITIATED, compare-and-set
+    /// as [`Db::begin_capture`], with the gateway's expected answer `then` applied at `settle_at`.
+    pub async fn begin_void(&self, txn_id: &str, then: OrderStatus, settle_at: i64, now: i64) -> Result<HoldStep, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let moved: Option<String> = sqlx::query_scalar(
+            "UPDATE txns SET status = 'VOID_INITIATED', settle_at = $1, settle_status = $2, updated_at = $3 \
+             WHERE id = $4 AND status = 'AUTHORIZED' RETURNING order_pk",
+        )
+        .bind(settle_at)
+        .bind(then.as_str())
+        .bind(now)
+        .bind(txn_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let Some(order_pk) = moved else {
+            let status: Option<String> = sqlx::query_scalar("SELECT status FROM txns WHERE id = $1")
+                .bind(txn_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+            return Ok(HoldStep::Refused(status.as_deref().map(status_of).transpose()?.unwrap_or(OrderStatus::NEW)));
+        };
+        refresh_order_status(&mut tx, &order_pk, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(HoldStep::Started)
+    }
+
+    /// Holds of the built-in sandbox authorized at or before `before`: due to be voided automatically.
+    pub async fn expired_holds(&self, before: i64, limit: i64) -> Result<Vec<String>, DbError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM txns WHERE status = 'AUTHORIZED' AND updated_at <= $1 AND scenario <> 'remote' ORDER BY updated_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The statuses of every attempt on an order, oldest first.

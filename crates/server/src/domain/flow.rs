@@ -8,8 +8,8 @@
 
 use crate::AppState;
 use crate::db::{Completion, DbError, Order, Txn};
-use crate::domain::model::{GatewayResponse, Instrument, TxnDetails};
 use crate::domain::gateway_flow;
+use crate::domain::model::{GatewayResponse, Instrument, TxnDetails};
 use crate::gateway::remote::{self, GatewayError};
 use crate::gateway::{Answer, BankAnswer, Declined, MethodInput, Prompt, REMOTE, Started};
 use kassa_types::{OrderStatus, PaymentMethod};
@@ -82,6 +82,8 @@ pub async fn start_attempt(
         in_frame,
         details,
         gateway_response: None,
+        captured_minor: None,
+        capture_key: None,
     };
     let Some(mut txn) = state.db.start_txn(&txn, now).await? else { return Ok(Err(StartError::NotPayable)) };
     // 2. Call the gateway.
@@ -231,6 +233,9 @@ pub fn spawn_settler(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             if let Err(e) = settle_due(&state, state.now()).await {
                 tracing::warn!(error = %e, "settlements unavailable");
+            }
+            if let Err(e) = crate::domain::preauth::void_expired(&state, state.now()).await {
+                tracing::warn!(error = %e, "expired holds not voided");
             }
             tokio::time::sleep(std::time::Duration::from_millis(state.config.webhook_poll_ms)).await;
         }

@@ -93,6 +93,14 @@ async fn reconcile_here(state: &AppState, txn: &Txn) -> Result<Option<Completion
         follow_auto_refund(state, &account, &base, txn).await?;
         return Ok(None);
     }
+    if txn.status == OrderStatus::CAPTURE_INITIATED {
+        return crate::domain::preauth::capture_at_gateway(state, &order, &account, &base, txn).await;
+    }
+    if txn.status.took_payment() {
+        // A hold and what became of it are decided by its capture or void, never by a status check.
+        state.db.reschedule(&txn.id, txn.status, None).await?;
+        return Ok(None);
+    }
     let answer = remote::status(&state.http, &account, &base, &order, txn, state.now()).await;
     let mut txn = txn.clone();
     for _ in 0..3 {
@@ -130,7 +138,12 @@ async fn apply(
         Ok(a) => a,
         Err(e) if pending && now >= order.expires_at.saturating_add(UNANSWERED_GRACE_MS) => {
             tracing::warn!(txn = %txn.id, error = %e, "no usable answer from the gateway an hour after the order expired; failing the attempt");
-            let failed = crate::domain::GatewayResponse { resp_code: "gateway_unavailable".into(), resp_message: e.to_string(), created_at: now, ..Default::default() };
+            let failed = crate::domain::GatewayResponse {
+                resp_code: "gateway_unavailable".into(),
+                resp_message: e.to_string(),
+                created_at: now,
+                ..Default::default()
+            };
             let done = state.db.complete_txn(&txn.id, txn.status, OrderStatus::AUTHENTICATION_FAILED, Some(&failed), now, false).await?;
             after_failure(state, order, txn, done, now).await?;
             return Ok(finished(done));
@@ -144,7 +157,8 @@ async fn apply(
     };
     match outcome {
         Outcome::Charged { gateway_txn_id, amount_minor } => {
-            if txn.status == OrderStatus::CHARGED || txn.status == OrderStatus::AUTO_REFUNDED {
+            // Decided already (charged, or a hold whatever became of it), or refunded.
+            if txn.status.took_payment() || txn.status == OrderStatus::AUTO_REFUNDED {
                 return Ok(Applied::Done(None));
             }
             let mut details = txn.details.clone();
@@ -268,7 +282,9 @@ pub async fn refund_at_gateway(state: &AppState, order: &Order, refund: &Refund)
             Ok(RefundState::Succeeded(_)) => {
                 state.db.refund_answered(&refund.id, true, now).await?;
             }
-            Ok(RefundState::Pending(id)) => state.db.refund_awaits_gateway(&refund.id, Some(&id), now.saturating_add(poll_ms(&state))).await?,
+            Ok(RefundState::Pending(id)) => {
+                state.db.refund_awaits_gateway(&refund.id, Some(&id), now.saturating_add(poll_ms(&state))).await?
+            }
             // The first sending, refused: the gateway will not make it.
             Ok(RefundState::Failed) | Err(GatewayError::Refused(_)) => {
                 tracing::warn!(refund = %refund.id, "the gateway refused a refund");

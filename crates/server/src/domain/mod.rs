@@ -5,5 +5,6 @@
 pub mod flow;
 pub mod gateway_flow;
 pub mod model;
+pub mod preauth;
 
 pub use model::*;

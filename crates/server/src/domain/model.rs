@@ -72,6 +72,21 @@ impl Order {
     pub fn extra_map(&self) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(&self.extra).unwrap_or_default()
     }
+
+    /// A pre-authorization (Juspay: `metadata.txns.auto_capture=false`): a
+    /// successful attempt holds the amount (AUTHORIZED) until the merchant
+    /// captures or voids it.
+    pub fn preauth(&self) -> bool {
+        preauth_of_extra(&self.extra)
+    }
+}
+
+/// The metadata key that makes an order a pre-authorization when `"false"`.
+pub const AUTO_CAPTURE: &str = "txns.auto_capture";
+
+/// [`Order::preauth`] of an order's stored `extra` JSON.
+pub fn preauth_of_extra(extra: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(extra).ok().is_some_and(|v| v["metadata"][AUTO_CAPTURE] == "false")
 }
 
 /// A payment attempt.
@@ -108,6 +123,18 @@ pub struct Txn {
     pub details: TxnDetails,
     /// The gateway's last answer.
     pub gateway_response: Option<GatewayResponse>,
+    /// A pre-authorization's capture: what it asked for while CAPTURE_INITIATED,
+    /// what it took once CHARGED; `None`: never captured by hand (all of `amount_minor`).
+    pub captured_minor: Option<i64>,
+    /// The capture's `idempotence_key` (`""` when none was given).
+    pub capture_key: Option<String>,
+}
+
+impl Txn {
+    /// What a CHARGED attempt took: the captured part of a hold, else its amount.
+    pub fn charged_minor(&self) -> i64 {
+        self.captured_minor.unwrap_or(self.amount_minor)
+    }
 }
 
 /// What the shopper pays with, checked for shape: the card number lives
@@ -233,11 +260,21 @@ pub enum EventName {
     AUTO_REFUND_SUCCEEDED,
     /// Refunding a second success failed.
     AUTO_REFUND_FAILED,
+    /// A pre-authorization holds the amount.
+    ORDER_AUTHORIZED,
+    /// A hold was captured for less than was held.
+    ORDER_PARTIAL_CHARGED,
+    /// The gateway refused to capture a hold.
+    ORDER_CAPTURE_FAILED,
+    /// A hold was released (by the merchant, or automatically at the end of the hold period).
+    ORDER_VOIDED,
+    /// The gateway refused to release a hold.
+    ORDER_VOID_FAILED,
 }
 
 impl EventName {
     /// Every event Kassa sends.
-    pub const ALL: [EventName; 8] = [
+    pub const ALL: [EventName; 13] = [
         EventName::ORDER_CREATED,
         EventName::TXN_CREATED,
         EventName::ORDER_SUCCEEDED,
@@ -246,6 +283,11 @@ impl EventName {
         EventName::ORDER_REFUND_FAILED,
         EventName::AUTO_REFUND_SUCCEEDED,
         EventName::AUTO_REFUND_FAILED,
+        EventName::ORDER_AUTHORIZED,
+        EventName::ORDER_PARTIAL_CHARGED,
+        EventName::ORDER_CAPTURE_FAILED,
+        EventName::ORDER_VOIDED,
+        EventName::ORDER_VOID_FAILED,
     ];
 
     /// The wire name.
@@ -259,6 +301,11 @@ impl EventName {
             EventName::ORDER_REFUND_FAILED => "ORDER_REFUND_FAILED",
             EventName::AUTO_REFUND_SUCCEEDED => "AUTO_REFUND_SUCCEEDED",
             EventName::AUTO_REFUND_FAILED => "AUTO_REFUND_FAILED",
+            EventName::ORDER_AUTHORIZED => "ORDER_AUTHORIZED",
+            EventName::ORDER_PARTIAL_CHARGED => "ORDER_PARTIAL_CHARGED",
+            EventName::ORDER_CAPTURE_FAILED => "ORDER_CAPTURE_FAILED",
+            EventName::ORDER_VOIDED => "ORDER_VOIDED",
+            EventName::ORDER_VOID_FAILED => "ORDER_VOID_FAILED",
         }
     }
 
@@ -275,10 +322,16 @@ impl EventName {
 
     /// The event an attempt that ended `status` raises, given the order's
     /// status after it: a failed attempt fails the order (ORDER_FAILED) only
-    /// when no other attempt is still open.
+    /// when no other attempt is still open; a capture of part of a hold is
+    /// ORDER_PARTIAL_CHARGED, of all of it ORDER_SUCCEEDED.
     pub fn of_outcome(status: OrderStatus, order: OrderStatus) -> Option<EventName> {
         match status {
+            OrderStatus::CHARGED if order == OrderStatus::PARTIAL_CHARGED => Some(EventName::ORDER_PARTIAL_CHARGED),
             OrderStatus::CHARGED => Some(EventName::ORDER_SUCCEEDED),
+            OrderStatus::AUTHORIZED => Some(EventName::ORDER_AUTHORIZED),
+            OrderStatus::CAPTURE_FAILED => Some(EventName::ORDER_CAPTURE_FAILED),
+            OrderStatus::VOIDED => Some(EventName::ORDER_VOIDED),
+            OrderStatus::VOID_FAILED => Some(EventName::ORDER_VOID_FAILED),
             OrderStatus::AUTO_REFUNDED => Some(EventName::AUTO_REFUND_SUCCEEDED),
             OrderStatus::AUTHENTICATION_FAILED | OrderStatus::AUTHORIZATION_FAILED | OrderStatus::JUSPAY_DECLINED => {
                 order.is_failure().then_some(EventName::ORDER_FAILED)
@@ -288,10 +341,8 @@ impl EventName {
             | OrderStatus::AUTHORIZING
             | OrderStatus::STARTED
             | OrderStatus::CAPTURE_INITIATED
-            | OrderStatus::CAPTURE_FAILED
             | OrderStatus::VOID_INITIATED
-            | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED => None,
+            | OrderStatus::PARTIAL_CHARGED => None,
         }
     }
 }

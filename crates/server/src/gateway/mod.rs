@@ -96,6 +96,10 @@ pub trait Gateway: Send + Sync + std::fmt::Debug {
     fn response(&self, status: OrderStatus, now: i64) -> GatewayResponse;
     /// Where the shopper authenticates attempt `txn_id` (its bank page), under Kassa's public `base`.
     fn page_url(&self, base: &str, txn_id: &str) -> String;
+    /// The answer to capturing the hold of an attempt of `scenario`.
+    fn capture(&self, scenario: &str) -> HoldAnswer;
+    /// The answer to voiding (releasing) the hold of an attempt of `scenario`.
+    fn void(&self, scenario: &str) -> HoldAnswer;
 }
 
 pub mod pages;
@@ -139,4 +143,13 @@ pub enum Prompt {
     Buttons,
     /// Nothing to answer here: the shopper approves the collect request in their UPI app.
     Collect,
+}
+
+/// A gateway's answer to the capture or the void of a hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldAnswer {
+    /// Final now: CHARGED or CAPTURE_FAILED; VOIDED or VOID_FAILED.
+    Now(OrderStatus),
+    /// Accepted and pending (CAPTURE_INITIATED, VOID_INITIATED): final as this after this many ms.
+    Later(OrderStatus, i64),
 }

@@ -95,8 +95,14 @@ fn refused(text: &str) -> Response {
 /// A gateway's webhook (Razorpay: `X-Razorpay-Signature`, HMAC-SHA256 of
 /// the body with the account's webhook secret). A verified one makes Kassa
 /// ask the gateway's API about the attempt it names.
-async fn webhook(State(st): State<AppState>, Path(account_id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
-    let account = st.db.gateway_account(&account_id).await?.ok_or_else(|| AppError::bad_request("unknown_account", "no such gateway account"))?;
+async fn webhook(
+    State(st): State<AppState>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let account =
+        st.db.gateway_account(&account_id).await?.ok_or_else(|| AppError::bad_request("unknown_account", "no such gateway account"))?;
     let Credentials::Razorpay { webhook_secret: Some(secret), .. } = &account.credentials else {
         return Err(AppError::bad_request("webhooks_not_configured", "this gateway account takes no webhooks"));
     };

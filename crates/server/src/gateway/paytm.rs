@@ -33,7 +33,8 @@ pub fn create_order_outcome(code: &str, message: &str) -> GatewayError {
 }
 
 fn key(merchant_key: &str) -> Result<MerchantKey, GatewayError> {
-    MerchantKey::new(merchant_key.as_bytes().to_vec()).map_err(|_| GatewayError::Refused("the merchant's Paytm key is not 16 or 32 characters".into()))
+    MerchantKey::new(merchant_key.as_bytes().to_vec())
+        .map_err(|_| GatewayError::Refused("the merchant's Paytm key is not 16 or 32 characters".into()))
 }
 
 #[derive(serde::Deserialize)]
@@ -65,7 +66,14 @@ enum Signed {
 /// A signed `{head, body}` request; the answer's body, its signature checked
 /// as `signed` says (an answer that should be signed and is not, or does not
 /// verify, is unusable).
-async fn signed_call(agent: &ureq::Agent, url: String, merchant_key: &str, head: Value, body: Value, signed: Signed) -> Result<Value, GatewayError> {
+async fn signed_call(
+    agent: &ureq::Agent,
+    url: String,
+    merchant_key: &str,
+    head: Value,
+    body: Value,
+    signed: Signed,
+) -> Result<Value, GatewayError> {
     let key = key(merchant_key)?;
     let body_text = body.to_string();
     let mut head = head;
@@ -78,7 +86,8 @@ async fn signed_call(agent: &ureq::Agent, url: String, merchant_key: &str, head:
         return Err(GatewayError::Unavailable(format!("Paytm answered HTTP {status}")));
     }
     let (head, body) = envelope(&answer).ok_or_else(|| GatewayError::Unavailable("Paytm's answer is not {head, body}".into()))?;
-    let parsed: Value = serde_json::from_str(body.get()).map_err(|_| GatewayError::Unavailable("Paytm's answer body is not JSON".into()))?;
+    let parsed: Value =
+        serde_json::from_str(body.get()).map_err(|_| GatewayError::Unavailable("Paytm's answer body is not JSON".into()))?;
     if signed == Signed::Always || parsed["resultInfo"]["resultStatus"] == "S" {
         let head: Value = serde_json::from_str(head.get()).unwrap_or_default();
         let signature = head["signature"].as_str().ok_or_else(|| GatewayError::Unavailable("Paytm's answer is not signed".into()))?;
@@ -152,14 +161,20 @@ pub async fn start(
     let processed = signed_call(agent, url, merchant_key, head, pay, Signed::WhenSuccessful).await.map_err(unknown)?;
     let (status, code, message) = result(&processed);
     if status != "S" {
-        return Err(unknown(GatewayError::Refused(format!("Paytm refused the payment ({code}: {})", message.chars().take(120).collect::<String>()))));
+        return Err(unknown(GatewayError::Refused(format!(
+            "Paytm refused the payment ({code}: {})",
+            message.chars().take(120).collect::<String>()
+        ))));
     }
     let form = &processed["bankForm"]["redirectForm"];
     let redirect = match form["actionUrl"].as_str() {
         Some(url) => Some(Redirect {
             method: form["method"].as_str().unwrap_or("post").to_ascii_uppercase(),
             url: url.to_string(),
-            params: form["content"].as_object().map(|c| c.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default(),
+            params: form["content"]
+                .as_object()
+                .map(|c| c.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+                .unwrap_or_default(),
         }),
         None if matches!(a.input, MethodInput::Upi(_)) => None,
         None => return Err(unknown(GatewayError::Unavailable("Paytm gave no bank form".into()))),
@@ -172,7 +187,14 @@ fn enc(s: &str) -> String {
 }
 
 /// What Paytm's transaction status API (a signed answer) says of the attempt.
-pub async fn status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &str, txn: &Txn, now: i64) -> Result<(Outcome, GatewayResponse), GatewayError> {
+pub async fn status(
+    agent: &ureq::Agent,
+    base: &str,
+    mid: &str,
+    merchant_key: &str,
+    txn: &Txn,
+    now: i64,
+) -> Result<(Outcome, GatewayResponse), GatewayError> {
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "orderId": order_id });
     let answer = signed_call(agent, format!("{base}/v3/order/status"), merchant_key, json!({}), body, Signed::Always).await?;
@@ -192,8 +214,10 @@ pub async fn status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &s
         // Paytm has no such order: no payment can exist (yet).
         _ if unknown_order => Outcome::Pending,
         "TXN_SUCCESS" => {
-            let amount = answer["txnAmount"].as_str().and_then(parse_decimal).ok_or_else(|| GatewayError::Unavailable("no txnAmount".into()))?;
-            let id = answer["txnId"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| GatewayError::Unavailable("no txnId".into()))?.to_string();
+            let amount =
+                answer["txnAmount"].as_str().and_then(parse_decimal).ok_or_else(|| GatewayError::Unavailable("no txnAmount".into()))?;
+            let id =
+                answer["txnId"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| GatewayError::Unavailable("no txnId".into()))?.to_string();
             Outcome::Charged { gateway_txn_id: id, amount_minor: amount }
         }
         "TXN_FAILURE" if code == "141" || code == "810" => Outcome::Failed(OrderStatus::AUTHENTICATION_FAILED),
@@ -226,7 +250,8 @@ pub async fn refund(
     amount_minor: i64,
     refund_id: &str,
 ) -> Result<RefundState, GatewayError> {
-    let txn_id = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Paytm transaction".into()))?;
+    let txn_id =
+        txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Paytm transaction".into()))?;
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "txnType": "REFUND", "orderId": order_id, "txnId": txn_id, "refId": refund_id, "refundAmount": decimal(amount_minor) });
     let answer = signed_call(agent, format!("{base}/refund/apply"), merchant_key, json!({}), body, Signed::Always).await?;
@@ -240,13 +265,22 @@ fn refund_state(answer: &Value) -> Result<RefundState, GatewayError> {
         ("TXN_SUCCESS", _) => Ok(RefundState::Succeeded(id)),
         ("PENDING", _) => Ok(RefundState::Pending(id)),
         (_, "631") => Ok(RefundState::NotFound),
-        ("TXN_FAILURE", _) => Err(GatewayError::Refused(format!("Paytm refused the refund ({code}: {})", message.chars().take(120).collect::<String>()))),
+        ("TXN_FAILURE", _) => {
+            Err(GatewayError::Refused(format!("Paytm refused the refund ({code}: {})", message.chars().take(120).collect::<String>())))
+        }
         _ => Err(GatewayError::Unavailable(format!("Paytm's refund answer is unclear ({code})"))),
     }
 }
 
 /// Refund status (`POST /v2/refund/status`, by `refId`).
-pub async fn refund_status(agent: &ureq::Agent, base: &str, mid: &str, merchant_key: &str, txn: &Txn, refund_id: &str) -> Result<RefundState, GatewayError> {
+pub async fn refund_status(
+    agent: &ureq::Agent,
+    base: &str,
+    mid: &str,
+    merchant_key: &str,
+    txn: &Txn,
+    refund_id: &str,
+) -> Result<RefundState, GatewayError> {
     let order_id = txn.details.gateway_order_id.as_deref().unwrap_or(&txn.id);
     let body = json!({ "mid": mid, "orderId": order_id, "refId": refund_id });
     let answer = signed_call(agent, format!("{base}/v2/refund/status"), merchant_key, json!({}), body, Signed::Always).await?;

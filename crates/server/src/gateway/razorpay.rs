@@ -55,12 +55,14 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
         "currency": o.currency,
         "receipt": o.order_id.chars().take(40).collect::<String>(),
         "notes": { "kassa_order_id": o.order_id, "kassa_txn_id": a.txn_id, "kassa_merchant_id": o.merchant_id },
-        "payment_capture": 1,
+        // A pre-authorization is captured by the merchant later (`POST /v2/txns/:id/capture`).
+        "payment_capture": if o.preauth() { 0 } else { 1 },
     });
     let json_headers = || vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
     let (status, body) = call(agent, "POST", format!("{base}/v1/orders"), json_headers(), Some(order_body.to_string())).await?;
     let rzp_order = answer(status, &body)?;
-    let order_id = rzp_order["id"].as_str().filter(|id| id.starts_with("order_")).ok_or_else(|| GatewayError::Unavailable("no order id".into()))?;
+    let order_id =
+        rzp_order["id"].as_str().filter(|id| id.starts_with("order_")).ok_or_else(|| GatewayError::Unavailable("no order id".into()))?;
     if rzp_order["amount"].as_i64() != Some(a.amount_minor) {
         return Err(GatewayError::Unavailable("Razorpay's order has another amount".into()).into());
     }
@@ -84,7 +86,8 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
         }
         MethodInput::Netbanking(code) => {
             payment["method"] = "netbanking".into();
-            payment["bank"] = bank_code(code).ok_or_else(|| Unstarted::from(GatewayError::Refused("Razorpay does not offer this bank".into())))?.into();
+            payment["bank"] =
+                bank_code(code).ok_or_else(|| Unstarted::from(GatewayError::Refused("Razorpay does not offer this bank".into())))?.into();
         }
         MethodInput::Wallet(code) => {
             payment["method"] = "wallet".into();
@@ -102,11 +105,11 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
     };
     // S2S: UPI has its own endpoint, the rest answer JSON with `next[]`.
     let path = if matches!(a.input, MethodInput::Upi(_)) { "upi" } else { "json" };
-    let (status, body) =
-        call(agent, "POST", format!("{base}/v1/payments/create/{path}"), json_headers(), Some(payment.to_string())).await.map_err(unknown)?;
+    let (status, body) = call(agent, "POST", format!("{base}/v1/payments/create/{path}"), json_headers(), Some(payment.to_string()))
+        .await
+        .map_err(unknown)?;
     let created = answer(status, &body).map_err(unknown)?;
-    let payment_id =
-        created["razorpay_payment_id"].as_str().ok_or_else(|| unknown(GatewayError::Unavailable("no payment id".into())))?;
+    let payment_id = created["razorpay_payment_id"].as_str().ok_or_else(|| unknown(GatewayError::Unavailable("no payment id".into())))?;
     let next = created["next"].as_array().cloned().unwrap_or_default();
     let redirect = next.iter().find(|n| n["action"] == "redirect").and_then(|n| n["url"].as_str()).map(|url| Redirect {
         method: "GET".into(),
@@ -134,17 +137,26 @@ pub async fn status(
     let order_id = match txn.details.gateway_order_id.as_deref() {
         Some(id) => id,
         None => {
-            let receipt: String = url::form_urlencoded::byte_serialize(order.order_id.chars().take(40).collect::<String>().as_bytes()).collect();
-            let (code, body) = call(agent, "GET", format!("{base}/v1/orders?receipt={receipt}&count=100"), vec![auth(key_id, key_secret)], None).await?;
+            let receipt: String =
+                url::form_urlencoded::byte_serialize(order.order_id.chars().take(40).collect::<String>().as_bytes()).collect();
+            let (code, body) =
+                call(agent, "GET", format!("{base}/v1/orders?receipt={receipt}&count=100"), vec![auth(key_id, key_secret)], None).await?;
             let list = answer(code, &body)?;
-            let mine = list["items"].as_array().and_then(|items| items.iter().find(|o| o["notes"]["kassa_txn_id"].as_str() == Some(txn.id.as_str())));
+            let mine = list["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|o| o["notes"]["kassa_txn_id"].as_str() == Some(txn.id.as_str())));
             match mine.and_then(|o| o["id"].as_str()) {
                 Some(id) => {
                     found = id.to_string();
                     &found
                 }
                 // No order, so no payment can exist.
-                None => return Ok((Outcome::Pending, GatewayResponse { resp_code: "no_order".into(), created_at: now, ..GatewayResponse::default() })),
+                None => {
+                    return Ok((
+                        Outcome::Pending,
+                        GatewayResponse { resp_code: "no_order".into(), created_at: now, ..GatewayResponse::default() },
+                    ));
+                }
             }
         }
     };
@@ -164,10 +176,20 @@ pub async fn status(
         let amount = p["amount"].as_i64().ok_or_else(|| GatewayError::Unavailable("a payment without an amount".into()))?;
         return Ok((Outcome::Charged { gateway_txn_id: id, amount_minor: amount }, response(p, "captured", "Payment captured")));
     }
+    // A pre-authorization's payment is done when authorized: the hold is the merchant's to capture.
+    if order.preauth()
+        && let Some(p) = items.iter().filter(ours).find(|p| p["status"] == "authorized")
+    {
+        let id = p["id"].as_str().unwrap_or_default().to_string();
+        let amount = p["amount"].as_i64().ok_or_else(|| GatewayError::Unavailable("a payment without an amount".into()))?;
+        return Ok((Outcome::Charged { gateway_txn_id: id, amount_minor: amount }, response(p, "authorized", "Payment authorized")));
+    }
     // Authorized but not captured (an account set to capture by hand): capture it, for the attempt's amount,
     // only while the attempt is undecided (an authorization Kassa gave up on lapses by itself).
-    let capture = txn.status.is_pending();
-    if let Some(p) = items.iter().filter(ours).find(|p| capture && p["status"] == "authorized" && p["amount"].as_i64() == Some(txn.amount_minor)) {
+    let capture = txn.status.is_pending() && !order.preauth();
+    if let Some(p) =
+        items.iter().filter(ours).find(|p| capture && p["status"] == "authorized" && p["amount"].as_i64() == Some(txn.amount_minor))
+    {
         let id = p["id"].as_str().unwrap_or_default();
         let body = json!({ "amount": txn.amount_minor, "currency": p["currency"] });
         let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
@@ -177,7 +199,10 @@ pub async fn status(
             && captured["order_id"].as_str() == Some(order_id)
             && captured["amount"].as_i64() == Some(txn.amount_minor)
         {
-            return Ok((Outcome::Charged { gateway_txn_id: id.to_string(), amount_minor: txn.amount_minor }, response(&captured, "captured", "Payment captured")));
+            return Ok((
+                Outcome::Charged { gateway_txn_id: id.to_string(), amount_minor: txn.amount_minor },
+                response(&captured, "captured", "Payment captured"),
+            ));
         }
     }
     if items.iter().filter(ours).any(|p| matches!(p["status"].as_str(), Some("authorized" | "created"))) {
@@ -185,7 +210,11 @@ pub async fn status(
     }
     let known = txn.details.gateway_txn_id.as_deref();
     if let Some(p) = items.iter().filter(ours).find(|p| p["status"] == "failed" && (known.is_none() || p["id"].as_str() == known)) {
-        let status = if p["error_step"] == "payment_authentication" { OrderStatus::AUTHENTICATION_FAILED } else { OrderStatus::AUTHORIZATION_FAILED };
+        let status = if p["error_step"] == "payment_authentication" {
+            OrderStatus::AUTHENTICATION_FAILED
+        } else {
+            OrderStatus::AUTHORIZATION_FAILED
+        };
         let code = p["error_code"].as_str().unwrap_or("failed");
         let message = p["error_description"].as_str().unwrap_or("Payment failed");
         return Ok((Outcome::Failed(status), response(p, code, message)));
@@ -233,7 +262,8 @@ pub async fn refund(
     amount_minor: i64,
     refund_id: &str,
 ) -> Result<RefundState, GatewayError> {
-    let payment = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
+    let payment =
+        txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
     let body = json!({ "amount": amount_minor, "receipt": refund_id, "notes": { "kassa_refund_id": refund_id } });
     let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
     let (status, text) = call(agent, "POST", format!("{base}/v1/payments/{payment}/refund"), headers, Some(body.to_string())).await?;
@@ -255,11 +285,56 @@ pub async fn refund_status(
         let (status, text) = call(agent, "GET", format!("{base}/v1/refunds/{id}"), vec![auth(key_id, key_secret)], None).await?;
         return refund_state(&answer(status, &text)?);
     }
-    let payment = txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
-    let (status, text) = call(agent, "GET", format!("{base}/v1/payments/{payment}/refunds?count=100"), vec![auth(key_id, key_secret)], None).await?;
+    let payment =
+        txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
+    let (status, text) =
+        call(agent, "GET", format!("{base}/v1/payments/{payment}/refunds?count=100"), vec![auth(key_id, key_secret)], None).await?;
     let list = answer(status, &text)?;
     match list["items"].as_array().and_then(|items| items.iter().find(|r| r["receipt"].as_str() == Some(refund_id))) {
         Some(r) => refund_state(r),
         None => Ok(RefundState::NotFound),
+    }
+}
+
+/// What Razorpay says of a capture.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Captured {
+    /// The payment is captured, for this amount.
+    Yes(i64),
+    /// Razorpay refused the capture, and the payment is not captured: its reason.
+    Refused(String),
+}
+
+/// `POST /v1/payments/:id/capture` for the hold of `txn` (Razorpay captures
+/// only the whole authorized amount). A refusal is checked against the
+/// payment itself (`GET /v1/payments/:id`): a capture sent twice (a retry
+/// after a crash) finds the payment captured already.
+pub async fn capture(
+    agent: &ureq::Agent,
+    base: &str,
+    key_id: &str,
+    key_secret: &str,
+    txn: &Txn,
+    currency: &str,
+) -> Result<Captured, GatewayError> {
+    let payment =
+        txn.details.gateway_txn_id.as_deref().ok_or_else(|| GatewayError::Refused("the attempt has no Razorpay payment".into()))?;
+    let body = json!({ "amount": txn.amount_minor, "currency": currency });
+    let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
+    let (status, text) = call(agent, "POST", format!("{base}/v1/payments/{payment}/capture"), headers, Some(body.to_string())).await?;
+    let refused = match answer(status, &text) {
+        Ok(p) if p["status"] == "captured" && p["id"].as_str() == Some(payment) => {
+            return p["amount"].as_i64().map(Captured::Yes).ok_or_else(|| GatewayError::Unavailable("a payment without an amount".into()));
+        }
+        Ok(_) => return Err(GatewayError::Unavailable("Razorpay's capture answer is not a captured payment".into())),
+        Err(GatewayError::Refused(why)) => why,
+        Err(e) => return Err(e),
+    };
+    let (status, text) = call(agent, "GET", format!("{base}/v1/payments/{payment}"), vec![auth(key_id, key_secret)], None).await?;
+    let p = answer(status, &text)?;
+    match (p["status"].as_str(), p["amount"].as_i64()) {
+        (Some("captured"), Some(amount)) => Ok(Captured::Yes(amount)),
+        (Some(_), _) => Ok(Captured::Refused(refused)),
+        (None, _) => Err(GatewayError::Unavailable("Razorpay's payment has no status".into())),
     }
 }

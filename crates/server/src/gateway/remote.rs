@@ -158,7 +158,8 @@ pub async fn call(
         let request = builder.body(body.unwrap_or_default()).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
         let mut resp = agent.run(request).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
         let status = resp.status().as_u16();
-        let text = resp.body_mut().with_config().limit(1024 * 1024).read_to_string().map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        let text =
+            resp.body_mut().with_config().limit(1024 * 1024).read_to_string().map_err(|e| GatewayError::Unavailable(e.to_string()))?;
         Ok((status, text))
     });
     join.await.map_err(|e| GatewayError::Unavailable(e.to_string()))?
@@ -198,9 +199,18 @@ pub fn callback(account: &Account, txn: &Txn, fields: &[(String, String)]) -> Re
 
 /// Sends a refund of `amount_minor` of `txn`'s payment to the gateway,
 /// referenced by Kassa's `refund_id` (Razorpay's `receipt`, Paytm's `refId`).
-pub async fn refund(agent: &ureq::Agent, account: &Account, base: &str, txn: &Txn, amount_minor: i64, refund_id: &str) -> Result<RefundState, GatewayError> {
+pub async fn refund(
+    agent: &ureq::Agent,
+    account: &Account,
+    base: &str,
+    txn: &Txn,
+    amount_minor: i64,
+    refund_id: &str,
+) -> Result<RefundState, GatewayError> {
     match &account.credentials {
-        Credentials::Razorpay { key_id, key_secret, .. } => razorpay::refund(agent, base, key_id, key_secret, txn, amount_minor, refund_id).await,
+        Credentials::Razorpay { key_id, key_secret, .. } => {
+            razorpay::refund(agent, base, key_id, key_secret, txn, amount_minor, refund_id).await
+        }
         Credentials::Paytm { mid, merchant_key, .. } => paytm::refund(agent, base, mid, merchant_key, txn, amount_minor, refund_id).await,
     }
 }

@@ -200,15 +200,20 @@ pub fn route<'a>(
             return Ok(None);
         }
         Some(id) => {
-            let kind = GatewayKind::from_gateway_id(id)
-                .ok_or_else(|| RouteError::NoAccount(format!("gateway_id {:?} names a gateway this merchant has no account for", trunc(id))))?;
+            let kind = GatewayKind::from_gateway_id(id).ok_or_else(|| {
+                RouteError::NoAccount(format!("gateway_id {:?} names a gateway this merchant has no account for", trunc(id)))
+            })?;
             let mut of_kind = accounts.iter().filter(|a| a.kind() == kind);
             let found = match reference_id {
                 Some(r) => of_kind.find(|a| a.reference_id == r),
                 None => of_kind.min_by_key(|a| a.priority),
             };
             Some(found.ok_or_else(|| match reference_id {
-                Some(r) => RouteError::NoAccount(format!("this merchant has no {} account with gateway_reference_id {:?}", kind.display(), trunc(r))),
+                Some(r) => RouteError::NoAccount(format!(
+                    "this merchant has no {} account with gateway_reference_id {:?}",
+                    kind.display(),
+                    trunc(r)
+                )),
                 None => RouteError::NoAccount(format!("this merchant has no {} account (gateway_id {id})", kind.display())),
             })?)
         }
@@ -241,7 +246,14 @@ mod tests {
     use super::*;
 
     fn acct(id: &str, creds: Credentials, reference: &str, priority: i64) -> Account {
-        Account { id: id.into(), merchant_id: "m".into(), reference_id: reference.into(), priority, credentials: creds, base_url: String::new() }
+        Account {
+            id: id.into(),
+            merchant_id: "m".into(),
+            reference_id: reference.into(),
+            priority,
+            credentials: creds,
+            base_url: String::new(),
+        }
     }
 
     #[test]
@@ -262,12 +274,19 @@ mod tests {
         assert!(matches!(pick(Some("23"), Some("third")), Err(RouteError::NoAccount(_))));
         assert_eq!(route(&[], None, None, 999, all).map(|a| a.is_some()), Ok(false));
         let missing = route(&accounts, Some("23"), None, 999, |f| f == "customer_id");
-        assert_eq!(missing.map(|_| ()), Err(RouteError::Missing(GatewayKind::Razorpay, vec!["customer_email", "customer_phone", "description"])));
+        assert_eq!(
+            missing.map(|_| ()),
+            Err(RouteError::Missing(GatewayKind::Razorpay, vec!["customer_email", "customer_phone", "description"]))
+        );
     }
 
     #[test]
     fn credentials_never_print_secrets() {
-        let c = Credentials::Razorpay { key_id: "rzp_test_x".into(), key_secret: "topsecret".into(), webhook_secret: Some("hooksecret".into()) };
+        let c = Credentials::Razorpay {
+            key_id: "rzp_test_x".into(),
+            key_secret: "topsecret".into(),
+            webhook_secret: Some("hooksecret".into()),
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("topsecret") && !shown.contains("hooksecret"), "{shown}");
     }

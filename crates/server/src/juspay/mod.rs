@@ -4,6 +4,7 @@
 //! same domain functions.
 
 pub mod customers;
+pub mod holds;
 pub mod openapi;
 pub mod orders;
 pub mod session;
@@ -28,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/txns", post(txns::create_txn))
         .route("/txns/{txn_uuid}", get(txns::txn_status))
         .route("/txns/{txn_uuid}/cancel", post(txns::cancel_txn))
+        .route("/v2/txns/{txn_uuid}/capture", post(holds::capture))
+        .route("/v2/txns/{txn_uuid}/void", post(holds::void))
         .merge(customers::routes())
         .merge(webhooks::routes())
         .route("/health", get(|| async { "ok" }))

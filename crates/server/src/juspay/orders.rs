@@ -164,6 +164,21 @@ pub(crate) async fn create_or_load(
             None => options.methods,
         });
     }
+    // Pre-authorization (Juspay: `metadata.txns.auto_capture=false`): only a card can be held.
+    let preauth = match f.take(&format!("metadata.{}", crate::domain::model::AUTO_CAPTURE)).as_deref() {
+        None | Some("true") => false,
+        Some("false") => true,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "metadata.txns.auto_capture must be true or false")),
+    };
+    if preauth {
+        if allowed.as_ref().is_some_and(|a| !a.contains(&PaymentMethod::Card)) || !merchant.enabled_methods.contains(&PaymentMethod::Card) {
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                "a pre-authorized order (metadata.txns.auto_capture=false) is paid by card, and cards are not allowed for it",
+            ));
+        }
+        allowed = Some(vec![PaymentMethod::Card]);
+    }
     if allowed.as_ref().is_some_and(|a| !a.iter().any(|m| merchant.enabled_methods.contains(m))) {
         return Err(AppError::bad_request(
             "invalid_parameter",
@@ -186,11 +201,25 @@ pub(crate) async fn create_or_load(
         RouteError::NoAccount(why) => AppError::bad_request("gateway_not_configured", why),
         RouteError::Missing(kind, fields) => AppError::bad_request(
             "missing_mandatory_parameters",
-            format!("{} requires {} (seed 000, Mandatory Parameters); missing: {}", kind.display(), kind.mandatory_fields().join(", "), fields.join(", ")),
+            format!(
+                "{} requires {} (seed 000, Mandatory Parameters); missing: {}",
+                kind.display(),
+                kind.mandatory_fields().join(", "),
+                fields.join(", ")
+            ),
         ),
-    })?
-    .map(|a| a.id.clone());
+    })?;
+    if preauth && account.is_some_and(|a| a.kind() == crate::gateway::route::GatewayKind::Paytm) {
+        return Err(AppError::bad_request(
+            "preauth_not_supported",
+            "Paytm orders cannot be pre-authorized through Kassa (metadata.txns.auto_capture=false): route the order to Razorpay or the sandbox",
+        ));
+    }
+    let account = account.map(|a| a.id.clone());
     let mut metadata = Map::new();
+    if preauth {
+        metadata.insert(crate::domain::model::AUTO_CAPTURE.into(), Value::String("false".into()));
+    }
     if let Some(r) = reference_id {
         metadata.insert(REFERENCE_ID["metadata.".len()..].to_string(), Value::String(r));
     }
@@ -336,7 +365,11 @@ pub(crate) async fn update_order(
 /// asks the order's gateway about each of its attempts that it has not
 /// decided, or that Kassa failed, and applies the answers now, then answers
 /// the order status. For the built-in sandbox there is nothing to ask.
-pub(crate) async fn sync_order(State(state): State<AppState>, Authed(merchant): Authed, Path(order_id): Path<String>) -> Result<Json<StatusBody>, AppError> {
+pub(crate) async fn sync_order(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    Path(order_id): Path<String>,
+) -> Result<Json<StatusBody>, AppError> {
     let order = merchant_order(&state, &merchant, &order_id).await?;
     if order.gateway_account.is_some() {
         for txn in state.db.txns(&order.id).await? {

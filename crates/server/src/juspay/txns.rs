@@ -159,7 +159,10 @@ pub(crate) async fn create_txn(
             }),
         },
         false => TxnPayment {
-            authentication: Some(Authentication { method: "GET".into(), url: crate::gateway::auth_url(state.gateway.as_ref(), base, &txn) }),
+            authentication: Some(Authentication {
+                method: "GET".into(),
+                url: crate::gateway::auth_url(state.gateway.as_ref(), base, &txn),
+            }),
             collect: None,
         },
     };

@@ -131,6 +131,26 @@ pub struct TxnFields {
     payment_gateway_response: Option<GatewayResponseJson>,
     bank_error_code: String,
     bank_error_message: String,
+    txn_detail: TxnDetailJson,
+}
+
+/// `txn_detail` of the status body: the attempt itself, whose status may
+/// differ from the order's (a hold captured in part: the attempt CHARGED,
+/// the order PARTIAL_CHARGED).
+#[derive(Debug, Serialize)]
+pub struct TxnDetailJson {
+    txn_id: String,
+    txn_uuid: String,
+    order_id: String,
+    status: &'static str,
+    status_id: u16,
+    txn_amount: Box<RawValue>,
+    /// What a capture of a hold took (asked for, while CAPTURE_INITIATED); absent for other attempts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    captured_amount: Option<Box<RawValue>>,
+    currency: String,
+    /// The attempt holds the amount for a capture later (a pre-authorization).
+    auto_capture: bool,
 }
 
 /// The order status body (SPEC §3 "Order status body"; `shared/research/psp-apis.md` §3.1).
@@ -218,6 +238,17 @@ fn txn_fields(snapshot: &OrderSnapshot, txn: &Txn) -> TxnFields {
         }),
         bank_error_code: gw.filter(|_| failed).map(|g| g.resp_code.clone()).unwrap_or_default(),
         bank_error_message: gw.filter(|_| failed).map(|g| g.resp_message.clone()).unwrap_or_default(),
+        txn_detail: TxnDetailJson {
+            txn_id: txn_id.clone(),
+            txn_uuid: txn.id.clone(),
+            order_id: o.order_id.clone(),
+            status: txn.status.as_str(),
+            status_id: txn.status.id(),
+            txn_amount: decimal(txn.amount_minor),
+            captured_amount: txn.captured_minor.map(decimal),
+            currency: o.currency.clone(),
+            auto_capture: !o.preauth(),
+        },
         txn_uuid: txn.id.clone(),
         txn_id,
     }
@@ -248,7 +279,7 @@ pub fn status_body(snapshot: &OrderSnapshot, base: &str) -> StatusBody {
             error_message: String::new(),
         })
         .collect();
-    let charged = snapshot.txn.as_ref().filter(|t| t.status == OrderStatus::CHARGED).map_or(o.amount_minor, |t| t.amount_minor);
+    let charged = snapshot.txn.as_ref().filter(|t| t.status == OrderStatus::CHARGED).map_or(o.amount_minor, Txn::charged_minor);
     StatusBody {
         id: o.id.clone(),
         merchant_id: o.merchant_id.clone(),

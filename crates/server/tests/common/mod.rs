@@ -136,6 +136,7 @@ pub(crate) fn test_config(public_url: &str) -> kassa_server::Config {
         sandbox_delay_ms: 4000,
         gateway_timeout_ms: 2000,
         gateway_poll_ms: 3000,
+        hold_ms: kassa_server::domain::preauth::DEFAULT_HOLD_MS,
     }
 }
 
@@ -168,7 +169,11 @@ pub(crate) struct InProcess {
 /// its answer is returned), then serves the whole app on a free loopback
 /// port with the webhook worker and the settler, on a runtime of its own,
 /// with `config` (given the base URL) and the peer address recorded.
-pub(crate) fn serve_in_process<T, F, Fut>(url: String, setup: F, config: impl FnOnce(&str) -> kassa_server::Config + Send + 'static) -> (InProcess, T)
+pub(crate) fn serve_in_process<T, F, Fut>(
+    url: String,
+    setup: F,
+    config: impl FnOnce(&str) -> kassa_server::Config + Send + 'static,
+) -> (InProcess, T)
 where
     T: Send + 'static,
     F: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,

@@ -63,7 +63,9 @@ pub async fn create_account(db: &Db, kind: GatewayKind, kassa_account_id: &str) 
             key_secret.clone(),
             serde_json::json!({ "webhook_path": format!("/gateway/webhooks/{kassa_account_id}"), "webhook_secret": webhook_secret }),
         ),
-        Credentials::Paytm { mid, merchant_key, website_name } => (mid.clone(), merchant_key.clone(), serde_json::json!({ "website_name": website_name })),
+        Credentials::Paytm { mid, merchant_key, website_name } => {
+            (mid.clone(), merchant_key.clone(), serde_json::json!({ "website_name": website_name }))
+        }
     };
     db.create_psp_account(kind.as_str(), &key_id, &secret, &extra).await?;
     Ok(creds)

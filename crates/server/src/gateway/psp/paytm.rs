@@ -12,15 +12,15 @@
 use super::{LEDGER, Scenario, bank_page, callback_page, decide, random_chars};
 use crate::AppState;
 use crate::db::PspObject;
+use crate::gateway::paytm::envelope;
 use crate::gateway::remote::{decimal, parse_decimal};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use kassa_sign::paytm::{MerchantKey, generate, string_from_params, verify};
-use crate::gateway::paytm::envelope;
 use serde_json::{Value, json};
 
 const GW: &str = "paytm";
@@ -129,7 +129,15 @@ async fn create_order(State(st): State<AppState>, Query(q): Query<Ids>, body: By
         "txnId": format!("2026{}", random_chars(30, b"0123456789")), "refundAmt": 0,
     });
     let _ledger = LEDGER.lock().await;
-    let obj = PspObject { id: format!("{mid}:{order_id}"), account: mid.clone(), kind: "order".into(), parent: None, tag: None, body: order, created_at: now };
+    let obj = PspObject {
+        id: format!("{mid}:{order_id}"),
+        account: mid.clone(),
+        kind: "order".into(),
+        parent: None,
+        tag: None,
+        body: order,
+        created_at: now,
+    };
     match st.db.psp_insert(GW, &obj).await {
         Ok(()) => answer(
             Some(&key),
@@ -148,7 +156,9 @@ fn base(st: &AppState) -> String {
 async fn process(State(st): State<AppState>, Query(q): Query<Ids>, body: Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else { return failure(None, "2222", "Invalid request body") };
     let (head, b) = (&v["head"], &v["body"]);
-    let (Some(mid), Some(order_id)) = (q.mid.as_deref(), q.order_id.as_deref()) else { return failure(None, "1007", "Missing mandatory element") };
+    let (Some(mid), Some(order_id)) = (q.mid.as_deref(), q.order_id.as_deref()) else {
+        return failure(None, "1007", "Missing mandatory element");
+    };
     if b["mid"].as_str() != Some(mid) || b["orderId"].as_str() != Some(order_id) {
         return failure(None, "2013", "Mid or orderId in the query param doesn't match the request");
     }
@@ -172,7 +182,11 @@ async fn process(State(st): State<AppState>, Query(q): Query<Ids>, body: Bytes) 
                 Err(why) => return failure(None, "1001", &format!("Invalid card details: {why}")),
             }
         }
-        "NET_BANKING" if ["SBI", "HDFC", "ICICI", "AXIS", "KOTAK", "PNB", "BOB", "YESB"].contains(&b["channelCode"].as_str().unwrap_or_default()) => Scenario::Buttons,
+        "NET_BANKING"
+            if ["SBI", "HDFC", "ICICI", "AXIS", "KOTAK", "PNB", "BOB", "YESB"].contains(&b["channelCode"].as_str().unwrap_or_default()) =>
+        {
+            Scenario::Buttons
+        }
         "NET_BANKING" => return failure(None, "1001", "Invalid channelCode"),
         "BALANCE" => Scenario::Buttons,
         "UPI" => match Scenario::of_vpa(b["payerAccount"].as_str().unwrap_or_default()) {
@@ -207,7 +221,10 @@ async fn process(State(st): State<AppState>, Query(q): Query<Ids>, body: Bytes) 
         "headers": { "Content-Type": "application/x-www-form-urlencoded" },
         "content": { "mid": mid, "orderId": order_id, "txnToken": order.body["txnToken"] },
     });
-    answer(key.as_ref(), &json!({ "resultInfo": result("S", "0000", "Success"), "bankForm": { "pageType": "redirect", "isForceResendOtp": false, "redirectForm": form } }))
+    answer(
+        key.as_ref(),
+        &json!({ "resultInfo": result("S", "0000", "Success"), "bankForm": { "pageType": "redirect", "isForceResendOtp": false, "redirectForm": form } }),
+    )
 }
 
 /// The authentication page: shown for the bank form's POST, answered by its own form's POST.
@@ -284,7 +301,9 @@ async fn signed(st: &AppState, body: &Bytes) -> Result<(MerchantKey, Value), Res
     let Some((head, raw)) = envelope(&text) else { return Err(failure(None, "2222", "Invalid request body")) };
     let head: Value = serde_json::from_str(head.get()).unwrap_or_default();
     let b: Value = serde_json::from_str(raw.get()).unwrap_or_default();
-    let Some(key) = merchant_key(st, b["mid"].as_str().unwrap_or_default()).await else { return Err(failure(None, "2006", "Mid is invalid")) };
+    let Some(key) = merchant_key(st, b["mid"].as_str().unwrap_or_default()).await else {
+        return Err(failure(None, "2006", "Mid is invalid"));
+    };
     if verify(&key, raw.get(), head["signature"].as_str().unwrap_or_default()).is_err() {
         return Err(failure(Some(&key), "2005", "Checksum provided is invalid"));
     }
@@ -314,8 +333,14 @@ async fn order_status(State(st): State<AppState>, body: Bytes) -> Response {
     }
     let (status, code, msg) = match o["status"].as_str().unwrap_or_default() {
         "TXN_SUCCESS" => ("TXN_SUCCESS".to_string(), "01".to_string(), "Txn Success".to_string()),
-        "TXN_FAILURE" => ("TXN_FAILURE".into(), o["respCode"].as_str().unwrap_or("227").into(), o["respMsg"].as_str().unwrap_or_default().into()),
-        _ => ("PENDING".into(), "402".into(), "Looks like the payment is not complete. Please wait while we confirm the status with your bank.".into()),
+        "TXN_FAILURE" => {
+            ("TXN_FAILURE".into(), o["respCode"].as_str().unwrap_or("227").into(), o["respMsg"].as_str().unwrap_or_default().into())
+        }
+        _ => (
+            "PENDING".into(),
+            "402".into(),
+            "Looks like the payment is not complete. Please wait while we confirm the status with your bank.".into(),
+        ),
     };
     let s = |k: &str| o[k].as_str().unwrap_or_default().to_string();
     answer(
@@ -354,7 +379,9 @@ async fn refund_apply(State(st): State<AppState>, body: Bytes) -> Response {
         // Paytm refuses a refId it has seen.
         return refused("617", "Duplicate refId");
     }
-    let Some(amount) = s("refundAmount").as_str().pipe(parse_decimal).filter(|a| *a > 0) else { return refused("619", "Invalid refund amount") };
+    let Some(amount) = s("refundAmount").as_str().pipe(parse_decimal).filter(|a| *a > 0) else {
+        return refused("619", "Invalid refund amount");
+    };
     let left = order.body["amount"].as_i64().unwrap_or(0) - order.body["refundAmt"].as_i64().unwrap_or(0);
     if amount > left || amount == 13 {
         // 0.13 is the documented test datum of a refund the gateway refuses.
@@ -369,7 +396,15 @@ async fn refund_apply(State(st): State<AppState>, body: Bytes) -> Response {
     // The sandbox makes the refund after its delay; `/v2/refund/status` says so from then.
     let mut stored = answer_body.clone();
     stored["doneAt"] = json!(st.now().saturating_add(i64::try_from(st.config.sandbox_delay_ms).unwrap_or(0)));
-    let obj = PspObject { id: refund_key, account: mid.clone(), kind: "refund".into(), parent: Some(id.clone()), tag: None, body: stored, created_at: st.now() };
+    let obj = PspObject {
+        id: refund_key,
+        account: mid.clone(),
+        kind: "refund".into(),
+        parent: Some(id.clone()),
+        tag: None,
+        body: stored,
+        created_at: st.now(),
+    };
     if st.db.psp_insert(GW, &obj).await.is_err() || st.db.psp_update(GW, &id, &order.body).await.is_err() {
         return refused("501", "System Error");
     }
@@ -385,7 +420,10 @@ async fn refund_status(State(st): State<AppState>, body: Bytes) -> Response {
     let s = |k: &str| b[k].as_str().unwrap_or_default().to_string();
     let (mid, order_id, ref_id) = (s("mid"), s("orderId"), s("refId"));
     let Ok(Some(refund)) = st.db.psp_get(GW, &mid, &format!("{mid}:{order_id}:{ref_id}")).await else {
-        return answer(Some(&key), &json!({ "orderId": order_id, "mid": mid, "refId": ref_id, "resultInfo": result("TXN_FAILURE", "631", "Record not found") }));
+        return answer(
+            Some(&key),
+            &json!({ "orderId": order_id, "mid": mid, "refId": ref_id, "resultInfo": result("TXN_FAILURE", "631", "Record not found") }),
+        );
     };
     let mut shown = refund.body.clone();
     if let Some(m) = shown.as_object_mut() {

@@ -89,7 +89,10 @@ fn server_error() -> Response {
 
 /// The key id of a request with valid Basic credentials.
 async fn authed(st: &AppState, headers: &HeaderMap) -> Result<String, Response> {
-    let unauthorized = || (StatusCode::UNAUTHORIZED, Json(json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": "Authentication failed" } }))).into_response();
+    let unauthorized = || {
+        (StatusCode::UNAUTHORIZED, Json(json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": "Authentication failed" } })))
+            .into_response()
+    };
     let value = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let decoded = value
         .strip_prefix("Basic ")
@@ -98,9 +101,7 @@ async fn authed(st: &AppState, headers: &HeaderMap) -> Result<String, Response> 
         .ok_or_else(unauthorized)?;
     let (key_id, secret) = decoded.split_once(':').ok_or_else(unauthorized)?;
     match st.db.psp_account(GW, key_id).await {
-        Ok(Some((stored, _))) if super::same_secret(&stored, secret) => {
-            Ok(key_id.to_string())
-        }
+        Ok(Some((stored, _))) if super::same_secret(&stored, secret) => Ok(key_id.to_string()),
         Ok(_) => Err(unauthorized()),
         Err(_) => Err(server_error()),
     }
@@ -129,7 +130,8 @@ fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, In
             _ => Err(Invalid("The request body is not valid JSON", None)),
         };
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| Invalid("The request body could not be read", None))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| Invalid("The request body could not be read", None))?;
     let mut out = Map::new();
     for (k, v) in pairs {
         match k.split_once('[') {
@@ -231,7 +233,9 @@ struct ListQuery {
 impl ListQuery {
     fn parse(pairs: &[(String, String)]) -> Result<ListQuery, Invalid> {
         let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let int = |k: &'static str, why: &'static str| get(k).map(|v| v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or(Invalid(why, Some(k)))).transpose();
+        let int = |k: &'static str, why: &'static str| {
+            get(k).map(|v| v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or(Invalid(why, Some(k)))).transpose()
+        };
         let count = int("count", "The count must be between 1 and 100.")?.unwrap_or(10);
         if !(1..=100).contains(&count) {
             return Err(Invalid("The count must be between 1 and 100.", Some("count")));
@@ -381,12 +385,19 @@ async fn create_payment(State(st): State<AppState>, Key(key): Key, headers: Head
         "wallet" => return bad("Invalid wallet", Some("wallet")),
         "upi" => match Scenario::of_vpa(&str_of("vpa")) {
             Some(s) => (s, json!({ "vpa": str_of("vpa") })),
-            None => return bad("Invalid VPA. Please enter a valid Virtual Payment Address (sandbox: success@kassa, failure@kassa)", Some("vpa")),
+            None => {
+                return bad(
+                    "Invalid VPA. Please enter a valid Virtual Payment Address (sandbox: success@kassa, failure@kassa)",
+                    Some("vpa"),
+                );
+            }
         },
         _ => return bad("Invalid payment method given: card, netbanking, wallet or upi", Some("method")),
     };
     let _ledger = LEDGER.lock().await;
-    let Ok(Some(mut order)) = st.db.psp_get(GW, &key, order_id).await else { return bad("The id provided does not exist", Some("order_id")) };
+    let Ok(Some(mut order)) = st.db.psp_get(GW, &key, order_id).await else {
+        return bad("The id provided does not exist", Some("order_id"));
+    };
     if order.kind != "order" {
         return bad("The id provided does not exist", Some("order_id"));
     }
@@ -417,7 +428,15 @@ async fn create_payment(State(st): State<AppState>, Key(key): Key, headers: Head
     }
     order.body["attempts"] = json!(order.body["attempts"].as_i64().unwrap_or(0) + 1);
     order.body["status"] = "attempted".into();
-    let obj = PspObject { id: id.clone(), account: key, kind: "payment".into(), parent: Some(order_id.to_string()), tag: None, body: payment, created_at: now };
+    let obj = PspObject {
+        id: id.clone(),
+        account: key,
+        kind: "payment".into(),
+        parent: Some(order_id.to_string()),
+        tag: None,
+        body: payment,
+        created_at: now,
+    };
     if st.db.psp_insert(GW, &obj).await.is_err() || st.db.psp_update(GW, order_id, &order.body).await.is_err() {
         return server_error();
     }
@@ -443,7 +462,11 @@ async fn authenticate(State(st): State<AppState>, Path(id): Path<String>) -> Res
         return callback_for(&st, &p).await;
     }
     let action = format!("/sandbox/razorpay/v1/payments/{id}/authenticate");
-    crate::pages::html(StatusCode::OK, &crate::pages::csp("'none'", "'self'"), bank_page("Razorpay", &action, &[], scenario, &amount_text(&p.body)))
+    crate::pages::html(
+        StatusCode::OK,
+        &crate::pages::csp("'none'", "'self'"),
+        bank_page("Razorpay", &action, &[], scenario, &amount_text(&p.body)),
+    )
 }
 
 async fn authenticated(State(st): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
@@ -487,7 +510,13 @@ async fn finish(st: &AppState, p: &mut PspObject, paid: bool, auth_failed: bool)
             (false, true) => ("Payment was cancelled or authentication failed", "payment_authentication", "authentication_failed"),
             (false, false) => ("Payment was declined by the bank", "payment_authorization", "payment_declined"),
         };
-        for (k, v) in [("error_code", "BAD_REQUEST_ERROR"), ("error_description", description), ("error_source", "customer"), ("error_step", step), ("error_reason", reason)] {
+        for (k, v) in [
+            ("error_code", "BAD_REQUEST_ERROR"),
+            ("error_description", description),
+            ("error_source", "customer"),
+            ("error_step", step),
+            ("error_reason", reason),
+        ] {
             p.body[k] = v.into();
         }
         events.push("payment.failed");
@@ -512,7 +541,8 @@ fn send_webhook(st: &AppState, account: &str, event: &str, payment: &Value, orde
             "payload": { "payment": { "entity": payment }, "order": { "entity": order } }, "created_at": now_secs(&st),
         })
         .to_string();
-        let signature = kassa_sign::razorpay::webhook_signature(&kassa_sign::razorpay::Secret::new(secret.as_bytes().to_vec()), body.as_bytes());
+        let signature =
+            kassa_sign::razorpay::webhook_signature(&kassa_sign::razorpay::Secret::new(secret.as_bytes().to_vec()), body.as_bytes());
         let log = PspObject {
             id: format!("whk_{}", random_chars(14, ALNUM)),
             account: account.clone(),
@@ -540,7 +570,8 @@ async fn callback_for(st: &AppState, p: &PspObject) -> Response {
     let order_id = p.body["order_id"].as_str().unwrap_or_default().to_string();
     let fields: Vec<(String, String)> = if p.body["status"] == "captured" || p.body["status"] == "authorized" {
         let Ok(Some((secret, _))) = st.db.psp_account(GW, &p.account).await else { return server_error() };
-        let signature = kassa_sign::razorpay::payment_signature(&kassa_sign::razorpay::Secret::new(secret.into_bytes()), &order_id, &pay_id);
+        let signature =
+            kassa_sign::razorpay::payment_signature(&kassa_sign::razorpay::Secret::new(secret.into_bytes()), &order_id, &pay_id);
         vec![("razorpay_payment_id".into(), pay_id), ("razorpay_order_id".into(), order_id), ("razorpay_signature".into(), signature)]
     } else {
         let s = |k: &str| p.body[k].as_str().unwrap_or_default().to_string();
@@ -597,7 +628,15 @@ async fn refund(State(st): State<AppState>, Key(key): Key, headers: HeaderMap, P
     if refunded + amount == taken {
         p.body["status"] = "refunded".into();
     }
-    let obj = PspObject { id: rid, account: key, kind: "refund".into(), parent: Some(id.clone()), tag: None, body: refund.clone(), created_at: st.now() };
+    let obj = PspObject {
+        id: rid,
+        account: key,
+        kind: "refund".into(),
+        parent: Some(id.clone()),
+        tag: None,
+        body: refund.clone(),
+        created_at: st.now(),
+    };
     if st.db.psp_insert(GW, &obj).await.is_err() || st.db.psp_update(GW, &id, &p.body).await.is_err() {
         return server_error();
     }

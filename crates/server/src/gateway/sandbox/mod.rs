@@ -6,7 +6,7 @@ pub mod bank;
 
 pub use bank::routes;
 
-use super::{Answer, BankAnswer, Declined, Gateway, MethodInput, Prompt, Started};
+use super::{Answer, BankAnswer, Declined, Gateway, HoldAnswer, MethodInput, Prompt, Started};
 use crate::domain::GatewayResponse;
 use kassa_types::OrderStatus;
 use kassa_types::card;
@@ -31,10 +31,13 @@ impl Sandbox {
         match input {
             MethodInput::Card { number, .. } => match *number {
                 "4111111111111111" | "5555555555554444" => now("card_otp"),
+                // Pre-authorization: the hold's capture and void are refused, or answered late.
+                "4000000000003063" => now("card_hold_refused"),
+                "4000000000003220" => now("card_hold_late"),
                 "4000000000000002" => now("card_decline"),
                 "4000000000000119" => now("card_pending"),
                 _ if card::number_valid(number) => Err(Declined(
-                    "the sandbox accepts only its test cards (4111 1111 1111 1111, 5555 5555 5555 4444, 4000 0000 0000 0002, 4000 0000 0000 0119)"
+                    "the sandbox accepts only its test cards (4111 1111 1111 1111, 5555 5555 5555 4444, 4000 0000 0000 0002, 4000 0000 0000 0119, 4000 0000 0000 3063, 4000 0000 0000 3220)"
                         .into(),
                 )),
                 _ => Err(Declined("card number is not valid".into())),
@@ -61,7 +64,9 @@ impl Gateway for Sandbox {
 
     fn answer(&self, scenario: &str, answer: &BankAnswer<'_>) -> Answer {
         match (scenario, answer) {
-            ("card_otp", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Final(OrderStatus::CHARGED),
+            ("card_otp" | "card_hold_refused" | "card_hold_late", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => {
+                Answer::Final(OrderStatus::CHARGED)
+            }
             ("card_decline", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => Answer::Final(OrderStatus::AUTHORIZATION_FAILED),
             ("card_pending", BankAnswer::Otp(otp)) if *otp == SANDBOX_OTP => {
                 Answer::Authorizing(OrderStatus::CHARGED, self.settle_delay_ms)
@@ -80,6 +85,22 @@ impl Gateway for Sandbox {
         }
     }
 
+    fn capture(&self, scenario: &str) -> HoldAnswer {
+        match scenario {
+            "card_hold_refused" => HoldAnswer::Now(OrderStatus::CAPTURE_FAILED),
+            "card_hold_late" => HoldAnswer::Later(OrderStatus::CHARGED, self.settle_delay_ms),
+            _ => HoldAnswer::Now(OrderStatus::CHARGED),
+        }
+    }
+
+    fn void(&self, scenario: &str) -> HoldAnswer {
+        match scenario {
+            "card_hold_refused" => HoldAnswer::Now(OrderStatus::VOID_FAILED),
+            "card_hold_late" => HoldAnswer::Later(OrderStatus::VOIDED, self.settle_delay_ms),
+            _ => HoldAnswer::Now(OrderStatus::VOIDED),
+        }
+    }
+
     fn page_url(&self, base: &str, txn_id: &str) -> String {
         format!("{base}/sandbox/bank/{txn_id}")
     }
@@ -91,18 +112,20 @@ impl Gateway for Sandbox {
             OrderStatus::AUTHENTICATION_FAILED => ("AUTHENTICATION_FAILED", "The shopper did not complete authentication"),
             OrderStatus::AUTHORIZATION_FAILED => ("05", "Declined by the issuing bank"),
             OrderStatus::AUTO_REFUNDED => ("00", "Transaction successful; refunded automatically"),
+            OrderStatus::AUTHORIZED => ("00", "Amount authorized and held"),
+            OrderStatus::VOIDED => ("00", "Authorization released"),
+            OrderStatus::CAPTURE_FAILED => ("CAPTURE_FAILED", "The issuer refused the capture"),
             other @ (OrderStatus::NEW
             | OrderStatus::PENDING_VBV
             | OrderStatus::JUSPAY_DECLINED
             | OrderStatus::AUTHORIZING
             | OrderStatus::STARTED
             | OrderStatus::CAPTURE_INITIATED
-            | OrderStatus::CAPTURE_FAILED
             | OrderStatus::VOID_INITIATED
-            | OrderStatus::VOIDED
-            | OrderStatus::VOID_FAILED) => (other.as_str(), other.as_str()),
+            | OrderStatus::VOID_FAILED
+            | OrderStatus::PARTIAL_CHARGED) => (other.as_str(), other.as_str()),
         };
-        let success = matches!(status, OrderStatus::CHARGED | OrderStatus::AUTO_REFUNDED);
+        let success = matches!(status, OrderStatus::CHARGED | OrderStatus::AUTO_REFUNDED | OrderStatus::AUTHORIZED);
         GatewayResponse {
             resp_code: code.into(),
             resp_message: message.into(),
@@ -121,7 +144,8 @@ mod tests {
     #[test]
     fn sandbox_cards() {
         let g = Sandbox { settle_delay_ms: 10 };
-        let start = |n| g.decide(&MethodInput::Card { number: n, brand: card::detect_brand(n), month: 12, year: 2030, cvv: "123", name: "" });
+        let start =
+            |n| g.decide(&MethodInput::Card { number: n, brand: card::detect_brand(n), month: 12, year: 2030, cvv: "123", name: "" });
         let ok = start("4111111111111111").expect("test card").scenario;
         assert_eq!(g.answer(&ok, &BankAnswer::Otp("123456")), Answer::Final(OrderStatus::CHARGED));
         assert_eq!(g.answer(&ok, &BankAnswer::Otp("000000")), Answer::Final(OrderStatus::AUTHENTICATION_FAILED));

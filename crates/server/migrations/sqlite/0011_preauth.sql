@@ -1,0 +1,9 @@
+-- Pre-authorization (issue 19): an attempt of an order created with
+-- `metadata.txns.auto_capture=false` ends AUTHORIZED (the amount held); the
+-- merchant captures it, in full or in part, or voids it.
+-- What the capture asked for (set when it starts) and, once the attempt is
+-- CHARGED, what was captured; NULL: captured in full (an ordinary payment).
+ALTER TABLE txns ADD COLUMN captured_minor BIGINT;
+-- The capture's `idempotence_key` ('' when none was given): a repeat with the
+-- same key and amount answers the same capture.
+ALTER TABLE txns ADD COLUMN capture_key TEXT;
