@@ -332,3 +332,94 @@ fn a_restart_resolves_attempts_left_between_steps() {
     assert_eq!(status("open1"), "AUTHENTICATION_FAILED");
     server.kill();
 }
+
+/// Pre-authorization (issue 19): a server killed with SIGKILL after it sent
+/// a capture and a void to a gateway that answers late (test card 4000 0000
+/// 0000 3220), before the answers came, resolves both after a restart: the
+/// capture is applied once (one webhook; a repeat of it answers the same, a
+/// second capture is refused), the void too.
+#[test]
+fn a_restart_resolves_captures_and_voids_the_gateway_had_not_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fresh_database(dir.path());
+    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", "holds", "--database-url", &db]).output().unwrap();
+    assert!(created.status.success());
+    let key = serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let serve = || {
+        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db, "--sandbox-delay-ms", "1500"])
+            .env("KASSA_LOG", "error")
+            .spawn()
+            .unwrap();
+        common::wait_for_port(port);
+        common::Running(child)
+    };
+    let mut server = serve();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let api = |method: &str, path: &str, form: &str| -> (u16, Value) {
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{base}{path}"))
+            .header("authorization", basic(&key))
+            .header("content-type", "application/x-www-form-urlencoded");
+        let mut r = agent.run(req.body(form.to_string()).unwrap()).unwrap();
+        (r.status().as_u16(), serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
+    };
+    let hold = |order_id: &str| -> String {
+        let (_, created) = api(
+            "POST",
+            "/orders",
+            &format!(
+                "order_id={order_id}&amount=10&options.get_client_auth_token=true&metadata.txns.auto_capture=false\
+                 &metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A9%2Fhook"
+            ),
+        );
+        let token = created["juspay"]["client_auth_token"].as_str().unwrap().to_string();
+        let txn = serde_json::json!({
+            "order_id": created["id"], "payment_method_type": "CARD", "card_number": "4000000000003220",
+            "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A"
+        });
+        let mut r = agent
+            .post(format!("{base}/txns"))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(txn.to_string())
+            .unwrap();
+        let txn: Value = r.body_mut().read_json().unwrap();
+        let bank = txn["payment"]["authentication"]["url"].as_str().unwrap();
+        let r = agent.post(bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        txn["txn_uuid"].as_str().unwrap().to_string()
+    };
+    let captured = hold("hold1");
+    let voided = hold("hold2");
+    assert_eq!(api("GET", "/orders/hold1", "").1["status"], "AUTHORIZED");
+    let (code, body) = api("POST", &format!("/v2/txns/{captured}/capture"), "amount=6&idempotence_key=once");
+    assert_eq!((code, body["status"].as_str()), (200, Some("CAPTURE_INITIATED")), "{body}");
+    let (code, body) = api("POST", &format!("/v2/txns/{voided}/void"), "");
+    assert_eq!((code, body["status"].as_str()), (200, Some("VOID_INITIATED")), "{body}");
+    server.kill(); // SIGKILL before the gateway's answers.
+
+    let mut server = serve();
+    let status = |order_id: &str| api("GET", &format!("/orders/{order_id}"), "").1["status"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (status("hold1") != "PARTIAL_CHARGED" || status("hold2") != "VOIDED") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status("hold1"), "PARTIAL_CHARGED", "the capture was applied after the restart");
+    assert_eq!(status("hold2"), "VOIDED", "the void was applied after the restart");
+    // Captured once: the same request answers the same, another capture is refused, one webhook.
+    let (code, body) = api("POST", &format!("/v2/txns/{captured}/capture"), "amount=6&idempotence_key=once");
+    assert_eq!((code, body["status"].as_str(), body["effective_amount"].as_f64()), (200, Some("PARTIAL_CHARGED"), Some(6.0)), "{body}");
+    let (code, body) = api("POST", &format!("/v2/txns/{captured}/capture"), "amount=4&idempotence_key=again");
+    assert_eq!((code, body["error_message"].as_str()), (400, Some("Cannot Capture CHARGED Transaction")), "{body}");
+    let events = common::query_strings(
+        &db,
+        "SELECT e.event_name FROM webhook_events e JOIN orders o ON o.id = e.order_pk \
+         WHERE o.order_id = 'hold1' AND e.event_name = 'ORDER_PARTIAL_CHARGED'",
+    );
+    assert_eq!(events.len(), 1, "{events:?}");
+    server.kill();
+}

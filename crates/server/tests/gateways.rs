@@ -899,3 +899,66 @@ fn racing_payments_callbacks_and_refunds_through_a_gateway_keep_the_money_rules(
     let (_, payment) = s.rzp("GET", &format!("/v1/payments/{kept}"), "");
     assert_eq!(payment["amount_refunded"], 800, "{payment}");
 }
+
+/// Pre-authorization through Razorpay (issue 19): the Razorpay order is made
+/// with `payment_capture=0`, the payment ends `authorized` there and
+/// AUTHORIZED here; the capture goes to `POST /v1/payments/:id/capture`
+/// (whole amount only), a capture sent again finds the payment captured,
+/// and void is refused (Razorpay has none). Paytm refuses pre-auth orders.
+#[test]
+fn a_hold_through_razorpay_is_authorized_there_and_captured_by_its_capture_api() {
+    let s = start(None);
+    let (code, body) = s.api(
+        "POST",
+        "/orders",
+        "order_id=hold_p&amount=10&customer_id=c&customer_email=a%40b.in&customer_phone=9999999999&description=T&gateway_id=18\
+         &metadata.txns.auto_capture=false",
+    );
+    assert_eq!((code, body["error_code"].as_str()), (400, Some("preauth_not_supported")), "{body}");
+    assert_eq!(s.api("GET", "/orders/hold_p", "").0, 404, "nothing was created");
+    let (ord, token) = s.order("hold_r", "10.00", "&gateway_id=23&metadata.txns.auto_capture=false");
+    // Only a card can be held.
+    let (code, body) = s.txn(&ord, &token, json!({ "payment_method_type": "NB", "payment_method": "NB_SBI" }));
+    assert_eq!(code, 400, "{body}");
+    let (code, txn) = s.card(&ord, &token, "4111111111111111");
+    assert_eq!(code, 200, "{txn}");
+    let txn_uuid = txn["txn_uuid"].as_str().unwrap().to_string();
+    let auth = txn["payment"]["authentication"]["url"].as_str().unwrap().to_string();
+    let (action, fields) = authenticate(&s, &auth, &[("otp", "123456"), ("action", "submit")]);
+    let (code, _, location) = post_callback(&s, &action, &fields);
+    assert_eq!(code, 303);
+    assert_signed_return(&s, &location.unwrap(), "AUTHORIZED");
+    let st = s.status("hold_r");
+    assert_eq!((st["status"].as_str(), st["status_id"].as_u64()), (Some("AUTHORIZED"), Some(25)), "{st}");
+    let pay_id = st["payment_gateway_response"]["epg_txn_id"].as_str().unwrap().to_string();
+    let (_, payment) = s.rzp("GET", &format!("/v1/payments/{pay_id}"), "");
+    assert_eq!((payment["status"].as_str(), payment["captured"].as_bool()), (Some("authorized"), Some(false)), "{payment}");
+    // Nothing is refundable before the capture; a partial capture and a void are refused, naming why.
+    assert_eq!(s.api("POST", "/orders/hold_r/refunds", "unique_request_id=r0&amount=1").1["error_code"], "refund_not_allowed");
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/capture"), "amount=4&idempotence_key=k1");
+    assert_eq!((code, body["error_code"].as_str()), (400, Some("not_supported")), "{body}");
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/void"), "");
+    assert_eq!((code, body["error_code"].as_str()), (400, Some("not_supported")), "{body}");
+    assert!(body["error_message"].as_str().unwrap().contains("Razorpay"), "{body}");
+    // The capture: CHARGED here, captured there.
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/capture"), "");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!((body["status"].as_str(), body["txn_detail"]["status"].as_str()), (Some("CHARGED"), Some("CHARGED")), "{body}");
+    let (_, payment) = s.rzp("GET", &format!("/v1/payments/{pay_id}"), "");
+    assert_eq!(payment["status"], "captured", "{payment}");
+    // Razorpay refuses a second capture: Kassa's refusal is its own, the payment stays captured once.
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/capture"), "");
+    assert_eq!((code, body["error_message"].as_str()), (400, Some("Cannot Capture CHARGED Transaction")), "{body}");
+    // A capture lost on its way back (the attempt left CAPTURE_INITIATED, as a crash would leave it)
+    // is sent again by the checker: Razorpay refuses it, its payment says captured, so CHARGED, not CAPTURE_FAILED.
+    common::execute_sql(&s.db_url, &format!("UPDATE orders SET status = 'CAPTURE_INITIATED' WHERE id = '{ord}'"));
+    common::execute_sql(&s.db_url, &format!("UPDATE txns SET status = 'CAPTURE_INITIATED', settle_at = 1 WHERE id = '{txn_uuid}'"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.status("hold_r")["status"] != "CHARGED" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(s.status("hold_r")["status"], "CHARGED");
+    // Refunds now go through Razorpay, up to what was captured.
+    let (code, body) = s.api("POST", "/orders/hold_r/refunds", "unique_request_id=r1&amount=10");
+    assert_eq!((code, body["amount_refunded"].as_f64()), (200, Some(10.0)), "{body}");
+}

@@ -64,6 +64,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/sqlite/0008_frame.sql")),
     (9, include_str!("../../migrations/sqlite/0009_payment_core.sql")),
     (10, include_str!("../../migrations/sqlite/0010_gateways.sql")),
+    (11, include_str!("../../migrations/sqlite/0011_preauth.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -74,6 +75,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/postgres/0008_frame.sql")),
     (9, include_str!("../../migrations/postgres/0009_payment_core.sql")),
     (10, include_str!("../../migrations/postgres/0010_gateways.sql")),
+    (11, include_str!("../../migrations/postgres/0011_preauth.sql")),
 ];
 
 #[cfg(test)]
