@@ -713,7 +713,9 @@ fn test() -> Result<()> {
     // The server's integration tests again, on PostgreSQL.
     match ensure_postgres() {
         Ok(Ok(url)) => {
-            step("server tests again on PostgreSQL: API, in-process contract, SIGKILL durability, hostile HTTP, gateways");
+            step(
+                "server tests again on PostgreSQL: API, in-process contract, SIGKILL durability, hostile HTTP, gateways, pre-authorization",
+            );
             results.push((
                 "server on PostgreSQL (cargo test)",
                 run_counted(
@@ -733,6 +735,8 @@ fn test() -> Result<()> {
                             "hostile",
                             "--test",
                             "gateways",
+                            "--test",
+                            "preauth",
                         ])
                         .env("KASSA_TEST_POSTGRES", url),
                     Duration::from_secs(15 * 60),

@@ -188,6 +188,12 @@ impl kassa_server::gateway::Gateway for Unanswering {
     fn page_url(&self, base: &str, txn_id: &str) -> String {
         self.0.page_url(base, txn_id)
     }
+    fn capture(&self, scenario: &str) -> kassa_server::gateway::HoldAnswer {
+        self.0.capture(scenario)
+    }
+    fn void(&self, scenario: &str) -> kassa_server::gateway::HoldAnswer {
+        self.0.void(scenario)
+    }
 }
 
 /// The attempt is recorded before the gateway is asked; a request that dies
