@@ -7,11 +7,11 @@ export declare const VERSION: 1;
 export type OrderStatus =
   | 'NEW' | 'PENDING_VBV' | 'CHARGED' | 'AUTHENTICATION_FAILED' | 'AUTHORIZATION_FAILED' | 'JUSPAY_DECLINED'
   | 'AUTHORIZING' | 'STARTED' | 'AUTO_REFUNDED' | 'CAPTURE_INITIATED' | 'CAPTURE_FAILED' | 'VOID_INITIATED'
-  | 'VOIDED' | 'VOID_FAILED';
+  | 'VOIDED' | 'VOID_FAILED' | 'AUTHORIZED' | 'PARTIAL_CHARGED';
 
 /** `process_result` statuses. */
 export type ProcessStatus =
-  | 'charged' | 'pending_vbv' | 'authorization_failed' | 'authentication_failed'
+  | 'charged' | 'authorized' | 'pending_vbv' | 'authorization_failed' | 'authentication_failed'
   | 'backpressed' | 'user_aborted' | 'api_failure';
 
 export interface PaymentLinks {

@@ -84,6 +84,10 @@ fn order_fields() -> Map<String, Value> {
         json!({ "type": "string", "pattern": "^[0-9]+$", "description": format!("The same as `metadata.expiry_in_mins`, as Juspay's integrations spell it (1 to {MAX_EXPIRY_MINS})."), "examples": ["30"] }),
     );
     p.insert(
+        "metadata.txns.auto_capture".into(),
+        json!({ "type": "string", "enum": ["true", "false"], "description": "`false`: a pre-authorization (Juspay's Pre-Auth and Capture). The card payment holds the amount (AUTHORIZED, status_id 25) instead of charging it; capture it with `POST /v2/txns/{txn_uuid}/capture` or release it with `/void`. A hold nobody captures is voided when the hold period ends (`--hold-ms`, default 7 days). Cards only; Paytm orders refuse it (400 `preauth_not_supported`).", "examples": ["false"] }),
+    );
+    p.insert(
         "payment_options".into(),
         field("string", "The methods this order may be paid with, joined with `|` (`card`, `nb`, `wallet`, `upi`). `POST /txns` refuses any other; default: every method the merchant enabled.", json!("nb|upi")),
     );
@@ -195,6 +199,14 @@ pub fn document(server: &str) -> Value {
         json!({ "type": "string", "enum": ["STANDARD", "INSTANT", "INSTANT_WITH_FALLBACK", "GATEWAY"], "description": "Juspay's refund types; the sandbox refunds each at once.", "examples": ["STANDARD"] }),
     );
 
+    let mut capture = Map::new();
+    capture
+        .insert("amount".into(), amount_field("Optional: the part of the hold to capture (at most the held amount); default all of it."));
+    capture.insert(
+        "idempotence_key".into(),
+        field("string", "Optional: at most 64 of `A–Z a–z 0–9 _ -`. A repeat with the same key and amount answers the same capture; with another amount, 409 `duplicate_idempotence_key`.", json!("capture-0001")),
+    );
+
     let mut sdk = Map::new();
     sdk.insert("merchantId".into(), field("string", "Your merchant id.", json!("shop")));
     sdk.insert("merchantKeyId".into(), field("string", "The key id registered with `kassa merchant add-key`.", json!("2980")));
@@ -286,6 +298,10 @@ pub fn document(server: &str) -> Value {
             "gateway_id": { "type": "integer" }, "gateway_reference_id": { "type": "string" },
             "card": { "type": "object" }, "upi": { "type": "object" }, "payment_gateway_response": { "type": "object" },
             "bank_error_code": { "type": "string" }, "bank_error_message": { "type": "string" },
+            "txn_detail": { "type": "object", "description": "The attempt itself: `status` (for a hold captured in part: CHARGED while the order is PARTIAL_CHARGED), `txn_amount`, `captured_amount` (a capture's), `auto_capture`.", "properties": {
+                "txn_id": { "type": "string" }, "txn_uuid": { "type": "string" }, "order_id": { "type": "string" }, "status": { "type": "string" },
+                "status_id": { "type": "integer" }, "txn_amount": { "type": "number" }, "captured_amount": { "type": "number" },
+                "currency": { "type": "string" }, "auto_capture": { "type": "boolean" } } },
             "refunds": { "type": "array", "items": { "type": "object", "properties": {
                 "id": { "type": "string" }, "unique_request_id": { "type": "string" }, "amount": { "type": "number" },
                 "status": { "type": "string" }, "created": { "type": "string", "format": "date-time" } } } },
@@ -329,6 +345,14 @@ pub fn document(server: &str) -> Value {
                 "parameters": path_param("txn_uuid", "The attempt's `txn_…` id (`txn_uuid` of `POST /txns`)."),
                 "post": op("cancelTxn", "Cancel an attempt that still waits for the shopper (bank page, collect request); it ends AUTHENTICATION_FAILED. An attempt the bank is authorizing cannot be cancelled", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
             },
+            "/v2/txns/{txn_uuid}/capture": {
+                "parameters": path_param("txn_uuid", "The held attempt's `txn_…` id (`txn_uuid` of the order status)."),
+                "post": op("captureTxn", "Capture a hold (AUTHORIZED), in full or in part (`amount`, at most the hold); a repeat with the same `idempotence_key` and amount answers the same capture. The attempt ends CHARGED (the order CHARGED, or PARTIAL_CHARGED for part of the hold) or CAPTURE_FAILED; CAPTURE_INITIATED while the gateway has not answered (Kassa applies its answer later, also after a restart). Any other state: 400 `{\"status\":\"Bad Request\",\"error_code\":\"Invalid\",\"error_message\":\"Cannot Capture CHARGED Transaction\",…}`. Razorpay captures only the whole amount", "apiKey", Some("Capture"), ok("OrderStatus", "The order; `txn_detail` is the attempt (its `status`, `captured_amount`)."), WITH_ORDER),
+            },
+            "/v2/txns/{txn_uuid}/void": {
+                "parameters": path_param("txn_uuid", "The held attempt's `txn_…` id."),
+                "post": op("voidTxn", "Release a hold (only while AUTHORIZED): VOIDED, VOID_FAILED, or VOID_INITIATED while the gateway has not answered. Any other state: 400 `Cannot Void <STATUS> Transaction` in Juspay's shape. Razorpay has no void (400 `not_supported`)", "apiKey", None, ok("OrderStatus", "The order; `txn_detail.status` is the attempt's."), WITH_ORDER),
+            },
             "/webhooks": {
                 "get": op("listWebhookEvents", "Your webhook events, newest first (`order_id`, `status=dead|all`, `limit` ≤ 100 query parameters): `status` delivered, pending or dead, `attempts`, `last_error`", "apiKey", None, ok("WebhookEvents", "The events."), WITH_ORDER),
             },
@@ -361,8 +385,9 @@ pub fn document(server: &str) -> Value {
                 "CreateOrder": object(order_fields(), &["order_id", "amount"], "Seed 000. Other `metadata.*` fields (printable, at most 255 characters) are stored and returned."),
                 "UpdateOrder": object(update, &[], "Seed 003, Update Order."),
                 "Refund": object(refund, &["unique_request_id", "amount"], "Seed 003, Refund Order."),
+                "Capture": object(capture, &[], "Juspay's Capture API: all of the hold when `amount` is absent."),
                 "WebhookSettingsRequest": object(
-                    [("webhook_events".to_string(), field("string", "Event names joined with `,` (empty: none): ORDER_CREATED, TXN_CREATED, ORDER_SUCCEEDED, ORDER_FAILED, ORDER_REFUNDED, ORDER_REFUND_FAILED, AUTO_REFUND_SUCCEEDED, AUTO_REFUND_FAILED.", json!("ORDER_SUCCEEDED,ORDER_FAILED")))].into_iter().collect(),
+                    [("webhook_events".to_string(), field("string", "Event names joined with `,` (empty: none): ORDER_CREATED, TXN_CREATED, ORDER_SUCCEEDED, ORDER_FAILED, ORDER_REFUNDED, ORDER_REFUND_FAILED, AUTO_REFUND_SUCCEEDED, AUTO_REFUND_FAILED, ORDER_AUTHORIZED, ORDER_PARTIAL_CHARGED, ORDER_CAPTURE_FAILED, ORDER_VOIDED, ORDER_VOID_FAILED.", json!("ORDER_SUCCEEDED,ORDER_FAILED")))].into_iter().collect(),
                     &[],
                     "The events you receive (Juspay's dashboard setting).",
                 ),
