@@ -483,3 +483,26 @@ fn the_exported_mount_reads_the_servers_embedded_configuration() {
     assert_eq!(text(&el, ".kassa-amount"), "₹499.00");
     assert_eq!(tabs(&el), ["Card", "UPI", "Netbanking", "Wallet"]);
 }
+
+#[wasm_bindgen_test]
+fn a_pre_authorization_says_the_amount_is_held_and_a_held_order_takes_no_payment() {
+    let mut cfg = config(600_000.0);
+    cfg.order.preauth = true;
+    cfg.order.methods = vec![PaymentMethod::Card];
+    let (el, _h) = mount(cfg.clone(), "");
+    let note = text(&el, "#kassa-hold-note");
+    assert!(note.contains("₹1,23,456.78") && note.contains("held") && note.contains("not charged"), "{note}");
+    assert_eq!(q(&el, ".kassa-pay").get_attribute("aria-describedby").as_deref(), Some("kassa-hold-note"));
+    // An ordinary order has no such note.
+    let (el, _h) = mount(config(600_000.0), "");
+    assert!(el.query_selector("#kassa-hold-note").unwrap().is_none());
+    assert_eq!(q(&el, ".kassa-pay").get_attribute("aria-describedby"), None);
+    // Once held, captured or voided, the page offers no payment.
+    for (status, words) in [(OrderStatus::AUTHORIZED, "held"), (OrderStatus::PARTIAL_CHARGED, "already been paid"), (OrderStatus::VOIDED, "closed")] {
+        let mut cfg = cfg.clone();
+        cfg.order.status = status;
+        let (el, _h) = mount(cfg, "");
+        assert!(text(&el, ".kassa-notice").contains(words), "{status}");
+        assert!(el.query_selector(".kassa-pay").unwrap().is_none(), "{status}");
+    }
+}

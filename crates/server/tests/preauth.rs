@@ -355,3 +355,29 @@ fn a_hold_nobody_captures_is_voided_when_the_hold_period_ends() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(s.status("lapse2")["status"], "CHARGED");
 }
+
+#[test]
+fn a_session_creates_a_hold_from_juspays_nested_metadata() {
+    let s = start(kassa_server::domain::preauth::DEFAULT_HOLD_MS);
+    let body = json!({ "order_id": "sess1", "amount": "42.00", "payment_page_client_id": "m1", "action": "paymentPage",
+                       "return_url": "https://shop.example/ret", "metadata": { "txns": { "auto_capture": false } } });
+    let (code, text, _) = s.call("POST", "/session", &basic(&s.api_key), "application/json", &body.to_string());
+    assert_eq!(code, 200, "{text}");
+    let session: Value = serde_json::from_str(&text).unwrap();
+    let token = session["sdk_payload"]["payload"]["clientAuthToken"].as_str().unwrap().to_string();
+    let ord = session["id"].as_str().unwrap().to_string();
+    // The page is told it holds; only cards are offered.
+    let (code, page, _) = s.call("GET", &format!("/merchant/pay/{ord}"), "", "text/plain", "");
+    assert_eq!(code, 200);
+    let config = page.split("id=\"kassa-config\">").nth(1).unwrap().split("</script>").next().unwrap();
+    let config: Value = serde_json::from_str(config).unwrap();
+    assert_eq!((config["order"]["preauth"].as_bool(), config["order"]["methods"].clone()), (Some(true), json!(["card"])), "{config}");
+    let (txn, bank) = s.card(&ord, &token, "4111111111111111");
+    s.otp(&bank);
+    assert_eq!(s.status("sess1")["status"], "AUTHORIZED");
+    // The result page of a hold says so.
+    let (code, page, _) = s.call("GET", &format!("/merchant/result/{ord}"), "", "text/plain", "");
+    assert_eq!(code, 200);
+    assert!(page.contains("Amount held") && page.contains("not charged"), "{page}");
+    assert_eq!(s.capture(&txn, "amount=42").1["status"], "CHARGED");
+}
