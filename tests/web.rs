@@ -498,7 +498,9 @@ fn a_pre_authorization_says_the_amount_is_held_and_a_held_order_takes_no_payment
     assert!(el.query_selector("#kassa-hold-note").unwrap().is_none());
     assert_eq!(q(&el, ".kassa-pay").get_attribute("aria-describedby"), None);
     // Once held, captured or voided, the page offers no payment.
-    for (status, words) in [(OrderStatus::AUTHORIZED, "held"), (OrderStatus::PARTIAL_CHARGED, "already been paid"), (OrderStatus::VOIDED, "closed")] {
+    for (status, words) in
+        [(OrderStatus::AUTHORIZED, "held"), (OrderStatus::PARTIAL_CHARGED, "already been paid"), (OrderStatus::VOIDED, "closed")]
+    {
         let mut cfg = cfg.clone();
         cfg.order.status = status;
         let (el, _h) = mount(cfg, "");

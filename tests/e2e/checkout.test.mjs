@@ -113,3 +113,55 @@ test('payment_options=nb shows only netbanking, and a bank payment reaches CHARG
   // The unknown option was reported as a console warning, not an error.
   assert.deepEqual(page.problems, []);
 });
+
+test('pre-authorization: the page says the amount is held; the shop captures one hold and releases another', async () => {
+  const page = await stack.newPage({ viewport: { width: 390, height: 844 } });
+  const hold = async () => {
+    await page.goto(`${stack.shopUrl}/`);
+    await page.check('#hold');
+    await page.click('#buy');
+    await page.waitForURL(/\/merchant\/pay\/ord_[0-9a-f]{32}$/);
+    await page.waitForSelector('.kassa-pay:not([disabled])');
+    // Only a card can hold the amount, and the page says it is held, not charged, next to the button.
+    assert.deepEqual(await page.$$eval('[role=tab]', (t) => t.map((x) => x.textContent.trim())), ['Card']);
+    assert.equal(await page.textContent('#kassa-hold-note'),
+      '₹499.00 will be held on your card, not charged now. The shop charges it later or releases it.');
+    assert.equal(await page.getAttribute('.kassa-pay', 'aria-describedby'), 'kassa-hold-note');
+    assert.deepEqual(await stack.axe(page), []);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'payment-page-hold.png') });
+    await payByCard(page, '4111 1111 1111 1111', '123456');
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('status'), 'AUTHORIZED');
+    assert.equal(url.searchParams.get('status_id'), '25');
+    assert.equal(await page.textContent('#result'), 'Amount held');
+    assert.equal(await page.textContent('#status'), 'AUTHORIZED');
+    return page.textContent('#order-id');
+  };
+
+  // The first hold is captured from the shop's side.
+  const captured = await hold();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'shop-hold.png') });
+  await page.click('#capture');
+  await page.waitForSelector('#action-result');
+  assert.equal(await page.textContent('#action-result'), 'Capture sent to Kassa.');
+  assert.equal(await page.textContent('#status'), 'CHARGED');
+  assert.equal(await page.$('#capture'), null, 'nothing left to capture');
+  let { body } = await stack.orderStatus(captured);
+  assert.equal(body.status, 'CHARGED');
+  assert.equal(body.txn_detail.captured_amount, 499);
+
+  // The second is released.
+  const released = await hold();
+  await page.click('#void');
+  await page.waitForSelector('#action-result');
+  assert.equal(await page.textContent('#result'), 'Hold released');
+  assert.equal(await page.textContent('#status'), 'VOIDED');
+  ({ body } = await stack.orderStatus(released));
+  assert.equal(body.status, 'VOIDED');
+  assert.equal(body.status_id, 31);
+  // Its payment link now says the order is closed and offers nothing to pay.
+  await page.goto(`${body.payment_links.web}`);
+  await page.waitForSelector('.kassa-notice');
+  assert.equal(await page.textContent('.kassa-notice'), 'This order is closed. Return to the shop.');
+  assert.deepEqual(page.problems, []);
+});

@@ -141,6 +141,7 @@ async fn run(args: Args) -> Result<(), String> {
         .route("/", get(index))
         .route("/buy", post(buy))
         .route("/return", get(payment_return))
+        .route("/hold", post(hold_action))
         .route("/integrations/script", get(script_integration))
         .route("/integrations/signed", get(signed_integration))
         .route("/integrations/iframe", get(iframe_integration))
@@ -191,6 +192,8 @@ async fn index() -> Html<String> {
              <label for=\"gateway\">Pay through</label><select id=\"gateway\" name=\"gateway_id\">\
              <option value=\"999\" selected>Kassa sandbox</option><option value=\"23\">Razorpay (sandbox)</option>\
              <option value=\"18\">Paytm (sandbox)</option></select>\
+             <p><input type=\"checkbox\" id=\"hold\" name=\"hold\" value=\"1\"> \
+             <label for=\"hold\">Hold the amount now, charge it when the order ships (pre-authorization)</label></p>\
              <button type=\"submit\" id=\"buy\">Buy now</button></form></div>\
              <h2>Other integrations</h2><ul>\
              <li><a href=\"/integrations/script\">Script tag: the payment page in this page (iframe), session from Kassa</a></li>\
@@ -421,6 +424,8 @@ struct BuyForm {
     variant: Option<String>,
     /// The gateway Kassa routes the order to (Juspay's `gateway_id`: 999 Kassa's sandbox, 23 Razorpay, 18 Paytm).
     gateway_id: Option<u16>,
+    /// Set: a pre-authorization (`metadata.txns.auto_capture=false`), captured or voided from the return page.
+    hold: Option<String>,
 }
 
 async fn buy(State(shop): State<Arc<Shop>>, axum::Form(form): axum::Form<BuyForm>) -> Response {
@@ -431,6 +436,9 @@ async fn buy(State(shop): State<Arc<Shop>>, axum::Form(form): axum::Form<BuyForm
     });
     if let Some(gateway) = form.gateway_id {
         order["gateway_id"] = gateway.into();
+    }
+    if form.hold.is_some() {
+        order["metadata"] = serde_json::json!({ "txns": { "auto_capture": "false" } });
     }
     if !mobile {
         order["return_url"] = serde_json::Value::String(format!("{}/return", shop.public_url));
@@ -463,10 +471,41 @@ async fn payment_return(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery
         }
     };
     let Some(order_id) = params.get("order_id").map(str::to_string) else { return error_page("no order_id") };
-    // 2. The server-to-server status is the truth; the redirect is only a hint.
-    let s = shop.clone();
-    let oid = order_id.clone();
-    let status = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, String> {
+    order_page(&shop, &order_id, "<p id=\"signature\">Return URL signature verified (HMAC-SHA256).</p>").await
+}
+
+/// What to do with a held payment (the shop's back office, simplified: no sign-in in this demo).
+#[derive(Deserialize)]
+struct HoldAction {
+    order_id: String,
+    /// `capture` or `void`.
+    action: String,
+}
+
+/// Captures or voids an order's hold (`POST /v2/txns/:txn_uuid/capture|void` with the API key), then shows the order.
+async fn hold_action(State(shop): State<Arc<Shop>>, axum::Form(form): axum::Form<HoldAction>) -> Response {
+    let id_ok = !form.order_id.is_empty()
+        && form.order_id.len() <= 20
+        && form.order_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !matches!(form.action.as_str(), "capture" | "void") || !id_ok {
+        return error_page("unknown action");
+    }
+    let status = match order_status(&shop, &form.order_id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
+    let Some(txn_uuid) = status["txn_uuid"].as_str() else { return error_page("the order has no payment") };
+    let note = match call_kassa(&shop, &format!("/v2/txns/{txn_uuid}/{}", form.action), serde_json::json!({})).await {
+        Ok(_) => format!("<p id=\"action-result\">{} sent to Kassa.</p>", if form.action == "capture" { "Capture" } else { "Void" }),
+        Err(e) => format!("<p id=\"action-result\" class=\"bad\">{}</p>", esc(&e)),
+    };
+    order_page(&shop, &form.order_id, &note).await
+}
+
+/// `GET /orders/:order_id` with the API key.
+async fn order_status(shop: &Arc<Shop>, order_id: &str) -> Result<serde_json::Value, String> {
+    let (s, oid) = (shop.clone(), order_id.to_string());
+    tokio::task::spawn_blocking(move || -> Result<serde_json::Value, String> {
         let mut resp = s
             .agent
             .get(format!("{}/orders/{oid}", s.kassa_url))
@@ -475,14 +514,36 @@ async fn payment_return(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery
             .map_err(|e| format!("cannot reach Kassa: {e}"))?;
         resp.body_mut().read_json().map_err(|e| format!("bad answer from Kassa: {e}"))
     })
-    .await;
-    let body = match status {
-        Ok(Ok(b)) => b,
-        Ok(Err(e)) => return error_page(&e),
-        Err(_) => return error_page("internal error"),
+    .await
+    .unwrap_or_else(|_| Err("internal error".into()))
+}
+
+/// The order as Kassa reports it now, with `note` (HTML) under the status; a held
+/// payment gets Capture and Void buttons.
+async fn order_page(shop: &Arc<Shop>, order_id: &str, note: &str) -> Response {
+    let order_id = order_id.to_string();
+    // 2. The server-to-server status is the truth; the redirect is only a hint.
+    let body = match order_status(shop, &order_id).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
     };
     let server_status = body["status"].as_str().unwrap_or("UNKNOWN").to_string();
-    let (title, class) = if server_status == "CHARGED" { ("Payment successful", "ok") } else { ("Payment failed", "bad") };
+    let (title, class) = match server_status.as_str() {
+        "CHARGED" | "PARTIAL_CHARGED" => ("Payment successful", "ok"),
+        "AUTHORIZED" | "CAPTURE_INITIATED" | "VOID_INITIATED" => ("Amount held", "ok"),
+        "VOIDED" => ("Hold released", "ok"),
+        _ => ("Payment failed", "bad"),
+    };
+    let actions = if server_status == "AUTHORIZED" {
+        format!(
+            "<form method=\"post\" action=\"/hold\"><input type=\"hidden\" name=\"order_id\" value=\"{}\">\
+             <button type=\"submit\" name=\"action\" value=\"capture\" id=\"capture\">Capture (order shipped)</button> \
+             <button type=\"submit\" name=\"action\" value=\"void\" id=\"void\">Release the hold</button></form>",
+            esc(&order_id)
+        )
+    } else {
+        String::new()
+    };
     // 3. Webhooks arrive on their own (at least once, signed); those already here:
     let hooks: Vec<String> = webhooks_for(&shop, &order_id).into_iter().map(|e| esc(&e.event_name)).collect();
     let hooks = if hooks.is_empty() { "none yet".to_string() } else { hooks.join(", ") };
@@ -491,7 +552,7 @@ async fn payment_return(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery
         &format!(
             "<h1 class=\"{class}\" id=\"result\">{title}</h1>\
              <p>Order <code id=\"order-id\">{}</code>: status <strong id=\"status\">{}</strong> (confirmed with <code>GET /orders/{}</code>).</p>\
-             <p id=\"signature\">Return URL signature verified (HMAC-SHA256).</p>\
+             {note}{actions}\
              <p>Signed webhooks received for this order: <span id=\"webhooks\">{hooks}</span>.</p>",
             esc(&order_id),
             esc(&server_status),
