@@ -22,7 +22,7 @@ export const VERSION = 1;
 /** The host API, talking to the Kassa server at `kassaUrl` (needed only for signed orderDetails payloads). */
 export function createKassa(kassaUrl = '') {
   const STATUS = {
-    CHARGED: 'charged', AUTHORIZED: 'authorized', PENDING_VBV: 'pending_vbv', AUTHORIZING: 'pending_vbv',
+    CHARGED: 'charged', PARTIAL_CHARGED: 'charged', AUTHORIZED: 'authorized', PENDING_VBV: 'pending_vbv', AUTHORIZING: 'pending_vbv',
     AUTHORIZATION_FAILED: 'authorization_failed', JUSPAY_DECLINED: 'authorization_failed',
     AUTHENTICATION_FAILED: 'authentication_failed',
   };

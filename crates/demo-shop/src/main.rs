@@ -538,7 +538,8 @@ async fn order_page(shop: &Arc<Shop>, order_id: &str, note: &str) -> Response {
         format!(
             "<form method=\"post\" action=\"/hold\"><input type=\"hidden\" name=\"order_id\" value=\"{}\">\
              <button type=\"submit\" name=\"action\" value=\"capture\" id=\"capture\">Capture (order shipped)</button> \
-             <button type=\"submit\" name=\"action\" value=\"void\" id=\"void\">Release the hold</button></form>",
+             <button type=\"submit\" name=\"action\" value=\"void\" id=\"void\">Release the hold</button></form>\
+             <p class=\"note\">Demo back office: a real shop puts these buttons behind its staff sign-in.</p>",
             esc(&order_id)
         )
     } else {

@@ -949,6 +949,11 @@ fn a_hold_through_razorpay_is_authorized_there_and_captured_by_its_capture_api()
     // Razorpay refuses a second capture: Kassa's refusal is its own, the payment stays captured once.
     let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/capture"), "");
     assert_eq!((code, body["error_message"].as_str()), (400, Some("Cannot Capture CHARGED Transaction")), "{body}");
+    // Once captured, a partial capture or a void is refused for the state, as anywhere.
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/capture"), "amount=4&idempotence_key=k9");
+    assert_eq!((code, body["error_message"].as_str()), (400, Some("Cannot Capture CHARGED Transaction")), "{body}");
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/void"), "");
+    assert_eq!((code, body["error_message"].as_str()), (400, Some("Cannot Void CHARGED Transaction")), "{body}");
     // A capture lost on its way back (the attempt left CAPTURE_INITIATED, as a crash would leave it)
     // is sent again by the checker: Razorpay refuses it, its payment says captured, so CHARGED, not CAPTURE_FAILED.
     common::execute_sql(&s.db_url, &format!("UPDATE orders SET status = 'CAPTURE_INITIATED' WHERE id = '{ord}'"));
@@ -961,4 +966,68 @@ fn a_hold_through_razorpay_is_authorized_there_and_captured_by_its_capture_api()
     // Refunds now go through Razorpay, up to what was captured.
     let (code, body) = s.api("POST", "/orders/hold_r/refunds", "unique_request_id=r1&amount=10");
     assert_eq!((code, body["amount_refunded"].as_f64()), (200, Some(10.0)), "{body}");
+}
+
+/// A capture Razorpay does not answer usably (a 429, a 503) is not a refusal:
+/// the hold stays CAPTURE_INITIATED, the capture is sent again only once the
+/// request that sent it has given up on it, and Razorpay's capture then
+/// makes it CHARGED, never CAPTURE_FAILED.
+#[test]
+fn a_capture_razorpay_does_not_answer_usably_is_sent_again_not_failed() {
+    let captures = std::sync::Arc::new(std::sync::Mutex::new(0));
+    let state = std::sync::Arc::new(std::sync::Mutex::new("authorized"));
+    let (c, st) = (captures.clone(), state.clone());
+    let script: Script = std::sync::Arc::new(move |method, path, _| match (method, path) {
+        ("POST", "/v1/orders") => Some((200, rzp_order(800))),
+        ("POST", "/v1/payments/create/json") => Some((
+            200,
+            json!({ "razorpay_payment_id": "pay_Scripted000001", "next": [{ "action": "redirect", "url": "http://127.0.0.1:9/auth" }] })
+                .to_string(),
+        )),
+        ("GET", "/v1/orders/order_Scripted000001/payments") => Some((200, rzp_payments(&st.lock().unwrap(), 800))),
+        ("GET", "/v1/payments/pay_Scripted000001") => {
+            Some((200, json!({ "id": "pay_Scripted000001", "status": *st.lock().unwrap(), "amount": 800 }).to_string()))
+        }
+        ("POST", "/v1/payments/pay_Scripted000001/capture") => {
+            let mut n = c.lock().unwrap();
+            *n += 1;
+            if *n == 1 {
+                return Some((429, json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": "Too many requests" } }).to_string()));
+            }
+            if *st.lock().unwrap() == "captured" {
+                let error = "Only payments which have been authorized and not yet captured can be captured";
+                return Some((400, json!({ "error": { "code": "BAD_REQUEST_ERROR", "description": error } }).to_string()));
+            }
+            *st.lock().unwrap() = "captured";
+            Some((
+                200,
+                json!({ "id": "pay_Scripted000001", "status": "captured", "order_id": "order_Scripted000001", "amount": 800 }).to_string(),
+            ))
+        }
+        _ => Some((404, "{}".into())),
+    });
+    let s = start_polling(Some(&scripted_gateway(script)), 600_000);
+    let (ord, token) =
+        s.order("cap429", "8.00", "&gateway_id=23&metadata.JUSPAY%3Agateway_reference_id=broken&metadata.txns.auto_capture=false");
+    let (code, txn) = s.card(&ord, &token, "4111111111111111");
+    assert_eq!(code, 200, "{txn}");
+    let txn_uuid = txn["txn_uuid"].as_str().unwrap().to_string();
+    let (_, body) = s.api("POST", "/orders/cap429/sync", "");
+    assert_eq!(body["status"], "AUTHORIZED", "an authorized payment of a held order is the hold: {body}");
+    let (code, body) = s.api("POST", &format!("/v2/txns/{txn_uuid}/capture"), "");
+    assert_eq!((code, body["status"].as_str()), (200, Some("CAPTURE_INITIATED")), "{body}");
+    // A sync while the capture is the request's (its lease) sends nothing.
+    assert_eq!(s.api("POST", "/orders/cap429/sync", "").1["status"], "CAPTURE_INITIATED");
+    assert_eq!(*captures.lock().unwrap(), 1);
+    // Once the lease is over, it is sent again (by the checker, or a sync) and Razorpay captures; a
+    // capture sent twice meanwhile is refused by Razorpay and read as the capture it is.
+    common::execute_sql(&s.db_url, &format!("UPDATE txns SET settle_at = 1 WHERE id = '{txn_uuid}'"));
+    s.api("POST", "/orders/cap429/sync", "");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.status("cap429")["status"] == "CAPTURE_INITIATED" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let body = s.status("cap429");
+    assert_eq!((body["status"].as_str(), body["txn_detail"]["captured_amount"].as_f64()), (Some("CHARGED"), Some(8.0)), "{body}");
+    assert!(*captures.lock().unwrap() >= 2);
 }

@@ -173,6 +173,15 @@ async fn apply(
             let done = state.db.complete_remote_txn(&txn.id, txn.status, status, Some(response), now).await?;
             if let Some(c) = done
                 && c.txn == OrderStatus::AUTO_REFUNDED
+                && order.preauth()
+            {
+                // A pre-authorization's extra payment is only authorized at the gateway, which
+                // takes no refund of it: Kassa never captures it, and the gateway releases it
+                // when its capture window ends (Razorpay: 3 to 5 days).
+                tracing::warn!(txn = %txn.id, "a second authorization on a held order: left uncaptured for the gateway to release");
+                state.db.reschedule(&txn.id, OrderStatus::AUTO_REFUNDED, None).await?;
+            } else if let Some(c) = done
+                && c.txn == OrderStatus::AUTO_REFUNDED
             {
                 let txn = Txn { details, status: OrderStatus::AUTO_REFUNDED, ..txn.clone() };
                 let answer = remote::refund(&state.http, account, base, &txn, *amount_minor, &auto_refund_id(&txn)).await;
@@ -353,7 +362,7 @@ pub fn spawn_checker(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// How long a claim lasts: longer than the most calls one check makes (status, capture, refund) could take.
-fn lease(state: &AppState) -> i64 {
+pub(crate) fn lease(state: &AppState) -> i64 {
     state.now().saturating_add(i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX).saturating_mul(4).max(10_000))
 }
 

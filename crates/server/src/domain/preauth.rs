@@ -64,11 +64,13 @@ pub async fn capture(
             HoldAnswer::Later(s, ms) => (s, now.saturating_add(ms), false),
         },
         Some(a) => match &a.credentials {
-            Credentials::Razorpay { .. } if amount != txn.amount_minor => {
+            // (A hold no longer AUTHORIZED is refused for its state below, like any other.)
+            Credentials::Razorpay { .. } if amount != txn.amount_minor && txn.status == OrderStatus::AUTHORIZED => {
                 return Ok(Err(HoldError::Unsupported("Razorpay captures only the whole authorized amount: omit amount".into())));
             }
-            // Asked again by the checker, should this request not see the answer.
-            Credentials::Razorpay { .. } => (OrderStatus::CHARGED, now.saturating_add(crate::domain::gateway_flow::poll_ms(state)), false),
+            // Left to this request for longer than its calls to the gateway can take; then the
+            // checker asks again (never while this request's capture may still be on its way).
+            Credentials::Razorpay { .. } => (OrderStatus::CHARGED, crate::domain::gateway_flow::lease(state), false),
             Credentials::Paytm { .. } => return Ok(Err(HoldError::Unsupported("Paytm orders cannot be pre-authorized".into()))),
         },
     };
@@ -152,6 +154,7 @@ pub async fn void(state: &AppState, order: &Order, txn: &Txn) -> Result<Result<(
             HoldAnswer::Now(s) => (s, now.saturating_add(STEP_LEASE_MS), true),
             HoldAnswer::Later(s, ms) => (s, now.saturating_add(ms), false),
         },
+        Some(_) if txn.status != OrderStatus::AUTHORIZED => return Ok(Err(HoldError::InvalidState(txn.status))),
         Some(a) => {
             return Ok(Err(HoldError::Unsupported(format!(
                 "{} offers no void: an uncaptured payment is refunded by {} itself when its capture period ends",

@@ -322,6 +322,10 @@ pub async fn capture(
     let body = json!({ "amount": txn.amount_minor, "currency": currency });
     let headers = vec![auth(key_id, key_secret), ("content-type", "application/json".to_string())];
     let (status, text) = call(agent, "POST", format!("{base}/v1/payments/{payment}/capture"), headers, Some(body.to_string())).await?;
+    // Only Razorpay's 400 (BAD_REQUEST_ERROR) refuses a capture; a 401, 429 or 5xx says nothing of it: asked again later.
+    if status != 400 && !(200..300).contains(&status) {
+        return Err(GatewayError::Unavailable(format!("Razorpay answered HTTP {status} to a capture")));
+    }
     let refused = match answer(status, &text) {
         Ok(p) if p["status"] == "captured" && p["id"].as_str() == Some(payment) => {
             return p["amount"].as_i64().map(Captured::Yes).ok_or_else(|| GatewayError::Unavailable("a payment without an amount".into()));
@@ -331,7 +335,8 @@ pub async fn capture(
         Err(e) => return Err(e),
     };
     let (status, text) = call(agent, "GET", format!("{base}/v1/payments/{payment}"), vec![auth(key_id, key_secret)], None).await?;
-    let p = answer(status, &text)?;
+    // A read Razorpay refuses says nothing of the payment.
+    let p = answer(status, &text).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
     match (p["status"].as_str(), p["amount"].as_i64()) {
         (Some("captured"), Some(amount)) => Ok(Captured::Yes(amount)),
         (Some(_), _) => Ok(Captured::Refused(refused)),

@@ -373,8 +373,14 @@ pub(crate) async fn sync_order(
     let order = merchant_order(&state, &merchant, &order_id).await?;
     if order.gateway_account.is_some() {
         for txn in state.db.txns(&order.id).await? {
-            // Undecided, failed (a late success), or auto-refunded with its refund not yet made.
-            if txn.status.is_pending() || txn.status.is_failure() || (txn.status == OrderStatus::AUTO_REFUNDED && txn.settle_at.is_some()) {
+            // Undecided, failed (a late success), auto-refunded with its refund not yet made, or a
+            // capture the gateway has not answered (once the request that sent it has given up on it).
+            let capture_due = txn.status == OrderStatus::CAPTURE_INITIATED && txn.settle_at.is_some_and(|at| at <= state.now());
+            if txn.status.is_pending()
+                || txn.status.is_failure()
+                || (txn.status == OrderStatus::AUTO_REFUNDED && txn.settle_at.is_some())
+                || capture_due
+            {
                 crate::domain::gateway_flow::reconcile(&state, &txn).await?;
             }
         }

@@ -245,7 +245,10 @@ fn txn_fields(snapshot: &OrderSnapshot, txn: &Txn) -> TxnFields {
             status: txn.status.as_str(),
             status_id: txn.status.id(),
             txn_amount: decimal(txn.amount_minor),
-            captured_amount: txn.captured_minor.map(decimal),
+            captured_amount: txn
+                .captured_minor
+                .filter(|_| matches!(txn.status, OrderStatus::CHARGED | OrderStatus::CAPTURE_INITIATED))
+                .map(decimal),
             currency: o.currency.clone(),
             auto_capture: !o.preauth(),
         },
