@@ -49,6 +49,24 @@ test('script tag: initiate, process in an iframe, pay by card, process_result ch
   assert.deepEqual(page.problems, []);
 });
 
+test('script tag, pre-authorization: process_result says authorized and the order holds the amount', async () => {
+  const page = await stack.newPage();
+  const frame = await openScriptIntegration(page, 'script?hold=1');
+  assert.match(await frame.locator('#kassa-hold-note').textContent(), /will be held on your card, not charged now/);
+  await frame.locator('#kassa-card-number').fill('4111 1111 1111 1111');
+  await frame.locator('#kassa-card-expiry').fill('12/30');
+  await frame.locator('#kassa-card-cvv').fill('123');
+  await frame.locator('#kassa-card-name').fill('Asha Rao');
+  await frame.locator('.kassa-pay').click();
+  await frame.locator('#otp').fill('123456');
+  await frame.locator('button[value=submit]').click();
+  await page.waitForFunction(() => window.kassaEvents.some((e) => e.event === 'process_result'), null, { timeout: 20000 });
+  const result = (await page.evaluate(() => window.kassaEvents)).at(-1).payload;
+  assert.deepEqual([result.status, result.orderStatus], ['authorized', 'AUTHORIZED']);
+  assert.equal((await stack.orderStatus(result.orderId)).body.status, 'AUTHORIZED');
+  assert.deepEqual(page.problems, []);
+});
+
 test('forged, replayed and unknown-version messages are ignored; terminate reports backpressed', async () => {
   const page = await stack.newPage();
   const frame = await openScriptIntegration(page);

@@ -79,6 +79,32 @@ test('iframe variant: a UPI collect fails inside the frame (failure@kassa)', asy
   assert.equal(await frame.locator('h1').textContent(), 'Payment not completed');
 });
 
+test('iframe variant: a pre-authorization holds the amount and hands AUTHORIZED to the host', async () => {
+  const order = await stack.createOrder(stack.creds, {
+    order_id: `ifh${Date.now()}`, amount: '120', return_url: `${stack.shopUrl}/return`, 'metadata.txns.auto_capture': 'false',
+  });
+  const page = await stack.newPage();
+  // The allowed host serves the page of the first test; point its frame at this order.
+  await page.goto(`${stack.hostUrl}/`);
+  await page.evaluate(([src, nonce]) => { document.getElementById('pay').src = `${src}#kassa-nonce=${nonce}`; }, [order.payment_links.iframe, NONCE]);
+  const frame = page.frameLocator('#pay');
+  await frame.locator('.kassa-pay:not([disabled])').waitFor();
+  assert.equal(await frame.locator('#kassa-hold-note').textContent(),
+    '₹120.00 will be held on your card, not charged now. The shop charges it later or releases it.');
+  await frame.locator('#kassa-card-number').fill('4111 1111 1111 1111');
+  await frame.locator('#kassa-card-expiry').fill('12/30');
+  await frame.locator('#kassa-card-cvv').fill('123');
+  await frame.locator('#kassa-card-name').fill('Asha Rao');
+  await frame.locator('.kassa-pay').click();
+  await frame.locator('#otp').fill('123456');
+  await frame.locator('button[value=submit]').click();
+  await page.waitForFunction(() => window.msgs.some((m) => m.type === 'result'), null, { timeout: 20000 });
+  const result = (await page.evaluate(() => window.msgs)).find((m) => m.type === 'result');
+  assert.deepEqual([result.status, result.status_id], ['AUTHORIZED', 25]);
+  assert.equal(await frame.locator('h1').textContent(), 'Amount held');
+  assert.equal((await stack.orderStatus(order.order_id)).body.status, 'AUTHORIZED');
+});
+
 test('a host the merchant did not allow cannot frame the payment page, and gets no message', async () => {
   const order = await stack.createOrder(stack.creds, { order_id: `ifx${Date.now()}`, amount: '10' });
   await stack.serveHost(stack.strangerUrl, hostPage(order.payment_links.iframe, stack.kassaUrl));

@@ -222,8 +222,18 @@ fn loader_page(shop: &Shop, title: &str, what: &str, session_url: &str) -> Html<
 }
 
 /// The script-tag integration: Kassa's loader, its checkout component and the shop's session route.
-async fn script_integration(State(shop): State<Arc<Shop>>) -> Html<String> {
+/// `?hold=1`: a pre-authorization (the amount is held; `process_result` says `authorized`).
+async fn script_integration(State(shop): State<Arc<Shop>>, Query(q): Query<HoldQuery>) -> Html<String> {
+    if q.hold.is_some() {
+        return loader_page(&shop, "Hold in the page", "the payment page opens below and holds the amount.", "/api/session?hold=1");
+    }
     loader_page(&shop, "Pay in the page", "the payment page opens below, in this page.", "/api/session")
+}
+
+#[derive(Deserialize)]
+struct HoldQuery {
+    /// Set: the order is a pre-authorization.
+    hold: Option<String>,
 }
 
 /// The same, with the Process SDK payload the shop's backend signed itself (seed 001).
@@ -311,17 +321,16 @@ fn json_error(status: StatusCode, e: &str) -> Response {
 
 /// `POST /api/session`: the shop's backend creates the order and the Process
 /// SDK payload with Kassa's `POST /session` (API key stays on the server).
-async fn api_session(State(shop): State<Arc<Shop>>) -> Response {
+async fn api_session(State(shop): State<Arc<Shop>>, Query(q): Query<HoldQuery>) -> Response {
     let order_id = format!("shop{}", &hex_id()[..12]);
-    let made = call_kassa(
-        &shop,
-        "/session",
-        serde_json::json!({
-            "order_id": order_id, "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
-            "description": PRODUCT, "payment_page_client_id": shop.client_id, "action": "paymentPage",
-        }),
-    )
-    .await;
+    let mut session = serde_json::json!({
+        "order_id": order_id, "amount": PRICE, "currency": "INR", "customer_id": "guest_demo",
+        "description": PRODUCT, "payment_page_client_id": shop.client_id, "action": "paymentPage",
+    });
+    if q.hold.is_some() {
+        session["metadata"] = serde_json::json!({ "txns": { "auto_capture": "false" } });
+    }
+    let made = call_kassa(&shop, "/session", session).await;
     match made {
         Ok(body) => axum::Json(serde_json::json!({ "sdk_payload": body["sdk_payload"], "order_id": body["order_id"] })).into_response(),
         Err(e) => json_error(StatusCode::BAD_GATEWAY, &e),
