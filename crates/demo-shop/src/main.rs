@@ -555,7 +555,7 @@ async fn order_page(shop: &Arc<Shop>, order_id: &str, note: &str) -> Response {
         String::new()
     };
     // 3. Webhooks arrive on their own (at least once, signed); those already here:
-    let hooks: Vec<String> = webhooks_for(&shop, &order_id).into_iter().map(|e| esc(&e.event_name)).collect();
+    let hooks: Vec<String> = webhooks_for(shop, &order_id).into_iter().map(|e| esc(&e.event_name)).collect();
     let hooks = if hooks.is_empty() { "none yet".to_string() } else { hooks.join(", ") };
     page(
         title,
