@@ -6,7 +6,7 @@
 // webview's native bridge gets the result.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './harness.mjs';
+import { startStack, payCardInFrame } from './harness.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
@@ -25,13 +25,7 @@ test('script tag: initiate, process in an iframe, pay by card, process_result ch
   const page = await stack.newPage();
   const frame = await openScriptIntegration(page);
   await page.waitForFunction(() => window.kassaEvents.some((e) => e.event === 'hide_loader'));
-  await frame.locator('#kassa-card-number').fill('4111 1111 1111 1111');
-  await frame.locator('#kassa-card-expiry').fill('12/30');
-  await frame.locator('#kassa-card-cvv').fill('123');
-  await frame.locator('#kassa-card-name').fill('Asha Rao');
-  await frame.locator('.kassa-pay').click();
-  await frame.locator('#otp').fill('123456');
-  await frame.locator('button[value=submit]').click();
+  await payCardInFrame(frame);
   await page.waitForFunction(() => window.kassaEvents.some((e) => e.event === 'process_result'), null, { timeout: 20000 });
   const events = await page.evaluate(() => window.kassaEvents);
   assert.deepEqual(events.map((e) => e.event), ['initiate_result', 'show_loader', 'hide_loader', 'process_result']);
@@ -53,13 +47,7 @@ test('script tag, pre-authorization: process_result says authorized and the orde
   const page = await stack.newPage();
   const frame = await openScriptIntegration(page, 'script?hold=1');
   assert.match(await frame.locator('#kassa-hold-note').textContent(), /will be held on your card, not charged now/);
-  await frame.locator('#kassa-card-number').fill('4111 1111 1111 1111');
-  await frame.locator('#kassa-card-expiry').fill('12/30');
-  await frame.locator('#kassa-card-cvv').fill('123');
-  await frame.locator('#kassa-card-name').fill('Asha Rao');
-  await frame.locator('.kassa-pay').click();
-  await frame.locator('#otp').fill('123456');
-  await frame.locator('button[value=submit]').click();
+  await payCardInFrame(frame);
   await page.waitForFunction(() => window.kassaEvents.some((e) => e.event === 'process_result'), null, { timeout: 20000 });
   const result = (await page.evaluate(() => window.kassaEvents)).at(-1).payload;
   assert.deepEqual([result.status, result.orderStatus], ['authorized', 'AUTHORIZED']);

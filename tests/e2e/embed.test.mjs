@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startStack, SCREENSHOTS } from './harness.mjs';
+import { startStack, SCREENSHOTS, payCardInFrame } from './harness.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
@@ -48,13 +48,7 @@ test('iframe variant: framed by the allowed host, sized by its height messages, 
   assert.ok(await inner.$('.kassa-iframe'));
   assert.deepEqual(await stack.axe(inner), [], 'axe-core inside the iframe');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'payment-page-iframe.png') });
-  await frame.locator('#kassa-card-number').fill('4111 1111 1111 1111');
-  await frame.locator('#kassa-card-expiry').fill('12/30');
-  await frame.locator('#kassa-card-cvv').fill('123');
-  await frame.locator('#kassa-card-name').fill('Asha Rao');
-  await frame.locator('.kassa-pay').click();
-  await frame.locator('#otp').fill('123456');
-  await frame.locator('button[value=submit]').click();
+  await payCardInFrame(frame);
   // In the frame the attempt ends on Kassa's result page, which hands the result to the host.
   await page.waitForFunction(() => window.msgs.some((m) => m.type === 'result'), null, { timeout: 20000 });
   const result = (await page.evaluate(() => window.msgs)).find((m) => m.type === 'result');
@@ -91,13 +85,7 @@ test('iframe variant: a pre-authorization holds the amount and hands AUTHORIZED 
   await frame.locator('.kassa-pay:not([disabled])').waitFor();
   assert.equal(await frame.locator('#kassa-hold-note').textContent(),
     '₹120.00 will be held on your card, not charged now. The shop charges it later or releases it.');
-  await frame.locator('#kassa-card-number').fill('4111 1111 1111 1111');
-  await frame.locator('#kassa-card-expiry').fill('12/30');
-  await frame.locator('#kassa-card-cvv').fill('123');
-  await frame.locator('#kassa-card-name').fill('Asha Rao');
-  await frame.locator('.kassa-pay').click();
-  await frame.locator('#otp').fill('123456');
-  await frame.locator('button[value=submit]').click();
+  await payCardInFrame(frame);
   await page.waitForFunction(() => window.msgs.some((m) => m.type === 'result'), null, { timeout: 20000 });
   const result = (await page.evaluate(() => window.msgs)).find((m) => m.type === 'result');
   assert.deepEqual([result.status, result.status_id], ['AUTHORIZED', 25]);

@@ -178,3 +178,14 @@ export async function startStack() {
     },
   };
 }
+
+/** Pays by card inside a payment page `frame` (a frame locator): the card form, then the sandbox OTP page. */
+export async function payCardInFrame(frame, number = '4111 1111 1111 1111', otp = '123456') {
+  await frame.locator('#kassa-card-number').fill(number);
+  await frame.locator('#kassa-card-expiry').fill('12/30');
+  await frame.locator('#kassa-card-cvv').fill('123');
+  await frame.locator('#kassa-card-name').fill('Asha Rao');
+  await frame.locator('.kassa-pay').click();
+  await frame.locator('#otp').fill(otp);
+  await frame.locator('button[value=submit]').click();
+}

@@ -16,13 +16,42 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn serve(db: &str, port: u16) -> common::Running {
+    serve_with(db, port, &[])
+}
+
+/// `kassa serve` with these flags too.
+fn serve_with(db: &str, port: u16, extra: &[&str]) -> common::Running {
     let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db, "--webhook-retry-ms", "50"])
+        .args(extra)
         .env("KASSA_LOG", "error")
         .spawn()
         .unwrap();
     common::wait_for_port(port);
     common::Running(child)
+}
+
+/// Starts a card attempt on the order `POST /orders` answered `created` (with its client token): the `POST /txns` answer.
+fn card_attempt(agent: &ureq::Agent, base: &str, created: &Value, card: &str) -> Value {
+    let token = created["juspay"]["client_auth_token"].as_str().unwrap();
+    let txn = serde_json::json!({
+        "order_id": created["id"], "payment_method_type": "CARD", "card_number": card,
+        "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A"
+    });
+    let mut r = agent
+        .post(format!("{base}/txns"))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .send(txn.to_string())
+        .unwrap();
+    r.body_mut().read_json().unwrap()
+}
+
+/// Creates merchant `id` with the CLI: its API key.
+fn create_merchant(db: &str, id: &str) -> String {
+    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", id, "--database-url", db]).output().unwrap();
+    assert!(created.status.success());
+    serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string()
 }
 
 /// What the server acknowledged before it died.
@@ -193,10 +222,7 @@ fn get_order(agent: &ureq::Agent, base: &str, key: &str, order_id: &str) -> (u16
 fn repeated_sigkill_under_mixed_load_keeps_every_acknowledged_write_consistent() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::fresh_database(dir.path());
-    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", "crash", "--database-url", &db]).output().unwrap();
-    assert!(created.status.success());
-    let creds: Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = creds["api_key"].as_str().unwrap().to_string();
+    let key = create_merchant(&db, "crash");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
@@ -269,9 +295,7 @@ fn repeated_sigkill_under_mixed_load_keeps_every_acknowledged_write_consistent()
 fn a_restart_resolves_attempts_left_between_steps() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::fresh_database(dir.path());
-    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", "steps", "--database-url", &db]).output().unwrap();
-    assert!(created.status.success());
-    let key = serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string();
+    let key = create_merchant(&db, "steps");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = serve(&db, port);
@@ -284,18 +308,7 @@ fn a_restart_resolves_attempts_left_between_steps() {
             .send(format!("order_id={order_id}&amount=10&options.get_client_auth_token=true"))
             .unwrap();
         let created: Value = r.body_mut().read_json().unwrap();
-        let token = created["juspay"]["client_auth_token"].as_str().unwrap().to_string();
-        let txn = serde_json::json!({
-            "order_id": created["id"], "payment_method_type": "CARD", "card_number": card,
-            "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A"
-        });
-        let mut r = agent
-            .post(format!("{base}/txns"))
-            .header("authorization", &format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .send(txn.to_string())
-            .unwrap();
-        let txn: Value = r.body_mut().read_json().unwrap();
+        let txn = card_attempt(&agent, &base, &created, card);
         (txn["payment"]["authentication"]["url"].as_str().unwrap().to_string(), created["id"].as_str().unwrap().to_string())
     };
     // Killed after the OTP was accepted, while the bank authorizes.
@@ -342,20 +355,10 @@ fn a_restart_resolves_attempts_left_between_steps() {
 fn a_restart_resolves_captures_and_voids_the_gateway_had_not_answered() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::fresh_database(dir.path());
-    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", "holds", "--database-url", &db]).output().unwrap();
-    assert!(created.status.success());
-    let key = serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string();
+    let key = create_merchant(&db, "holds");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let serve = || {
-        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db, "--sandbox-delay-ms", "1500"])
-            .env("KASSA_LOG", "error")
-            .spawn()
-            .unwrap();
-        common::wait_for_port(port);
-        common::Running(child)
-    };
+    let serve = || serve_with(&db, port, &["--sandbox-delay-ms", "1500"]);
     let mut server = serve();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     let api = |method: &str, path: &str, form: &str| -> (u16, Value) {
@@ -376,18 +379,7 @@ fn a_restart_resolves_captures_and_voids_the_gateway_had_not_answered() {
                  &metadata.webhook_url=http%3A%2F%2F127.0.0.1%3A9%2Fhook"
             ),
         );
-        let token = created["juspay"]["client_auth_token"].as_str().unwrap().to_string();
-        let txn = serde_json::json!({
-            "order_id": created["id"], "payment_method_type": "CARD", "card_number": "4000000000003220",
-            "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A"
-        });
-        let mut r = agent
-            .post(format!("{base}/txns"))
-            .header("authorization", &format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .send(txn.to_string())
-            .unwrap();
-        let txn: Value = r.body_mut().read_json().unwrap();
+        let txn = card_attempt(&agent, &base, &created, "4000000000003220");
         let bank = txn["payment"]["authentication"]["url"].as_str().unwrap();
         let r = agent.post(bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
         assert_eq!(r.status().as_u16(), 303);
