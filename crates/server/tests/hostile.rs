@@ -186,6 +186,20 @@ fn hostile_requests_get_4xx_or_a_closed_connection_and_change_nothing() {
         assert!(!text.contains("[package]") && !text.contains("root:"), "{path} leaked a file");
     }
 
+    // 64 KB of distinct keys (a quadratic duplicate check made this cost a second of CPU): refused by count.
+    let keys: String = (0..7_000).map(|i| format!("k{i:05}=v&")).collect();
+    let form_keys = keys[..keys.len() - 1].to_string();
+    let json_keys = format!("{{{}}}", (0..5_500).map(|i| format!("\"k{i:05}\":1")).collect::<Vec<_>>().join(","));
+    for (ct, body) in [("application/x-www-form-urlencoded", form_keys), ("application/json", json_keys)] {
+        let req = format!(
+            "POST /orders HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-type: {ct}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let (code, text) = server.raw(req.as_bytes());
+        assert_eq!(code, Some(400), "{ct}: {text}");
+        assert!(text.contains("too_many_parameters"), "{ct}: {text}");
+    }
+
     // Deeply nested JSON, as arrays and as objects.
     for nested in ["[".repeat(30_000) + &"]".repeat(30_000), "{\"a\":".repeat(10_000) + "1" + &"}".repeat(10_000)] {
         let req = format!(

@@ -52,12 +52,12 @@ impl Fields {
                 });
             }
         };
-        let mut seen: Vec<&str> = Vec::with_capacity(pairs.len());
+        // Linear in the number of fields (at most MAX_FIELDS), whatever the body.
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
         for (k, _) in &pairs {
-            if seen.contains(&k.as_str()) {
+            if !seen.insert(k.as_str()) {
                 return Err(AppError::bad_request("duplicate_parameter", format!("parameter {} is given more than once", shown(k))));
             }
-            seen.push(k);
         }
         Ok(Fields(pairs))
     }
@@ -140,8 +140,20 @@ fn shown(name: &str) -> String {
     format!("`{s}`")
 }
 
+/// The most fields a body may have: every endpoint needs far fewer (an order
+/// with all its udfs, addresses and metadata has about 60).
+pub const MAX_FIELDS: usize = 256;
+
+fn too_many() -> AppError {
+    AppError::bad_request("too_many_parameters", format!("the body has more than {MAX_FIELDS} fields"))
+}
+
 fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
     let bad = || AppError::bad_request("invalid_request", "the form body is not valid application/x-www-form-urlencoded");
+    // Counted before anything is decoded.
+    if body.split(|b| *b == b'&').filter(|p| !p.is_empty()).nth(MAX_FIELDS).is_some() {
+        return Err(too_many());
+    }
     let mut out = Vec::new();
     for part in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let mut it = part.splitn(2, |b| *b == b'=');
@@ -182,6 +194,9 @@ fn flatten(
         return Err(AppError::bad_request("invalid_request", "the JSON body is nested too deeply"));
     }
     for (k, v) in map {
+        if out.len() >= MAX_FIELDS {
+            return Err(too_many());
+        }
         let name = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
         if JSON_VALUED.contains(&name.as_str()) && (v.is_object() || v.is_array()) {
             out.push((name, v.to_string()));
@@ -239,5 +254,18 @@ mod tests {
         let mut f = Fields::parse(&form, &Bytes::from("extra=1")).expect("form");
         assert!(f.take("a").is_none());
         assert!(f.finish().is_err());
+    }
+
+    #[test]
+    fn the_number_of_fields_is_capped() {
+        let form = headers("application/x-www-form-urlencoded");
+        let body = |n: usize| (0..n).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join("&");
+        assert!(Fields::parse(&form, &Bytes::from(body(MAX_FIELDS))).is_ok());
+        let e = Fields::parse(&form, &Bytes::from(body(MAX_FIELDS + 1))).expect_err("too many");
+        assert_eq!(e.code, "too_many_parameters");
+        let json = headers("application/json");
+        let body = |n: usize| format!("{{{}}}", (0..n).map(|i| format!("\"k{i}\":1")).collect::<Vec<_>>().join(","));
+        assert!(Fields::parse(&json, &Bytes::from(body(MAX_FIELDS))).is_ok());
+        assert_eq!(Fields::parse(&json, &Bytes::from(body(MAX_FIELDS + 1))).expect_err("too many").code, "too_many_parameters");
     }
 }
