@@ -87,6 +87,8 @@ export async function startStack() {
   const server = start(KASSA, [
     'serve', '--listen', `127.0.0.1:${kassaPort}`, '--database-url', db,
     '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'), '--sandbox-delay-ms', '1500',
+    // The shop receives webhooks on this machine.
+    '--webhook-allow-private',
   ]);
   const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile,
     '--www-dir', path.join(ROOT, 'www'), '--private-key', path.join(dir, 'shop-keys/private_key.pem'), '--key-id', 'shop-key-1',

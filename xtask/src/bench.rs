@@ -165,7 +165,7 @@ fn serve(db: &str, creds: Value) -> Result<Server> {
     let port = free_port()?;
     let listen = format!("127.0.0.1:{port}");
     let child = Command::new(KASSA)
-        .args(["serve", "--listen", &listen, "--database-url", db, "--assets-dir", "pkg", "--www-dir", "www"])
+        .args(["serve", "--listen", &listen, "--database-url", db, "--assets-dir", "pkg", "--www-dir", "www", "--webhook-allow-private"])
         .env("KASSA_LOG", "error")
         .stdout(Stdio::null())
         .spawn()

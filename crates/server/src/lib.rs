@@ -13,6 +13,7 @@
 //   →  domain (model, flow)  →  db (storage), gateway (adapters; the sandbox with its bank pages)
 pub mod db;
 pub mod domain;
+pub mod egress;
 pub mod gateway;
 pub mod http;
 pub mod juspay;
@@ -65,6 +66,9 @@ pub struct Config {
     pub gateway_timeout_ms: u64,
     /// How often a gateway is asked about an attempt it has not decided (ms).
     pub gateway_poll_ms: u64,
+    /// Webhooks may go to private, loopback and other internal addresses, over
+    /// plain `http://` (development, the demo, the tests); off: public `https://` only.
+    pub webhook_allow_private: bool,
     /// How long a pre-authorization's hold lasts before Kassa voids it (ms):
     /// [`domain::preauth::DEFAULT_HOLD_MS`] unless the operator says otherwise.
     pub hold_ms: u64,

@@ -58,6 +58,10 @@ enum Command {
         /// (default 7 days: the card networks' limit for most online card holds; README, "Pre-authorization").
         #[arg(long, env = "KASSA_HOLD_MS", default_value_t = kassa_server::domain::preauth::DEFAULT_HOLD_MS)]
         hold_ms: u64,
+        /// Let webhooks go to private, loopback and other internal addresses, and over plain
+        /// http:// (development and tests); by default only public https:// receivers are reached.
+        #[arg(long, env = "KASSA_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+        webhook_allow_private: bool,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
         #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -267,6 +271,7 @@ async fn run(command: Command) -> Result<(), String> {
             gateway_timeout_ms,
             gateway_poll_ms,
             hold_ms,
+            webhook_allow_private,
             tls_cert,
             tls_key,
             webhook_ca_file,
@@ -305,6 +310,7 @@ async fn run(command: Command) -> Result<(), String> {
                 gateway_timeout_ms,
                 gateway_poll_ms,
                 hold_ms: hold_ms.max(1000),
+                webhook_allow_private,
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());

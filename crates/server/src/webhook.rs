@@ -31,14 +31,19 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
                 return;
             }
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .tls_config(tls)
             .https_only(false)
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
+            .build();
+        // Every address it connects to is checked (SSRF): crate::egress.
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            crate::egress::GuardedResolver::new(state.config.webhook_allow_private),
+        );
         loop {
             match state.db.due_events(state.now(), 32).await {
                 Ok(events) => {
@@ -74,12 +79,21 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
     // Receivers compare the signature time with their own clock: the real one.
     let ts = u64::try_from(crate::now_ms() / 1000).unwrap_or_default();
     let signature = signature_header(&secret, ts, ev.body.as_bytes());
-    let auth = merchant.webhook_username.as_ref().map(|u| {
+    // The merchant's Basic credentials go only to the merchant's own webhook origin,
+    // never to an order's `metadata.webhook_url` elsewhere.
+    let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+    let own_origin = merchant.webhook_url.as_deref().and_then(origin).is_some_and(|o| Some(o) == origin(&ev.url));
+    let auth = merchant.webhook_username.as_ref().filter(|_| own_origin).map(|u| {
         let pass = merchant.webhook_password.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{pass}")))
     });
+    let plain_http = !ev.url.starts_with("https://");
     let (agent, url, body, id) = (agent.clone(), ev.url.clone(), ev.body.clone(), ev.id.clone());
+    let allow_private = state.config.webhook_allow_private;
     let outcome = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        if plain_http && !allow_private {
+            return Err("webhook URLs must be https:// (plain http only with --webhook-allow-private)".into());
+        }
         let mut req = agent.post(&url).header("content-type", "application/json").header(HEADER, &signature).header("kassa-event-id", &id);
         if let Some(a) = &auth {
             req = req.header("authorization", a);

@@ -646,6 +646,8 @@ fn webhooks_reach_a_receiver_that_was_down_signed_and_authenticated() {
     // Reserve a port and leave it closed: the receiver is down.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let hook = format!("http%3A%2F%2F127.0.0.1%3A{port}%2Fhook");
+    // The merchant's own webhook origin: its Basic credentials go there (and only there).
+    common::execute_sql(&s.db_url, &format!("UPDATE merchants SET webhook_url = 'http://127.0.0.1:{port}/hook' WHERE id = 'm1'"));
     let (ord, token) = client_token(&s, "hook1", &format!("&metadata.webhook_url={hook}"));
     let (_, txn) = start_card_txn(&s, &ord, &token, "4111111111111111");
     answer_bank(&s, txn["payment"]["authentication"]["url"].as_str().unwrap(), "otp=123456&action=submit");

@@ -22,7 +22,16 @@ fn serve(db: &str, port: u16) -> common::Running {
 /// `kassa serve` with these flags too.
 fn serve_with(db: &str, port: u16, extra: &[&str]) -> common::Running {
     let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db, "--webhook-retry-ms", "50"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            db,
+            "--webhook-retry-ms",
+            "50",
+            "--webhook-allow-private",
+        ])
         .args(extra)
         .env("KASSA_LOG", "error")
         .spawn()

@@ -62,7 +62,16 @@ fn serve_tls(dir: &Path, pki: &Pki, webhook_url: Option<&str>, port: u16) -> Kas
     let creds: Value = serde_json::from_slice(&out.stdout).unwrap();
     let port = if port == 0 { free_port() } else { port };
     let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db, "--webhook-retry-ms", "50"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db,
+            "--webhook-retry-ms",
+            "50",
+            "--webhook-allow-private",
+        ])
         .arg("--tls-cert")
         .arg(&pki.cert)
         .arg("--tls-key")

@@ -137,6 +137,7 @@ pub(crate) fn test_config(public_url: &str) -> kassa_server::Config {
         gateway_timeout_ms: 2000,
         gateway_poll_ms: 3000,
         hold_ms: kassa_server::domain::preauth::DEFAULT_HOLD_MS,
+        webhook_allow_private: true,
     }
 }
 
