@@ -15,13 +15,71 @@ use crate::AppState;
 use crate::db::PendingEvent;
 use base64::Engine;
 use kassa_sign::webhook::{HEADER, WebhookSecret, signature_header};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a delivery attempt holds its event: longer than the 10 s a
 /// delivery may take.
 const DELIVERY_LEASE_MS: i64 = 15_000;
 
-/// Starts the worker on the current runtime.
+/// Deliveries under way at once, in all.
+const MAX_IN_FLIGHT: usize = 64;
+/// Deliveries under way at once to one merchant: a receiver that stalls holds
+/// at most these, never the others' events.
+const PER_MERCHANT: usize = 4;
+/// Deliveries under way at once to one host (merchants may share a receiver).
+const PER_HOST: usize = 4;
+
+/// What is being delivered now, by merchant and by host.
+#[derive(Default)]
+struct InFlight {
+    total: usize,
+    merchants: HashMap<String, usize>,
+    hosts: HashMap<String, usize>,
+    /// Orders with a delivery under way: their next event waits for it, so one order's events arrive in order.
+    orders: HashSet<String>,
+}
+
+impl InFlight {
+    /// Takes a slot for a delivery to `merchant` at `host`, if all three bounds allow it.
+    fn take(&mut self, merchant: &str, host: &str) -> bool {
+        let (m, h) = (self.merchants.get(merchant).copied().unwrap_or(0), self.hosts.get(host).copied().unwrap_or(0));
+        if self.total >= MAX_IN_FLIGHT || m >= PER_MERCHANT || h >= PER_HOST {
+            return false;
+        }
+        self.total += 1;
+        *self.merchants.entry(merchant.to_string()).or_default() += 1;
+        *self.hosts.entry(host.to_string()).or_default() += 1;
+        true
+    }
+
+    fn give_back(&mut self, merchant: &str, host: &str) {
+        self.total = self.total.saturating_sub(1);
+        for (map, key) in [(&mut self.merchants, merchant), (&mut self.hosts, host)] {
+            if let Some(n) = map.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+    }
+
+    /// Merchants at their bound: their events are not even fetched meanwhile.
+    fn busy_merchants(&self) -> Vec<String> {
+        self.merchants.iter().filter(|(_, n)| **n >= PER_MERCHANT).map(|(m, _)| m.clone()).collect()
+    }
+}
+
+/// The host (and port) a URL names, for the per-host bound.
+fn host_of(url: &str) -> String {
+    url::Url::parse(url).ok().and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?))).unwrap_or_default()
+}
+
+/// Starts the worker on the current runtime: due events are delivered
+/// concurrently, within [`MAX_IN_FLIGHT`], [`PER_MERCHANT`] and
+/// [`PER_HOST`], so a receiver that never answers delays no other merchant.
 pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let tls = match crate::tls::webhook_tls(state.config.webhook_ca_pem.as_deref()) {
@@ -36,6 +94,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             .https_only(false)
             .http_status_as_error(false)
             .max_redirects(0)
+            .timeout_connect(Some(Duration::from_secs(3)))
             .timeout_global(Some(Duration::from_secs(10)))
             .build();
         // Every address it connects to is checked (SSRF): crate::egress.
@@ -44,11 +103,40 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             ureq::unversioned::transport::DefaultConnector::new(),
             crate::egress::GuardedResolver::new(state.config.webhook_allow_private),
         );
+        let in_flight = Arc::new(Mutex::new(InFlight::default()));
         loop {
-            match state.db.due_events(state.now(), 32).await {
+            let busy = in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).busy_merchants();
+            match state.db.due_events(state.now(), 256, &busy).await {
                 Ok(events) => {
+                    // Oldest first: an order's later event waits while an earlier one is fetched or under way.
+                    let mut orders_seen = HashSet::new();
                     for ev in events {
-                        deliver(&state, &agent, ev).await;
+                        let host = host_of(&ev.url);
+                        let order = ev.order_pk.clone();
+                        if let Some(o) = &order
+                            && !orders_seen.insert(o.clone())
+                        {
+                            continue;
+                        }
+                        {
+                            let mut f = in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                            if order.as_ref().is_some_and(|o| f.orders.contains(o)) || !f.take(&ev.merchant_id, &host) {
+                                continue;
+                            }
+                            if let Some(o) = &order {
+                                f.orders.insert(o.clone());
+                            }
+                        }
+                        let (state, agent, in_flight) = (state.clone(), agent.clone(), in_flight.clone());
+                        tokio::spawn(async move {
+                            let merchant = ev.merchant_id.clone();
+                            deliver(&state, &agent, ev).await;
+                            let mut f = in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                            f.give_back(&merchant, &host);
+                            if let Some(o) = &order {
+                                f.orders.remove(o);
+                            }
+                        });
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook outbox unavailable"),

@@ -169,3 +169,70 @@ fn basic_pair(user: &str, pass: &str) -> String {
     use base64::Engine;
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
 }
+
+/// A receiver that accepts connections and never answers.
+fn black_hole() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_receiver_that_never_answers_delays_no_other_merchant() {
+    let hole = black_hole();
+    let port = common::free_port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    common::receiver(port, seen.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database(dir.path());
+    let (server, keys) = common::serve_in_process(
+        url,
+        move |db| async move {
+            let mut keys = Vec::new();
+            for (id, hook) in [("stuck", format!("http://127.0.0.1:{hole}/hook")), ("fine", format!("http://127.0.0.1:{port}/hook"))] {
+                let api_key = kassa_server::random_id("ksk_");
+                let mut m = common::test_merchant(id, &api_key, "krk_x");
+                m.webhook_url = Some(hook);
+                db.create_merchant(&m).await.unwrap();
+                keys.push(api_key);
+            }
+            (db, keys)
+        },
+        |base| kassa_server::Config { webhook_allow_private: true, ..common::test_config(base) },
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let post = |key: &str, path: &str, form: &str| {
+        let r = agent
+            .post(format!("{}{path}", server.base))
+            .header("authorization", &basic(key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form)
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    };
+    for key in &keys {
+        post(key, "/webhooks/settings", "webhook_events=ORDER_CREATED");
+    }
+    // The stuck merchant's receiver swallows 40 events (each delivery waits out its 10 s timeout) …
+    for i in 0..40 {
+        post(&keys[0], "/orders", &format!("order_id=stuck{i}&amount=1"));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // … while the other merchant's events arrive at once.
+    let started = Instant::now();
+    for i in 0..5 {
+        post(&keys[1], "/orders", &format!("order_id=fine{i}&amount=1"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while seen.lock().unwrap().len() < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(seen.lock().unwrap().len(), 5, "the other merchant's events were held up behind a stalled receiver");
+    eprintln!("the other merchant's 5 events arrived within {:?}", started.elapsed());
+}

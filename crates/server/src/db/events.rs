@@ -150,15 +150,23 @@ impl Db {
     }
 
     /// Undelivered, live webhook events that are due at `now`, oldest first.
-    pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
-        let rows = sqlx::query(
-            "SELECT id, merchant_id, url, body, attempts FROM webhook_events \
-             WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+    pub async fn due_events(&self, now: i64, limit: i64, skip_merchants: &[String]) -> Result<Vec<PendingEvent>, DbError> {
+        // Merchants whose deliveries are at their bound wait their turn without hiding the others' events.
+        let skip = if skip_merchants.is_empty() {
+            String::new()
+        } else {
+            let params: Vec<String> = (0..skip_merchants.len()).map(|i| format!("${}", i + 3)).collect();
+            format!("AND merchant_id NOT IN ({}) ", params.join(", "))
+        };
+        let sql = format!(
+            "SELECT id, merchant_id, url, body, attempts, order_pk FROM webhook_events \
+             WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 {skip}ORDER BY next_attempt_at, created_at LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(limit);
+        for m in skip_merchants {
+            query = query.bind(m);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(PendingEvent {
@@ -167,6 +175,7 @@ impl Db {
                     url: r.try_get("url")?,
                     body: r.try_get("body")?,
                     attempts: r.try_get("attempts")?,
+                    order_pk: r.try_get("order_pk")?,
                 })
             })
             .collect()

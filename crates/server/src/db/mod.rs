@@ -278,6 +278,8 @@ pub struct PendingEvent {
     pub body: String,
     /// Attempts so far.
     pub attempts: i64,
+    /// The order it is about (events of one order are delivered one at a time, in order).
+    pub order_pk: Option<String>,
 }
 
 /// A customer object.
