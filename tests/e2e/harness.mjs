@@ -89,6 +89,8 @@ export async function startStack() {
     '--assets-dir', path.join(ROOT, 'pkg'), '--www-dir', path.join(ROOT, 'www'), '--sandbox-delay-ms', '1500',
     // The shop receives webhooks on this machine.
     '--webhook-allow-private',
+    // Every test pays from this one address.
+    '--txns-per-minute-per-address', '100000',
   ]);
   const shop = start(SHOP, ['--listen', `127.0.0.1:${shopPort}`, '--kassa-url', kassaUrl, '--credentials', credsFile,
     '--www-dir', path.join(ROOT, 'www'), '--private-key', path.join(dir, 'shop-keys/private_key.pem'), '--key-id', 'shop-key-1',

@@ -66,6 +66,8 @@ pub struct Config {
     pub gateway_timeout_ms: u64,
     /// How often a gateway is asked about an attempt it has not decided (ms).
     pub gateway_poll_ms: u64,
+    /// Abuse limits: attempts per order, token and address, failed API keys, requests at once.
+    pub limits: http::limits::LimitSettings,
     /// Webhooks may go to private, loopback and other internal addresses, over
     /// plain `http://` (development, the demo, the tests); off: public `https://` only.
     pub webhook_allow_private: bool,
@@ -105,6 +107,8 @@ pub struct AppState {
     pub gateway: Arc<dyn gateway::Gateway>,
     /// The HTTP client for remote gateways' APIs.
     pub http: ureq::Agent,
+    /// Rate limits of this server (`Config::limits`).
+    pub limits: Arc<http::limits::Limiters>,
 }
 
 impl AppState {
@@ -116,6 +120,7 @@ impl AppState {
         let http = gateway::remote::client(std::time::Duration::from_millis(config.gateway_timeout_ms.max(100)));
         Ok(AppState {
             http,
+            limits: Arc::new(http::limits::Limiters::new(&config.limits)),
             clock: Arc::new(SystemClock),
             db,
             config: Arc::new(config),
@@ -149,6 +154,19 @@ pub fn app(state: AppState) -> Router {
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(buffer_body))
+        // At most this many requests at once (bodies being read included); more get a 429 at once.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
+                    http::error::AppError::too_many(
+                        "overloaded",
+                        "the server is serving as many requests as it takes at once; try again",
+                        1,
+                    )
+                }))
+                .layer(tower::load_shed::LoadShedLayer::new())
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(state.config.limits.max_concurrent_requests.max(1))),
+        )
         .with_state(state)
 }
 
@@ -164,6 +182,7 @@ async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) 
             status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
             message: format!("the body is larger than {MAX_BODY} bytes"),
+            retry_after: None,
         }
         .into_response()
     };
@@ -180,6 +199,7 @@ async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) 
             status: axum::http::StatusCode::REQUEST_TIMEOUT,
             code: "request_timeout",
             message: format!("the body did not arrive within {} seconds", BODY_READ_TIMEOUT.as_secs()),
+            retry_after: None,
         }
         .into_response(),
     }

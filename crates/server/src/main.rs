@@ -62,6 +62,21 @@ enum Command {
         /// http:// (development and tests); by default only public https:// receivers are reached.
         #[arg(long, env = "KASSA_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
         webhook_allow_private: bool,
+        /// Failed payment attempts an order takes before its link takes no more.
+        #[arg(long, env = "KASSA_MAX_FAILED_ATTEMPTS", default_value_t = 5)]
+        max_failed_attempts: u32,
+        /// Payment attempts a minute with one order's client token (then 429 with Retry-After).
+        #[arg(long, env = "KASSA_TXNS_PER_MINUTE_PER_TOKEN", default_value_t = 20)]
+        txns_per_minute_per_token: u32,
+        /// Payment attempts a minute from one client address.
+        #[arg(long, env = "KASSA_TXNS_PER_MINUTE_PER_ADDRESS", default_value_t = 300)]
+        txns_per_minute_per_address: u32,
+        /// Failed API-key attempts a minute from one address before it is locked out for the rest of the minute.
+        #[arg(long, env = "KASSA_AUTH_FAILURES_PER_MINUTE", default_value_t = 10)]
+        auth_failures_per_minute: u32,
+        /// Requests served at once; more are answered 429 at once.
+        #[arg(long, env = "KASSA_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+        max_concurrent_requests: usize,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
         #[arg(long, env = "KASSA_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -272,6 +287,11 @@ async fn run(command: Command) -> Result<(), String> {
             gateway_poll_ms,
             hold_ms,
             webhook_allow_private,
+            max_failed_attempts,
+            txns_per_minute_per_token,
+            txns_per_minute_per_address,
+            auth_failures_per_minute,
+            max_concurrent_requests,
             tls_cert,
             tls_key,
             webhook_ca_file,
@@ -311,6 +331,13 @@ async fn run(command: Command) -> Result<(), String> {
                 gateway_poll_ms,
                 hold_ms: hold_ms.max(1000),
                 webhook_allow_private,
+                limits: kassa_server::http::limits::LimitSettings {
+                    failed_attempts_per_order: max_failed_attempts,
+                    txns_per_minute_per_token,
+                    txns_per_minute_per_address,
+                    auth_failures_per_minute_per_address: auth_failures_per_minute,
+                    max_concurrent_requests,
+                },
             };
             let state = AppState::new(db, config).await.map_err(|e| e.to_string())?;
             kassa_server::webhook::spawn_worker(state.clone());

@@ -32,6 +32,8 @@ fn serve_with(db: &str, port: u16, extra: &[&str]) -> common::Running {
             "50",
             "--webhook-allow-private",
         ])
+        // The load pays from one address.
+        .args(["--txns-per-minute-per-address", "1000000", "--txns-per-minute-per-token", "1000000"])
         .args(extra)
         .env("KASSA_LOG", "error")
         .spawn()

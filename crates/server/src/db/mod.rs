@@ -14,7 +14,7 @@ mod payments;
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
 pub use gateways::{GatewayRefund, PspObject};
-pub use payments::{Completion, HoldStep, RefundOutcome};
+pub use payments::{AttemptStart, Completion, HoldStep, RefundOutcome};
 
 use crate::domain::{EventName, EventRenderer};
 use kassa_types::{OrderStatus, PaymentMethod};

@@ -31,6 +31,17 @@ pub enum RefundOutcome {
     TooMuch,
 }
 
+/// What recording a new attempt did.
+#[derive(Debug)]
+pub enum AttemptStart {
+    /// Recorded, STARTED, with its amount and number read from the order.
+    Started(Box<Txn>),
+    /// The order takes no new attempt now (paid, authorizing, expired).
+    NotPayable,
+    /// The order's failed attempts reached the limit: it takes no more.
+    Exhausted,
+}
+
 /// What asking to capture or void a hold did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HoldStep {
@@ -105,9 +116,10 @@ impl Db {
     /// Records a new attempt, STARTED (before the gateway is asked), in one
     /// transaction; the attempt's amount and number are read from the order
     /// row this transaction has locked, and the order's status follows its
-    /// attempts. `None` if the order takes no new attempt (paid, authorizing,
-    /// another attempt starting, expired).
-    pub async fn start_txn(&self, t: &Txn, now: i64) -> Result<Option<Txn>, DbError> {
+    /// attempts. [`AttemptStart::NotPayable`] if the order takes no new
+    /// attempt (paid, authorizing, another attempt starting, expired);
+    /// [`AttemptStart::Exhausted`] once `max_failed` attempts of it failed.
+    pub async fn start_txn(&self, t: &Txn, now: i64, max_failed: i64) -> Result<AttemptStart, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let accepts = OrderStatus::sql_list(OrderStatus::accepts_new_attempt);
@@ -120,7 +132,17 @@ impl Db {
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
-        let Some(amount_minor) = amount else { return Ok(None) };
+        let Some(amount_minor) = amount else { return Ok(AttemptStart::NotPayable) };
+        // Counted under the order's lock: concurrent attempts cannot get past the limit together.
+        let failures = OrderStatus::sql_list(OrderStatus::is_failure);
+        let failed: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM txns WHERE order_pk = $1 AND status IN ({failures})"))
+            .bind(&t.order_pk)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if failed >= max_failed {
+            return Ok(AttemptStart::Exhausted);
+        }
         let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) + 1 FROM txns WHERE order_pk = $1")
             .bind(&t.order_pk)
             .fetch_one(&mut *tx)
@@ -152,7 +174,7 @@ impl Db {
         .map_err(classify)?;
         refresh_order_status(&mut tx, &txn.order_pk, now).await?;
         tx.commit().await.map_err(classify)?;
-        Ok(Some(txn))
+        Ok(AttemptStart::Started(Box::new(txn)))
     }
 
     /// The gateway accepted a STARTED attempt: it now waits for the shopper

@@ -21,6 +21,8 @@ pub enum StartError {
     Declined(String),
     /// The order takes no new attempt (paid, authorizing, expired).
     NotPayable,
+    /// The order's failed attempts reached the limit (`LimitSettings::failed_attempts_per_order`).
+    Exhausted,
 }
 
 /// How long an attempt may stay STARTED (the gateway has not answered its
@@ -85,7 +87,12 @@ pub async fn start_attempt(
         captured_minor: None,
         capture_key: None,
     };
-    let Some(mut txn) = state.db.start_txn(&txn, now).await? else { return Ok(Err(StartError::NotPayable)) };
+    let max_failed = i64::from(state.config.limits.failed_attempts_per_order);
+    let mut txn = match state.db.start_txn(&txn, now, max_failed).await? {
+        crate::db::AttemptStart::Started(t) => *t,
+        crate::db::AttemptStart::NotPayable => return Ok(Err(StartError::NotPayable)),
+        crate::db::AttemptStart::Exhausted => return Ok(Err(StartError::Exhausted)),
+    };
     // 2. Call the gateway.
     let started = match &account {
         None => state.gateway.start(&input).await,

@@ -38,7 +38,13 @@ impl FromRequestParts<AppState> for Authed {
         if key.is_empty() {
             return Err(AppError::unauthorized("missing API key"));
         }
-        let merchant = state.db.merchant_by_key_hash(&api_key_hash(key)).await?.ok_or_else(|| AppError::unauthorized("invalid API key"))?;
+        // An address that failed too often is refused before its key is looked at.
+        let address = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        state.limits.auth_allowed(address)?;
+        let Some(merchant) = state.db.merchant_by_key_hash(&api_key_hash(key)).await? else {
+            state.limits.auth_failed(address);
+            return Err(AppError::unauthorized("invalid API key"));
+        };
         if let Some(mid) = parts.headers.get("x-merchantid").and_then(|v| v.to_str().ok())
             && mid != merchant.id
         {

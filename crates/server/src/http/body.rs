@@ -27,6 +27,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Fields {
                     status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                     code: "payload_too_large",
                     message: format!("the body is larger than {} bytes", crate::MAX_BODY),
+                    retry_after: None,
                 });
             }
             Err(_) => return Err(AppError::bad_request("invalid_request", "the body could not be read")),
@@ -49,6 +50,7 @@ impl Fields {
                     status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     code: "unsupported_media_type",
                     message: "send application/x-www-form-urlencoded or application/json".into(),
+                    retry_after: None,
                 });
             }
         };

@@ -4,3 +4,4 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod limits;

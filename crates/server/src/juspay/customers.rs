@@ -124,5 +124,10 @@ async fn list(
 }
 
 fn not_found() -> AppError {
-    AppError { status: axum::http::StatusCode::NOT_FOUND, code: "customer_not_found", message: "customer not found".into() }
+    AppError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        code: "customer_not_found",
+        message: "customer not found".into(),
+        retry_after: None,
+    }
 }

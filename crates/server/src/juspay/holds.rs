@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use kassa_types::OrderStatus;
 
 fn txn_not_found() -> AppError {
-    AppError { status: StatusCode::NOT_FOUND, code: "txn_not_found", message: "no such transaction".into() }
+    AppError { status: StatusCode::NOT_FOUND, code: "txn_not_found", message: "no such transaction".into(), retry_after: None }
 }
 
 /// The merchant's attempt named in the path; 404 for an unknown id or another merchant's.

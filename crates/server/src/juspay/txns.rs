@@ -86,6 +86,8 @@ pub(crate) async fn create_txn(
     mut f: Fields,
 ) -> Result<Json<TxnAnswer>, AppError> {
     let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
+    // Attempts a minute with this order's client token, and from this address.
+    state.limits.txn(&order_pk, peer.map(|a| a.ip()))?;
     let order_ref = f.require("order_id")?;
     let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;
     if order_ref != order.id && !order_ref.eq_ignore_ascii_case(&order.order_id) {
@@ -145,6 +147,12 @@ pub(crate) async fn create_txn(
         Err(StartError::NotPayable) => {
             return Err(AppError::conflict("order_not_payable", "this order cannot take a new payment attempt"));
         }
+        Err(StartError::Exhausted) => {
+            return Err(AppError::conflict(
+                "too_many_failed_attempts",
+                "this order had too many failed payment attempts and takes no more; start a new order",
+            ));
+        }
     };
     let base = &state.config.public_url;
     let payment = match collect {
@@ -183,7 +191,12 @@ const COLLECT_WINDOW_MS: i64 = 5 * 60 * 1000;
 /// An attempt the client token may see: the token's order's, else 404.
 async fn token_txn(state: &AppState, headers: &HeaderMap, txn_id: &str) -> Result<Txn, AppError> {
     let order_pk = token_order(state, headers, None)?;
-    let not_found = || AppError { status: axum::http::StatusCode::NOT_FOUND, code: "txn_not_found", message: "no such attempt".into() };
+    let not_found = || AppError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        code: "txn_not_found",
+        message: "no such attempt".into(),
+        retry_after: None,
+    };
     let txn = state.db.txn(txn_id).await?.ok_or_else(not_found)?;
     if txn.order_pk != order_pk {
         return Err(not_found());

@@ -119,7 +119,12 @@ async fn redeliver(
 ) -> Result<Json<Redelivery>, AppError> {
     f.finish()?;
     if !state.db.redeliver_event(&merchant.id, &event_id, state.now()).await? {
-        return Err(AppError { status: axum::http::StatusCode::NOT_FOUND, code: "event_not_found", message: "no such event".into() });
+        return Err(AppError {
+            status: axum::http::StatusCode::NOT_FOUND,
+            code: "event_not_found",
+            message: "no such event".into(),
+            retry_after: None,
+        });
     }
     Ok(Json(Redelivery { id: event_id, status: "queued" }))
 }

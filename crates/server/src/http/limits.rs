@@ -1,0 +1,173 @@
+//! Abuse limits (issue 18): payment attempts per client token and per
+//! client address, failed API-key attempts per address, failed attempts per
+//! order (enforced in the transaction that records an attempt:
+//! [`crate::db::Db::start_txn`]), and a bound on requests served at once
+//! ([`crate::app`]). A limit answers 429 with `Retry-After` and the JSON
+//! error. The rates are GCRA limiters (`governor`), keyed per token or address.
+
+use crate::http::error::AppError;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The figures, each configurable on `kassa serve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// Failed attempts an order takes before it takes no more (its link stops taking payments).
+    pub failed_attempts_per_order: u32,
+    /// Payment attempts (`POST /txns`) a minute with one client token.
+    pub txns_per_minute_per_token: u32,
+    /// Payment attempts a minute from one client address.
+    pub txns_per_minute_per_address: u32,
+    /// Failed API-key attempts a minute from one address before it is locked out for the rest of that minute.
+    pub auth_failures_per_minute_per_address: u32,
+    /// Requests served at once; more are answered 429 at once.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> LimitSettings {
+        LimitSettings {
+            failed_attempts_per_order: 5,
+            txns_per_minute_per_token: 20,
+            txns_per_minute_per_address: 300,
+            auth_failures_per_minute_per_address: 10,
+            max_concurrent_requests: 1024,
+        }
+    }
+}
+
+/// The limiters of one server.
+#[derive(Debug)]
+pub struct Limiters {
+    txn_token: DefaultKeyedRateLimiter<String>,
+    txn_address: DefaultKeyedRateLimiter<IpAddr>,
+    auth_failures: DefaultKeyedRateLimiter<IpAddr>,
+    /// Addresses locked out of API-key authentication, until when.
+    locked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Checks since the limiters last forgot idle keys.
+    checks: AtomicU64,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+/// Whole seconds until `wait` has passed, at least 1.
+fn secs(wait: Duration) -> u64 {
+    wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+impl Limiters {
+    /// Limiters with these figures.
+    pub fn new(s: &LimitSettings) -> Limiters {
+        Limiters {
+            txn_token: RateLimiter::keyed(per_minute(s.txns_per_minute_per_token)),
+            txn_address: RateLimiter::keyed(per_minute(s.txns_per_minute_per_address)),
+            auth_failures: RateLimiter::keyed(per_minute(s.auth_failures_per_minute_per_address)),
+            locked: Mutex::new(HashMap::new()),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// Forgets keys idle long enough to be back at full capacity, now and then.
+    fn tidy(&self) {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.txn_token.retain_recent();
+            self.txn_address.retain_recent();
+            self.auth_failures.retain_recent();
+            let now = Instant::now();
+            self.locked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, until| *until > now);
+        }
+    }
+
+    /// A payment attempt with client token `token` from `address`.
+    pub fn txn(&self, token: &str, address: Option<IpAddr>) -> Result<(), AppError> {
+        self.tidy();
+        let clock = DefaultClock::default();
+        if let Err(not_until) = self.txn_token.check_key(&token.to_string()) {
+            return Err(AppError::too_many(
+                "too_many_requests",
+                "too many payment attempts for this order; wait before trying again",
+                secs(not_until.wait_time_from(clock.now())),
+            ));
+        }
+        if let Some(address) = address
+            && let Err(not_until) = self.txn_address.check_key(&address)
+        {
+            return Err(AppError::too_many(
+                "too_many_requests",
+                "too many payment attempts from this address; wait before trying again",
+                secs(not_until.wait_time_from(clock.now())),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses an address locked out after too many failed API-key attempts (before the key is looked at).
+    pub fn auth_allowed(&self, address: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(address) = address else { return Ok(()) };
+        let until = self.locked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&address).copied();
+        match until {
+            Some(until) if until > Instant::now() => Err(AppError::too_many(
+                "too_many_failed_logins",
+                "too many failed API key attempts from this address; wait before trying again",
+                secs(until.saturating_duration_since(Instant::now())),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed API-key attempt from `address`; past the limit, the address is locked out.
+    pub fn auth_failed(&self, address: Option<IpAddr>) {
+        let Some(address) = address else { return };
+        self.tidy();
+        if let Err(not_until) = self.auth_failures.check_key(&address) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            self.locked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(address, Instant::now() + wait.max(Duration::from_secs(1)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_refuse_past_their_figures_with_a_retry_time() {
+        let l = Limiters::new(&LimitSettings {
+            txns_per_minute_per_token: 3,
+            txns_per_minute_per_address: 5,
+            auth_failures_per_minute_per_address: 2,
+            ..LimitSettings::default()
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        for _ in 0..3 {
+            assert!(l.txn("kct_one", Some(a)).is_ok());
+        }
+        let e = l.txn("kct_one", Some(a)).expect_err("fourth with one token");
+        assert_eq!((e.status.as_u16(), e.code), (429, "too_many_requests"));
+        assert!(e.retry_after.is_some_and(|s| (1..=60).contains(&s)), "{:?}", e.retry_after);
+        // Another token from the same address: until the address's own limit.
+        assert!(l.txn("kct_two", Some(a)).is_ok());
+        assert!(l.txn("kct_three", Some(a)).is_ok(), "the address's fifth (an attempt refused for its token does not count)");
+        assert!(l.txn("kct_five", Some(a)).is_err(), "the address's sixth");
+        assert!(l.txn("kct_four", None).is_ok(), "no address known: only the token counts");
+        // Failed logins lock the address out, whatever key it sends next.
+        assert!(l.auth_allowed(Some(a)).is_ok());
+        for _ in 0..3 {
+            l.auth_failed(Some(a));
+        }
+        let e = l.auth_allowed(Some(a)).expect_err("locked out");
+        assert_eq!((e.status.as_u16(), e.code), (429, "too_many_failed_logins"));
+        assert!(l.auth_allowed(Some("192.0.2.2".parse().unwrap_or(a))).is_ok(), "another address is not");
+    }
+}
