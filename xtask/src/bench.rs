@@ -167,7 +167,7 @@ fn serve(db: &str, creds: Value) -> Result<Server> {
     let child = Command::new(KASSA)
         .args(["serve", "--listen", &listen, "--database-url", db, "--assets-dir", "pkg", "--www-dir", "www", "--webhook-allow-private"])
         // The load generator pays from one address with few tokens: the abuse limits would measure themselves.
-        .args(["--txns-per-minute-per-token", "100000000", "--txns-per-minute-per-address", "100000000"])
+        .args(["--txns-per-minute-per-token", "100000000", "--txns-per-minute-per-address", "100000000", "--bench-page"])
         .env("KASSA_LOG", "error")
         .stdout(Stdio::null())
         .spawn()
@@ -265,7 +265,7 @@ fn page_ready(db: &str) -> Result<Value> {
 /// `loads` loads each of a fresh order's payment page and of the plain form, alternating.
 fn page_ready_on(server: &Server, order_id: &str, loads: u32) -> Result<Value> {
     let (_, _, link) = server.session(order_id)?;
-    let plain = format!("{}/static/bench/plain-form.html", server.url);
+    let plain = format!("{}/bench/plain-form.html", server.url);
     let out = Command::new("node").args(["bench/page_ready.mjs", &link, &plain, &loads.to_string()]).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("bench/page_ready.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));

@@ -66,6 +66,8 @@ pub struct Config {
     pub gateway_timeout_ms: u64,
     /// How often a gateway is asked about an attempt it has not decided (ms).
     pub gateway_poll_ms: u64,
+    /// Serve `www/bench/plain-form.html` at `/bench/plain-form.html` (`cargo xtask bench`'s baseline only).
+    pub bench_page: bool,
     /// Abuse limits: attempts per order, token and address, failed API keys, requests at once.
     pub limits: http::limits::LimitSettings,
     /// Webhooks may go to private, loopback and other internal addresses, over
@@ -154,6 +156,11 @@ pub fn app(state: AppState) -> Router {
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(buffer_body))
+        // HSTS when the payment links are https:// (served with TLS, or behind an https proxy).
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::header::STRICT_TRANSPORT_SECURITY, {
+            let hsts = state.config.public_url.starts_with("https://").then(|| axum::http::HeaderValue::from_static("max-age=31536000"));
+            move |_: &axum::response::Response| hsts.clone()
+        }))
         // At most this many requests at once (bodies being read included); more get a 429 at once.
         .layer(
             tower::ServiceBuilder::new()

@@ -74,6 +74,13 @@ enum Command {
         /// Failed API-key attempts a minute from one address before it is locked out for the rest of the minute.
         #[arg(long, env = "KASSA_AUTH_FAILURES_PER_MINUTE", default_value_t = 10)]
         auth_failures_per_minute: u32,
+        /// Allow an `http://` public URL on an address other than this machine's loopback
+        /// (payments over plain HTTP: only behind something that adds TLS on the same host).
+        #[arg(long, env = "KASSA_INSECURE_HTTP")]
+        insecure_http: bool,
+        /// Serve the benchmark's plain-form baseline page (for `cargo xtask bench` only).
+        #[arg(long, hide = true)]
+        bench_page: bool,
         /// Requests served at once; more are answered 429 at once.
         #[arg(long, env = "KASSA_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
         max_concurrent_requests: usize,
@@ -238,6 +245,9 @@ fn theme_from_flags(
 fn origin(s: &str) -> Result<String, String> {
     let bad = || format!("--allowed-origin {s:?} must be an origin such as https://shop.example (no path)");
     let u = url::Url::parse(s).map_err(|_| bad())?;
+    if u.scheme() == "http" && !u.host().is_some_and(|h| kassa_server::juspay::orders::is_loopback_host(&h)) {
+        return Err(format!("--allowed-origin {s:?} must be https:// (http:// only for localhost)"));
+    }
     if !matches!(u.scheme(), "https" | "http")
         || u.host_str().is_none()
         || !matches!(u.path(), "" | "/")
@@ -292,6 +302,8 @@ async fn run(command: Command) -> Result<(), String> {
             txns_per_minute_per_address,
             auth_failures_per_minute,
             max_concurrent_requests,
+            bench_page,
+            insecure_http,
             tls_cert,
             tls_key,
             webhook_ca_file,
@@ -319,6 +331,18 @@ async fn run(command: Command) -> Result<(), String> {
                 _ => addr.to_string(),
             };
             let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{authority}")).trim_end_matches('/').to_string();
+            // Card data and API keys over plain HTTP to another machine: refused unless the operator says so.
+            let parsed = url::Url::parse(&public_url).map_err(|_| format!("--public-url {public_url:?} is not a URL"))?;
+            let local = parsed.host().is_some_and(|h| kassa_server::juspay::orders::is_loopback_host(&h));
+            if parsed.scheme() == "http" && !local {
+                if !insecure_http {
+                    return Err(format!(
+                        "the public URL {public_url} is plain http:// on an address other than this machine: serve HTTPS (--tls-cert, --tls-key), \
+                         give the https:// URL of the proxy in front (--public-url), or pass --insecure-http"
+                    ));
+                }
+                tracing::warn!(%public_url, "serving payments over plain http:// to other machines (--insecure-http)");
+            }
             let config = Config {
                 public_url: public_url.clone(),
                 assets_dir,
@@ -331,6 +355,7 @@ async fn run(command: Command) -> Result<(), String> {
                 gateway_poll_ms,
                 hold_ms: hold_ms.max(1000),
                 webhook_allow_private,
+                bench_page,
                 limits: kassa_server::http::limits::LimitSettings {
                     failed_attempts_per_order: max_failed_attempts,
                     txns_per_minute_per_token,

@@ -22,10 +22,25 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The payment page shell; `<!--KASSA_CONFIG-->` is replaced per request.
 const SHELL: &str = include_str!("../../../index.html");
 
+/// The files of `www/` the payment origin serves under `/static`: the hosted
+/// page's boot script, its frame bridge, the result page's script and the
+/// bank pages' stylesheet. Nothing else there (the demo's and the bench's
+/// pages, the npm sources) is served from the payment origin.
+pub const STATIC_FILES: [&str; 4] = ["pay.js", "frame.js", "result.js", "bank.css"];
+
 /// Page routes and static files.
 pub fn routes(config: &Config) -> Router<AppState> {
     let nosniff = SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    Router::new()
+    let mut router = Router::new();
+    for file in STATIC_FILES {
+        router = router.route_service(&format!("/static/{file}"), tower_http::services::ServeFile::new(config.www_dir.join(file)));
+    }
+    if config.bench_page {
+        // `cargo xtask bench` only: its baseline, a plain form from the same server.
+        router = router
+            .route_service("/bench/plain-form.html", tower_http::services::ServeFile::new(config.www_dir.join("bench/plain-form.html")));
+    }
+    router
         .route("/", get(index))
         .route("/merchant/pay/{id}", get(pay_web))
         .route("/merchant/ipay/{id}", get(pay_iframe))
@@ -34,7 +49,6 @@ pub fn routes(config: &Config) -> Router<AppState> {
         // The build writes .br and .gz beside the widget's files; browsers that
         // accept them get those (about a third of the bytes), others the file.
         .nest_service("/assets", ServeDir::new(&config.assets_dir).precompressed_br().precompressed_gzip())
-        .nest_service("/static", ServeDir::new(&config.www_dir))
         .layer(nosniff)
 }
 
@@ -52,9 +66,10 @@ pub(crate) fn html(status: StatusCode, csp_value: &str, body: String) -> Respons
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if let Ok(v) = HeaderValue::from_str(csp_value) {
-        h.insert(HeaderName::from_static("content-security-policy"), v);
-    }
+    // Fails closed: a policy that cannot be sent as given (a stray character in a
+    // merchant's origin) is replaced by one that allows nothing, never left out.
+    let v = HeaderValue::from_str(csp_value).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    h.insert(HeaderName::from_static("content-security-policy"), v);
     resp
 }
 
@@ -171,7 +186,12 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
         Variant::Iframe => frame_ancestors(&merchant),
         Variant::Web | Variant::Mobile => "'none'".to_string(),
     };
-    html(StatusCode::OK, &csp(&ancestors, "'self'"), body)
+    let mut resp = html(StatusCode::OK, &csp(&ancestors, "'self'"), body);
+    if variant != Variant::Iframe {
+        // A top-level payment page shares its browsing context group with no other origin's window.
+        resp.headers_mut().insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    }
+    resp
 }
 
 /// `frame-ancestors` for pages the iframe variant shows: the merchant's allowed origins, else nobody.
@@ -217,9 +237,24 @@ pub(crate) async fn redirect_after(st: &AppState, order: &Order, in_frame: bool)
         ("status_id", order.status.id().to_string()),
     ]);
     let Ok(params) = params else { return not_found_page() };
-    let query = return_url::sign(&key, &params);
-    let sep = if return_url.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{return_url}{sep}{query}")).into_response()
+    match signed_return_url(&key, return_url, &params) {
+        Some(url) => Redirect::to(&url).into_response(),
+        None => not_found_page(),
+    }
+}
+
+/// `return_url` with Kassa's `params` and the signature added to its query,
+/// built with a URL parser: the merchant's own query parameters are kept and
+/// signed with Kassa's (so the whole query verifies), and a fragment stays
+/// last. `None` for a URL that does not parse, or whose own query repeats a
+/// parameter or names one of Kassa's.
+pub fn signed_return_url(key: &ResponseKey, return_url: &str, params: &Params<'_>) -> Option<String> {
+    let mut url = url::Url::parse(return_url).ok()?;
+    let own: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let all = Params::from_pairs(own.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(params.iter())).ok()?;
+    let query = return_url::sign(key, &all);
+    url.set_query(Some(&query));
+    Some(url.into())
 }
 
 async fn result_page(State(st): State<AppState>, Path(id): Path<String>) -> Response {

@@ -40,6 +40,38 @@ pub(crate) fn http_url(name: &str, v: String) -> Result<String, AppError> {
     }
 }
 
+/// A host that is this machine (development): `localhost`, `127.0.0.0/8`, `::1`.
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Parameters Kassa adds to the return URL: a merchant's own query may not use them.
+const RETURN_PARAMS: [&str; 5] = ["order_id", "status", "status_id", "signature", "signature_algorithm"];
+
+/// A `return_url`: `https://`, or `http://` only to this machine (development);
+/// its own query (kept and signed with Kassa's parameters) may not use Kassa's names.
+pub(crate) fn return_url(v: String) -> Result<String, AppError> {
+    let v = http_url("return_url", v)?;
+    let url = url::Url::parse(&v).map_err(|_| AppError::bad_request("invalid_parameter", "return_url must be an absolute http(s) URL"))?;
+    if url.scheme() != "https" && !url.host().is_some_and(|h| is_loopback_host(&h)) {
+        return Err(AppError::bad_request("invalid_parameter", "return_url must be https:// (http:// only for localhost)"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in url.query_pairs() {
+        if RETURN_PARAMS.contains(&k.as_ref()) || !seen.insert(k.to_string()) {
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                "return_url's own query may not repeat a parameter or use order_id, status, status_id, signature or signature_algorithm",
+            ));
+        }
+    }
+    Ok(v)
+}
+
 pub(crate) fn payment_links(state: &AppState, order: &Order) -> PaymentLinks {
     PaymentLinks::new(&state.config.public_url, &order.id, order.expires_at)
 }
@@ -126,7 +158,7 @@ pub(crate) async fn create_or_load(
     {
         return Err(AppError::bad_request("invalid_parameter", "customer_email is not an email address"));
     }
-    let return_url = f.take("return_url").map(|v| http_url("return_url", v)).transpose()?;
+    let return_url = f.take("return_url").map(return_url).transpose()?;
     let mut extra = take_udfs_and_addresses(&mut f)?;
     extra.extend(more);
     // Integrations send `metadata.expiryInMins` (Juspay's docs) or `metadata.expiry_in_mins`.
