@@ -24,8 +24,9 @@ pub enum Step {
     Redirecting,
     /// The server refused the attempt; its message says why.
     Failed(String),
-    /// No answer from the server: the same request can be retried.
-    Offline(Box<TxnRequest>),
+    /// No answer from the server: the form can be sent again. No copy of
+    /// the request (a card number, a CVV) is kept for it: a retry reads the form.
+    Offline,
     /// A UPI collect request is waiting for the shopper's UPI app.
     Collecting(Box<Collect>),
     /// A message about the last attempt (cancelled, timed out).
@@ -111,10 +112,10 @@ impl Ctx {
                         ctx.navigate(&auth.url);
                     }
                     (None, Some(collect)) => ctx.follow(collect),
-                    (None, None) => ctx.set_step(Step::Offline(Box::new(req))),
+                    (None, None) => ctx.set_step(Step::Offline),
                 },
                 Err(CallError::Refused(msg)) => ctx.set_step(Step::Failed(msg)),
-                Err(CallError::Network) => ctx.set_step(Step::Offline(Box::new(req))),
+                Err(CallError::Network) => ctx.set_step(Step::Offline),
             }
         });
     }
@@ -377,13 +378,19 @@ fn StatusLine(ctx: Ctx, s: Strings) -> impl IntoView {
                 Step::Failed(msg) => view! { <p>{msg}</p> }.into_any(),
                 Step::Notice(key) => view! { <p class="kassa-info">{s.get(key)}</p> }.into_any(),
                 Step::Redirecting => view! { <p class="kassa-info">{s.get(Key::Redirecting)}</p> }.into_any(),
-                Step::Offline(req) => {
+                Step::Offline => {
                     let ctx = ctx.clone();
                     view! {
                         <p>{s.get(Key::Offline)}</p>
-                        <button type="button" class="kassa-retry" on:click=move |_| {
+                        <button type="button" class="kassa-retry" on:click=move |ev| {
                             ctx.step.set(Step::Choose);
-                            ctx.pay((*req).clone());
+                            // Sends the form again, as it is now (its pay button, in this page).
+                            let root = event_target::<web_sys::Element>(&ev).closest(".kassa").ok().flatten();
+                            if let Some(pay) = root.and_then(|r| r.query_selector(".kassa-pay").ok().flatten())
+                                && let Ok(pay) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(pay)
+                            {
+                                pay.click();
+                            }
                         }>{s.get(Key::Retry)}</button>
                     }
                     .into_any()

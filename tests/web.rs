@@ -310,6 +310,19 @@ async fn an_unreachable_server_offers_a_retry_and_keeps_the_form() {
     assert_eq!(number.value(), "4111 1111 1111 1111", "the shopper's input is kept for the retry");
     let pay: HtmlButtonElement = q(&el, ".kassa-pay").unchecked_into();
     assert!(!pay.disabled());
+    // "Try again" clears the offer and sends the form as it is now (no copy of the card or CVV was
+    // kept for it): the server is still unreachable, so the offer comes back only if a new request
+    // went out (without one, it would stay cleared).
+    let retry: HtmlElement = q(&el, ".kassa-retry").unchecked_into();
+    retry.click();
+    tick().await;
+    for _ in 0..200 {
+        if el.query_selector(".kassa-retry").unwrap().is_some() {
+            break;
+        }
+        tick().await;
+    }
+    assert_eq!(text(&el, ".kassa-retry"), "Try again");
 }
 
 /// Issue 13, defect 3: the page and `POST /txns` agree. An order whose

@@ -241,6 +241,19 @@ fn theme_from_flags(
     Ok(theme)
 }
 
+/// The server holds card numbers and CVVs in memory while a payment starts:
+/// it writes no core dump (RLIMIT_CORE 0) and cannot be ptrace'd or dumped
+/// by another process of the same user (PR_SET_DUMPABLE 0).
+fn no_core_dumps() -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+        setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) }).map_err(|e| format!("cannot turn core dumps off: {e}"))?;
+        set_dumpable_behavior(DumpableBehavior::NotDumpable).map_err(|e| format!("cannot make the process undumpable: {e}"))?;
+    }
+    Ok(())
+}
+
 /// `https://shop.example[:port]`: a scheme, a host and maybe a port; nothing else.
 fn origin(s: &str) -> Result<String, String> {
     let bad = || format!("--allowed-origin {s:?} must be an origin such as https://shop.example (no path)");
@@ -309,6 +322,7 @@ async fn run(command: Command) -> Result<(), String> {
             webhook_ca_file,
             db,
         } => {
+            no_core_dumps()?;
             let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(kassa_server::tls::server_config(&cert, &key).await?),

@@ -1,6 +1,8 @@
-//! Secrets wrapped so `Debug` and `Display` print a mask (hyperswitch `masking`).
+//! Secrets wrapped so `Debug` and `Display` print a mask (hyperswitch
+//! `masking`), and wiped from memory when dropped (`zeroize`).
 
 use std::fmt;
+use zeroize::Zeroize;
 
 /// A secret string: API key, response key, card number.
 #[derive(Clone, PartialEq, Eq)]
@@ -15,6 +17,12 @@ impl Secret {
     /// The value, for the few places that must use it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 

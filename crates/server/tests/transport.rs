@@ -201,6 +201,10 @@ fn kassa_serve_refuses_plain_http_to_other_machines_and_merchant_origins_must_be
         .env("KASSA_LOG", "error")
         .spawn()
         .unwrap();
-    let _running = common::Running(child);
+    let running = common::Running(child);
     common::wait_for_port(port);
+    // Card data is in its memory: it writes no core dump.
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", running.id())).unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    assert_eq!(core.split_whitespace().skip(4).take(2).collect::<Vec<_>>(), ["0", "0"], "{core}");
 }

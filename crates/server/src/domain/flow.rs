@@ -52,6 +52,7 @@ pub async fn start_attempt(
     let mut details = TxnDetails::default();
     let (method, input, detail, last4) = match &instrument {
         Instrument::Card { number, brand, month, year, name, cvv } => {
+            let number = number.expose();
             details.card_isin = number.get(..6).map(str::to_string);
             details.expiry_month = Some(format!("{month:02}"));
             details.expiry_year = Some(year.to_string());

@@ -143,8 +143,8 @@ impl Txn {
 pub enum Instrument {
     /// A card.
     Card {
-        /// Digits.
-        number: String,
+        /// Digits (wiped from memory when dropped).
+        number: crate::secret::Secret,
         /// Brand, if known.
         brand: Option<kassa_types::card::CardBrand>,
         /// Expiry month, 1–12.

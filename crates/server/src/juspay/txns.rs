@@ -20,10 +20,15 @@ use kassa_types::{OrderStatus, PaymentMethod, PaymentOptions};
 
 /// The card `POST /txns` sent, checked for shape.
 fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
-    let number = card::digits(&f.require("card_number")?)
-        .filter(|d| card::number_valid(d))
-        .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?;
-    let brand = card::detect_brand(&number);
+    // The number as sent is wiped once read; the digits live in a Secret until the request ends.
+    let sent = zeroize::Zeroizing::new(f.require("card_number")?);
+    let number = crate::secret::Secret::new(
+        card::digits(&sent)
+            .filter(|d| card::number_valid(d))
+            .ok_or_else(|| AppError::bad_request("invalid_card_number", "card number is not valid"))?,
+    );
+    let number_digits = number.expose();
+    let brand = card::detect_brand(number_digits);
     let month: u8 = f
         .require("card_exp_month")?
         .parse()
@@ -42,15 +47,15 @@ fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
     if !card::expiry_not_past(month, year, u8::from(today.month()), now_year) {
         return Err(AppError::bad_request("invalid_card_expiry", "the card has expired"));
     }
-    let cvv = f.require("card_security_code")?;
-    if !card::cvv_valid(&cvv, brand) {
+    let cvv = crate::secret::Secret::new(f.require("card_security_code")?);
+    if !card::cvv_valid(cvv.expose(), brand) {
         return Err(AppError::bad_request("invalid_card_security_code", "card security code is not valid for this card"));
     }
     let name = bounded("name_on_card", f.take("name_on_card").unwrap_or_default())?;
     if name.chars().count() > 64 {
         return Err(AppError::bad_request("invalid_parameter", "name_on_card is too long"));
     }
-    Ok(Instrument::Card { number, brand, month, year, name, cvv: crate::secret::Secret::new(cvv) })
+    Ok(Instrument::Card { number, brand, month, year, name, cvv })
 }
 
 /// The address the request came from, when the server records it (`kassa serve` does).
