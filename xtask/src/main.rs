@@ -738,6 +738,10 @@ fn test() -> Result<()> {
                             "gateways",
                             "--test",
                             "preauth",
+                            "--test",
+                            "limits",
+                            "--test",
+                            "webhook_targets",
                         ])
                         .env("KASSA_TEST_POSTGRES", url),
                     Duration::from_secs(15 * 60),

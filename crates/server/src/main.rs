@@ -22,6 +22,19 @@ struct DbArgs {
     /// Database URL (`sqlite://PATH`).
     #[arg(long, env = "KASSA_DATABASE_URL", default_value = "sqlite://data/kassa.db")]
     database_url: String,
+    /// The master key sealing the database's secrets, a file of 64 hex digits (created if
+    /// missing; default: master.key beside an SQLite database, data/master.key for
+    /// PostgreSQL). KASSA_MASTER_KEY (the hex itself) takes precedence.
+    #[arg(long, env = "KASSA_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// The database, its secrets opened with the operator's master key.
+    async fn open(&self) -> Result<Db, String> {
+        let master = kassa_server::db::vault::MasterKey::resolve(&self.database_url, self.master_key_file.as_deref())?;
+        Db::open_with(&self.database_url, &master).await.map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Subcommand)]
@@ -101,6 +114,16 @@ enum Command {
     Merchant {
         #[command(subcommand)]
         command: MerchantCommand,
+    },
+    /// Reseal the database's data keys under a new master key (the secrets themselves are not
+    /// rewritten). The current key comes from --master-key-file or KASSA_MASTER_KEY; the new one
+    /// from --new-key-file, created there if missing. Then start the server with the new key.
+    RotateMasterKey {
+        /// The new master key's file (64 hex digits; created with a random key if missing).
+        #[arg(long)]
+        new_key_file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Create a signature (return URL, orderDetails, Razorpay, Paytm).
     #[command(subcommand)]
@@ -323,7 +346,7 @@ async fn run(command: Command) -> Result<(), String> {
             db,
         } => {
             no_core_dumps()?;
-            let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+            let db = db.open().await?;
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(kassa_server::tls::server_config(&cert, &key).await?),
                 _ => None,
@@ -409,6 +432,18 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
+        Command::RotateMasterKey { new_key_file, db: args } => {
+            use kassa_server::db::vault::MasterKey;
+            let old = MasterKey::resolve(&args.database_url, args.master_key_file.as_deref())?;
+            let new = MasterKey::load_or_create(&new_key_file)?;
+            if old.id() == new.id() {
+                return Err("the new master key is the current one".into());
+            }
+            let db = Db::open_with(&args.database_url, &old).await.map_err(|e| e.to_string())?;
+            let n = db.rotate_master_key(&old, &new).await.map_err(|e| e.to_string())?;
+            println!("{}", serde_json::json!({ "resealed_data_keys": n, "old_master_key_id": old.id(), "master_key_id": new.id() }));
+            Ok(())
+        }
         Command::Merchant { command: add @ MerchantCommand::AddGateway { .. } } => add_gateway(add).await,
         Command::Merchant { command: MerchantCommand::AddKey { id, key_id, public_key, db } } => {
             if key_id.is_empty() || key_id.len() > 64 || !key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
@@ -416,7 +451,7 @@ async fn run(command: Command) -> Result<(), String> {
             }
             let pem = std::fs::read_to_string(&public_key).map_err(|e| format!("cannot read {}: {e}", public_key.display()))?;
             let key = kassa_sign::order_details::RsaPublicKey::from_pem(&pem).map_err(|e| e.to_string())?;
-            let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+            let db = db.open().await?;
             if db.merchant(&id).await.map_err(|e| e.to_string())?.is_none() {
                 return Err(format!("no merchant {id}"));
             }
@@ -451,7 +486,7 @@ async fn run(command: Command) -> Result<(), String> {
             }
             let theme = theme_from_flags(accent, radius, logo, &appearance)?;
             let allowed_origins = allowed_origins.iter().map(|o| origin(o)).collect::<Result<Vec<_>, _>>()?;
-            let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+            let db = db.open().await?;
             let api_key = random_id("ksk_");
             let response_key = random_id("krk_");
             let webhook_secret = random_id("whsec_");
@@ -543,7 +578,7 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
             GatewayKind::Paytm => return Err("--base-url is required for a Paytm account (the host Paytm gave for its API)".into()),
         },
     };
-    let db = Db::open(&db.database_url).await.map_err(|e| e.to_string())?;
+    let db = db.open().await?;
     if db.merchant(&id).await.map_err(|e| e.to_string())?.is_none() {
         return Err(format!("no merchant {id}"));
     }

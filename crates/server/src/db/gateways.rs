@@ -6,8 +6,8 @@ use crate::gateway::route::{Account, Credentials};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-fn account_from(row: &AnyRow) -> Result<Account, DbError> {
-    let creds: String = row.try_get("credentials")?;
+fn account_from(row: &AnyRow, db: &Db) -> Result<Account, DbError> {
+    let creds = db.open_secret(&row.try_get::<String, _>("credentials")?)?;
     Ok(Account {
         id: row.try_get("id")?,
         merchant_id: row.try_get("merchant_id")?,
@@ -182,7 +182,7 @@ impl Db {
         .bind(a.kind().as_str())
         .bind(&a.reference_id)
         .bind(priority)
-        .bind(a.credentials.to_secret().expose())
+        .bind(self.seal_secret(a.credentials.to_secret().expose()))
         .bind(&a.base_url)
         .bind(crate::now_ms())
         .execute(&mut *tx)
@@ -203,13 +203,13 @@ impl Db {
             .bind(merchant_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(account_from).collect()
+        rows.iter().map(|r| account_from(r, self)).collect()
     }
 
     /// A gateway account by id.
     pub async fn gateway_account(&self, id: &str) -> Result<Option<Account>, DbError> {
         let row = sqlx::query("SELECT * FROM gateway_accounts WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(account_from).transpose()
+        row.as_ref().map(|r| account_from(r, self)).transpose()
     }
 
     /// Creates an account on a gateway sandbox.

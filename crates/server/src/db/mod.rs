@@ -10,6 +10,7 @@
 mod events;
 mod gateways;
 mod payments;
+pub mod vault;
 
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
@@ -65,6 +66,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/sqlite/0009_payment_core.sql")),
     (10, include_str!("../../migrations/sqlite/0010_gateways.sql")),
     (11, include_str!("../../migrations/sqlite/0011_preauth.sql")),
+    (12, include_str!("../../migrations/sqlite/0012_secrets.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -76,6 +78,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/postgres/0009_payment_core.sql")),
     (10, include_str!("../../migrations/postgres/0010_gateways.sql")),
     (11, include_str!("../../migrations/postgres/0011_preauth.sql")),
+    (12, include_str!("../../migrations/postgres/0012_secrets.sql")),
 ];
 
 #[cfg(test)]
@@ -186,6 +189,8 @@ pub struct Db {
     orders: Arc<std::sync::Mutex<OrderQueue>>,
     /// Writes webhook bodies (the dialect's wire shape); set by [`Db::with_renderer`].
     renderer: Option<Arc<dyn EventRenderer>>,
+    /// Seals and opens the secrets the database keeps.
+    vault: Arc<vault::Vault>,
 }
 
 /// Orders waiting to be inserted.
@@ -395,19 +400,22 @@ fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
     })
 }
 
-fn merchant_from(row: &AnyRow) -> Result<Merchant, DbError> {
+fn merchant_from(row: &AnyRow, db: &Db) -> Result<Merchant, DbError> {
     let methods: String = row.try_get("enabled_methods")?;
     Ok(Merchant {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        response_key: crate::secret::Secret::new(row.try_get::<String, _>("response_key")?),
+        response_key: crate::secret::Secret::new(db.open_secret(&row.try_get::<String, _>("response_key")?)?),
         client_id: row.try_get("client_id")?,
         webhook_url: row.try_get("webhook_url")?,
         enabled_methods: kassa_types::PaymentOptions::parse(&methods).methods,
         order_ttl_secs: row.try_get("order_ttl_secs")?,
-        webhook_secret: crate::secret::Secret::new(row.try_get::<String, _>("webhook_secret")?),
+        webhook_secret: crate::secret::Secret::new(db.open_secret(&row.try_get::<String, _>("webhook_secret")?)?),
         webhook_username: row.try_get("webhook_username")?,
-        webhook_password: row.try_get::<Option<String>, _>("webhook_password")?.map(crate::secret::Secret::new),
+        webhook_password: row
+            .try_get::<Option<String>, _>("webhook_password")?
+            .map(|p| db.open_secret(&p).map(crate::secret::Secret::new))
+            .transpose()?,
         theme: serde_json::from_str(&row.try_get::<String, _>("theme")?).unwrap_or_default(),
         allowed_origins: row.try_get::<String, _>("allowed_origins")?.split_whitespace().map(str::to_string).collect(),
         webhook_events: row
@@ -426,9 +434,17 @@ const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenari
      seq, details, gateway_response, captured_minor, capture_key";
 
 impl Db {
-    /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory
-    /// are created if needed) or `postgres://…` (the database must exist).
+    /// Opens and migrates `url` with the master key from the environment or
+    /// the default key file ([`vault::MasterKey::resolve`]).
     pub async fn open(url: &str) -> Result<Db, DbError> {
+        let master = vault::MasterKey::resolve(url, None).map_err(|e| DbError::Other(sqlx::Error::Protocol(e)))?;
+        Db::open_with(url, &master).await
+    }
+
+    /// Opens and migrates `url`: `sqlite://PATH` (the file and its directory
+    /// are created if needed, readable by their owner only) or `postgres://…`
+    /// (the database must exist); its secrets are sealed under `master`.
+    pub async fn open_with(url: &str, master: &vault::MasterKey) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_string())
@@ -438,7 +454,11 @@ impl Db {
             if let Some(dir) = std::path::Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
+                vault::private_dir(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
+            }
+            // Owner-only from the start (SQLite gives its -wal and -shm files the same mode).
+            if !path.is_empty() && path != ":memory:" {
+                vault::private_file(std::path::Path::new(path)).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
             }
             (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"))
         };
@@ -457,9 +477,94 @@ impl Db {
             }),
         };
         let pool = options.connect(&url).await?;
-        let db = Db { pool, backend, writer: Arc::default(), orders: Arc::default(), renderer: None };
+        let mut db =
+            Db { pool, backend, writer: Arc::default(), orders: Arc::default(), renderer: None, vault: Arc::new(vault::Vault::empty()) };
         db.migrate().await?;
+        db.vault = Arc::new(db.open_vault(master).await?);
+        db.seal_plaintext().await?;
         Ok(db)
+    }
+
+    /// The data keys, sealed under `master`; one is made on first use.
+    async fn wrapped_keys(&self) -> Result<Vec<vault::WrappedKey>, DbError> {
+        let rows = sqlx::query("SELECT id, master_id, wrapped FROM data_keys ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok(vault::WrappedKey { id: r.try_get("id")?, master_id: r.try_get("master_id")?, wrapped: r.try_get("wrapped")? }))
+            .collect()
+    }
+
+    async fn open_vault(&self, master: &vault::MasterKey) -> Result<vault::Vault, DbError> {
+        let mut wrapped = self.wrapped_keys().await?;
+        if wrapped.is_empty() {
+            let w = vault::new_data_key(master);
+            sqlx::query("INSERT INTO data_keys (id, master_id, wrapped, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(&w.id)
+                .bind(&w.master_id)
+                .bind(&w.wrapped)
+                .bind(crate::now_ms())
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+            wrapped = self.wrapped_keys().await?;
+        }
+        vault::Vault::open(master, &wrapped)
+    }
+
+    /// Seals what an older Kassa stored in plain text (once; later starts find nothing to do).
+    async fn seal_plaintext(&self) -> Result<(), DbError> {
+        for (table, key, col) in [
+            ("merchants", "id", "response_key"),
+            ("merchants", "id", "webhook_secret"),
+            ("merchants", "id", "webhook_password"),
+            ("gateway_accounts", "id", "credentials"),
+            ("server_keys", "name", "value"),
+        ] {
+            let rows =
+                sqlx::query(&format!("SELECT {key} AS k, {col} AS v FROM {table} WHERE {col} IS NOT NULL AND {col} NOT LIKE 'v1:%'"))
+                    .fetch_all(&self.pool)
+                    .await?;
+            for r in rows {
+                let (k, v): (String, String) = (r.try_get("k")?, r.try_get("v")?);
+                sqlx::query(&format!("UPDATE {table} SET {col} = $1 WHERE {key} = $2 AND {col} = $3"))
+                    .bind(self.vault.seal(&v))
+                    .bind(&k)
+                    .bind(&v)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(classify)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reseals the data keys from `old` to `new` (`kassa rotate-master-key`), in one transaction.
+    pub async fn rotate_master_key(&self, old: &vault::MasterKey, new: &vault::MasterKey) -> Result<usize, DbError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let wrapped = self.wrapped_keys().await?;
+        for w in &wrapped {
+            let r = vault::rewrap(w, old, new)?;
+            sqlx::query("UPDATE data_keys SET master_id = $1, wrapped = $2 WHERE id = $3 AND master_id = $4")
+                .bind(&r.master_id)
+                .bind(&r.wrapped)
+                .bind(&r.id)
+                .bind(&w.master_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(wrapped.len())
+    }
+
+    /// A stored secret opened.
+    pub(crate) fn open_secret(&self, stored: &str) -> Result<String, DbError> {
+        self.vault.open_value(stored)
+    }
+
+    /// A secret sealed for storage.
+    pub(crate) fn seal_secret(&self, plaintext: &str) -> String {
+        self.vault.seal(plaintext)
     }
 
     /// This handle, writing webhook bodies with `renderer` (without one, no
@@ -513,12 +618,12 @@ impl Db {
         let fresh: [u8; 32] = rand::random();
         sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
-            .bind(hex::encode(fresh))
+            .bind(self.seal_secret(&hex::encode(fresh)))
             .execute(&self.pool)
             .await
             .map_err(classify)?;
         let v: String = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1").bind(name).fetch_one(&self.pool).await?;
-        hex::decode(v).map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))
+        hex::decode(self.open_secret(&v)?).map_err(|e| DbError::Other(sqlx::Error::Decode(e.into())))
     }
 
     /// Inserts a merchant; [`DbError::Conflict`] if the id is taken.
@@ -532,13 +637,13 @@ impl Db {
         .bind(&m.id)
         .bind(&m.name)
         .bind(&m.api_key_hash)
-        .bind(m.response_key.expose())
+        .bind(self.seal_secret(m.response_key.expose()))
         .bind(&m.client_id)
         .bind(&m.webhook_url)
         .bind(m.order_ttl_secs.clamp(60, 24 * 3600))
-        .bind(m.webhook_secret.expose())
+        .bind(self.seal_secret(m.webhook_secret.expose()))
         .bind(&m.webhook_username)
-        .bind(m.webhook_password.as_ref().map(crate::secret::Secret::expose))
+        .bind(m.webhook_password.as_ref().map(|p| self.seal_secret(p.expose())))
         .bind(crate::now_ms())
         .bind(serde_json::to_string(&m.theme).unwrap_or_else(|_| "{}".into()))
         .bind(m.allowed_origins.join(" "))
@@ -551,13 +656,13 @@ impl Db {
     /// The merchant whose API key hashes to `hash`.
     pub async fn merchant_by_key_hash(&self, hash: &str) -> Result<Option<Merchant>, DbError> {
         let row = sqlx::query("SELECT * FROM merchants WHERE api_key_hash = $1").bind(hash).fetch_optional(&self.pool).await?;
-        row.as_ref().map(merchant_from).transpose()
+        row.as_ref().map(|r| merchant_from(r, self)).transpose()
     }
 
     /// A merchant by id.
     pub async fn merchant(&self, id: &str) -> Result<Option<Merchant>, DbError> {
         let row = sqlx::query("SELECT * FROM merchants WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(merchant_from).transpose()
+        row.as_ref().map(|r| merchant_from(r, self)).transpose()
     }
 
     /// Creates an order, or finds the existing one with the same order id.
