@@ -318,11 +318,72 @@ fn ensure_postgres() -> Result<std::result::Result<String, String>> {
     psql(
         "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kassa') THEN CREATE ROLE kassa LOGIN CREATEDB PASSWORD 'kassa'; END IF; END$$",
     )?;
+    pg_tls(&psql)?;
     // Each test makes a database of its own; drop those of earlier runs.
     for db in psql("SELECT datname FROM pg_database WHERE datname LIKE 'kassa\\_t\\_%'")?.lines().filter(|l| !l.is_empty()) {
         psql(&format!("DROP DATABASE IF EXISTS \"{db}\""))?;
     }
     Ok(Ok(format!("postgres://kassa:kassa@127.0.0.1:{port}/postgres")))
+}
+
+/// Where the test PostgreSQL's TLS certificates are: a CA (`ca.pem`) and a server certificate for localhost.
+const PG_TLS_DIR: &str = "/var/lib/postgresql/kassa-tls";
+
+/// Serves PostgreSQL over TLS with a certificate for `localhost` from a CA of
+/// its own (made once with openssl), so `sslmode=verify-full` can be tested.
+fn pg_tls(psql: &dyn Fn(&str) -> Result<String>) -> Result<()> {
+    let dir = Path::new(PG_TLS_DIR);
+    if !dir.join("server.pem").exists() {
+        step("PostgreSQL over TLS: a test CA and a server certificate for localhost");
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let ossl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
+        ossl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=Kassa test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ])?;
+        ossl(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"])?;
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| e.to_string())?;
+        ossl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "3650",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ])?;
+        run(Command::new("chown").args(["-R", "postgres:postgres", PG_TLS_DIR]))?;
+        run(Command::new("chmod").args(["0600", &format!("{PG_TLS_DIR}/server.key"), &format!("{PG_TLS_DIR}/ca.key")]))?;
+        run(Command::new("chmod").args(["0644", &format!("{PG_TLS_DIR}/ca.pem")]))?;
+    }
+    psql(&format!("ALTER SYSTEM SET ssl_cert_file = '{PG_TLS_DIR}/server.pem'"))?;
+    psql(&format!("ALTER SYSTEM SET ssl_key_file = '{PG_TLS_DIR}/server.key'"))?;
+    psql("ALTER SYSTEM SET ssl = on")?;
+    psql("SELECT pg_reload_conf()")?;
+    Ok(())
 }
 
 fn ensure_npm_packages() -> Result<()> {
@@ -704,7 +765,18 @@ fn test() -> Result<()> {
         "native (cargo test)",
         run_counted(
             cargo()
-                .args(["test", "--no-fail-fast", "--workspace", "--exclude", "kassa-widget", "--", "--include-ignored"])
+                // (PostgreSQL over TLS runs with the PostgreSQL half below.)
+                .args([
+                    "test",
+                    "--no-fail-fast",
+                    "--workspace",
+                    "--exclude",
+                    "kassa-widget",
+                    "--",
+                    "--include-ignored",
+                    "--skip",
+                    "postgres_over_tls",
+                ])
                 .env("KASSA_PYTHON", python_venv().join("bin/python")),
             Duration::from_secs(40 * 60),
             &mut counts,
@@ -742,8 +814,13 @@ fn test() -> Result<()> {
                             "limits",
                             "--test",
                             "webhook_targets",
+                            "--test",
+                            "pg_tls",
+                            "--",
+                            "--include-ignored",
                         ])
-                        .env("KASSA_TEST_POSTGRES", url),
+                        .env("KASSA_TEST_POSTGRES", url)
+                        .env("KASSA_TEST_POSTGRES_TLS_CA", PG_TLS_DIR.to_string() + "/ca.pem"),
                     Duration::from_secs(15 * 60),
                     &mut counts,
                 ),

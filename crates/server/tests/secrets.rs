@@ -159,3 +159,18 @@ fn secrets_stored_in_plain_text_by_an_older_kassa_are_sealed_at_the_next_start()
     let stored = common::query_strings(&db, "SELECT response_key FROM merchants WHERE id = 'm1'");
     assert!(stored[0].starts_with("v1:dk_"), "{stored:?}");
 }
+
+#[test]
+fn an_older_kassa_refuses_a_database_a_newer_one_migrated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/kassa.db", tmp.path().display());
+    ok(&kassa(&["merchant", "create", "m1", "--database-url", &db], &[]));
+    common::execute_sql(&db, "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)");
+    let refused = kassa(&["merchant", "create", "m2", "--database-url", &db], &[]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer than this Kassa knows"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

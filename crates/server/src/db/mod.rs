@@ -599,6 +599,13 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&mut *tx).await?;
+        let known = migrations.last().map_or(0, |(v, _)| *v);
+        if let Some(c) = current.filter(|c| *c > known) {
+            // A newer Kassa migrated this database: this one would misread it.
+            return Err(DbError::Other(sqlx::Error::Protocol(format!(
+                "the database's schema is version {c}, newer than this Kassa knows ({known}): run the newer Kassa, or restore a backup"
+            ))));
+        }
         for (version, sql) in migrations {
             if current.is_none_or(|c| *version > c) {
                 sqlx::raw_sql(sql).execute(&mut *tx).await?;
