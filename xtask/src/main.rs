@@ -820,6 +820,8 @@ fn test() -> Result<()> {
                             "--include-ignored",
                         ])
                         .env("KASSA_TEST_POSTGRES", url)
+                        // The tests' databases are sealed under a key of the test run's own.
+                        .env("KASSA_MASTER_KEY_FILE", root().join("target/xtask-postgres-master.key"))
                         .env("KASSA_TEST_POSTGRES_TLS_CA", PG_TLS_DIR.to_string() + "/ca.pem"),
                     Duration::from_secs(15 * 60),
                     &mut counts,

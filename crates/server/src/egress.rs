@@ -35,6 +35,7 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         _ if ip.is_broadcast() => "the broadcast address",
         (192, 0, 0) => "an IETF protocol assignment (192.0.0.0/24)",
         (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "a documentation address",
+        (192, 88, 99) => "a 6to4 relay (192.88.99.0/24) address",
         (198, 18 | 19, _) => "a benchmarking (198.18.0.0/15) address",
         (a, _, _) if a >= 240 => "a reserved (240.0.0.0/4) address",
         _ => return None,
@@ -48,6 +49,10 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
     let s = ip.segments();
     // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address too.
+    // IPv4-translated (::ffff:0:a.b.c.d) and local-use NAT64 (64:ff9b:1::/48) too.
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        return forbidden_v4(Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8));
+    }
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return forbidden_v4(Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8));
     }
@@ -139,6 +144,9 @@ mod tests {
             "fe80::1",
             "ff02::1",
             "2001:db8::1",
+            "::ffff:0:7f00:1",
+            "64:ff9b:1::a00:1",
+            "192.88.99.1",
         ] {
             let parsed: IpAddr = ip.parse().unwrap();
             assert!(forbidden(parsed).is_some(), "{ip} must be refused");

@@ -66,6 +66,8 @@ pub struct Config {
     pub gateway_timeout_ms: u64,
     /// How often a gateway is asked about an attempt it has not decided (ms).
     pub gateway_poll_ms: u64,
+    /// The client address is the last of `X-Forwarded-For` (set by a proxy in front), not the peer.
+    pub trust_forwarded_for: bool,
     /// Serve `www/bench/plain-form.html` at `/bench/plain-form.html` (`cargo xtask bench`'s baseline only).
     pub bench_page: bool,
     /// Abuse limits: attempts per order, token and address, failed API keys, requests at once.
@@ -155,13 +157,8 @@ pub fn app(state: AppState) -> Router {
         .merge(gateway::psp::routes())
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(buffer_body))
-        // HSTS when the payment links are https:// (served with TLS, or behind an https proxy).
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::header::STRICT_TRANSPORT_SECURITY, {
-            let hsts = state.config.public_url.starts_with("https://").then(|| axum::http::HeaderValue::from_static("max-age=31536000"));
-            move |_: &axum::response::Response| hsts.clone()
-        }))
-        // At most this many requests at once (bodies being read included); more get a 429 at once.
+        // At most this many requests handled at once, counted once their body is in (a client
+        // whose body trickles in holds no slot); more get a 429 at once.
         .layer(
             tower::ServiceBuilder::new()
                 .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
@@ -174,6 +171,12 @@ pub fn app(state: AppState) -> Router {
                 .layer(tower::load_shed::LoadShedLayer::new())
                 .layer(tower::limit::GlobalConcurrencyLimitLayer::new(state.config.limits.max_concurrent_requests.max(1))),
         )
+        .layer(axum::middleware::from_fn(buffer_body))
+        // HSTS when the payment links are https:// (served with TLS, or behind an https proxy).
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::header::STRICT_TRANSPORT_SECURITY, {
+            let hsts = state.config.public_url.starts_with("https://").then(|| axum::http::HeaderValue::from_static("max-age=31536000"));
+            move |_: &axum::response::Response| hsts.clone()
+        }))
         .with_state(state)
 }
 

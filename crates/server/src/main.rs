@@ -23,8 +23,8 @@ struct DbArgs {
     #[arg(long, env = "KASSA_DATABASE_URL", default_value = "sqlite://data/kassa.db")]
     database_url: String,
     /// The master key sealing the database's secrets, a file of 64 hex digits (created if
-    /// missing; default: master.key beside an SQLite database, data/master.key for
-    /// PostgreSQL). KASSA_MASTER_KEY (the hex itself) takes precedence.
+    /// missing; default: master.key beside an SQLite database; PostgreSQL needs one named).
+    /// KASSA_MASTER_KEY (the hex itself) takes precedence.
     #[arg(long, env = "KASSA_MASTER_KEY_FILE")]
     master_key_file: Option<PathBuf>,
 }
@@ -91,6 +91,10 @@ enum Command {
         /// (payments over plain HTTP: only behind something that adds TLS on the same host).
         #[arg(long, env = "KASSA_INSECURE_HTTP")]
         insecure_http: bool,
+        /// Behind a proxy: take the client's address (for the abuse limits and the gateways) from the
+        /// last address of X-Forwarded-For, which that proxy appends. Only with a proxy that does.
+        #[arg(long, env = "KASSA_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
         /// Serve the benchmark's plain-form baseline page (for `cargo xtask bench` only).
         #[arg(long, hide = true)]
         bench_page: bool,
@@ -339,6 +343,7 @@ async fn run(command: Command) -> Result<(), String> {
             auth_failures_per_minute,
             max_concurrent_requests,
             bench_page,
+            trust_forwarded_for,
             insecure_http,
             tls_cert,
             tls_key,
@@ -357,6 +362,29 @@ async fn run(command: Command) -> Result<(), String> {
             };
             // Refuse a bad CA file now rather than at the first delivery.
             kassa_server::tls::webhook_tls(webhook_ca_pem.as_deref())?;
+            // Card data and API keys over plain HTTP to another machine: refused (before listening) unless the
+            // operator says so. Local: the links name this machine and the server listens on loopback only.
+            let listen_loopback =
+                listen.parse::<std::net::SocketAddr>().map_or_else(|_| listen.starts_with("localhost:"), |a| a.ip().is_loopback());
+            let links_local = match &public_url {
+                Some(p) => {
+                    let parsed = url::Url::parse(p).map_err(|_| format!("--public-url {p:?} is not a URL"))?;
+                    parsed.scheme() != "http" || parsed.host().is_some_and(|h| kassa_server::juspay::orders::is_loopback_host(&h))
+                }
+                None => true,
+            };
+            let plain_to_others =
+                tls.is_none() && public_url.as_deref().is_none_or(|p| p.starts_with("http://")) && !(links_local && listen_loopback);
+            if plain_to_others {
+                if !insecure_http {
+                    return Err(format!(
+                        "payment links would be plain http:// to other machines (--listen {listen}, --public-url {}): serve HTTPS \
+                         (--tls-cert, --tls-key), give the https:// URL of the proxy in front (--public-url), or pass --insecure-http",
+                        public_url.as_deref().unwrap_or("not given")
+                    ));
+                }
+                tracing::warn!(%listen, "serving payments over plain http:// to other machines (--insecure-http)");
+            }
             let listener = std::net::TcpListener::bind(&listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             listener.set_nonblocking(true).map_err(|e| e.to_string())?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -368,18 +396,6 @@ async fn run(command: Command) -> Result<(), String> {
                 _ => addr.to_string(),
             };
             let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{authority}")).trim_end_matches('/').to_string();
-            // Card data and API keys over plain HTTP to another machine: refused unless the operator says so.
-            let parsed = url::Url::parse(&public_url).map_err(|_| format!("--public-url {public_url:?} is not a URL"))?;
-            let local = parsed.host().is_some_and(|h| kassa_server::juspay::orders::is_loopback_host(&h));
-            if parsed.scheme() == "http" && !local {
-                if !insecure_http {
-                    return Err(format!(
-                        "the public URL {public_url} is plain http:// on an address other than this machine: serve HTTPS (--tls-cert, --tls-key), \
-                         give the https:// URL of the proxy in front (--public-url), or pass --insecure-http"
-                    ));
-                }
-                tracing::warn!(%public_url, "serving payments over plain http:// to other machines (--insecure-http)");
-            }
             let config = Config {
                 public_url: public_url.clone(),
                 assets_dir,
@@ -393,6 +409,7 @@ async fn run(command: Command) -> Result<(), String> {
                 hold_ms: hold_ms.max(1000),
                 webhook_allow_private,
                 bench_page,
+                trust_forwarded_for,
                 limits: kassa_server::http::limits::LimitSettings {
                     failed_attempts_per_order: max_failed_attempts,
                     txns_per_minute_per_token,
@@ -434,7 +451,8 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Sign(_) | Command::Verify(_) | Command::Keygen { .. } => Err("handled before the runtime".into()),
         Command::RotateMasterKey { new_key_file, db: args } => {
             use kassa_server::db::vault::MasterKey;
-            let old = MasterKey::resolve(&args.database_url, args.master_key_file.as_deref())?;
+            // The current key must exist: a mistyped path must not become a fresh random "old" key.
+            let old = MasterKey::resolve_with(&args.database_url, args.master_key_file.as_deref(), false)?;
             let new = MasterKey::load_or_create(&new_key_file)?;
             if old.id() == new.id() {
                 return Err("the new master key is the current one".into());

@@ -246,11 +246,17 @@ pub(crate) async fn redirect_after(st: &AppState, order: &Order, in_frame: bool)
 /// `return_url` with Kassa's `params` and the signature added to its query,
 /// built with a URL parser: the merchant's own query parameters are kept and
 /// signed with Kassa's (so the whole query verifies), and a fragment stays
-/// last. `None` for a URL that does not parse, or whose own query repeats a
-/// parameter or names one of Kassa's.
+/// last. Of the merchant's own parameters, one Kassa sets or one repeated
+/// (refused for new orders, possible in older ones) gives way: Kassa's
+/// value, or the first. `None` for a URL that does not parse.
 pub fn signed_return_url(key: &ResponseKey, return_url: &str, params: &Params<'_>) -> Option<String> {
     let mut url = url::Url::parse(return_url).ok()?;
-    let own: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let mut own: Vec<(String, String)> = Vec::new();
+    for (k, v) in url.query_pairs() {
+        if params.get(&k).is_none() && !matches!(k.as_ref(), "signature" | "signature_algorithm") && !own.iter().any(|(o, _)| *o == k) {
+            own.push((k.into_owned(), v.into_owned()));
+        }
+    }
     let all = Params::from_pairs(own.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(params.iter())).ok()?;
     let query = return_url::sign(key, &all);
     url.set_query(Some(&query));

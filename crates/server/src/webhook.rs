@@ -72,6 +72,24 @@ impl InFlight {
     }
 }
 
+/// A delivery's place in [`InFlight`], given back when dropped.
+struct Slot {
+    in_flight: Arc<Mutex<InFlight>>,
+    merchant: String,
+    host: String,
+    order: Option<String>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut f = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f.give_back(&self.merchant, &self.host);
+        if let Some(o) = &self.order {
+            f.orders.remove(o);
+        }
+    }
+}
+
 /// The host (and port) a URL names, for the per-host bound.
 fn host_of(url: &str) -> String {
     url::Url::parse(url).ok().and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?))).unwrap_or_default()
@@ -94,6 +112,8 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             .https_only(false)
             .http_status_as_error(false)
             .max_redirects(0)
+            // Never through an environment proxy: the guard must see the receiver's own addresses.
+            .proxy(None)
             .timeout_connect(Some(Duration::from_secs(3)))
             .timeout_global(Some(Duration::from_secs(10)))
             .build();
@@ -127,15 +147,12 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
                                 f.orders.insert(o.clone());
                             }
                         }
-                        let (state, agent, in_flight) = (state.clone(), agent.clone(), in_flight.clone());
+                        let (state, agent) = (state.clone(), agent.clone());
+                        // Given back when the delivery ends, however it ends (a panic included).
+                        let slot = Slot { in_flight: in_flight.clone(), merchant: ev.merchant_id.clone(), host, order };
                         tokio::spawn(async move {
-                            let merchant = ev.merchant_id.clone();
+                            let _slot = slot;
                             deliver(&state, &agent, ev).await;
-                            let mut f = in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                            f.give_back(&merchant, &host);
-                            if let Some(o) = &order {
-                                f.orders.remove(o);
-                            }
                         });
                     }
                 }

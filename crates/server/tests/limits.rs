@@ -139,8 +139,56 @@ fn failed_api_keys_lock_the_address_out_whatever_key_comes_next() {
 
 #[test]
 fn requests_past_the_concurrency_limit_get_a_429_at_once() {
-    let s = start(LimitSettings { max_concurrent_requests: 1, ..LimitSettings::default() });
-    // One request whose body never finishes holds the only slot.
+    // A gateway that accepts connections and never answers: a payment through it holds its request
+    // (up to the gateway timeout), and so the server's only slot.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_url = format!("http://{}", hole.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in hole.incoming() {
+            held.push(s);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database(dir.path());
+    let (server, api_key) = common::serve_in_process(
+        url,
+        move |db| async move {
+            let api_key = kassa_server::random_id("ksk_");
+            db.create_merchant(&common::test_merchant("m1", &api_key, "krk_x")).await.unwrap();
+            let account = kassa_server::gateway::route::Account {
+                id: kassa_server::random_id("gwa_"),
+                merchant_id: "m1".into(),
+                reference_id: String::new(),
+                priority: 0,
+                credentials: kassa_server::gateway::route::Credentials::Razorpay {
+                    key_id: "rzp_test_x".into(),
+                    key_secret: "y".into(),
+                    webhook_secret: None,
+                },
+                base_url: hole_url,
+            };
+            db.add_gateway_account(&account).await.unwrap();
+            (db, api_key)
+        },
+        |base| kassa_server::Config {
+            limits: LimitSettings { max_concurrent_requests: 1, ..LimitSettings::default() },
+            gateway_timeout_ms: 1500,
+            ..common::test_config(base)
+        },
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let s = Server { base: server.base.clone(), api_key, agent, _dir: dir, _server: server };
+    let (code, _, created) = s.call(
+        "POST",
+        "/orders",
+        &basic(&s.api_key),
+        "application/x-www-form-urlencoded",
+        "order_id=slow1&amount=10&customer_id=c&customer_email=a%40b.in&customer_phone=9999999999&description=T&options.get_client_auth_token=true",
+    );
+    assert_eq!(code, 200, "{created}");
+    let (ord, token) = (created["id"].as_str().unwrap().to_string(), created["juspay"]["client_auth_token"].as_str().unwrap().to_string());
+    // A body that trickles in holds no slot: the server still answers.
     let addr = s.base.trim_start_matches("http://").to_string();
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
     slow.write_all(
@@ -148,16 +196,16 @@ fn requests_past_the_concurrency_limit_get_a_429_at_once() {
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    assert_limited(&s.call("GET", "/health", "", "text/plain", ""), "overloaded");
-    // Once it is gone, requests are served again.
+    assert_eq!(s.call("GET", "/health", "", "text/plain", "").0, 200);
+    std::thread::scope(|scope| {
+        let paying = scope.spawn(|| s.card(&ord, &token));
+        std::thread::sleep(Duration::from_millis(400));
+        // The payment waiting on its gateway holds the only slot.
+        assert_limited(&s.call("GET", "/health", "", "text/plain", ""), "overloaded");
+        let (code, _, body) = paying.join().unwrap();
+        assert_eq!(code, 400, "the gateway never answered: {body}");
+    });
+    // Once it is done, requests are served again.
+    assert_eq!(s.call("GET", "/health", "", "text/plain", "").0, 200);
     drop(slow);
-    let mut ok = false;
-    for _ in 0..50 {
-        if s.call("GET", "/health", "", "text/plain", "").0 == 200 {
-            ok = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(ok, "the slot came back");
 }

@@ -174,6 +174,13 @@ fn kassa_serve_refuses_plain_http_to_other_machines_and_merchant_origins_must_be
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-http"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Links naming this machine, but listening on every address: refused too (before anything listens).
+    let out = Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--database-url", &db, "--public-url", "http://localhost:8080"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-http"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .args(["merchant", "create", "m9", "--database-url", &db, "--allowed-origin", "http://shop.example"])
         .output()

@@ -496,8 +496,9 @@ impl Db {
     async fn open_vault(&self, master: &vault::MasterKey) -> Result<vault::Vault, DbError> {
         let mut wrapped = self.wrapped_keys().await?;
         if wrapped.is_empty() {
-            let w = vault::new_data_key(master);
-            sqlx::query("INSERT INTO data_keys (id, master_id, wrapped, created_at) VALUES ($1, $2, $3, $4)")
+            // Instances starting together on a fresh database race here: the first insert wins, the others read it.
+            let w = vault::new_data_key(master, vault::FIRST_DATA_KEY);
+            sqlx::query("INSERT INTO data_keys (id, master_id, wrapped, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
                 .bind(&w.id)
                 .bind(&w.master_id)
                 .bind(&w.wrapped)

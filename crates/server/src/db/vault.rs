@@ -8,9 +8,9 @@
 //! the data keys alone (`kassa rotate-master-key`).
 //!
 //! The master key comes from `KASSA_MASTER_KEY` (64 hex digits) or a key
-//! file (`--master-key-file`, `KASSA_MASTER_KEY_FILE`; by default
-//! `master.key` beside an SQLite database, `data/master.key` for
-//! PostgreSQL), created with 32 random bytes, mode 0600, if it is missing.
+//! file (`--master-key-file`, `KASSA_MASTER_KEY_FILE`; for an SQLite
+//! database by default `master.key` beside it; PostgreSQL needs one named),
+//! created with 32 random bytes, mode 0600, if it is missing.
 
 use super::DbError;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -78,17 +78,34 @@ impl MasterKey {
     }
 
     /// The key for the database at `url`: `KASSA_MASTER_KEY`, else the key file
-    /// (`file`, else `KASSA_MASTER_KEY_FILE`, else the default for `url`).
-    pub fn resolve(url: &str, file: Option<&Path>) -> Result<MasterKey, String> {
+    /// (`file`, else `KASSA_MASTER_KEY_FILE`, else, for SQLite only, `master.key`
+    /// beside the database), created if missing when `create` allows it.
+    /// PostgreSQL needs a key named explicitly: a default file would be made
+    /// anew wherever the server happens to start (a container's throwaway
+    /// disk), and the secrets sealed under the first one lost.
+    pub fn resolve_with(url: &str, file: Option<&Path>, create: bool) -> Result<MasterKey, String> {
         if let Ok(hex) = std::env::var("KASSA_MASTER_KEY") {
             return MasterKey::from_hex(&hex).map_err(|e| format!("KASSA_MASTER_KEY: {e}"));
         }
-        let path = match (file, std::env::var_os("KASSA_MASTER_KEY_FILE")) {
-            (Some(f), _) => f.to_path_buf(),
-            (None, Some(f)) => PathBuf::from(f),
-            (None, None) => default_key_file(url),
+        let path = match (file, std::env::var_os("KASSA_MASTER_KEY_FILE"), default_key_file(url)) {
+            (Some(f), _, _) => f.to_path_buf(),
+            (None, Some(f), _) => PathBuf::from(f),
+            (None, None, Some(d)) => d,
+            (None, None, None) => {
+                return Err("a PostgreSQL database needs its master key named: KASSA_MASTER_KEY (64 hex digits), or --master-key-file / KASSA_MASTER_KEY_FILE".into());
+            }
         };
-        MasterKey::load_or_create(&path)
+        if create {
+            MasterKey::load_or_create(&path)
+        } else {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the master key {}: {e}", path.display()))?;
+            MasterKey::from_hex(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
+
+    /// [`MasterKey::resolve_with`], creating a missing key file.
+    pub fn resolve(url: &str, file: Option<&Path>) -> Result<MasterKey, String> {
+        MasterKey::resolve_with(url, file, true)
     }
 
     /// A short public name of this key: which key sealed a data key.
@@ -110,13 +127,11 @@ fn unreachable_key() -> UnboundKey {
     panic!("a 32-byte AES-256 key was refused")
 }
 
-/// `master.key` beside an SQLite database; `data/master.key` otherwise.
-pub fn default_key_file(url: &str) -> PathBuf {
-    let sqlite = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
-    match sqlite.map(|p| p.split('?').next().unwrap_or(p)) {
-        Some(path) => Path::new(path).parent().map_or_else(|| PathBuf::from("master.key"), |d| d.join("master.key")),
-        None => PathBuf::from("data/master.key"),
-    }
+/// `master.key` beside an SQLite database; none for PostgreSQL (its key is named explicitly).
+pub fn default_key_file(url: &str) -> Option<PathBuf> {
+    let sqlite = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = sqlite.split('?').next().unwrap_or(sqlite);
+    Some(Path::new(path).parent().map_or_else(|| PathBuf::from("master.key"), |d| d.join("master.key")))
 }
 
 /// Creates `dir` (and its parents) with mode 0700 for what this creates.
@@ -178,10 +193,14 @@ pub struct WrappedKey {
     pub wrapped: String,
 }
 
-/// Seals a new data key under `master`: (wrapped, the key).
-pub fn new_data_key(master: &MasterKey) -> WrappedKey {
+/// The id of a database's first data key: the same for every instance that
+/// starts on a fresh database at once, so only one of their keys is kept.
+pub const FIRST_DATA_KEY: &str = "dk_first";
+
+/// Seals a new data key `id` under `master`.
+pub fn new_data_key(master: &MasterKey, id: &str) -> WrappedKey {
     let mut raw: [u8; 32] = rand::random();
-    let id = crate::random_id("dk_");
+    let id = id.to_string();
     let wrapped = STANDARD.encode(seal(&master.aead(), id.as_bytes(), &raw));
     raw.zeroize();
     WrappedKey { id, master_id: master.id(), wrapped }
@@ -274,10 +293,10 @@ mod tests {
     #[test]
     fn values_round_trip_and_do_not_open_with_another_key_or_when_changed() {
         let master = MasterKey::generate();
-        let w = new_data_key(&master);
+        let w = new_data_key(&master, FIRST_DATA_KEY);
         let vault = Vault::open(&master, std::slice::from_ref(&w)).expect("opens");
         let sealed = vault.seal("krk_response_key_secret");
-        assert!(sealed.starts_with("v1:dk_") && !sealed.contains("krk_response"), "{sealed}");
+        assert!(sealed.starts_with("v1:dk_first:") && !sealed.contains("krk_response"), "{sealed}");
         assert_ne!(sealed, vault.seal("krk_response_key_secret"), "a fresh nonce each time");
         assert_eq!(vault.open_value(&sealed).expect("opens"), "krk_response_key_secret");
         assert_eq!(vault.open_value("legacy plaintext").expect("as it is"), "legacy plaintext");

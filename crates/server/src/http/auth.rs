@@ -39,7 +39,8 @@ impl FromRequestParts<AppState> for Authed {
             return Err(AppError::unauthorized("missing API key"));
         }
         // An address that failed too often is refused before its key is looked at.
-        let address = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let address = crate::http::limits::client_address(peer, &parts.headers, state.config.trust_forwarded_for);
         state.limits.auth_allowed(address)?;
         let Some(merchant) = state.db.merchant_by_key_hash(&api_key_hash(key)).await? else {
             state.limits.auth_failed(address);

@@ -24,7 +24,7 @@ pub struct LimitSettings {
     pub txns_per_minute_per_token: u32,
     /// Payment attempts a minute from one client address.
     pub txns_per_minute_per_address: u32,
-    /// Failed API-key attempts a minute from one address before it is locked out for the rest of that minute.
+    /// Failed API-key attempts a minute from one address before it is locked out for a minute.
     pub auth_failures_per_minute_per_address: u32,
     /// Requests served at once; more are answered 429 at once.
     pub max_concurrent_requests: usize,
@@ -52,6 +52,37 @@ pub struct Limiters {
     locked: Mutex<HashMap<IpAddr, Instant>>,
     /// Checks since the limiters last forgot idle keys.
     checks: AtomicU64,
+}
+
+/// The client's address: the connection's peer, or behind a proxy the
+/// operator trusts (`--trust-forwarded-for`), the last address of
+/// `X-Forwarded-For` (the one that proxy added).
+pub fn client_address(peer: Option<IpAddr>, headers: &axum::http::HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for
+        && let Some(forwarded) = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back()
+        && let Some(ip) = forwarded.rsplit(',').next().and_then(|a| a.trim().parse::<IpAddr>().ok())
+    {
+        return Some(ip);
+    }
+    peer
+}
+
+/// How long an address that failed too many API keys is locked out.
+const LOCKOUT: Duration = Duration::from_secs(60);
+
+/// The key a client address is limited by: an IPv4 address, or an IPv6
+/// address's /64 (what one subscriber usually holds).
+pub fn limit_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -97,7 +128,7 @@ impl Limiters {
                 secs(not_until.wait_time_from(clock.now())),
             ));
         }
-        if let Some(address) = address
+        if let Some(address) = address.map(limit_key)
             && let Err(not_until) = self.txn_address.check_key(&address)
         {
             return Err(AppError::too_many(
@@ -111,7 +142,7 @@ impl Limiters {
 
     /// Refuses an address locked out after too many failed API-key attempts (before the key is looked at).
     pub fn auth_allowed(&self, address: Option<IpAddr>) -> Result<(), AppError> {
-        let Some(address) = address else { return Ok(()) };
+        let Some(address) = address.map(limit_key) else { return Ok(()) };
         let until = self.locked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&address).copied();
         match until {
             Some(until) if until > Instant::now() => Err(AppError::too_many(
@@ -125,14 +156,10 @@ impl Limiters {
 
     /// Counts a failed API-key attempt from `address`; past the limit, the address is locked out.
     pub fn auth_failed(&self, address: Option<IpAddr>) {
-        let Some(address) = address else { return };
+        let Some(address) = address.map(limit_key) else { return };
         self.tidy();
-        if let Err(not_until) = self.auth_failures.check_key(&address) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            self.locked
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(address, Instant::now() + wait.max(Duration::from_secs(1)));
+        if self.auth_failures.check_key(&address).is_err() {
+            self.locked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(address, Instant::now() + LOCKOUT);
         }
     }
 }
@@ -169,5 +196,17 @@ mod tests {
         let e = l.auth_allowed(Some(a)).expect_err("locked out");
         assert_eq!((e.status.as_u16(), e.code), (429, "too_many_failed_logins"));
         assert!(l.auth_allowed(Some("192.0.2.2".parse().unwrap_or(a))).is_ok(), "another address is not");
+        // IPv6: one /64 is one client.
+        let v6 = |s: &str| -> IpAddr { s.parse().unwrap_or(a) };
+        assert_eq!(limit_key(v6("2001:db8:1:2:aaaa::1")), limit_key(v6("2001:db8:1:2:bbbb::9")));
+        assert_ne!(limit_key(v6("2001:db8:1:2::1")), limit_key(v6("2001:db8:1:3::1")));
+        assert_eq!(limit_key(v6("::ffff:192.0.2.7")), v6("192.0.2.7"));
+        // Behind a trusted proxy the client is the last X-Forwarded-For address; otherwise the peer.
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", axum::http::HeaderValue::from_static("203.0.113.9, 198.51.100.4"));
+        let proxy = Some(v6("10.0.0.2"));
+        assert_eq!(client_address(proxy, &h, true), Some(v6("198.51.100.4")));
+        assert_eq!(client_address(proxy, &h, false), proxy);
+        assert_eq!(client_address(proxy, &axum::http::HeaderMap::new(), true), proxy);
     }
 }

@@ -68,7 +68,7 @@ fn order_fields() -> Map<String, Value> {
         "return_url".into(),
         field(
             "string",
-            "http(s) URL the shopper returns to, with the signed result parameters appended.",
+            "https:// URL (http:// only for localhost) the shopper returns to. Kassa adds order_id, status, status_id, signature and signature_algorithm to its query, keeps the URL's own query parameters (which may not use those names or repeat) and signs them together, and keeps its fragment last.",
             json!("https://shop.example/payment/return"),
         ),
     );
@@ -156,9 +156,15 @@ fn path_param(name: &str, description: &str) -> Value {
 
 /// The whole document; `server` is the public base URL.
 pub fn document(server: &str) -> Value {
-    const COMMON: &[(&str, &str)] = &[("400", "BadRequest"), ("401", "Unauthorized"), ("413", "TooLarge")];
-    const WITH_ORDER: &[(&str, &str)] =
-        &[("400", "BadRequest"), ("401", "Unauthorized"), ("404", "NotFound"), ("409", "Conflict"), ("413", "TooLarge")];
+    const COMMON: &[(&str, &str)] = &[("400", "BadRequest"), ("401", "Unauthorized"), ("413", "TooLarge"), ("429", "TooMany")];
+    const WITH_ORDER: &[(&str, &str)] = &[
+        ("400", "BadRequest"),
+        ("401", "Unauthorized"),
+        ("404", "NotFound"),
+        ("409", "Conflict"),
+        ("413", "TooLarge"),
+        ("429", "TooMany"),
+    ];
 
     let mut session = order_fields();
     session.insert("payment_page_client_id".into(), field("string", "Your client id; must be this merchant's.", json!("shop")));
@@ -427,11 +433,12 @@ pub fn document(server: &str) -> Value {
                 "Error": error,
             },
             "responses": {
-                "BadRequest": error_response("Bad input: missing, unknown, duplicate or malformed field."),
+                "BadRequest": error_response("Bad input: missing, unknown, duplicate or malformed field, or more than 256 fields (`too_many_parameters`)."),
                 "Unauthorized": error_response("Missing or wrong credentials."),
                 "NotFound": error_response("No such order or customer for this merchant."),
-                "Conflict": error_response("A duplicate order id with other parameters, or an order that cannot change now."),
+                "Conflict": error_response("A duplicate order id with other parameters, an order that cannot change now, or one whose failed payment attempts reached the limit (`too_many_failed_attempts`)."),
                 "TooLarge": error_response("The body is larger than 64 KB."),
+                "TooMany": error_response("A limit was reached (`too_many_requests`, `too_many_failed_logins`, `overloaded`); `Retry-After` says when to try again."),
             },
         },
     })

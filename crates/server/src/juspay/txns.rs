@@ -92,7 +92,8 @@ pub(crate) async fn create_txn(
 ) -> Result<Json<TxnAnswer>, AppError> {
     let order_pk = token_order(&state, &headers, f.take("client_auth_token"))?;
     // Attempts a minute with this order's client token, and from this address.
-    state.limits.txn(&order_pk, peer.map(|a| a.ip()))?;
+    let address = crate::http::limits::client_address(peer.map(|a| a.ip()), &headers, state.config.trust_forwarded_for);
+    state.limits.txn(&order_pk, address)?;
     let order_ref = f.require("order_id")?;
     let order = state.db.order(&order_pk).await?.ok_or_else(AppError::order_not_found)?;
     if order_ref != order.id && !order_ref.eq_ignore_ascii_case(&order.order_id) {
@@ -142,7 +143,7 @@ pub(crate) async fn create_txn(
     f.finish()?;
     let declined_code = if method == PaymentMethod::Card { "card_declined" } else { "payment_declined" };
     let client = crate::gateway::remote::Client {
-        ip: peer.map(|a| a.ip().to_string()).unwrap_or_default(),
+        ip: address.map(|a| a.to_string()).unwrap_or_default(),
         user_agent: header(&headers, "user-agent"),
         referer: header(&headers, "referer"),
     };

@@ -139,6 +139,7 @@ pub(crate) fn test_config(public_url: &str) -> kassa_server::Config {
         hold_ms: kassa_server::domain::preauth::DEFAULT_HOLD_MS,
         webhook_allow_private: true,
         bench_page: false,
+        trust_forwarded_for: false,
         // Tests pay many times from one address; the limits' own test sets its figures.
         limits: kassa_server::http::limits::LimitSettings {
             txns_per_minute_per_token: 100_000,
