@@ -76,16 +76,7 @@ fn the_database_file_holds_no_secret_and_is_private() {
         &[],
     ));
     // The server creates its client-token key on start.
-    let port = common::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db])
-        .env_remove("KASSA_MASTER_KEY")
-        .env("KASSA_LOG", "error")
-        .spawn()
-        .unwrap();
-    let server = common::Running(child);
-    common::wait_for_port(port);
-    drop(server);
+    drop(common::serve_binary(&db, common::free_port(), &[]));
     let token_key = {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         hex::encode(rt.block_on(async { kassa_server::db::Db::open(&db).await.unwrap().server_key("client_token_key").await.unwrap() }))

@@ -194,22 +194,7 @@ fn kassa_serve_refuses_plain_http_to_other_machines_and_merchant_origins_must_be
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // With --insecure-http it starts (and serves).
     let port = common::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &db,
-            "--public-url",
-            "http://pay.example",
-            "--insecure-http",
-        ])
-        .env("KASSA_LOG", "error")
-        .spawn()
-        .unwrap();
-    let running = common::Running(child);
-    common::wait_for_port(port);
+    let running = common::serve_binary(&db, port, &["--public-url", "http://pay.example", "--insecure-http"]);
     // Card data is in its memory: it writes no core dump.
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", running.id())).unwrap();
     let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();

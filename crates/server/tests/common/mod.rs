@@ -25,6 +25,18 @@ impl Drop for Running {
     }
 }
 
+/// `kassa serve` (the real binary) on 127.0.0.1:`port` over `db`, with `extra` flags; killed when dropped.
+pub(crate) fn serve_binary(db: &str, port: u16, extra: &[&str]) -> Running {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
+        .args(extra)
+        .env("KASSA_LOG", "error")
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    Running(child)
+}
+
 /// A minimal HTTP receiver on `port`: records (headers, body) of each POST and answers 200.
 pub(crate) fn receiver(port: u16, seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
     use std::io::{BufRead, BufReader, Read, Write};
