@@ -149,7 +149,7 @@ fn free_port() -> Result<u16> {
 const KASSA: &str = "target/server/kassa";
 
 fn start_server(db: &str, merchant: &str) -> Result<Server> {
-    let out = Command::new(KASSA)
+    let out = kassa_command()
         .args(["merchant", "create", merchant, "--name", "Kassa Demo Shop", "--order-ttl-mins", "1440", "--database-url", db])
         .output()
         .map_err(|e| e.to_string())?;
@@ -161,10 +161,18 @@ fn start_server(db: &str, merchant: &str) -> Result<Server> {
 }
 
 /// `kassa serve` on a free port for a merchant that exists.
+/// The `kassa` binary, its databases sealed under a master key of the bench's own
+/// (PostgreSQL needs one named; SQLite's sits beside its database anyway).
+fn kassa_command() -> Command {
+    let mut c = Command::new(KASSA);
+    c.env("KASSA_MASTER_KEY_FILE", crate::root().join("target/xtask-bench-master.key"));
+    c
+}
+
 fn serve(db: &str, creds: Value) -> Result<Server> {
     let port = free_port()?;
     let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(KASSA)
+    let child = kassa_command()
         .args(["serve", "--listen", &listen, "--database-url", db, "--assets-dir", "pkg", "--www-dir", "www", "--webhook-allow-private"])
         // The load generator pays from one address with few tokens: the abuse limits would measure themselves.
         .args(["--txns-per-minute-per-token", "100000000", "--txns-per-minute-per-address", "100000000", "--bench-page"])
@@ -235,7 +243,7 @@ fn gateways(db: &str) -> Result<Value> {
     step("bench: a card payment through Razorpay and Paytm vs the built-in sandbox (30 each, sequential)");
     let server = start_server(db, "gateways")?;
     for gateway in ["razorpay", "paytm"] {
-        run(Command::new(KASSA)
+        run(kassa_command()
             .args(["merchant", "add-gateway", "gateways", "--gateway", gateway, "--sandbox", "--database-url", db])
             .stdout(Stdio::null()))?;
     }
@@ -398,7 +406,7 @@ impl Seeder {
 /// description padded).
 fn scaling(db: &str, seeder: &Seeder, tag: &str) -> Result<Value> {
     step(&format!("bench: scaling with the number of orders and with payload size ({})", backend_name(db)));
-    let out = Command::new(KASSA)
+    let out = kassa_command()
         .args(["merchant", "create", &format!("scale{tag}"), "--order-ttl-mins", "1440", "--database-url", db])
         .output()
         .map_err(|e| e.to_string())?;
