@@ -17,6 +17,7 @@ pub mod egress;
 pub mod gateway;
 pub mod http;
 pub mod juspay;
+pub mod observe;
 pub mod pages;
 pub mod secret;
 pub mod tls;
@@ -78,6 +79,8 @@ pub struct Config {
     /// How long a pre-authorization's hold lasts before Kassa voids it (ms):
     /// [`domain::preauth::DEFAULT_HOLD_MS`] unless the operator says otherwise.
     pub hold_ms: u64,
+    /// The bearer token `/metrics` asks for; `None`: served to this machine only (loopback, through no proxy).
+    pub metrics_token: Option<secret::Secret>,
 }
 
 /// Where the server reads the time: the system clock, or a test's.
@@ -155,6 +158,7 @@ pub fn app(state: AppState) -> Router {
         // Returns from remote gateways, their webhooks, and the sandboxes of their APIs.
         .merge(gateway::pages::routes())
         .merge(gateway::psp::routes())
+        .route("/metrics", axum::routing::get(observe::metrics))
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // At most this many requests handled at once, counted once their body is in (a client
@@ -177,6 +181,8 @@ pub fn app(state: AppState) -> Router {
             let hsts = state.config.public_url.starts_with("https://").then(|| axum::http::HeaderValue::from_static("max-age=31536000"));
             move |_: &axum::response::Response| hsts.clone()
         }))
+        // Outermost: every answer (a 429 or 413 too) gets its request id, log line and metrics.
+        .layer(axum::middleware::from_fn(observe::observe))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ mod cli_sign;
 use clap::{Parser, Subcommand};
 use kassa_server::db::{Db, NewMerchant};
 use kassa_server::http::auth as api;
+use kassa_server::observe::AuditCtx;
 use kassa_server::secret::Secret;
 use kassa_server::{AppState, Config, app, random_id};
 use std::path::PathBuf;
@@ -111,6 +112,10 @@ enum Command {
         /// (a private CA); default: Mozilla's root certificates.
         #[arg(long, env = "KASSA_WEBHOOK_CA_FILE")]
         webhook_ca_file: Option<PathBuf>,
+        /// A file holding the bearer token /metrics asks for (or the token itself in
+        /// KASSA_METRICS_TOKEN); without one, /metrics answers this machine only.
+        #[arg(long, env = "KASSA_METRICS_TOKEN_FILE")]
+        metrics_token_file: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -126,6 +131,18 @@ enum Command {
         /// The new master key's file (64 hex digits; created with a random key if missing).
         #[arg(long)]
         new_key_file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the audit log, newest first, one JSON object a line: a merchant's changes
+    /// (refunds, captures, voids, order and settings changes, keys), or without a merchant
+    /// the server's own (master key rotations).
+    Audit {
+        /// Merchant id.
+        merchant: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -302,12 +319,21 @@ fn origin(s: &str) -> Result<String, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KASSA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Structured JSON lines (one object per event, with the request's span: its
+    // request id, method and route), unless KASSA_LOG_FORMAT=text or a person
+    // is watching the terminal.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KASSA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match std::env::var("KASSA_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.init();
+    }
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Sign(c) => return cli_sign::sign(c),
@@ -348,6 +374,7 @@ async fn run(command: Command) -> Result<(), String> {
             tls_cert,
             tls_key,
             webhook_ca_file,
+            metrics_token_file,
             db,
         } => {
             no_core_dumps()?;
@@ -396,6 +423,17 @@ async fn run(command: Command) -> Result<(), String> {
                 _ => addr.to_string(),
             };
             let public_url = public_url.unwrap_or_else(|| format!("{scheme}://{authority}")).trim_end_matches('/').to_string();
+            let metrics_token = match (std::env::var("KASSA_METRICS_TOKEN").ok(), metrics_token_file) {
+                (Some(token), _) => Some(token),
+                (None, Some(file)) => {
+                    Some(std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?.trim().to_string())
+                }
+                (None, None) => None,
+            };
+            if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+                return Err("the metrics token must be at least 16 characters".into());
+            }
+            let metrics_token = metrics_token.map(kassa_server::secret::Secret::new);
             let config = Config {
                 public_url: public_url.clone(),
                 assets_dir,
@@ -407,6 +445,7 @@ async fn run(command: Command) -> Result<(), String> {
                 gateway_timeout_ms,
                 gateway_poll_ms,
                 hold_ms: hold_ms.max(1000),
+                metrics_token,
                 webhook_allow_private,
                 bench_page,
                 trust_forwarded_for,
@@ -459,7 +498,16 @@ async fn run(command: Command) -> Result<(), String> {
             }
             let db = Db::open_with(&args.database_url, &old).await.map_err(|e| e.to_string())?;
             let n = db.rotate_master_key(&old, &new).await.map_err(|e| e.to_string())?;
+            let detail = serde_json::json!({ "old_master_key_id": old.id(), "master_key_id": new.id(), "resealed_data_keys": n });
+            AuditCtx::cli().record(&db, None, "master_key.rotate", Some(&new.id()), detail).await;
             println!("{}", serde_json::json!({ "resealed_data_keys": n, "old_master_key_id": old.id(), "master_key_id": new.id() }));
+            Ok(())
+        }
+        Command::Audit { merchant, limit, db } => {
+            let db = db.open().await?;
+            for e in db.audit_log(merchant.as_deref(), limit.clamp(1, 100_000)).await.map_err(|e| e.to_string())? {
+                println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);
+            }
             Ok(())
         }
         Command::Merchant { command: add @ MerchantCommand::AddGateway { .. } } => add_gateway(add).await,
@@ -475,6 +523,7 @@ async fn run(command: Command) -> Result<(), String> {
             }
             match db.add_merchant_key(&id, &key_id, &key.to_pem()).await {
                 Ok(()) => {
+                    AuditCtx::cli().record(&db, Some(&id), "order_details_key.add", Some(&key_id), serde_json::Value::Null).await;
                     println!("{}", serde_json::json!({ "merchant_id": id, "merchant_key_id": key_id }));
                     Ok(())
                 }
@@ -532,6 +581,9 @@ async fn run(command: Command) -> Result<(), String> {
                 Err(kassa_server::db::DbError::Conflict) => return Err(format!("merchant {id} already exists")),
                 Err(e) => return Err(e.to_string()),
             }
+            let detail =
+                serde_json::json!({ "webhook_url": webhook_url, "order_ttl_mins": order_ttl_mins, "allowed_origins": m.allowed_origins });
+            AuditCtx::cli().record(&db, Some(&id), "merchant.create", Some(&id), detail).await;
             let out = serde_json::json!({
                 "merchant_id": id,
                 "name": m.name,
@@ -626,7 +678,11 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
     let account =
         Account { id: account_id, merchant_id: id.clone(), reference_id: reference_id.clone(), priority: 0, credentials, base_url };
     let priority = match db.add_gateway_account(&account).await {
-        Ok(p) => p,
+        Ok(p) => {
+            let detail = serde_json::json!({ "gateway": gateway, "reference_id": reference_id, "sandbox": sandbox, "priority": p });
+            AuditCtx::cli().record(&db, Some(&id), "gateway_account.add", Some(&account.id), detail).await;
+            p
+        }
         Err(kassa_server::db::DbError::Conflict) => {
             return Err(format!("merchant {id} already has a {gateway} account with reference id {reference_id:?}"));
         }

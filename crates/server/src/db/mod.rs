@@ -9,8 +9,10 @@
 
 mod events;
 mod gateways;
+mod observe;
 mod payments;
 pub mod vault;
+pub use observe::{AuditEvent, Stats};
 
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
@@ -67,6 +69,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/sqlite/0010_gateways.sql")),
     (11, include_str!("../../migrations/sqlite/0011_preauth.sql")),
     (12, include_str!("../../migrations/sqlite/0012_secrets.sql")),
+    (13, include_str!("../../migrations/sqlite/0013_audit.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -79,6 +82,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/postgres/0010_gateways.sql")),
     (11, include_str!("../../migrations/postgres/0011_preauth.sql")),
     (12, include_str!("../../migrations/postgres/0012_secrets.sql")),
+    (13, include_str!("../../migrations/postgres/0013_audit.sql")),
 ];
 
 #[cfg(test)]

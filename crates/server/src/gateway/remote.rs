@@ -151,18 +151,31 @@ pub async fn call(
 ) -> Result<(u16, String), GatewayError> {
     let agent = agent.clone();
     let join = tokio::task::spawn_blocking(move || {
-        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
-        for (k, v) in &headers {
-            builder = builder.header(*k, v);
-        }
-        let request = builder.body(body.unwrap_or_default()).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
-        let mut resp = agent.run(request).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let text =
-            resp.body_mut().with_config().limit(1024 * 1024).read_to_string().map_err(|e| GatewayError::Unavailable(e.to_string()))?;
-        Ok((status, text))
+        let started = std::time::Instant::now();
+        let outcome = send(&agent, method, &url, &headers, body);
+        crate::observe::gateway_call(&url, started.elapsed(), outcome.as_ref().ok().map(|(status, _)| *status));
+        outcome
     });
     join.await.map_err(|e| GatewayError::Unavailable(e.to_string()))?
+}
+
+/// [`call`]'s request, on the calling thread.
+fn send(
+    agent: &ureq::Agent,
+    method: &'static str,
+    url: &str,
+    headers: &[(&'static str, String)],
+    body: Option<String>,
+) -> Result<(u16, String), GatewayError> {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        builder = builder.header(*k, v);
+    }
+    let request = builder.body(body.unwrap_or_default()).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+    let mut resp = agent.run(request).map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().with_config().limit(1024 * 1024).read_to_string().map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+    Ok((status, text))
 }
 
 /// Starts an attempt at the account's gateway.

@@ -42,7 +42,8 @@ impl FromRequestParts<AppState> for Authed {
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let address = crate::http::limits::client_address(peer, &parts.headers, state.config.trust_forwarded_for);
         state.limits.auth_allowed(address)?;
-        let Some(merchant) = state.db.merchant_by_key_hash(&api_key_hash(key)).await? else {
+        let hash = api_key_hash(key);
+        let Some(merchant) = state.db.merchant_by_key_hash(&hash).await? else {
             state.limits.auth_failed(address);
             return Err(AppError::unauthorized("invalid API key"));
         };
@@ -51,6 +52,8 @@ impl FromRequestParts<AppState> for Authed {
         {
             return Err(AppError::unauthorized("x-merchantid does not match the API key"));
         }
+        // Which key, for the audit log: a prefix of its hash, never the key.
+        parts.extensions.insert(crate::observe::KeyFingerprint(hash.chars().take(12).collect()));
         Ok(Authed(merchant))
     }
 }

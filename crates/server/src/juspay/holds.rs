@@ -81,6 +81,7 @@ async fn answer(state: &AppState, order: &crate::db::Order) -> Result<Response, 
 pub(crate) async fn capture(
     State(state): State<AppState>,
     Authed(merchant): Authed,
+    audit: crate::observe::AuditCtx,
     Path(txn_uuid): Path<String>,
     mut f: Fields,
 ) -> Result<Response, AppError> {
@@ -99,7 +100,11 @@ pub(crate) async fn capture(
     }
     let (order, txn) = merchant_txn(&state, &merchant.id, &txn_uuid).await?;
     match preauth::capture(&state, &order, &txn, amount, &key).await? {
-        Ok(()) => answer(&state, &order).await,
+        Ok(()) => {
+            let detail = serde_json::json!({ "order_id": order.order_id, "amount_minor": amount.unwrap_or(txn.amount_minor), "idempotence_key": key });
+            audit.record(&state.db, Some(&merchant.id), "txn.capture", Some(&txn_uuid), detail).await;
+            answer(&state, &order).await
+        }
         Err(e) => Ok(refused("Capture", e)),
     }
 }
@@ -108,13 +113,18 @@ pub(crate) async fn capture(
 pub(crate) async fn void(
     State(state): State<AppState>,
     Authed(merchant): Authed,
+    audit: crate::observe::AuditCtx,
     Path(txn_uuid): Path<String>,
     f: Fields,
 ) -> Result<Response, AppError> {
     f.finish()?;
     let (order, txn) = merchant_txn(&state, &merchant.id, &txn_uuid).await?;
     match preauth::void(&state, &order, &txn).await? {
-        Ok(()) => answer(&state, &order).await,
+        Ok(()) => {
+            let detail = serde_json::json!({ "order_id": order.order_id, "amount_minor": txn.amount_minor });
+            audit.record(&state.db, Some(&merchant.id), "txn.void", Some(&txn_uuid), detail).await;
+            answer(&state, &order).await
+        }
         Err(e) => Ok(refused("Void", e)),
     }
 }

@@ -381,6 +381,7 @@ pub fn document(server: &str) -> Value {
                 "post": op("updateCustomer", "Update a customer", "apiKey", Some("UpdateCustomer"), ok("Customer", "The customer."), WITH_ORDER),
             },
             "/health": { "get": { "operationId": "health", "summary": "Liveness", "security": [], "responses": { "200": { "description": "`ok`" } } } },
+            "/metrics": { "get": { "operationId": "metrics", "summary": "Prometheus metrics (OpenMetrics text) for the operator: requests by route and status, orders by status, attempts by method and status, the webhook queue, gateway calls, the database pool. With `--metrics-token` (KASSA_METRICS_TOKEN): `Authorization: Bearer <token>`; without: only to a client on the server's own machine that came through no proxy", "security": [], "responses": { "200": { "description": "`application/openmetrics-text`" }, "401": { "description": "No token, a wrong one, or (without a token configured) a request from another machine or through a proxy" } } } },
         },
         "components": {
             "securitySchemes": {

@@ -371,6 +371,7 @@ pub(crate) async fn merchant_order(state: &AppState, merchant: &Merchant, order_
 pub(crate) async fn update_order(
     State(state): State<AppState>,
     Authed(merchant): Authed,
+    audit: crate::observe::AuditCtx,
     Path(order_id): Path<String>,
     mut f: Fields,
 ) -> Result<Json<StatusBody>, AppError> {
@@ -389,6 +390,8 @@ pub(crate) async fn update_order(
     if !updated {
         return Err(AppError::conflict("order_not_updatable", "the order has a payment in progress or completed, or changed meanwhile"));
     }
+    let detail = serde_json::json!({ "amount_minor_before": order.amount_minor, "amount_minor": amount_minor });
+    audit.record(&state.db, Some(&merchant.id), "order.update", Some(&order.order_id), detail).await;
     let order = state.db.order(&order.id).await?.ok_or_else(AppError::order_not_found)?;
     Ok(Json(status_body(&state, &order).await?))
 }
@@ -442,6 +445,7 @@ const REFUND_TYPES: [&str; 4] = ["STANDARD", "INSTANT", "INSTANT_WITH_FALLBACK",
 pub(crate) async fn create_refund(
     State(state): State<AppState>,
     Authed(merchant): Authed,
+    audit: crate::observe::AuditCtx,
     Path(order_id): Path<String>,
     mut f: Fields,
 ) -> Result<Response, AppError> {
@@ -460,7 +464,12 @@ pub(crate) async fn create_refund(
     let order = merchant_order(&state, &merchant, &order_id).await?;
     let minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
     let at_gateway = order.gateway_account.is_some();
-    let refund = match state.db.refund(&order.id, &request_id, minor, state.now(), at_gateway).await? {
+    let outcome = state.db.refund(&order.id, &request_id, minor, state.now(), at_gateway).await?;
+    if let RefundOutcome::Created(r) = &outcome {
+        let detail = serde_json::json!({ "refund_id": r.id, "unique_request_id": request_id, "amount_minor": minor });
+        audit.record(&state.db, Some(&merchant.id), "refund.create", Some(&order.order_id), detail).await;
+    }
+    let refund = match outcome {
         RefundOutcome::Created(r) if at_gateway => {
             crate::domain::gateway_flow::refund_at_gateway(&state, &order, &r).await?;
             r

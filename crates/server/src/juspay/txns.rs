@@ -59,7 +59,7 @@ fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
 }
 
 /// The address the request came from, when the server records it (`kassa serve` does).
-pub(crate) struct Peer(Option<std::net::SocketAddr>);
+pub(crate) struct Peer(pub(crate) Option<std::net::SocketAddr>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;

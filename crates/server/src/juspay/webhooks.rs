@@ -114,6 +114,7 @@ struct Redelivery {
 async fn redeliver(
     State(state): State<AppState>,
     Authed(merchant): Authed,
+    audit: crate::observe::AuditCtx,
     Path(event_id): Path<String>,
     f: Fields,
 ) -> Result<Json<Redelivery>, AppError> {
@@ -126,6 +127,7 @@ async fn redeliver(
             retry_after: None,
         });
     }
+    audit.record(&state.db, Some(&merchant.id), "webhook.redeliver", Some(&event_id), serde_json::Value::Null).await;
     Ok(Json(Redelivery { id: event_id, status: "queued" }))
 }
 
@@ -151,7 +153,12 @@ async fn settings(Authed(merchant): Authed) -> Json<Settings> {
 
 /// `POST /webhooks/settings` with `webhook_events` (names joined with `,`
 /// or spaces; empty: none): chooses the events the merchant receives.
-async fn update_settings(State(state): State<AppState>, Authed(merchant): Authed, mut f: Fields) -> Result<Json<Settings>, AppError> {
+async fn update_settings(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    audit: crate::observe::AuditCtx,
+    mut f: Fields,
+) -> Result<Json<Settings>, AppError> {
     // Required, so that a forgotten field does not switch every event off; an empty value chooses none.
     let names = f.take_raw("webhook_events").ok_or_else(|| AppError::bad_request("missing_parameter", "webhook_events is required"))?;
     f.finish()?;
@@ -165,5 +172,7 @@ async fn update_settings(State(state): State<AppState>, Authed(merchant): Authed
         }
     }
     state.db.set_webhook_events(&merchant.id, &events).await?;
+    let detail = serde_json::json!({ "webhook_events": events.iter().map(|e| e.as_str()).collect::<Vec<_>>() });
+    audit.record(&state.db, Some(&merchant.id), "webhook_settings.update", None, detail).await;
     Ok(Json(settings_of(merchant.webhook_url.clone(), &events)))
 }

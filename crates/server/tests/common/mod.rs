@@ -152,6 +152,7 @@ pub(crate) fn test_config(public_url: &str) -> kassa_server::Config {
         webhook_allow_private: true,
         bench_page: false,
         trust_forwarded_for: false,
+        metrics_token: None,
         // Tests pay many times from one address; the limits' own test sets its figures.
         limits: kassa_server::http::limits::LimitSettings {
             txns_per_minute_per_token: 100_000,
