@@ -39,8 +39,9 @@ fn main() -> ExitCode {
         Some("setup") => setup(Needs::ALL),
         Some("bench") => bench::bench(),
         Some("soak") => soak::soak(&args[1..]),
+        Some("deny") => advisory_db().ok_or_else(|| "no RustSec snapshot: set KASSA_ADVISORY_DB".to_string()).and_then(|db| deny(&db)),
         _ => {
-            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | soak [--secs N] [--target NAME] | build-widget | setup>"
+            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | soak [--secs N] [--target NAME] | build-widget | setup | deny>"
                 .into())
         }
     };
@@ -197,6 +198,54 @@ fn setup(needs: Needs) -> Result<()> {
         ensure_python_packages()?;
     }
     Ok(())
+}
+
+/// The cargo-deny release the dependency check runs (its `--offline` recipe: ../shared/advisory-db/OFFLINE.md).
+const CARGO_DENY: &str = "0.20.2";
+
+/// The RustSec advisory database snapshot: `KASSA_ADVISORY_DB`, else `../shared/advisory-db` beside the checkout.
+fn advisory_db() -> Option<PathBuf> {
+    let candidates = [std::env::var_os("KASSA_ADVISORY_DB").map(PathBuf::from), Some(root().join("../shared/advisory-db"))];
+    candidates.into_iter().flatten().find(|p| p.join("SNAPSHOT").is_file() && p.join("crates").is_dir())
+}
+
+/// `cargo deny check` against deny.toml, offline: cargo-deny (built once
+/// into target/xtask-deny), the snapshot as the git repository cargo-deny
+/// reads (committed at the snapshot's date, so the database's age is true),
+/// and the dependency graph's metadata made beforehand.
+fn deny(snapshot: &Path) -> Result<()> {
+    let dir = root().join("target/xtask-deny");
+    let bin = dir.join("bin/cargo-deny");
+    if !output(Command::new(&bin).arg("--version")).is_some_and(|v| v.contains(CARGO_DENY)) {
+        step(&format!("building cargo-deny {CARGO_DENY} (once)"));
+        run(cargo().args(["install", "cargo-deny", "--locked", "--version", CARGO_DENY, "--root"]).arg(&dir))?;
+    }
+    // The directory name cargo-deny derives from the default database URL.
+    let repo = dir.join("db/advisory-db-3157b0e258782691");
+    let stamp = std::fs::read_to_string(snapshot.join("SNAPSHOT")).map_err(|e| format!("{}: {e}", snapshot.display()))?;
+    if std::fs::read_to_string(repo.join("SNAPSHOT")).ok().as_deref() != Some(stamp.as_str()) || !repo.join(".git").is_dir() {
+        let _ = std::fs::remove_dir_all(&repo);
+        std::fs::create_dir_all(&repo).map_err(|e| e.to_string())?;
+        run(Command::new("cp").arg("-r").arg(snapshot.join(".")).arg(&repo))?;
+        let date = stamp.split_whitespace().nth(1).ok_or("SNAPSHOT: no date")?.to_string();
+        let git = |args: &[&str]| {
+            let mut c = Command::new("git");
+            c.args(["-c", "user.name=xtask", "-c", "user.email=xtask@localhost", "-c", "commit.gpgsign=false"])
+                .args(args)
+                .current_dir(&repo)
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date);
+            c
+        };
+        run(git(&["init", "-q"]).arg("."))?;
+        run(&mut git(&["add", "-A"]))?;
+        run(&mut git(&["commit", "-q", "-m", "RustSec advisory database snapshot"]))?;
+    }
+    let metadata =
+        output(cargo().args(["metadata", "--format-version", "1", "--locked"]).current_dir(root())).ok_or("cargo metadata failed")?;
+    let metadata_path = dir.join("metadata.json");
+    std::fs::write(&metadata_path, metadata).map_err(|e| e.to_string())?;
+    run(Command::new(&bin).args(["--offline", "--metadata-path"]).arg(&metadata_path).arg("check").current_dir(root()))
 }
 
 /// The reference implementations the signing crate is cross-checked against
@@ -759,6 +808,23 @@ fn test() -> Result<()> {
     let mut results: Vec<(&str, Result<()>)> = Vec::new();
     let mut counts = (0u64, 0u64);
     let mut skipped: Vec<&str> = Vec::new();
+
+    step("cargo deny check: advisories (offline, the RustSec snapshot), licenses, bans, sources");
+    match advisory_db() {
+        Some(db) => {
+            let checked = deny(&db);
+            if checked.is_ok() {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+            results.push(("dependencies (cargo deny)", checked));
+        }
+        None => {
+            eprintln!("\nxtask: SKIPPED cargo deny: no RustSec snapshot (set KASSA_ADVISORY_DB, or put it at ../shared/advisory-db)");
+            skipped.push("dependencies (cargo deny)");
+        }
+    }
 
     step("native tests: types, signing (with cross-checks against the PyPI reference packages), server, CLI");
     results.push((
