@@ -30,6 +30,18 @@ struct DbArgs {
     master_key_file: Option<PathBuf>,
 }
 
+/// A merchant credential rotation.
+#[derive(clap::Args)]
+struct Rotation {
+    /// Merchant id.
+    id: String,
+    /// How long the old credential stays valid beside the new one, in minutes (0-10080: up to a week).
+    #[arg(long, default_value_t = 1440, value_parser = clap::value_parser!(u32).range(0..=10_080))]
+    overlap_mins: u32,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
 impl DbArgs {
     /// The database, its secrets opened with the operator's master key.
     async fn open(&self) -> Result<Db, String> {
@@ -162,6 +174,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum MerchantCommand {
+    /// Give a merchant a new API key (printed once); the old one keeps working for the overlap.
+    RotateKey(Rotation),
+    /// Give a merchant a new response key (printed once); Kassa signs with it once the overlap
+    /// ends (verify with both meanwhile), with the old one until then.
+    RotateResponseKey(Rotation),
+    /// Give a merchant a new webhook secret (printed once); deliveries carry a signature with
+    /// each secret during the overlap.
+    RotateWebhookSecret(Rotation),
     /// Link an account at a gateway (Razorpay, Paytm) to a merchant, last in its
     /// routing preference; with --sandbox, open one on this server's sandbox of
     /// that gateway and print its credentials as JSON (shown once).
@@ -511,6 +531,11 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Merchant { command: add @ MerchantCommand::AddGateway { .. } } => add_gateway(add).await,
+        Command::Merchant { command: MerchantCommand::RotateKey(r) } => rotate(r, kassa_server::db::Credential::ApiKey).await,
+        Command::Merchant { command: MerchantCommand::RotateResponseKey(r) } => rotate(r, kassa_server::db::Credential::ResponseKey).await,
+        Command::Merchant { command: MerchantCommand::RotateWebhookSecret(r) } => {
+            rotate(r, kassa_server::db::Credential::WebhookSecret).await
+        }
         Command::Merchant { command: MerchantCommand::AddKey { id, key_id, public_key, db } } => {
             if key_id.is_empty() || key_id.len() > 64 || !key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
                 return Err("--key-id must be 1-64 letters, digits, '_' or '-'".into());
@@ -599,6 +624,45 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `kassa merchant rotate-key|rotate-response-key|rotate-webhook-secret`: prints the new credential (once) and the overlap.
+async fn rotate(r: Rotation, which: kassa_server::db::Credential) -> Result<(), String> {
+    use kassa_server::db::Credential;
+    let db = r.db.open().await?;
+    let now = kassa_server::now_ms();
+    let until = now.saturating_add(i64::from(r.overlap_mins) * 60_000);
+    let (new, stored, field, action) = match which {
+        Credential::ApiKey => {
+            let key = random_id("ksk_");
+            let hash = api::api_key_hash(&key);
+            (key, hash, "api_key", "api_key.rotate")
+        }
+        Credential::ResponseKey => {
+            let key = random_id("krk_");
+            (key.clone(), key, "response_key", "response_key.rotate")
+        }
+        Credential::WebhookSecret => {
+            let secret = random_id("whsec_");
+            (secret.clone(), secret, "webhook_secret", "webhook_secret.rotate")
+        }
+    };
+    if !db.rotate_credential(&r.id, which, &stored, now, until).await.map_err(|e| e.to_string())? {
+        return Err(format!("no merchant {}", r.id));
+    }
+    let until_rfc3339 = kassa_server::juspay::wire::rfc3339(until);
+    let detail = serde_json::json!({ "overlap_mins": r.overlap_mins, "overlap_until": until_rfc3339 });
+    AuditCtx::cli().record(&db, Some(&r.id), action, Some(&r.id), detail).await;
+    let meaning = match which {
+        Credential::ApiKey => "the previous API key is accepted until overlap_until",
+        Credential::ResponseKey => {
+            "Kassa signs with the new response key from overlap_until on, with the previous one until then: verify with both meanwhile"
+        }
+        Credential::WebhookSecret => "webhooks carry a signature with each secret until overlap_until, then with the new one only",
+    };
+    let out = serde_json::json!({ "merchant_id": r.id, field: new, "overlap_until": until_rfc3339, "note": meaning });
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    Ok(())
 }
 
 /// `kassa merchant add-gateway`.

@@ -183,7 +183,13 @@ async fn deliver(state: &AppState, agent: &ureq::Agent, ev: PendingEvent) {
     let secret = WebhookSecret::new(merchant.webhook_secret.expose().as_bytes().to_vec());
     // Receivers compare the signature time with their own clock: the real one.
     let ts = u64::try_from(crate::now_ms() / 1000).unwrap_or_default();
-    let signature = signature_header(&secret, ts, ev.body.as_bytes());
+    let mut signature = signature_header(&secret, ts, ev.body.as_bytes());
+    // During a rotation's overlap, a signature with the previous secret too: a
+    // receiver holding either verifies (`kassa_sign::webhook::verify` takes any v1).
+    if let Some(previous) = &merchant.webhook_secret_previous {
+        let previous = WebhookSecret::new(previous.expose().as_bytes().to_vec());
+        signature.push_str(&format!(",v1={}", kassa_sign::webhook::sign(&previous, ts, ev.body.as_bytes())));
+    }
     // The merchant's Basic credentials go only to the merchant's own webhook origin,
     // never to an order's `metadata.webhook_url` elsewhere.
     let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());

@@ -75,6 +75,14 @@ fn the_database_file_holds_no_secret_and_is_private() {
         ],
         &[],
     ));
+    // Rotated credentials (with an overlap, so old and new are both kept) are stored the same way.
+    let rotated = |command: &str, field: &str| -> String {
+        let out: Value = serde_json::from_str(&ok(&kassa(&["merchant", command, "m1", "--database-url", &db], &[]))).unwrap();
+        out[field].as_str().unwrap().to_string()
+    };
+    let rotated_response_key = rotated("rotate-response-key", "response_key");
+    let rotated_webhook_secret = rotated("rotate-webhook-secret", "webhook_secret");
+    let rotated_api_key = rotated("rotate-key", "api_key");
     // The server creates its client-token key on start.
     drop(common::serve_binary(&db, common::free_port(), &[]));
     let token_key = {
@@ -90,6 +98,9 @@ fn the_database_file_holds_no_secret_and_is_private() {
         ("Razorpay key secret", rzp_secret),
         ("Razorpay webhook secret", rzp_webhook),
         ("client-token key", &token_key),
+        ("rotated response key", &rotated_response_key),
+        ("rotated webhook secret", &rotated_webhook_secret),
+        ("rotated API key", &rotated_api_key),
     ] {
         assert!(!contains(&raw, secret), "the {what} is in the database file in plain text");
     }

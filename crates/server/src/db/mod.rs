@@ -12,7 +12,7 @@ mod gateways;
 mod observe;
 mod payments;
 pub mod vault;
-pub use observe::{AuditEvent, Stats};
+pub use observe::{AuditEvent, Credential, Stats};
 
 pub use crate::domain::{Order, OrderSnapshot, Refund, Txn};
 pub use events::{EventFilter, EventRow};
@@ -70,6 +70,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/sqlite/0011_preauth.sql")),
     (12, include_str!("../../migrations/sqlite/0012_secrets.sql")),
     (13, include_str!("../../migrations/sqlite/0013_audit.sql")),
+    (14, include_str!("../../migrations/sqlite/0014_rotation.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -83,6 +84,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/postgres/0011_preauth.sql")),
     (12, include_str!("../../migrations/postgres/0012_secrets.sql")),
     (13, include_str!("../../migrations/postgres/0013_audit.sql")),
+    (14, include_str!("../../migrations/postgres/0014_rotation.sql")),
 ];
 
 #[cfg(test)]
@@ -231,6 +233,9 @@ pub struct Merchant {
     pub order_ttl_secs: i64,
     /// Signs webhook deliveries (`Kassa-Signature`).
     pub webhook_secret: crate::secret::Secret,
+    /// The secret before the last rotation, while its overlap window lasts:
+    /// deliveries carry a signature with each.
+    pub webhook_secret_previous: Option<crate::secret::Secret>,
     /// Basic-auth user name sent with webhooks (as Juspay does).
     pub webhook_username: Option<String>,
     /// Basic-auth password sent with webhooks.
@@ -406,10 +411,22 @@ fn txn_from(row: &AnyRow) -> Result<Txn, DbError> {
 
 fn merchant_from(row: &AnyRow, db: &Db) -> Result<Merchant, DbError> {
     let methods: String = row.try_get("enabled_methods")?;
+    let now = crate::now_ms();
+    // A rotated response key signs from its time on.
+    let next_due = row.try_get::<Option<i64>, _>("response_key_next_at")?.is_some_and(|at| at <= now);
+    let response_key = match row.try_get::<Option<String>, _>("response_key_next")? {
+        Some(next) if next_due => next,
+        _ => row.try_get::<String, _>("response_key")?,
+    };
+    let previous_secret = match row.try_get::<Option<i64>, _>("webhook_secret_previous_until")? {
+        Some(until) if until > now => row.try_get::<Option<String>, _>("webhook_secret_previous")?,
+        _ => None,
+    };
     Ok(Merchant {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        response_key: crate::secret::Secret::new(db.open_secret(&row.try_get::<String, _>("response_key")?)?),
+        response_key: crate::secret::Secret::new(db.open_secret(&response_key)?),
+        webhook_secret_previous: previous_secret.map(|s| db.open_secret(&s).map(crate::secret::Secret::new)).transpose()?,
         client_id: row.try_get("client_id")?,
         webhook_url: row.try_get("webhook_url")?,
         enabled_methods: kassa_types::PaymentOptions::parse(&methods).methods,
@@ -667,7 +684,15 @@ impl Db {
 
     /// The merchant whose API key hashes to `hash`.
     pub async fn merchant_by_key_hash(&self, hash: &str) -> Result<Option<Merchant>, DbError> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE api_key_hash = $1").bind(hash).fetch_optional(&self.pool).await?;
+        // The key before the last rotation too, while its overlap window lasts.
+        let row = sqlx::query(
+            "SELECT * FROM merchants WHERE api_key_hash = $1 OR (api_key_hash_previous = $2 AND api_key_previous_until > $3) LIMIT 1",
+        )
+        .bind(hash)
+        .bind(hash)
+        .bind(crate::now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(|r| merchant_from(r, self)).transpose()
     }
 

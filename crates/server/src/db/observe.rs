@@ -125,3 +125,48 @@ impl Db {
             .collect()
     }
 }
+
+/// Which of a merchant's credentials a rotation replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The API key (stored as its SHA-256): the old one keeps working for the overlap.
+    ApiKey,
+    /// The response key: the new one signs from the end of the overlap on.
+    ResponseKey,
+    /// The webhook secret: deliveries are signed with both during the overlap.
+    WebhookSecret,
+}
+
+impl Db {
+    /// Replaces a merchant's credential with `new` (for the API key: its
+    /// SHA-256), the old one overlapping until `until` (Unix ms) as
+    /// [`Credential`] says. `false`: no such merchant.
+    pub async fn rotate_credential(&self, merchant_id: &str, which: Credential, new: &str, now: i64, until: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        // One statement each (the right-hand sides read the row as it was), so
+        // a rotation from the CLI never waits on a read-then-write lock upgrade
+        // while a server writes.
+        let done = match which {
+            Credential::ApiKey => sqlx::query(
+                "UPDATE merchants SET api_key_hash_previous = api_key_hash, api_key_hash = $1, api_key_previous_until = $2 WHERE id = $3",
+            )
+            .bind(new.to_string()),
+            // The key that signs now (a pending one whose time has come) stays current until `until`.
+            Credential::ResponseKey => sqlx::query(
+                "UPDATE merchants SET response_key = CASE WHEN response_key_next IS NOT NULL AND response_key_next_at <= $4 \
+                 THEN response_key_next ELSE response_key END, response_key_next = $1, response_key_next_at = $2 WHERE id = $3",
+            )
+            .bind(self.seal_secret(new)),
+            Credential::WebhookSecret => sqlx::query(
+                "UPDATE merchants SET webhook_secret_previous = webhook_secret, webhook_secret = $1, webhook_secret_previous_until = $2 \
+                 WHERE id = $3",
+            )
+            .bind(self.seal_secret(new)),
+        }
+        .bind(until)
+        .bind(merchant_id);
+        let done = if which == Credential::ResponseKey { done.bind(now) } else { done };
+        let done = done.execute(&self.pool).await.map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
