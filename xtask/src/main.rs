@@ -891,6 +891,10 @@ fn test() -> Result<()> {
                             "pg_tls",
                             "--test",
                             "multi_instance",
+                            "--test",
+                            "observe",
+                            "--test",
+                            "rotation",
                             "--",
                             "--include-ignored",
                         ])
