@@ -92,6 +92,11 @@ impl Setup {
     }
 }
 
+/// Waits out the server's merchant cache (`kassa_server::db::MERCHANT_CACHE_MS`).
+fn settle() {
+    std::thread::sleep(Duration::from_millis(kassa_server::db::MERCHANT_CACHE_MS + 100));
+}
+
 fn signed_by(secret: &str, (header, body): &(String, String)) -> bool {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     verify(&WebhookSecret::new(secret.as_bytes().to_vec()), header, body.as_bytes(), now, 300).is_ok()
@@ -135,6 +140,8 @@ fn rotated_credentials_overlap_then_the_old_ones_stop_working() {
     assert!(s.key_works(&key1) && s.key_works(&key0), "both keys during the overlap");
     let key2 = s.kassa(&["merchant", "rotate-key", "rot", "--overlap-mins", "0"])["api_key"].as_str().unwrap().to_string();
     assert!(s.key_works(&key2));
+    // A change made by another process reaches a running server within its merchant cache's lifetime.
+    settle();
     assert!(!s.key_works(&key1), "no overlap: the previous key stops at once");
     assert!(!s.key_works(&key0), "the key before it too");
 
@@ -154,6 +161,7 @@ fn rotated_credentials_overlap_then_the_old_ones_stop_working() {
         s.kassa(&["merchant", "rotate-webhook-secret", "rot", "--overlap-mins", "0"])["webhook_secret"].as_str().unwrap().to_string();
     let response2 =
         s.kassa(&["merchant", "rotate-response-key", "rot", "--overlap-mins", "0"])["response_key"].as_str().unwrap().to_string();
+    settle();
     let query = s.pay(&key2, "rot2");
     assert!(return_signed_by(&response2, &query), "no overlap: the new response key signs at once");
     assert!(!return_signed_by(&response0, &query) && !return_signed_by(&response1, &query));

@@ -9,3 +9,4 @@ ALTER TABLE merchants ADD COLUMN response_key_next TEXT;
 ALTER TABLE merchants ADD COLUMN response_key_next_at BIGINT;
 ALTER TABLE merchants ADD COLUMN webhook_secret_previous TEXT;
 ALTER TABLE merchants ADD COLUMN webhook_secret_previous_until BIGINT;
+CREATE INDEX merchants_api_key_previous ON merchants (api_key_hash_previous);

@@ -295,6 +295,7 @@ impl Db {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+        self.merchant_changed();
         Ok(done.rows_affected() == 1)
     }
 }

@@ -194,6 +194,7 @@ impl Db {
             .await
             .map_err(classify)?;
         tx.commit().await.map_err(classify)?;
+        self.merchant_changed();
         Ok(priority)
     }
 

@@ -197,6 +197,44 @@ pub struct Db {
     renderer: Option<Arc<dyn EventRenderer>>,
     /// Seals and opens the secrets the database keeps.
     vault: Arc<vault::Vault>,
+    /// Merchants by API-key hash, as authentication found them: see [`Db::merchant_by_key_hash`].
+    merchants: Arc<MerchantCache>,
+}
+
+/// How long an authenticated merchant is served from memory. A change this
+/// process makes to a merchant takes effect at once; one made elsewhere (the
+/// CLI, another instance) within this.
+pub const MERCHANT_CACHE_MS: u64 = 1000;
+
+/// Merchants as authentication last read them, by API-key hash.
+#[derive(Debug, Default)]
+struct MerchantCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u64, Merchant)>>,
+    /// Bumped by every change to a merchant this process makes: older entries are stale.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl MerchantCache {
+    fn get(&self, hash: &str) -> Option<Merchant> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (at, seen, m) = entries.get(hash)?;
+        (*seen == generation && at.elapsed() < Duration::from_millis(MERCHANT_CACHE_MS)).then(|| m.clone())
+    }
+
+    fn put(&self, hash: &str, generation: u64, m: &Merchant) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= 10_000 {
+            entries.clear();
+        }
+        entries.insert(hash.to_string(), (std::time::Instant::now(), generation, m.clone()));
+    }
+
+    /// A merchant changed: nothing cached before now is served again.
+    fn changed(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
 }
 
 /// Orders waiting to be inserted.
@@ -498,8 +536,15 @@ impl Db {
             }),
         };
         let pool = options.connect(&url).await?;
-        let mut db =
-            Db { pool, backend, writer: Arc::default(), orders: Arc::default(), renderer: None, vault: Arc::new(vault::Vault::empty()) };
+        let mut db = Db {
+            pool,
+            backend,
+            writer: Arc::default(),
+            orders: Arc::default(),
+            renderer: None,
+            vault: Arc::new(vault::Vault::empty()),
+            merchants: Arc::default(),
+        };
         db.migrate().await?;
         db.vault = Arc::new(db.open_vault(master).await?);
         db.seal_plaintext().await?;
@@ -682,8 +727,27 @@ impl Db {
         Ok(())
     }
 
-    /// The merchant whose API key hashes to `hash`.
+    /// The merchant whose API key hashes to `hash` (from memory for up to
+    /// [`MERCHANT_CACHE_MS`]: authentication costs no database round trip on
+    /// a busy server).
     pub async fn merchant_by_key_hash(&self, hash: &str) -> Result<Option<Merchant>, DbError> {
+        if let Some(m) = self.merchants.get(hash) {
+            return Ok(Some(m));
+        }
+        let generation = self.merchants.generation.load(std::sync::atomic::Ordering::Acquire);
+        let found = self.merchant_by_key_hash_stored(hash).await?;
+        if let Some(m) = &found {
+            self.merchants.put(hash, generation, m);
+        }
+        Ok(found)
+    }
+
+    /// A merchant changed (by this process): authentication reads it afresh.
+    pub(crate) fn merchant_changed(&self) {
+        self.merchants.changed();
+    }
+
+    async fn merchant_by_key_hash_stored(&self, hash: &str) -> Result<Option<Merchant>, DbError> {
         // The key before the last rotation too, while its overlap window lasts.
         let row = sqlx::query(
             "SELECT * FROM merchants WHERE api_key_hash = $1 OR (api_key_hash_previous = $2 AND api_key_previous_until > $3) LIMIT 1",
@@ -765,49 +829,66 @@ impl Db {
         }
     }
 
-    /// Inserts `orders` in one transaction; for each, whether it was new.
+    /// Inserts `orders` with one statement (one round trip to the database
+    /// for the whole group, and, when a merchant of the group receives
+    /// ORDER_CREATED, their events in the same transaction); for each,
+    /// whether it was new.
     async fn insert_orders<'o>(&self, orders: impl Iterator<Item = (&'o Order, bool)>) -> Result<Vec<bool>, DbError> {
+        const COLS: usize = 20;
+        let orders: Vec<(&Order, bool)> = orders.collect();
+        // SQLite's anonymous `?` (bound in order): its `$N` names cost a lookup
+        // that grows with the number of parameters, for each of them.
+        let param = |n: usize| if self.backend == Backend::Sqlite { "?".to_string() } else { format!("${n}") };
+        let values: Vec<String> =
+            (0..orders.len()).map(|i| format!("({})", (1..=COLS).map(|c| param(i * COLS + c)).collect::<Vec<_>>().join(", "))).collect();
+        let sql = format!(
+            "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
+             customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
+             updated_at, expires_at, allowed_methods, gateway_account) VALUES {} \
+             ON CONFLICT (merchant_id, order_id_key) DO NOTHING RETURNING id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (o, _) in &orders {
+            query = query
+                .bind(&o.id)
+                .bind(&o.merchant_id)
+                .bind(&o.order_id)
+                .bind(o.order_id.to_ascii_lowercase())
+                .bind(o.amount_minor)
+                .bind(&o.currency)
+                .bind(o.status.as_str())
+                .bind(&o.customer_id)
+                .bind(&o.customer_email)
+                .bind(&o.customer_phone)
+                .bind(&o.description)
+                .bind(&o.product_id)
+                .bind(&o.return_url)
+                .bind(&o.extra)
+                .bind(&o.fingerprint)
+                .bind(o.created_at)
+                .bind(o.updated_at)
+                .bind(o.expires_at)
+                .bind(o.allowed_methods.as_ref().map(|m| m.iter().map(|m| m.token()).collect::<Vec<_>>().join("|")))
+                .bind(&o.gateway_account);
+        }
+        let new_ids = |rows: Vec<AnyRow>| -> Result<std::collections::HashSet<String>, DbError> {
+            rows.iter().map(|r| r.try_get::<String, _>("id").map_err(DbError::from)).collect()
+        };
+        // Only for a merchant that chose ORDER_CREATED: the others pay nothing for it.
+        if !orders.iter().any(|(_, announce)| *announce) {
+            let inserted = new_ids(query.fetch_all(&self.pool).await.map_err(classify)?)?;
+            return Ok(orders.iter().map(|(o, _)| inserted.contains(&o.id)).collect());
+        }
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let mut inserted = Vec::new();
-        for (o, announce) in orders {
-            let done = sqlx::query(
-                "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
-                 customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
-                 updated_at, expires_at, allowed_methods, gateway_account) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT (merchant_id, order_id_key) DO NOTHING",
-            )
-            .bind(&o.id)
-            .bind(&o.merchant_id)
-            .bind(&o.order_id)
-            .bind(o.order_id.to_ascii_lowercase())
-            .bind(o.amount_minor)
-            .bind(&o.currency)
-            .bind(o.status.as_str())
-            .bind(&o.customer_id)
-            .bind(&o.customer_email)
-            .bind(&o.customer_phone)
-            .bind(&o.description)
-            .bind(&o.product_id)
-            .bind(&o.return_url)
-            .bind(&o.extra)
-            .bind(&o.fingerprint)
-            .bind(o.created_at)
-            .bind(o.updated_at)
-            .bind(o.expires_at)
-            .bind(o.allowed_methods.as_ref().map(|m| m.iter().map(|m| m.token()).collect::<Vec<_>>().join("|")))
-            .bind(&o.gateway_account)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-            let new = done.rows_affected() == 1;
-            // Only for a merchant that chose ORDER_CREATED: the others pay nothing for it.
-            if new && announce {
+        let inserted = new_ids(query.fetch_all(&mut *tx).await.map_err(classify)?)?;
+        for (o, announce) in &orders {
+            if *announce && inserted.contains(&o.id) {
                 self.write_event(&mut tx, &o.id, EventName::ORDER_CREATED, o.created_at).await?;
             }
-            inserted.push(new);
         }
         tx.commit().await.map_err(classify)?;
-        Ok(inserted)
+        Ok(orders.iter().map(|(o, _)| inserted.contains(&o.id)).collect())
     }
 
     /// A merchant's order by its `order_id` (case-insensitive).

@@ -167,6 +167,7 @@ impl Db {
         .bind(merchant_id);
         let done = if which == Credential::ResponseKey { done.bind(now) } else { done };
         let done = done.execute(&self.pool).await.map_err(classify)?;
+        self.merchant_changed();
         Ok(done.rows_affected() == 1)
     }
 }

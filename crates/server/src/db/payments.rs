@@ -13,6 +13,9 @@ use crate::domain::{EventName, GatewayResponse, Refund, Txn};
 use kassa_types::OrderStatus;
 use sqlx::{AnyConnection, Row};
 
+/// The scenario of an attempt whose gateway could not be reached.
+const UNREACHABLE: &str = "unreachable";
+
 /// How long a refund for a gateway is left to the request that sends it before the checker looks for it.
 pub(crate) const REFUND_LEASE_MS: i64 = 60_000;
 
@@ -113,6 +116,18 @@ async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) 
 }
 
 impl Db {
+    /// Marks an attempt its gateway could not be reached for (still STARTED,
+    /// about to be declined): it does not count toward the order's failed attempts.
+    pub async fn txn_unreachable(&self, txn_id: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(&format!("UPDATE txns SET scenario = '{UNREACHABLE}' WHERE id = $1 AND status = 'STARTED'"))
+            .bind(txn_id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// Records a new attempt, STARTED (before the gateway is asked), in one
     /// transaction; the attempt's amount and number are read from the order
     /// row this transaction has locked, and the order's status follows its
@@ -135,11 +150,14 @@ impl Db {
         let Some(amount_minor) = amount else { return Ok(AttemptStart::NotPayable) };
         // Counted under the order's lock: concurrent attempts cannot get past the limit together.
         let failures = OrderStatus::sql_list(OrderStatus::is_failure);
-        let failed: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM txns WHERE order_pk = $1 AND status IN ({failures})"))
-            .bind(&t.order_pk)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(classify)?;
+        // Attempts a gateway could not take (unreachable) are not the shopper's failures.
+        let failed: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM txns WHERE order_pk = $1 AND status IN ({failures}) AND scenario <> '{UNREACHABLE}'"
+        ))
+        .bind(&t.order_pk)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
         if failed >= max_failed {
             return Ok(AttemptStart::Exhausted);
         }

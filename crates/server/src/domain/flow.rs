@@ -133,6 +133,11 @@ pub async fn start_attempt(
                             "{name} did not answer in time; Kassa is checking with {name} whether this payment went through"
                         ))));
                     }
+                    if matches!(e.error, GatewayError::Unavailable(_)) {
+                        // The gateway's outage is not the shopper's failure: the attempt does not count
+                        // toward the order's failed attempts (`--max-failed-attempts`).
+                        state.db.txn_unreachable(&txn.id).await?;
+                    }
                     Err(Declined(match e.error {
                         GatewayError::Refused(m) => format!("{name}: {m}"),
                         GatewayError::Unavailable(_) => format!("{name} is not reachable now; try again"),
