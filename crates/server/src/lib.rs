@@ -182,7 +182,7 @@ pub fn app(state: AppState) -> Router {
             move |_: &axum::response::Response| hsts.clone()
         }))
         // Outermost: every answer (a 429 or 413 too) gets its request id, log line and metrics.
-        .layer(axum::middleware::from_fn(observe::observe))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 

@@ -606,8 +606,16 @@ async fn run(command: Command) -> Result<(), String> {
                 Err(kassa_server::db::DbError::Conflict) => return Err(format!("merchant {id} already exists")),
                 Err(e) => return Err(e.to_string()),
             }
+            // The webhook URL without user info or query, which may carry credentials.
+            let shown_url = webhook_url.as_deref().and_then(|u| url::Url::parse(u).ok()).map(|mut u| {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.set_query(None);
+                u.set_fragment(None);
+                u.to_string()
+            });
             let detail =
-                serde_json::json!({ "webhook_url": webhook_url, "order_ttl_mins": order_ttl_mins, "allowed_origins": m.allowed_origins });
+                serde_json::json!({ "webhook_url": shown_url, "order_ttl_mins": order_ttl_mins, "allowed_origins": m.allowed_origins });
             AuditCtx::cli().record(&db, Some(&id), "merchant.create", Some(&id), detail).await;
             let out = serde_json::json!({
                 "merchant_id": id,

@@ -102,16 +102,35 @@ fn acceptable_id(v: &HeaderValue) -> Option<String> {
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// Around every request: its id (from `x-request-id` if acceptable, else a
-/// new one) in a log span and the answer's header, one log line when it is
-/// answered, and its count and latency by route.
-pub async fn observe(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// The method as a metric label: the standard ones, else `other` (a client
+/// inventing methods must not grow the metrics without bound).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Around every request: its id (from a trusted proxy's `x-request-id` if
+/// acceptable, else a new one) in a log span and the answer's header, one
+/// log line when it is answered, and its count and latency by route.
+pub async fn observe(State(state): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let started = Instant::now();
-    let id = req.headers().get(REQUEST_ID).and_then(acceptable_id).unwrap_or_else(|| crate::random_id("req_"));
+    // A client's own id is taken only behind a proxy the operator trusts (`--trust-forwarded-for`):
+    // the audit log's request ids are then the server's or that proxy's.
+    let given = if state.config.trust_forwarded_for { req.headers().get(REQUEST_ID).and_then(acceptable_id) } else { None };
+    let id = given.unwrap_or_else(|| crate::random_id("req_"));
     req.extensions_mut().insert(RequestId(id.clone()));
     // The route's pattern (`/orders/{order_id}`), never the path: order ids stay out of the labels.
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method()).to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let mut response = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();

@@ -134,7 +134,7 @@ impl Cluster {
             "--webhook-retry-ms",
             "200",
             "--sandbox-delay-ms",
-            "1500",
+            "3000",
             "--gateway-poll-ms",
             "300",
             "--txns-per-minute-per-address",
@@ -365,7 +365,7 @@ fn many_instances_one_success_per_order_and_work_resumed_by_any_instance() {
         assert_eq!(succeeded, 1, "{order_id}: one ORDER_SUCCEEDED");
     }
 
-    // A card the sandbox settles 1.5 s after its OTP, at instance 0, which
+    // A card the sandbox settles 3 s after its OTP, at instance 0, which
     // then dies: another instance settles it.
     let order = create_order(&agent, &lb, &c.key, "settle", SANDBOX).unwrap();
     let t = txn(&agent, &c.instance(0), &order, card("4000000000000119")).unwrap();
@@ -374,7 +374,7 @@ fn many_instances_one_success_per_order_and_work_resumed_by_any_instance() {
     assert_eq!(order_status(&agent, &lb, &c.key, "settle")["status"], "AUTHORIZING");
     assert_eq!(wait_status(&c, "settle", &["AUTHORIZING"], 30), "CHARGED", "the settlement was resumed by another instance");
 
-    // A UPI collect at Razorpay (the sandbox settles it after 1.5 s) begun at
+    // A UPI collect at Razorpay (the sandbox settles it after 3 s) begun at
     // instance 1, which then dies: another instance asks Razorpay and reconciles it.
     let order = create_order(
         &agent,

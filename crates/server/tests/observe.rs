@@ -138,6 +138,14 @@ fn metrics_count_requests_orders_attempts_webhooks_gateways_and_the_pool() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    // An invented method is counted as `other`: clients cannot add labels at will.
+    {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+        c.write_all(b"FOOBAR /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+    }
     // A refused request is counted under its status.
     assert_eq!(s.api("/orders/paid1/refunds", "unique_request_id=r_big&amount=11").0, 400);
 
@@ -147,6 +155,7 @@ fn metrics_count_requests_orders_attempts_webhooks_gateways_and_the_pool() {
     assert!(sample(&text, r#"kassa_http_requests_total{method="POST",route="/orders",status="200"}"#).unwrap() >= 4.0, "{text}");
     assert!(sample(&text, r#"kassa_http_requests_total{method="POST",route="/orders/{order_id}/refunds",status="400"}"#).unwrap() >= 1.0);
     assert!(!text.contains("paid1"), "an order id in the labels: {text}");
+    assert!(text.contains(r#"method="other""#) && !text.contains("FOOBAR"), "{text}");
     assert!(text.contains(r#"kassa_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/txns"}"#), "{text}");
     // The database's figures: exact for this merchant's fresh database.
     assert_eq!(sample(&text, r#"kassa_orders{status="CHARGED"}"#), Some(3.0), "{text}");
@@ -188,8 +197,9 @@ fn every_answer_has_a_request_id_which_the_audit_log_records() {
     let (_, h, _) = s.send("GET", "/health", &[], "");
     let generated = h["x-request-id"].to_str().unwrap().to_string();
     assert!(generated.starts_with("req_") && generated.len() > 10, "{generated}");
+    // Without --trust-forwarded-for, a client's own id is not taken (the audit log's ids are the server's).
     let (_, h, _) = s.send("GET", "/health", &[("x-request-id", "lb-7f3a.42")], "");
-    assert_eq!(h["x-request-id"], "lb-7f3a.42");
+    assert!(h["x-request-id"].to_str().unwrap().starts_with("req_"));
     let (_, h, _) = s.send("GET", "/health", &[("x-request-id", "a\"b c")], "");
     assert!(h["x-request-id"].to_str().unwrap().starts_with("req_"));
     let (code, h, _) = s.send("GET", "/no/such/page", &[], "");
@@ -270,7 +280,8 @@ fn logs_are_json_lines_carrying_the_request_id() {
     let log_path = dir.path().join("stderr.log");
     let mut child = common::Running(
         Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db])
+            // Behind a trusted proxy, whose request id is kept.
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db, "--trust-forwarded-for"])
             .env("KASSA_LOG", "info")
             .env("KASSA_LOG_FORMAT", "json")
             .stderr(std::fs::File::create(&log_path).unwrap())

@@ -82,7 +82,6 @@ fn the_database_file_holds_no_secret_and_is_private() {
     };
     let rotated_response_key = rotated("rotate-response-key", "response_key");
     let rotated_webhook_secret = rotated("rotate-webhook-secret", "webhook_secret");
-    let rotated_api_key = rotated("rotate-key", "api_key");
     // The server creates its client-token key on start.
     drop(common::serve_binary(&db, common::free_port(), &[]));
     let token_key = {
@@ -100,7 +99,6 @@ fn the_database_file_holds_no_secret_and_is_private() {
         ("client-token key", &token_key),
         ("rotated response key", &rotated_response_key),
         ("rotated webhook secret", &rotated_webhook_secret),
-        ("rotated API key", &rotated_api_key),
     ] {
         assert!(!contains(&raw, secret), "the {what} is in the database file in plain text");
     }

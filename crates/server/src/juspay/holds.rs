@@ -99,7 +99,10 @@ pub(crate) async fn capture(
         return Err(AppError::bad_request("invalid_amount", "amount must be more than 0"));
     }
     let (order, txn) = merchant_txn(&state, &merchant.id, &txn_uuid).await?;
+    // A repeat of a capture (same idempotence key) changes nothing and is not audited again.
+    let repeat = !key.is_empty() && txn.capture_key.as_deref() == Some(key.as_str());
     match preauth::capture(&state, &order, &txn, amount, &key).await? {
+        Ok(()) if repeat => answer(&state, &order).await,
         Ok(()) => {
             let detail = serde_json::json!({ "order_id": order.order_id, "amount_minor": amount.unwrap_or(txn.amount_minor), "idempotence_key": key });
             audit.record(&state.db, Some(&merchant.id), "txn.capture", Some(&txn_uuid), detail).await;
