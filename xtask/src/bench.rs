@@ -750,7 +750,7 @@ fn markdown(r: &Value) -> String {
     s += &format!(
         "## Webhooks while one receiver black-holes every request\n\nTwo merchants receive ORDER_CREATED; one's receiver accepts \
          connections and never answers. Orders are created for each, alternately, for {} s ({} for the other merchant); the delay \
-         runs from its order's acknowledgement to its webhook arriving (the worker looks for due events every 250 ms).\n\n\
+         runs from its order's acknowledgement to its webhook arriving (the worker looks for due events every 250 ms, and again whenever a delivery ends).\n\n\
          | delivered | missing after 10 s | p50 ms | p99 ms | max ms |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n\n\
          p99 budget 2,000 ms (SPEC §6): {}.\n\n",
         n(&w["seconds"]),

@@ -75,6 +75,8 @@ impl InFlight {
 /// A delivery's place in [`InFlight`], given back when dropped.
 struct Slot {
     in_flight: Arc<Mutex<InFlight>>,
+    /// Wakes the worker: a slot is free, so the merchant's next events need not wait for the next poll.
+    wake: Arc<tokio::sync::Notify>,
     merchant: String,
     host: String,
     order: Option<String>,
@@ -87,6 +89,8 @@ impl Drop for Slot {
         if let Some(o) = &self.order {
             f.orders.remove(o);
         }
+        drop(f);
+        self.wake.notify_one();
     }
 }
 
@@ -124,6 +128,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             crate::egress::GuardedResolver::new(state.config.webhook_allow_private),
         );
         let in_flight = Arc::new(Mutex::new(InFlight::default()));
+        let wake = Arc::new(tokio::sync::Notify::new());
         loop {
             let busy = in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).busy_merchants();
             match state.db.due_events(state.now(), 256, &busy).await {
@@ -149,7 +154,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
                         }
                         let (state, agent) = (state.clone(), agent.clone());
                         // Given back when the delivery ends, however it ends (a panic included).
-                        let slot = Slot { in_flight: in_flight.clone(), merchant: ev.merchant_id.clone(), host, order };
+                        let slot = Slot { in_flight: in_flight.clone(), wake: wake.clone(), merchant: ev.merchant_id.clone(), host, order };
                         tokio::spawn(async move {
                             let _slot = slot;
                             deliver(&state, &agent, ev).await;
@@ -158,7 +163,12 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook outbox unavailable"),
             }
-            tokio::time::sleep(Duration::from_millis(state.config.webhook_poll_ms)).await;
+            // Until the next poll, or until a delivery ends and frees a slot (a merchant with
+            // many events is not held to its bound per poll).
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(state.config.webhook_poll_ms)) => {}
+                () = wake.notified() => {}
+            }
         }
     })
 }
