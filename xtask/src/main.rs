@@ -203,9 +203,15 @@ fn setup(needs: Needs) -> Result<()> {
 /// The cargo-deny release the dependency check runs (its `--offline` recipe: ../shared/advisory-db/OFFLINE.md).
 const CARGO_DENY: &str = "0.20.2";
 
-/// The RustSec advisory database snapshot: `KASSA_ADVISORY_DB`, else `../shared/advisory-db` beside the checkout.
+/// The RustSec advisory database snapshot: `KASSA_ADVISORY_DB`, else `../shared/advisory-db` beside the
+/// checkout, else the build machines' `/work/shared/advisory-db`.
 fn advisory_db() -> Option<PathBuf> {
-    let candidates = [std::env::var_os("KASSA_ADVISORY_DB").map(PathBuf::from), Some(root().join("../shared/advisory-db"))];
+    let candidates = [
+        std::env::var_os("KASSA_ADVISORY_DB").map(PathBuf::from),
+        Some(root().join("../shared/advisory-db")),
+        // Where the build machines keep it, for a checkout elsewhere (a clean clone under /tmp).
+        Some(PathBuf::from("/work/shared/advisory-db")),
+    ];
     candidates.into_iter().flatten().find(|p| p.join("SNAPSHOT").is_file() && p.join("crates").is_dir())
 }
 
