@@ -219,8 +219,7 @@ impl FromRequestParts<AppState> for AuditCtx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AuditCtx, Self::Rejection> {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-        let address = crate::http::limits::client_address(peer, &parts.headers, state.config.trust_forwarded_for);
+        let address = crate::http::limits::client_address_of(parts, state.config.trust_forwarded_for);
         Ok(AuditCtx {
             actor: parts.extensions.get::<KeyFingerprint>().map_or_else(|| "anonymous".into(), |k| format!("api_key:{}", k.0)),
             address: address.map(|a| a.to_string()),

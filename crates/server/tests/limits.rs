@@ -14,28 +14,10 @@ use std::time::Duration;
 mod common;
 use common::basic;
 
-struct Server {
-    base: String,
-    api_key: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-    _server: common::InProcess,
-}
+type Server = common::M1Server;
 
 fn start(limits: LimitSettings) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let url = common::fresh_database(dir.path());
-    let (server, api_key) = common::serve_in_process(
-        url,
-        |db| async move {
-            let api_key = kassa_server::random_id("ksk_");
-            db.create_merchant(&common::test_merchant("m1", &api_key, "krk_x")).await.unwrap();
-            (db, api_key)
-        },
-        move |base| kassa_server::Config { limits, ..common::test_config(base) },
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base: server.base.clone(), api_key, agent, _dir: dir, _server: server }
+    common::start_m1("krk_x", |_| {}, |db| async { db }, move |base| kassa_server::Config { limits, ..common::test_config(base) })
 }
 
 /// (status, Retry-After, body).
@@ -65,8 +47,8 @@ impl Server {
     }
 
     fn card(&self, ord: &str, token: &str) -> Answer {
-        let body = json!({ "order_id": ord, "payment_method_type": "CARD", "card_number": "4111111111111111", "card_exp_month": "12",
-                           "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A Shopper" });
+        let mut body = common::card_fields("4111111111111111");
+        body["order_id"] = json!(ord);
         self.call("POST", "/txns", &format!("Bearer {token}"), "application/json", &body.to_string())
     }
 }
@@ -149,13 +131,10 @@ fn requests_past_the_concurrency_limit_get_a_429_at_once() {
             held.push(s);
         }
     });
-    let dir = tempfile::tempdir().unwrap();
-    let url = common::fresh_database(dir.path());
-    let (server, api_key) = common::serve_in_process(
-        url,
+    let s = common::start_m1(
+        "krk_x",
+        |_| {},
         move |db| async move {
-            let api_key = kassa_server::random_id("ksk_");
-            db.create_merchant(&common::test_merchant("m1", &api_key, "krk_x")).await.unwrap();
             let account = kassa_server::gateway::route::Account {
                 id: kassa_server::random_id("gwa_"),
                 merchant_id: "m1".into(),
@@ -169,7 +148,7 @@ fn requests_past_the_concurrency_limit_get_a_429_at_once() {
                 base_url: hole_url,
             };
             db.add_gateway_account(&account).await.unwrap();
-            (db, api_key)
+            db
         },
         |base| kassa_server::Config {
             limits: LimitSettings { max_concurrent_requests: 1, ..LimitSettings::default() },
@@ -177,8 +156,6 @@ fn requests_past_the_concurrency_limit_get_a_429_at_once() {
             ..common::test_config(base)
         },
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let s = Server { base: server.base.clone(), api_key, agent, _dir: dir, _server: server };
     let (code, _, created) = s.call(
         "POST",
         "/orders",

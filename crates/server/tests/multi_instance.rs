@@ -97,11 +97,7 @@ impl Cluster {
         let (lb, hook_port) = (free_port(), free_port());
         let ports = [free_port(), free_port(), free_port()];
         let hooks = slow_receiver(hook_port, Duration::from_millis(150));
-        let kassa = |args: &[&str]| {
-            let out = Command::new(env!("CARGO_BIN_EXE_kassa")).args(args).args(["--database-url", &db]).output().unwrap();
-            assert!(out.status.success(), "kassa {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
-        };
+        let kassa = |args: &[&str]| common::kassa_cli(&db, args);
         let created = kassa(&["merchant", "create", "multi", "--webhook-url", &format!("http://127.0.0.1:{hook_port}/hook")]);
         let key = created["api_key"].as_str().unwrap().to_string();
         // A Razorpay account on the cluster's own sandbox (served by every instance, reached through nginx).
@@ -293,18 +289,9 @@ fn txn(agent: &ureq::Agent, base: &str, order: &(String, String), fields: Value)
     r.body_mut().read_json().ok()
 }
 
-fn card(number: &str) -> Value {
-    json!({ "payment_method_type": "CARD", "card_number": number, "card_exp_month": "12", "card_exp_year": "2039",
-            "card_security_code": "123", "name_on_card": "A" })
-}
-
 /// Answers the sandbox bank's OTP page at `url`: true when the bank redirected (the attempt completed).
 fn otp(agent: &ureq::Agent, url: &str) -> bool {
-    agent
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send("otp=123456&action=submit")
-        .is_ok_and(|r| r.status() == 303)
+    common::submit_otp(agent, url).is_ok_and(|r| r.status() == 303)
 }
 
 fn order_status(agent: &ureq::Agent, base: &str, key: &str, order_id: &str) -> Value {
@@ -340,7 +327,7 @@ fn many_instances_one_success_per_order_and_work_resumed_by_any_instance() {
         let order = create_order(&agent, &lb, &c.key, &order_id, SANDBOX).unwrap();
         let urls: Vec<String> = (0..2)
             .map(|i| {
-                let t = txn(&agent, &c.instance(i), &order, card("4111111111111111")).unwrap();
+                let t = txn(&agent, &c.instance(i), &order, common::card_fields("4111111111111111")).unwrap();
                 c.at(i, t["payment"]["authentication"]["url"].as_str().unwrap())
             })
             .collect();
@@ -368,7 +355,7 @@ fn many_instances_one_success_per_order_and_work_resumed_by_any_instance() {
     // A card the sandbox settles 3 s after its OTP, at instance 0, which
     // then dies: another instance settles it.
     let order = create_order(&agent, &lb, &c.key, "settle", SANDBOX).unwrap();
-    let t = txn(&agent, &c.instance(0), &order, card("4000000000000119")).unwrap();
+    let t = txn(&agent, &c.instance(0), &order, common::card_fields("4000000000000119")).unwrap();
     assert!(otp(&agent, &c.at(0, t["payment"]["authentication"]["url"].as_str().unwrap())));
     c.kill(0);
     assert_eq!(order_status(&agent, &lb, &c.key, "settle")["status"], "AUTHORIZING");
@@ -427,7 +414,7 @@ fn load(lb: &str, key: &str, prefix: &str, acked: &Mutex<Acked>, stop: &std::syn
             continue;
         };
         acked.lock().unwrap().created.push(order_id.clone());
-        let Some(t) = txn(&agent, lb, &order, card("4111111111111111")) else {
+        let Some(t) = txn(&agent, lb, &order, common::card_fields("4111111111111111")) else {
             fail();
             continue;
         };

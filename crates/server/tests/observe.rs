@@ -16,40 +16,26 @@ use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server {
-    base: String,
-    key: String,
-    db: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-    _server: common::InProcess,
-}
+type Server = common::M1Server;
 
 /// A server whose merchant m1 has a webhook receiver that is down, and a
 /// Razorpay account on this server's sandbox; `/metrics` with `token`.
 fn start(token: Option<&str>) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = common::fresh_database(dir.path());
     let dead_hook = format!("http://127.0.0.1:{}/hook", free_port());
     let token = token.map(kassa_server::secret::Secret::new);
-    let (server, key) = common::serve_in_process(
-        db.clone(),
+    common::start_m1(
+        "krk_observe",
+        |m| m.webhook_url = Some(dead_hook),
         |db| async move {
-            let key = kassa_server::random_id("ksk_");
-            let mut m = common::test_merchant("m1", &key, "krk_observe");
-            m.webhook_url = Some(dead_hook);
-            db.create_merchant(&m).await.unwrap();
             let id = kassa_server::random_id("gwa_");
             let credentials = kassa_server::gateway::psp::create_account(&db, GatewayKind::Razorpay, &id).await.unwrap();
             let account =
                 Account { id, merchant_id: "m1".into(), reference_id: String::new(), priority: 0, credentials, base_url: String::new() };
             db.add_gateway_account(&account).await.unwrap();
-            (db, key)
+            db
         },
         move |base| kassa_server::Config { sandbox_delay_ms: 300, gateway_poll_ms: 200, metrics_token: token, ..common::test_config(base) },
-    );
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base: server.base.clone(), key, db, agent, _dir: dir, _server: server }
+    )
 }
 
 impl Server {
@@ -65,7 +51,7 @@ impl Server {
     }
 
     fn api(&self, path: &str, form: &str) -> (u16, ureq::http::HeaderMap, Value) {
-        let auth = basic(&self.key);
+        let auth = basic(&self.api_key);
         let (code, headers, text) =
             self.send("POST", path, &[("authorization", &auth), ("content-type", "application/x-www-form-urlencoded")], form);
         (code, headers, serde_json::from_str(&text).unwrap_or(Value::String(text)))
@@ -97,13 +83,8 @@ impl Server {
     /// Pays an order with the sandbox card and its OTP.
     fn pay(&self, order_id: &str) {
         let order = self.order(order_id, "&gateway_id=999");
-        let t = self.txn(
-            &order,
-            json!({ "payment_method_type": "CARD", "card_number": "4111111111111111", "card_exp_month": "12", "card_exp_year": "2039",
-                    "card_security_code": "123", "name_on_card": "A" }),
-        );
-        let url = t["payment"]["authentication"]["url"].as_str().unwrap();
-        let r = self.agent.post(url).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
+        let t = self.txn(&order, common::card_fields("4111111111111111"));
+        let r = common::submit_otp(&self.agent, t["payment"]["authentication"]["url"].as_str().unwrap()).unwrap();
         assert_eq!(r.status(), 303);
     }
 
@@ -132,7 +113,7 @@ fn metrics_count_requests_orders_attempts_webhooks_gateways_and_the_pool() {
     s.txn(&order, json!({ "payment_method_type": "UPI", "upi_vpa": "success@kassa" }));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, _, v) = s.send("GET", "/orders/upi1", &[("authorization", &basic(&s.key))], "");
+        let (_, _, v) = s.send("GET", "/orders/upi1", &[("authorization", &basic(&s.api_key))], "");
         if v.contains("\"CHARGED\"") || Instant::now() > deadline {
             break;
         }
@@ -163,7 +144,7 @@ fn metrics_count_requests_orders_attempts_webhooks_gateways_and_the_pool() {
     assert_eq!(sample(&text, r#"kassa_payment_attempts{method="card",status="CHARGED"}"#), Some(2.0), "{text}");
     assert_eq!(sample(&text, r#"kassa_payment_attempts{method="upi",status="CHARGED"}"#), Some(1.0), "{text}");
     // The receiver is down: every event waits.
-    let queued = query_strings(&s.db, "SELECT id FROM webhook_events WHERE delivered_at IS NULL AND dead_at IS NULL").len();
+    let queued = query_strings(&s.db_url, "SELECT id FROM webhook_events WHERE delivered_at IS NULL AND dead_at IS NULL").len();
     assert!(queued >= 3);
     assert_eq!(sample(&text, "kassa_webhook_queue_depth"), Some(queued as f64), "{text}");
     assert_eq!(sample(&text, "kassa_webhook_dead_events"), Some(0.0), "{text}");
@@ -184,7 +165,7 @@ fn metrics_with_a_token_need_it() {
     let s = start(Some("metrics-token-0123456789"));
     assert_eq!(s.metrics(&[]).0, 401, "no token");
     assert_eq!(s.metrics(&[("authorization", "Bearer metrics-token-0123456788")]).0, 401, "a wrong token");
-    assert_eq!(s.metrics(&[("authorization", &basic(&s.key))]).0, 401, "a merchant's API key is not the token");
+    assert_eq!(s.metrics(&[("authorization", &basic(&s.api_key))]).0, 401, "a merchant's API key is not the token");
     let (code, text) = s.metrics(&[("authorization", "Bearer metrics-token-0123456789")]);
     assert_eq!(code, 200);
     assert!(!text.contains("metrics-token"), "the token is not in the metrics");
@@ -220,10 +201,10 @@ fn every_answer_has_a_request_id_which_the_audit_log_records() {
 
     let fingerprint = {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(s.key.as_bytes()))[..12].to_string()
+        hex::encode(sha2::Sha256::digest(s.api_key.as_bytes()))[..12].to_string()
     };
     let rows = query_strings(
-        &s.db,
+        &s.db_url,
         "SELECT action || '|' || actor || '|' || COALESCE(target, '') || '|' || COALESCE(detail, '') || '|' || COALESCE(address, '') \
          || '|' || COALESCE(request_id, '') FROM audit_events WHERE merchant_id = 'm1' ORDER BY created_at, id",
     );
@@ -241,7 +222,7 @@ fn every_answer_has_a_request_id_which_the_audit_log_records() {
     let update = rows.iter().find(|r| r.starts_with("order.update|")).unwrap();
     assert!(update.contains(r#""amount_minor":1200"#) && update.contains(r#""amount_minor_before":1000"#), "{update}");
     for r in &rows {
-        assert!(!r.contains(&s.key) && !r.contains("krk_observe") && !r.contains("whsec_"), "a secret in the audit log: {r}");
+        assert!(!r.contains(&s.api_key) && !r.contains("krk_observe") && !r.contains("whsec_"), "a secret in the audit log: {r}");
     }
 }
 

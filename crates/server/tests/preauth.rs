@@ -19,34 +19,19 @@ use std::time::{Duration, Instant};
 mod common;
 use common::basic;
 
-struct Server {
-    base: String,
-    api_key: String,
-    response_key: String,
-    agent: ureq::Agent,
-    db_url: String,
-    _dir: tempfile::TempDir,
-    _server: common::InProcess,
-}
+type Server = common::M1Server;
 
 /// A server with merchants m1 and m2, whose holds last `hold_ms`.
 fn start(hold_ms: u64) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let url = common::fresh_database(dir.path());
-    let db_url = url.clone();
-    let (server, (api_key, response_key)) = common::serve_in_process(
-        url,
+    common::start_m1(
+        &kassa_server::random_id("krk_"),
+        |_| {},
         |db| async move {
-            let api_key = kassa_server::random_id("ksk_");
-            let response_key = kassa_server::random_id("krk_");
-            db.create_merchant(&common::test_merchant("m1", &api_key, &response_key)).await.unwrap();
             db.create_merchant(&common::test_merchant("m2", "ksk_other_merchant_key", "krk_other")).await.unwrap();
-            (db, (api_key, response_key))
+            db
         },
         move |base| Config { sandbox_delay_ms: 400, hold_ms, ..common::test_config(base) },
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base: server.base.clone(), api_key, response_key, agent, db_url, _dir: dir, _server: server }
+    )
 }
 
 impl Server {
@@ -83,8 +68,8 @@ impl Server {
 
     /// Starts a card attempt: (txn_uuid, bank page URL).
     fn card(&self, ord: &str, token: &str, number: &str) -> (String, String) {
-        let body = json!({ "order_id": ord, "payment_method_type": "CARD", "card_number": number, "card_exp_month": "12",
-                           "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A Shopper" });
+        let mut body = common::card_fields(number);
+        body["order_id"] = json!(ord);
         let (code, text, _) = self.call("POST", "/txns", &format!("Bearer {token}"), "application/json", &body.to_string());
         assert_eq!(code, 200, "{text}");
         let v: Value = serde_json::from_str(&text).unwrap();

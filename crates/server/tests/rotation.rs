@@ -13,7 +13,7 @@ use common::{basic, free_port};
 use kassa_sign::ResponseKey;
 use kassa_sign::return_url;
 use kassa_sign::webhook::{WebhookSecret, verify};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,9 +29,7 @@ struct Setup {
 
 impl Setup {
     fn kassa(&self, args: &[&str]) -> Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_kassa")).args(args).args(["--database-url", &self.db]).output().unwrap();
-        assert!(out.status.success(), "kassa {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::kassa_cli(&self.db, args)
     }
 
     /// `GET /orders/none` with `key`: 404 if the key is accepted, 401 if not.
@@ -55,8 +53,8 @@ impl Setup {
             .unwrap();
         assert_eq!(r.status(), 200);
         let created: Value = r.body_mut().read_json().unwrap();
-        let txn = json!({ "order_id": created["id"], "payment_method_type": "CARD", "card_number": "4111111111111111",
-            "card_exp_month": "12", "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A" });
+        let mut txn = common::card_fields("4111111111111111");
+        txn["order_id"] = created["id"].clone();
         let mut r = self
             .agent
             .post(format!("{}/txns", self.base))
@@ -66,7 +64,7 @@ impl Setup {
             .unwrap();
         let t: Value = r.body_mut().read_json().unwrap();
         let bank = t["payment"]["authentication"]["url"].as_str().unwrap();
-        let r = self.agent.post(bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap();
+        let r = common::submit_otp(&self.agent, bank).unwrap();
         assert_eq!(r.status(), 303);
         let location = r.headers()["location"].to_str().unwrap().to_string();
         location.split_once('?').unwrap().1.to_string()

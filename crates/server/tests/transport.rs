@@ -9,32 +9,18 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use kassa_sign::{ResponseKey, return_url};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::process::Command;
 
 mod common;
-use common::basic;
 
-struct Server {
-    base: String,
-    api_key: String,
-    agent: ureq::Agent,
-    db_url: String,
-    _dir: tempfile::TempDir,
-    _server: common::InProcess,
-}
+type Server = common::M1Server;
 
 fn start(public_url: Option<&'static str>) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let url = common::fresh_database(dir.path());
-    let db_url = url.clone();
-    let (server, api_key) = common::serve_in_process(
-        url,
-        |db| async move {
-            let api_key = kassa_server::random_id("ksk_");
-            db.create_merchant(&common::test_merchant("m1", &api_key, "krk_transport")).await.unwrap();
-            (db, api_key)
-        },
+    common::start_m1(
+        "krk_transport",
+        |_| {},
+        |db| async { db },
         move |base| {
             let mut c = common::test_config(base);
             c.www_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www");
@@ -43,9 +29,7 @@ fn start(public_url: Option<&'static str>) -> Server {
             }
             c
         },
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    Server { base: server.base.clone(), api_key, agent, db_url, _dir: dir, _server: server }
+    )
 }
 
 impl Server {
@@ -56,13 +40,7 @@ impl Server {
     }
 
     fn order(&self, form: &str) -> (u16, Value) {
-        let mut r = self
-            .agent
-            .post(format!("{}/orders", self.base))
-            .header("authorization", &basic(&self.api_key))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(form)
-            .unwrap();
+        let mut r = self.post_as_m1("/orders", form);
         (r.status().as_u16(), r.body_mut().read_json().unwrap())
     }
 }
@@ -94,8 +72,8 @@ fn return_urls_are_https_and_keep_their_own_query_and_fragment_under_the_signatu
     ));
     assert_eq!(code, 200, "{created}");
     let token = created["juspay"]["client_auth_token"].as_str().unwrap();
-    let txn = json!({ "order_id": created["id"], "payment_method_type": "CARD", "card_number": "4111111111111111", "card_exp_month": "12",
-                      "card_exp_year": "2039", "card_security_code": "123", "name_on_card": "A" });
+    let mut txn = common::card_fields("4111111111111111");
+    txn["order_id"] = created["id"].clone();
     let mut r = s
         .agent
         .post(format!("{}/txns", s.base))

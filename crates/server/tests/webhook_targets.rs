@@ -14,48 +14,29 @@ use std::time::{Duration, Instant};
 mod common;
 use common::basic;
 
-struct Server {
-    base: String,
-    api_key: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-    _server: common::InProcess,
-}
+type Server = common::M1Server;
 
 /// A server whose merchant's webhook URL is `merchant_url`, with Basic credentials.
 fn start(allow_private: bool, merchant_url: String) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let url = common::fresh_database(dir.path());
-    let (server, api_key) = common::serve_in_process(
-        url,
-        move |db| async move {
-            let api_key = kassa_server::random_id("ksk_");
-            let mut m = common::test_merchant("m1", &api_key, "krk_x");
+    common::start_m1(
+        "krk_x",
+        move |m| {
             m.webhook_url = Some(merchant_url);
             m.webhook_username = Some("shop".into());
             m.webhook_password = Some(kassa_server::secret::Secret::new("hunter2-webhook-password"));
-            db.create_merchant(&m).await.unwrap();
-            (db, api_key)
         },
+        |db| async { db },
         move |base| kassa_server::Config {
             webhook_allow_private: allow_private,
             webhook_retry_base_ms: 60_000,
             ..common::test_config(base)
         },
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    Server { base: server.base.clone(), api_key, agent, _dir: dir, _server: server }
+    )
 }
 
 impl Server {
     fn order(&self, form: &str) {
-        let mut r = self
-            .agent
-            .post(format!("{}/orders", self.base))
-            .header("authorization", &basic(&self.api_key))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(form)
-            .unwrap();
+        let mut r = self.post_as_m1("/orders", form);
         assert_eq!(r.status().as_u16(), 200, "{}", r.body_mut().read_to_string().unwrap());
     }
 
@@ -99,13 +80,7 @@ fn enc(s: &str) -> String {
 impl Server {
     /// Every order creation writes ORDER_CREATED from now on.
     fn announce_orders(&self) {
-        let mut r = self
-            .agent
-            .post(format!("{}/webhooks/settings", self.base))
-            .header("authorization", &basic(&self.api_key))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send("webhook_events=ORDER_CREATED")
-            .unwrap();
+        let mut r = self.post_as_m1("/webhooks/settings", "webhook_events=ORDER_CREATED");
         assert_eq!(r.status().as_u16(), 200, "{}", r.body_mut().read_to_string().unwrap());
     }
 }

@@ -57,6 +57,12 @@ pub struct Limiters {
 /// The client's address: the connection's peer, or behind a proxy the
 /// operator trusts (`--trust-forwarded-for`), the last address of
 /// `X-Forwarded-For` (the one that proxy added).
+pub fn client_address_of(parts: &axum::http::request::Parts, trust_forwarded_for: bool) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    client_address(peer, &parts.headers, trust_forwarded_for)
+}
+
+/// The client's address from the connection's `peer` and the request's `headers`, as [`client_address_of`] says.
 pub fn client_address(peer: Option<IpAddr>, headers: &axum::http::HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for
         && let Some(forwarded) = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back()

@@ -225,3 +225,85 @@ where
     let (base, made) = rx.recv().unwrap();
     (InProcess { base, _stop: stop }, made)
 }
+
+/// The client the tests use: every status is an answer (not an error), no redirect is followed.
+pub(crate) fn client() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
+}
+
+/// An in-process server for one test, whose merchant m1 the test set up (see [`start_m1`]).
+pub(crate) struct M1Server {
+    pub(crate) base: String,
+    /// m1's API key.
+    pub(crate) api_key: String,
+    /// m1's response key.
+    pub(crate) response_key: String,
+    pub(crate) db_url: String,
+    /// [`client`].
+    pub(crate) agent: ureq::Agent,
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) _server: InProcess,
+}
+
+impl M1Server {
+    /// A form POST to `path` with m1's API key: the answer.
+    pub(crate) fn post_as_m1(&self, path: &str, form: &str) -> ureq::http::Response<ureq::Body> {
+        self.agent
+            .post(format!("{}{path}", self.base))
+            .header("authorization", &basic(&self.api_key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form)
+            .unwrap()
+    }
+}
+
+/// Serves a fresh database in process (see [`serve_in_process`]) with
+/// merchant m1: a new API key, `response_key`, the rest of
+/// [`test_merchant`] as `merchant` changes it; then `setup` adds what the
+/// test needs besides (other merchants, gateway accounts); `config` from
+/// [`test_config`].
+pub(crate) fn start_m1<S, Fut>(
+    response_key: &str,
+    merchant: impl FnOnce(&mut kassa_server::db::NewMerchant) + Send + 'static,
+    setup: S,
+    config: impl FnOnce(&str) -> kassa_server::Config + Send + 'static,
+) -> M1Server
+where
+    S: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = kassa_server::db::Db> + Send,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = fresh_database(dir.path());
+    let response_key = response_key.to_string();
+    let key = response_key.clone();
+    let (server, api_key) = serve_in_process(
+        db_url.clone(),
+        move |db| async move {
+            let api_key = kassa_server::random_id("ksk_");
+            let mut m = test_merchant("m1", &api_key, &key);
+            merchant(&mut m);
+            db.create_merchant(&m).await.unwrap();
+            (setup(db).await, api_key)
+        },
+        config,
+    );
+    M1Server { base: server.base.clone(), api_key, response_key, db_url, agent: client(), _dir: dir, _server: server }
+}
+
+/// The sandbox's test card `number` as `POST /txns` fields (expiry 12/2039, CVV 123).
+pub(crate) fn card_fields(number: &str) -> serde_json::Value {
+    serde_json::json!({ "payment_method_type": "CARD", "card_number": number, "card_exp_month": "12", "card_exp_year": "2039",
+                        "card_security_code": "123", "name_on_card": "A Shopper" })
+}
+
+/// Answers the sandbox bank's OTP page at `url` with the right OTP: the bank's answer (a 303 to the return URL when the attempt completed).
+pub(crate) fn submit_otp(agent: &ureq::Agent, url: &str) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    agent.post(url).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit")
+}
+
+/// Runs the `kassa` CLI with `args` on the database `db`; panics unless it succeeds; its output as JSON (Null if it printed none).
+pub(crate) fn kassa_cli(db: &str, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kassa")).args(args).args(["--database-url", db]).output().unwrap();
+    assert!(out.status.success(), "kassa {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
