@@ -229,6 +229,11 @@ impl FromRequestParts<AppState> for AuditCtx {
 }
 
 impl AuditCtx {
+    /// The same request, made by a customer on their payment management page.
+    pub fn customer(self, customer_id: &str) -> AuditCtx {
+        AuditCtx { actor: format!("customer:{}", customer_id.chars().take(64).collect::<String>()), ..self }
+    }
+
     /// The command line, as the operator's user.
     pub fn cli() -> AuditCtx {
         let user = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());

@@ -32,6 +32,13 @@ impl CardBrand {
         }
     }
 
+    /// The brand of a [`CardBrand::code`].
+    pub fn from_code(code: &str) -> Option<CardBrand> {
+        [CardBrand::Visa, CardBrand::Mastercard, CardBrand::RuPay, CardBrand::Amex, CardBrand::Maestro, CardBrand::Diners]
+            .into_iter()
+            .find(|b| b.code() == code)
+    }
+
     /// The name shown to shoppers.
     pub fn display_name(self) -> &'static str {
         match self {

@@ -17,7 +17,7 @@ pub enum Variant {
 }
 
 /// The order as the payment page sees it. Contains nothing secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageOrder {
     /// Kassa's id of the order (`ord_<32 hex>`).
     pub id: String,
@@ -40,6 +40,79 @@ pub struct PageOrder {
     /// A pre-authorization: paying holds the amount on the card; the merchant charges it later.
     #[serde(default)]
     pub preauth: bool,
+    /// The customer's saved cards, newest first (paid with the security code only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub saved_cards: Vec<SavedCardView>,
+    /// The page may offer to save the card (the order has a customer).
+    #[serde(default)]
+    pub can_save_card: bool,
+    /// The mandate paying registers (REQUIRED) or may register (OPTIONAL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<MandateTerms>,
+}
+
+/// A saved card as the page shows it: never the number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedCardView {
+    /// `card_token`.
+    pub token: String,
+    /// Last four digits.
+    pub last4: String,
+    /// Brand code (`VISA`), if known.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Expiry month.
+    pub exp_month: u8,
+    /// Expiry year.
+    pub exp_year: u16,
+    /// Past its expiry: shown, not payable.
+    #[serde(default)]
+    pub expired: bool,
+}
+
+/// A mandate's terms as the shopper agrees to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MandateTerms {
+    /// `REQUIRED` or `OPTIONAL`.
+    pub mode: String,
+    /// Most per debit (minor units).
+    pub max_amount_minor: u64,
+    /// `FIXED` or `VARIABLE`.
+    pub amount_rule: String,
+    /// `MONTHLY`, `ASPRESENTED`, …
+    pub frequency: String,
+    /// Start (Unix seconds).
+    pub start_date: i64,
+    /// End (Unix seconds).
+    pub end_date: i64,
+    /// The shopper may revoke it.
+    pub revokable: bool,
+}
+
+/// A mandate on the payment management page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MandateView {
+    /// `mandate_id`.
+    pub id: String,
+    /// ACTIVE, PAUSED, REVOKED, …
+    pub status: String,
+    /// The terms.
+    pub terms: MandateTerms,
+    /// Currency of the amounts.
+    pub currency: String,
+    /// What pays: `VISA ending 1111`, a VPA.
+    pub instrument: String,
+}
+
+/// The payment management page (`action=paymentManagement`): a customer's saved cards and mandates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManageView {
+    /// Merchant display name.
+    pub merchant_name: String,
+    /// Saved cards.
+    pub cards: Vec<SavedCardView>,
+    /// Mandates, newest first.
+    pub mandates: Vec<MandateView>,
 }
 
 /// The configuration the server embeds in the payment page shell.
@@ -51,8 +124,12 @@ pub struct PageConfig {
     pub api_base: String,
     /// Layout variant.
     pub variant: Variant,
-    /// The order.
+    /// The order (empty on the payment management page).
+    #[serde(default)]
     pub order: PageOrder,
+    /// The payment management page's content, instead of an order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage: Option<ManageView>,
     /// The page language (seed 001 `language`: `english`, `hindi`, …), from the session payload.
     #[serde(default)]
     pub language: Option<String>,
@@ -94,6 +171,15 @@ pub struct TxnRequest {
     pub card_security_code: Option<String>,
     /// UPI VPA.
     pub upi_vpa: Option<String>,
+    /// A saved card's token (with `card_security_code` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_token: Option<String>,
+    /// `"true"`: save the card for the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_to_locker: Option<String>,
+    /// `"true"`: register the mandate the order offers (OPTIONAL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub should_create_mandate: Option<String>,
     /// The `payment_options` the page was opened with, enforced by the server too.
     pub payment_options: Option<String>,
     /// `"true"` from the iframe page: the attempt ends on Kassa's result page, which tells the host.

@@ -52,7 +52,61 @@ pub(super) async fn load_snapshot(conn: &mut AnyConnection, order_pk: &str) -> R
             .and_then(|(g, r)| Some((crate::gateway::route::GatewayKind::parse(&g)?, r))),
         None => None,
     };
-    Ok(Some(OrderSnapshot { order, txn, refunds, gateway }))
+    let mandate = super::instruments::mandate_of_order(conn, order_pk).await?;
+    Ok(Some(OrderSnapshot { order, txn, refunds, gateway, mandate }))
+}
+
+/// Where an event about the order `order_pk` goes (its merchant and URL),
+/// if the order or its merchant has a webhook URL and the merchant receives `event`.
+async fn event_target(tx: &mut AnyConnection, order_pk: &str, event: EventName) -> Result<Option<(String, String)>, DbError> {
+    let row = sqlx::query(
+        "SELECT o.merchant_id, o.extra, m.webhook_url, m.webhook_events FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = $1",
+    )
+    .bind(order_pk)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(classify)?;
+    let extra: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("extra")?).unwrap_or_default();
+    let merchant_url: Option<String> = row.try_get("webhook_url")?;
+    let Some(url) = extra["metadata"]["webhook_url"].as_str().map(str::to_string).or(merchant_url) else {
+        return Ok(None);
+    };
+    let chosen = row
+        .try_get::<Option<String>, _>("webhook_events")?
+        .map_or_else(EventName::default_selection, |e| e.split_whitespace().filter_map(EventName::parse).collect());
+    if !chosen.contains(&event) {
+        return Ok(None);
+    }
+    Ok(Some((row.try_get("merchant_id")?, url)))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut AnyConnection,
+    id: &str,
+    merchant_id: &str,
+    order_pk: &str,
+    event: EventName,
+    url: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(merchant_id)
+    .bind(order_pk)
+    .bind(event.as_str())
+    .bind(url)
+    .bind(body)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
 }
 
 /// Which events to list.
@@ -110,43 +164,47 @@ impl Db {
     /// change it reports.
     pub(super) async fn write_event(&self, tx: &mut AnyConnection, order_pk: &str, event: EventName, now: i64) -> Result<(), DbError> {
         let Some(renderer) = &self.renderer else { return Ok(()) };
-        let row = sqlx::query(
-            "SELECT o.merchant_id, o.extra, m.webhook_url, m.webhook_events FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = $1",
-        )
-        .bind(order_pk)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(classify)?;
-        let extra: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("extra")?).unwrap_or_default();
-        let merchant_url: Option<String> = row.try_get("webhook_url")?;
-        let Some(url) = extra["metadata"]["webhook_url"].as_str().map(str::to_string).or(merchant_url) else {
-            return Ok(());
-        };
-        let chosen = row
-            .try_get::<Option<String>, _>("webhook_events")?
-            .map_or_else(EventName::default_selection, |e| e.split_whitespace().filter_map(EventName::parse).collect());
-        if !chosen.contains(&event) {
-            return Ok(());
-        }
+        let Some((merchant_id, url)) = event_target(tx, order_pk, event).await? else { return Ok(()) };
         let Some(snapshot) = load_snapshot(tx, order_pk).await? else { return Ok(()) };
         let id = crate::random_id("evt_");
         let body = renderer.order_event(&id, event, now, &snapshot);
-        sqlx::query(
-            "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(row.try_get::<String, _>("merchant_id")?)
-        .bind(order_pk)
-        .bind(event.as_str())
-        .bind(&url)
-        .bind(&body)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        insert_event(tx, &id, &merchant_id, order_pk, event, &url, &body, now).await
+    }
+
+    /// Writes a mandate event inside `tx` (ordered with the mandate's registration order's events).
+    pub(super) async fn write_mandate_event(
+        &self,
+        tx: &mut AnyConnection,
+        mandate: &crate::domain::Mandate,
+        event: EventName,
+        now: i64,
+    ) -> Result<(), DbError> {
+        let Some(renderer) = &self.renderer else { return Ok(()) };
+        let Some((merchant_id, url)) = event_target(tx, &mandate.order_pk, event).await? else { return Ok(()) };
+        let order_id: String = sqlx::query_scalar("SELECT order_id FROM orders WHERE id = $1")
+            .bind(&mandate.order_pk)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let id = crate::random_id("evt_");
+        let body = renderer.mandate_event(&id, event, now, mandate, &order_id);
+        insert_event(tx, &id, &merchant_id, &mandate.order_pk, event, &url, &body, now).await
+    }
+
+    /// Writes a pre-debit notification event inside `tx`.
+    pub(super) async fn write_notification_event(
+        &self,
+        tx: &mut AnyConnection,
+        n: &crate::domain::Notification,
+        order_pk: &str,
+        event: EventName,
+        now: i64,
+    ) -> Result<(), DbError> {
+        let Some(renderer) = &self.renderer else { return Ok(()) };
+        let Some((merchant_id, url)) = event_target(tx, order_pk, event).await? else { return Ok(()) };
+        let id = crate::random_id("evt_");
+        let body = renderer.notification_event(&id, event, now, n);
+        insert_event(tx, &id, &merchant_id, order_pk, event, &url, &body, now).await
     }
 
     /// Undelivered, live webhook events that are due at `now`, oldest first.

@@ -9,6 +9,7 @@
 
 mod events;
 mod gateways;
+mod instruments;
 mod observe;
 mod payments;
 pub mod vault;
@@ -56,6 +57,8 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
+pub use instruments::{ExecutionStart, Notified};
+
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_refunds.sql")),
@@ -71,6 +74,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/sqlite/0012_secrets.sql")),
     (13, include_str!("../../migrations/sqlite/0013_audit.sql")),
     (14, include_str!("../../migrations/sqlite/0014_rotation.sql")),
+    (15, include_str!("../../migrations/sqlite/0015_instruments.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -85,6 +89,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/postgres/0012_secrets.sql")),
     (13, include_str!("../../migrations/postgres/0013_audit.sql")),
     (14, include_str!("../../migrations/postgres/0014_rotation.sql")),
+    (15, include_str!("../../migrations/postgres/0015_instruments.sql")),
 ];
 
 #[cfg(test)]
@@ -492,6 +497,35 @@ const TXN_INSERT_COLS: &str = "id, order_pk, method, method_detail, card_last4, 
 const TXN_COLS: &str = "id, order_pk, method, method_detail, card_last4, scenario, status, amount_minor, created_at, settle_at, settle_status, in_frame, \
      seq, details, gateway_response, captured_minor, capture_key";
 
+/// Binds `orders` to [`Db::orders_insert_sql`] for as many orders.
+pub(super) fn orders_insert<'q>(sql: &'q str, orders: &[&'q Order]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(sql);
+    for o in orders {
+        query = query
+            .bind(&o.id)
+            .bind(&o.merchant_id)
+            .bind(&o.order_id)
+            .bind(o.order_id.to_ascii_lowercase())
+            .bind(o.amount_minor)
+            .bind(&o.currency)
+            .bind(o.status.as_str())
+            .bind(&o.customer_id)
+            .bind(&o.customer_email)
+            .bind(&o.customer_phone)
+            .bind(&o.description)
+            .bind(&o.product_id)
+            .bind(&o.return_url)
+            .bind(&o.extra)
+            .bind(&o.fingerprint)
+            .bind(o.created_at)
+            .bind(o.updated_at)
+            .bind(o.expires_at)
+            .bind(o.allowed_methods.as_ref().map(|m| m.iter().map(|m| m.token()).collect::<Vec<_>>().join("|")))
+            .bind(&o.gateway_account);
+    }
+    query
+}
+
 impl Db {
     /// Opens and migrates `url` with the master key from the environment or
     /// the default key file ([`vault::MasterKey::resolve`]).
@@ -644,6 +678,22 @@ impl Db {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The statement inserting `n` orders (each of their `order_id`s not taken yet), returning the ids inserted.
+    pub(super) fn orders_insert_sql(&self, n: usize) -> String {
+        const COLS: usize = 20;
+        // SQLite's anonymous `?` (bound in order): its `$N` names cost a lookup
+        // that grows with the number of parameters, for each of them.
+        let param = |n: usize| if self.backend == Backend::Sqlite { "?".to_string() } else { format!("${n}") };
+        let values: Vec<String> = (0..n).map(|i| format!("({})", (1..=COLS).map(|c| param(i * COLS + c)).collect::<Vec<_>>().join(", "))).collect();
+        format!(
+            "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
+             customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
+             updated_at, expires_at, allowed_methods, gateway_account) VALUES {} \
+             ON CONFLICT (merchant_id, order_id_key) DO NOTHING RETURNING id",
+            values.join(", ")
+        )
     }
 
     /// Waits for this process's turn to write (SQLite), in arrival order.
@@ -834,44 +884,10 @@ impl Db {
     /// ORDER_CREATED, their events in the same transaction); for each,
     /// whether it was new.
     async fn insert_orders<'o>(&self, orders: impl Iterator<Item = (&'o Order, bool)>) -> Result<Vec<bool>, DbError> {
-        const COLS: usize = 20;
         let orders: Vec<(&Order, bool)> = orders.collect();
-        // SQLite's anonymous `?` (bound in order): its `$N` names cost a lookup
-        // that grows with the number of parameters, for each of them.
-        let param = |n: usize| if self.backend == Backend::Sqlite { "?".to_string() } else { format!("${n}") };
-        let values: Vec<String> =
-            (0..orders.len()).map(|i| format!("({})", (1..=COLS).map(|c| param(i * COLS + c)).collect::<Vec<_>>().join(", "))).collect();
-        let sql = format!(
-            "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
-             customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \
-             updated_at, expires_at, allowed_methods, gateway_account) VALUES {} \
-             ON CONFLICT (merchant_id, order_id_key) DO NOTHING RETURNING id",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for (o, _) in &orders {
-            query = query
-                .bind(&o.id)
-                .bind(&o.merchant_id)
-                .bind(&o.order_id)
-                .bind(o.order_id.to_ascii_lowercase())
-                .bind(o.amount_minor)
-                .bind(&o.currency)
-                .bind(o.status.as_str())
-                .bind(&o.customer_id)
-                .bind(&o.customer_email)
-                .bind(&o.customer_phone)
-                .bind(&o.description)
-                .bind(&o.product_id)
-                .bind(&o.return_url)
-                .bind(&o.extra)
-                .bind(&o.fingerprint)
-                .bind(o.created_at)
-                .bind(o.updated_at)
-                .bind(o.expires_at)
-                .bind(o.allowed_methods.as_ref().map(|m| m.iter().map(|m| m.token()).collect::<Vec<_>>().join("|")))
-                .bind(&o.gateway_account);
-        }
+        let list: Vec<&Order> = orders.iter().map(|(o, _)| *o).collect();
+        let sql = self.orders_insert_sql(list.len());
+        let query = orders_insert(&sql, &list);
         let new_ids = |rows: Vec<AnyRow>| -> Result<std::collections::HashSet<String>, DbError> {
             rows.iter().map(|r| r.try_get::<String, _>("id").map_err(DbError::from)).collect()
         };

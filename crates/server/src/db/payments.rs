@@ -86,10 +86,38 @@ async fn attempt_statuses(conn: &mut AnyConnection, order_pk: &str) -> Result<Ve
     rows.iter().map(|s| status_of(s)).collect()
 }
 
+/// Inserts attempt `t` inside `tx`.
+pub(super) async fn insert_txn(tx: &mut AnyConnection, t: &Txn) -> Result<(), DbError> {
+    let details = serde_json::to_string(&t.details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
+    sqlx::query(&format!(
+        "INSERT INTO txns ({TXN_INSERT_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    ))
+    .bind(&t.id)
+    .bind(&t.order_pk)
+    .bind(t.method.token())
+    .bind(&t.method_detail)
+    .bind(&t.card_last4)
+    .bind(&t.scenario)
+    .bind(t.status.as_str())
+    .bind(t.amount_minor)
+    .bind(t.created_at)
+    .bind(t.settle_at)
+    .bind(t.settle_status.map(OrderStatus::as_str))
+    .bind(i64::from(t.in_frame))
+    .bind(t.seq)
+    .bind(details)
+    .bind(None::<String>)
+    .bind(t.created_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
 /// Sets the order's status to what its attempts say (and returns it). The
 /// order row is locked first, so on PostgreSQL a concurrent change of
 /// another attempt commits before the attempts are read.
-async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
+pub(super) async fn refresh_order_status(tx: &mut AnyConnection, order_pk: &str, now: i64) -> Result<OrderStatus, DbError> {
     sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order_pk).execute(&mut *tx).await.map_err(classify)?;
     let mut status = OrderStatus::of_attempts(attempt_statuses(tx, order_pk).await?);
     if status == OrderStatus::CHARGED {
@@ -167,29 +195,7 @@ impl Db {
             .await
             .map_err(classify)?;
         let txn = Txn { amount_minor, seq, status: OrderStatus::STARTED, ..t.clone() };
-        let details = serde_json::to_string(&txn.details).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
-        sqlx::query(&format!(
-            "INSERT INTO txns ({TXN_INSERT_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-        ))
-        .bind(&txn.id)
-        .bind(&txn.order_pk)
-        .bind(txn.method.token())
-        .bind(&txn.method_detail)
-        .bind(&txn.card_last4)
-        .bind(&txn.scenario)
-        .bind(txn.status.as_str())
-        .bind(txn.amount_minor)
-        .bind(txn.created_at)
-        .bind(txn.settle_at)
-        .bind(txn.settle_status.map(OrderStatus::as_str))
-        .bind(i64::from(txn.in_frame))
-        .bind(txn.seq)
-        .bind(details)
-        .bind(None::<String>)
-        .bind(txn.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
+        insert_txn(&mut tx, &txn).await?;
         refresh_order_status(&mut tx, &txn.order_pk, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(AttemptStart::Started(Box::new(txn)))
@@ -220,6 +226,7 @@ impl Db {
             return Ok(false);
         }
         refresh_order_status(&mut tx, &t.order_pk, now).await?;
+        self.register_mandate(&mut tx, t, now).await?;
         self.write_event(&mut tx, &t.order_pk, EventName::TXN_CREATED, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(true)
@@ -553,6 +560,9 @@ impl Db {
             .await
             .map_err(classify)?;
         let order_status = refresh_order_status(&mut tx, &order_pk, now).await?;
+        if expected.is_pending() {
+            self.attempt_ended(&mut tx, txn_id, final_status, now).await?;
+        }
         if let Some(event) = EventName::of_outcome(final_status, order_status)
             && !(defer_refund_event && event == EventName::AUTO_REFUND_SUCCEEDED)
         {

@@ -41,6 +41,7 @@ pub async fn start_attempt(
     state: &AppState,
     order: &Order,
     instrument: Instrument,
+    keep: Keep,
     in_frame: bool,
     client: &remote::Client,
     now: i64,
@@ -50,6 +51,10 @@ pub async fn start_attempt(
         return Ok(Err(StartError::Declined("the order's gateway account no longer exists".into())));
     }
     let mut details = TxnDetails::default();
+    let vaulted_scenario = match &instrument {
+        Instrument::SavedCard { card, .. } => state.db.vaulted(&card.vault_ref).await?.unwrap_or_default(),
+        _ => String::new(),
+    };
     let (method, input, detail, last4) = match &instrument {
         Instrument::Card { number, brand, month, year, name, cvv } => {
             let number = number.expose();
@@ -65,6 +70,15 @@ pub async fn start_attempt(
         Instrument::Netbanking(code) => (PaymentMethod::Nb, MethodInput::Netbanking(code), Some(code.clone()), None),
         Instrument::Wallet(code) => (PaymentMethod::Wallet, MethodInput::Wallet(code), Some(code.clone()), None),
         Instrument::Upi(vpa) => (PaymentMethod::Upi, MethodInput::Upi(vpa), Some(vpa.clone()), None),
+        Instrument::SavedCard { card, cvv } => {
+            details.card_isin = Some(card.card_isin.clone());
+            details.expiry_month = Some(format!("{:02}", card.exp_month));
+            details.expiry_year = Some(card.exp_year.to_string());
+            details.name_on_card = Some(card.name.clone()).filter(|n| !n.is_empty());
+            details.card_fingerprint = Some(card.fingerprint.clone());
+            let input = MethodInput::Vaulted { scenario: &vaulted_scenario, cvv: cvv.expose() };
+            (PaymentMethod::Card, input, card.brand.clone(), Some(card.last4.clone()))
+        }
     };
     // 1. Persist.
     let txn = Txn {
@@ -162,6 +176,9 @@ pub async fn start_attempt(
         }
     };
     txn.details.gateway_txn_id = Some(started.gateway_txn_id.clone()).filter(|id| !id.is_empty());
+    if keep.save_card || keep.mandate.is_some() {
+        keep_instrument(state, &mut txn, &instrument, &started.scenario, keep, now).await?;
+    }
     txn.scenario = started.scenario;
     (txn.settle_at, txn.settle_status) = match (started.collect, account.is_some()) {
         (Some((then, in_ms)), _) => (Some(now.saturating_add(in_ms)), Some(then)),
@@ -174,6 +191,58 @@ pub async fn start_attempt(
     }
     txn.status = OrderStatus::PENDING_VBV;
     Ok(Ok((txn, started.collect.is_some())))
+}
+
+/// What an attempt keeps for later if it succeeds: the card, saved for the
+/// customer (`save_to_locker`), and a mandate it registers.
+#[derive(Debug, Default)]
+pub struct Keep {
+    /// Save the card for the order's customer.
+    pub save_card: bool,
+    /// Register a mandate with these terms.
+    pub mandate: Option<crate::domain::mandate::Terms>,
+}
+
+/// Records in `txn`'s details what it keeps: the card's vault reference
+/// (the sandbox vaults a new card now, keeping only its test outcome) and
+/// the mandate it registers, created with the attempt's start.
+async fn keep_instrument(state: &AppState, txn: &mut Txn, instrument: &Instrument, scenario: &str, keep: Keep, now: i64) -> Result<(), DbError> {
+    let (reference, payment_info) = match instrument {
+        Instrument::Upi(vpa) => {
+            (vpa.clone(), serde_json::json!({ "payment_method_type": "UPI", "payment_method": "UPI", "upi": { "payer_vpa": vpa } }))
+        }
+        Instrument::SavedCard { card, .. } => (card.vault_ref.clone(), card_info(txn)),
+        Instrument::Card { .. } => (state.db.vault_card(scenario, now).await?, card_info(txn)),
+        Instrument::Netbanking(_) | Instrument::Wallet(_) => return Ok(()),
+    };
+    if keep.save_card && txn.method == PaymentMethod::Card {
+        txn.details.save_card = Some(reference.clone());
+    }
+    if let Some(terms) = keep.mandate {
+        txn.details.mandate_id = Some(crate::random_id("mdt_"));
+        txn.details.register = Some(crate::domain::MandateRegistration {
+            token: crate::random_id(""),
+            terms,
+            instrument: reference,
+            payment_info,
+        });
+    }
+    Ok(())
+}
+
+/// Juspay's `payment_info` of a card mandate: what the attempt shows of the card.
+fn card_info(txn: &Txn) -> serde_json::Value {
+    serde_json::json!({
+        "payment_method_type": "CARD",
+        "payment_method": txn.method_detail,
+        "card": {
+            "last_four_digits": txn.card_last4,
+            "card_isin": txn.details.card_isin,
+            "expiry_month": txn.details.expiry_month,
+            "expiry_year": txn.details.expiry_year,
+            "card_brand": txn.method_detail,
+        },
+    })
 }
 
 /// What the shopper did on a bank page.
@@ -249,6 +318,9 @@ pub fn spawn_settler(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             if let Err(e) = crate::domain::preauth::void_expired(&state, state.now()).await {
                 tracing::warn!(error = %e, "expired holds not voided");
+            }
+            if let Err(e) = state.db.mandates_due(state.now()).await {
+                tracing::warn!(error = %e, "mandate expiries, resumptions and notifications not applied");
             }
             tokio::time::sleep(std::time::Duration::from_millis(state.config.webhook_poll_ms)).await;
         }

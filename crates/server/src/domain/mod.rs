@@ -4,6 +4,7 @@
 
 pub mod flow;
 pub mod gateway_flow;
+pub mod mandate;
 pub mod model;
 pub mod preauth;
 

@@ -60,12 +60,21 @@ pub struct Order {
 impl Order {
     /// The methods a shopper may pay this order with: the merchant's enabled
     /// methods, narrowed by what the merchant allowed for this order.
+    /// A mandate it REQUIRES is registered only by a card or UPI.
     pub fn methods(&self, enabled: &[PaymentMethod]) -> Vec<PaymentMethod> {
+        let required = self.mandate_terms().is_some_and(|t| t.mode == crate::domain::mandate::Mode::Required);
         PaymentMethod::ALL
             .into_iter()
             .filter(|m| enabled.contains(m))
             .filter(|m| self.allowed_methods.as_ref().is_none_or(|a| a.contains(m)))
+            .filter(|m| !required || crate::domain::mandate::CAPABLE.contains(m))
             .collect()
+    }
+
+    /// The mandate the order asks its payment to register (`options.create_mandate`), if any.
+    pub fn mandate_terms(&self) -> Option<crate::domain::mandate::Terms> {
+        let extra: serde_json::Value = serde_json::from_str(&self.extra).ok()?;
+        serde_json::from_value(extra.get(crate::domain::mandate::EXTRA_KEY)?.clone()).ok()
     }
 
     /// The `extra` JSON object (udfs, addresses, metadata, language).
@@ -162,6 +171,134 @@ pub enum Instrument {
     Wallet(String),
     /// A UPI VPA.
     Upi(String),
+    /// A card the customer saved, with its security code.
+    SavedCard {
+        /// The saved card.
+        card: SavedCard,
+        /// The security code: passed on, never stored.
+        cvv: crate::secret::Secret,
+    },
+}
+
+/// A customer's saved card (Juspay's `GET /cards` entry): never the number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedCard {
+    /// `card_token`.
+    pub token: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The customer it belongs to.
+    pub customer_id: String,
+    /// [`TxnDetails::card_fingerprint`]: one entry per card and customer.
+    pub fingerprint: String,
+    /// The gateway's reference to the card it keeps.
+    pub vault_ref: String,
+    /// First six digits.
+    pub card_isin: String,
+    /// Last four digits.
+    pub last4: String,
+    /// Brand code (`VISA`), if known.
+    pub brand: Option<String>,
+    /// Expiry month.
+    pub exp_month: u8,
+    /// Expiry year (four digits).
+    pub exp_year: u16,
+    /// Name on the card.
+    pub name: String,
+    /// When it was saved.
+    pub created_at: i64,
+}
+
+impl SavedCard {
+    /// Past its expiry month at `now_ms`.
+    pub fn expired(&self, now_ms: i64) -> bool {
+        let today = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let year = u16::try_from(today.year()).unwrap_or(u16::MAX);
+        !kassa_types::card::expiry_not_past(self.exp_month, self.exp_year, u8::from(today.month()), year)
+    }
+}
+
+/// Mandate statuses (Juspay): CREATED, ACTIVE, PAUSED, REVOKED, FAILURE, EXPIRED.
+pub const MANDATE_STATUSES: [&str; 6] = ["CREATED", "ACTIVE", "PAUSED", "REVOKED", "FAILURE", "EXPIRED"];
+
+/// A mandate: a customer's standing permission for the merchant to debit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mandate {
+    /// `mandate_id`.
+    pub id: String,
+    /// Owner.
+    pub merchant_id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// The order whose payment registered it.
+    pub order_pk: String,
+    /// The attempt that registered it.
+    pub txn_id: String,
+    /// `mandate_token`.
+    pub token: String,
+    /// One of [`MANDATE_STATUSES`].
+    pub status: String,
+    /// CARD or UPI.
+    pub method: PaymentMethod,
+    /// The gateway's reference to the card, or the payer's VPA.
+    pub instrument: String,
+    /// Juspay's `payment_info`.
+    pub payment_info: serde_json::Value,
+    /// The terms.
+    pub terms: crate::domain::mandate::Terms,
+    /// A pause's start and end (Unix seconds).
+    pub pause: Option<(i64, i64)>,
+    /// First activation (Unix ms).
+    pub activated_at: Option<i64>,
+    /// Last activation (Unix ms): a resume activates again.
+    pub last_activated_at: Option<i64>,
+    /// Created (Unix ms).
+    pub created_at: i64,
+    /// Last change (Unix ms).
+    pub updated_at: i64,
+}
+
+impl Mandate {
+    /// Juspay's `mandate_type`: `MANDATE` for a card, `EMANDATE` otherwise.
+    pub fn mandate_type(&self) -> &'static str {
+        if self.method == PaymentMethod::Card { "MANDATE" } else { "EMANDATE" }
+    }
+}
+
+/// A pre-debit notification of a mandate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// `id`.
+    pub id: String,
+    /// Its mandate.
+    pub mandate_id: String,
+    /// The merchant's id for it.
+    pub object_reference_id: String,
+    /// The debit it announces (minor units).
+    pub amount_minor: i64,
+    /// The debit's date (Unix seconds).
+    pub txn_date: i64,
+    /// Text.
+    pub description: String,
+    /// CREATED, PENDING, SUCCESS or FAILURE.
+    pub status: String,
+    /// Created (Unix ms).
+    pub created_at: i64,
+    /// Last change (Unix ms).
+    pub updated_at: i64,
+}
+
+/// A mandate to register when the attempt carrying it succeeds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MandateRegistration {
+    /// `mandate_token`.
+    pub token: String,
+    /// The terms.
+    pub terms: crate::domain::mandate::Terms,
+    /// The gateway's reference to the card, or the VPA.
+    pub instrument: String,
+    /// Juspay's `payment_info`.
+    pub payment_info: serde_json::Value,
 }
 
 /// The instrument of an attempt as the order status shows it: never the
@@ -192,6 +329,15 @@ pub struct TxnDetails {
     /// Where the shopper authenticates at the gateway (never shown in the status body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect: Option<crate::gateway::Redirect>,
+    /// The gateway's reference to the card, to save for the customer if the attempt succeeds (`save_to_locker`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_card: Option<String>,
+    /// The mandate this attempt registers or executes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate_id: Option<String>,
+    /// The mandate this attempt registers (created with it, ACTIVE when it succeeds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<MandateRegistration>,
 }
 
 /// A gateway's answer to an attempt (Juspay's `payment_gateway_response`).
@@ -238,6 +384,8 @@ pub struct OrderSnapshot {
     pub refunds: Vec<Refund>,
     /// The gateway it was routed to and the account's reference id; `None`: the built-in sandbox.
     pub gateway: Option<(crate::gateway::route::GatewayKind, String)>,
+    /// The mandate the order registered or executed, and whether it registered it.
+    pub mandate: Option<(Mandate, bool)>,
 }
 
 /// Webhook events (Juspay's names, `shared/research/psp-apis.md` §1.2).
@@ -270,11 +418,29 @@ pub enum EventName {
     ORDER_VOIDED,
     /// The gateway refused to release a hold.
     ORDER_VOID_FAILED,
+    /// A mandate was created with its registration attempt.
+    MANDATE_CREATED,
+    /// A mandate's registration succeeded: it can be executed.
+    MANDATE_ACTIVATED,
+    /// A mandate's registration failed.
+    MANDATE_FAILED,
+    /// A mandate was revoked.
+    MANDATE_REVOKED,
+    /// A mandate was paused.
+    MANDATE_PAUSED,
+    /// A paused mandate is active again.
+    MANDATE_RESUMED,
+    /// A mandate reached its end date.
+    MANDATE_EXPIRED,
+    /// A pre-debit notification reached the customer.
+    NOTIFICATION_SUCCEEDED,
+    /// A pre-debit notification failed.
+    NOTIFICATION_FAILED,
 }
 
 impl EventName {
     /// Every event Kassa sends.
-    pub const ALL: [EventName; 13] = [
+    pub const ALL: [EventName; 22] = [
         EventName::ORDER_CREATED,
         EventName::TXN_CREATED,
         EventName::ORDER_SUCCEEDED,
@@ -288,6 +454,15 @@ impl EventName {
         EventName::ORDER_CAPTURE_FAILED,
         EventName::ORDER_VOIDED,
         EventName::ORDER_VOID_FAILED,
+        EventName::MANDATE_CREATED,
+        EventName::MANDATE_ACTIVATED,
+        EventName::MANDATE_FAILED,
+        EventName::MANDATE_REVOKED,
+        EventName::MANDATE_PAUSED,
+        EventName::MANDATE_RESUMED,
+        EventName::MANDATE_EXPIRED,
+        EventName::NOTIFICATION_SUCCEEDED,
+        EventName::NOTIFICATION_FAILED,
     ];
 
     /// The wire name.
@@ -306,6 +481,15 @@ impl EventName {
             EventName::ORDER_CAPTURE_FAILED => "ORDER_CAPTURE_FAILED",
             EventName::ORDER_VOIDED => "ORDER_VOIDED",
             EventName::ORDER_VOID_FAILED => "ORDER_VOID_FAILED",
+            EventName::MANDATE_CREATED => "MANDATE_CREATED",
+            EventName::MANDATE_ACTIVATED => "MANDATE_ACTIVATED",
+            EventName::MANDATE_FAILED => "MANDATE_FAILED",
+            EventName::MANDATE_REVOKED => "MANDATE_REVOKED",
+            EventName::MANDATE_PAUSED => "MANDATE_PAUSED",
+            EventName::MANDATE_RESUMED => "MANDATE_RESUMED",
+            EventName::MANDATE_EXPIRED => "MANDATE_EXPIRED",
+            EventName::NOTIFICATION_SUCCEEDED => "NOTIFICATION_SUCCEEDED",
+            EventName::NOTIFICATION_FAILED => "NOTIFICATION_FAILED",
         }
     }
 
@@ -353,6 +537,10 @@ impl EventName {
 pub trait EventRenderer: Send + Sync + std::fmt::Debug {
     /// The body of event `id` named `event` at `at_ms` about the order in `snapshot`.
     fn order_event(&self, id: &str, event: EventName, at_ms: i64, snapshot: &OrderSnapshot) -> String;
+    /// The body of a mandate event (`content.mandate`).
+    fn mandate_event(&self, id: &str, event: EventName, at_ms: i64, mandate: &Mandate, order_id: &str) -> String;
+    /// The body of a pre-debit notification event (`content.notification`).
+    fn notification_event(&self, id: &str, event: EventName, at_ms: i64, notification: &Notification) -> String;
 }
 
 /// Juspay's published webhook retry schedule: 16 retries over 24 hours

@@ -32,6 +32,13 @@ pub enum MethodInput<'a> {
     Wallet(&'a str),
     /// A UPI VPA.
     Upi(&'a str),
+    /// A card the gateway keeps in its vault (a saved card), with its security code.
+    Vaulted {
+        /// What the sandbox's vault holds for the card: the test outcome it has.
+        scenario: &'a str,
+        /// Security code.
+        cvv: &'a str,
+    },
 }
 
 impl std::fmt::Debug for MethodInput<'_> {
@@ -41,6 +48,7 @@ impl std::fmt::Debug for MethodInput<'_> {
             MethodInput::Netbanking(b) => write!(f, "Netbanking({b})"),
             MethodInput::Wallet(w) => write!(f, "Wallet({w})"),
             MethodInput::Upi(_) => f.write_str("Upi(***)"),
+            MethodInput::Vaulted { .. } => f.write_str("Vaulted(***)"),
         }
     }
 }

@@ -62,9 +62,43 @@ pub fn api_key_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// The order a client token grants, from `Authorization: Bearer` or the `client_auth_token` field.
-pub(crate) fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> Result<String, AppError> {
+/// What a client token grants, from `Authorization: Bearer` or the `client_auth_token` field.
+fn token_grant(state: &AppState, headers: &HeaderMap, field: Option<String>) -> Result<String, AppError> {
     let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
     let token = bearer.or(field).ok_or_else(|| AppError::unauthorized("a client auth token is required"))?;
     state.tokens.check(&token, state.now()).ok_or_else(|| AppError::unauthorized("client auth token is invalid or expired"))
+}
+
+/// The order a client token grants (never a customer's token).
+pub(crate) fn token_order(state: &AppState, headers: &HeaderMap, field: Option<String>) -> Result<String, AppError> {
+    let grant = token_grant(state, headers, field)?;
+    if grant.starts_with(CUSTOMER_GRANT) {
+        return Err(AppError::unauthorized("this client auth token is for payment management, not an order"));
+    }
+    Ok(grant)
+}
+
+/// What a payment-management token's grant starts with (an order's is `ord_…`).
+const CUSTOMER_GRANT: &str = "@";
+
+/// A client token for customer `customer_id` of merchant `merchant_id`'s
+/// payment management page (`action=paymentManagement`), valid until `expires_ms`.
+pub(crate) fn customer_token(state: &AppState, merchant_id: &str, customer_id: &str, expires_ms: i64) -> String {
+    state.tokens.issue(&format!("{CUSTOMER_GRANT}{merchant_id}/{customer_id}"), expires_ms)
+}
+
+/// The merchant and customer a payment-management token grants.
+pub(crate) fn token_customer(state: &AppState, headers: &HeaderMap) -> Result<(String, String), AppError> {
+    let grant = token_grant(state, headers, None)?;
+    grant
+        .strip_prefix(CUSTOMER_GRANT)
+        .and_then(|g| g.split_once('/'))
+        .map(|(m, c)| (m.to_string(), c.to_string()))
+        .ok_or_else(|| AppError::unauthorized("this client auth token is not for payment management"))
+}
+
+/// [`token_customer`] of a token given as is (the management page's link).
+pub(crate) fn check_customer_token(state: &AppState, token: &str) -> Option<(String, String)> {
+    let grant = state.tokens.check(token, state.now())?;
+    grant.strip_prefix(CUSTOMER_GRANT).and_then(|g| g.split_once('/')).map(|(m, c)| (m.to_string(), c.to_string()))
 }

@@ -74,11 +74,18 @@ impl Fields {
         Fields(pairs)
     }
 
+    /// Whether a field is present with a value.
+    pub fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == key && !v.is_empty())
+    }
+
     /// A digest of every field (sorted), to tell a repeat of the same request
-    /// from a different one. `options.*` fields do not change what is created.
+    /// from a different one. `options.*` fields do not change what is
+    /// created, except `options.create_mandate`.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
-        let mut pairs: Vec<&(String, String)> = self.0.iter().filter(|(k, v)| !k.starts_with("options.") && !v.is_empty()).collect();
+        let mut pairs: Vec<&(String, String)> =
+            self.0.iter().filter(|(k, v)| (!k.starts_with("options.") || k == "options.create_mandate") && !v.is_empty()).collect();
         pairs.sort();
         let mut h = Sha256::new();
         for (k, v) in pairs {

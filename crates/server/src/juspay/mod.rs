@@ -5,6 +5,7 @@
 
 pub mod customers;
 pub mod holds;
+pub mod mandates;
 pub mod openapi;
 pub mod orders;
 pub mod session;
@@ -26,12 +27,13 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{order_id}/sync", post(orders::sync_order))
         .route("/session", post(session::create_session))
         .route("/sdk/process", post(session::sdk_process))
-        .route("/txns", post(txns::create_txn))
+        .route("/txns", post(txns::txns))
         .route("/txns/{txn_uuid}", get(txns::txn_status))
         .route("/txns/{txn_uuid}/cancel", post(txns::cancel_txn))
         .route("/v2/txns/{txn_uuid}/capture", post(holds::capture))
         .route("/v2/txns/{txn_uuid}/void", post(holds::void))
         .merge(customers::routes())
+        .merge(mandates::routes())
         .merge(webhooks::routes())
         .route("/health", get(|| async { "ok" }))
         .route("/openapi.json", get(|State(state): State<AppState>| async move { Json(openapi::document(&state.config.public_url)) }))

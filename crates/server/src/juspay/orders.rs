@@ -117,6 +117,9 @@ pub(crate) async fn create_order(State(state): State<AppState>, Authed(merchant)
         "order_id": order.order_id,
         "payment_links": payment_links(&state, &order),
     });
+    if let (Some(obj), Some(terms)) = (out.as_object_mut(), order.mandate_terms()) {
+        obj.extend(crate::juspay::mandates::echo(&terms));
+    }
     if get_token {
         let exp = client_token_expiry(&order, state.now());
         out["juspay"] = json!({
@@ -217,6 +220,30 @@ pub(crate) async fn create_or_load(
             "payment_options and payment_filter leave no payment method this merchant offers: the order could not be paid",
         ));
     }
+    let mut asked = crate::domain::mandate::Asked { mode: f.take("options.create_mandate"), fields: Vec::new() };
+    if let Some(v) = f.take("mandate_max_amount") {
+        asked.fields.push(("max_amount".into(), v));
+    }
+    for (k, v) in f.take_prefixed("mandate.") {
+        asked.fields.push((k["mandate.".len()..].to_string(), v));
+    }
+    let amount_minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
+    let terms = crate::domain::mandate::terms(asked, amount_minor, plain.first().is_some_and(Option::is_some), state.now())
+        .map_err(|e| AppError::bad_request("invalid_parameter", e.0))?;
+    let terms = terms.map(|t| crate::domain::mandate::Terms { currency: currency.code().into(), ..t });
+    if let Some(t) = &terms {
+        if preauth {
+            return Err(AppError::bad_request("invalid_parameter", "an order cannot both register a mandate and be pre-authorized"));
+        }
+        let capable = |m: &PaymentMethod| crate::domain::mandate::CAPABLE.contains(m) && merchant.enabled_methods.contains(m);
+        if t.mode == crate::domain::mandate::Mode::Required && !allowed.as_ref().map_or_else(|| merchant.enabled_methods.clone(), Clone::clone).iter().any(capable) {
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                "options.create_mandate REQUIRED needs card or UPI, and payment_options or payment_filter leave neither",
+            ));
+        }
+        extra.insert(crate::domain::mandate::EXTRA_KEY.into(), serde_json::to_value(t).map_err(|e| AppError::internal(&e))?);
+    }
     let gateway_id = f.take("gateway_id").map(|v| bounded("gateway_id", v)).transpose()?;
     let reference_id = f.take(REFERENCE_ID).map(|v| bounded(REFERENCE_ID, v)).transpose()?;
     // Most merchants have no accounts: their orders cost no lookup.
@@ -241,6 +268,12 @@ pub(crate) async fn create_or_load(
             ),
         ),
     })?;
+    if let (Some(_), Some(a)) = (&terms, account) {
+        return Err(AppError::bad_request(
+            "mandate_not_supported",
+            format!("{} orders cannot register a mandate through Kassa: route the order to the sandbox gateway", a.kind().display()),
+        ));
+    }
     if preauth && account.is_some_and(|a| a.kind() == crate::gateway::route::GatewayKind::Paytm) {
         return Err(AppError::bad_request(
             "preauth_not_supported",
@@ -271,7 +304,7 @@ pub(crate) async fn create_or_load(
         id: random_id("ord_"),
         merchant_id: merchant.id.clone(),
         order_id,
-        amount_minor: i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?,
+        amount_minor,
         currency: currency.code().into(),
         status: OrderStatus::NEW,
         customer_id,

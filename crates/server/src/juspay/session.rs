@@ -103,6 +103,47 @@ pub(crate) async fn sdk_process(State(state): State<AppState>, headers: HeaderMa
     Ok(resp)
 }
 
+/// `POST /session` with `action=paymentManagement` (no order, no amount):
+/// a link to the page where the customer lists and deletes saved cards and
+/// revokes revocable mandates, valid for [`crate::juspay::mandates::MANAGE_TOKEN_MS`].
+fn payment_management(state: &AppState, merchant: &Merchant, mut f: Fields) -> Result<Json<Value>, AppError> {
+    let customer_id = bounded("customer_id", f.require("customer_id")?)?;
+    let language = f.take("language");
+    if language.as_deref().is_some_and(|l| !kassa_types::LANGUAGES.contains(&l)) {
+        return Err(AppError::bad_request("invalid_parameter", "language is not one Kassa offers"));
+    }
+    for ignored in ["customer_phone", "customer_email", "first_name", "last_name", "return_url"] {
+        f.take(ignored).map(|v| bounded(ignored, v)).transpose()?;
+    }
+    f.finish()?;
+    let exp = state.now().saturating_add(crate::juspay::mandates::MANAGE_TOKEN_MS);
+    let token = crate::http::auth::customer_token(state, &merchant.id, &customer_id, exp);
+    let base = &state.config.public_url;
+    let lang = language.as_deref().map(|l| format!("?language={l}")).unwrap_or_default();
+    let web = format!("{base}/merchant/manage/{token}{lang}");
+    let mobile = format!("{web}{}mobile=true", if lang.is_empty() { "?" } else { "&" });
+    let links = json!({ "web": web, "mobile": mobile, "expiry": rfc3339(exp) });
+    Ok(Json(json!({
+        "status": "NEW",
+        "payment_links": links,
+        "sdk_payload": {
+            "requestId": crate::random_id(""),
+            "service": "in.juspay.hyperpay",
+            "payload": {
+                "action": "paymentManagement",
+                "merchantId": merchant.id,
+                "clientId": merchant.client_id,
+                "customerId": customer_id,
+                "clientAuthToken": token,
+                "clientAuthTokenExpiry": rfc3339(exp),
+                "environment": "sandbox",
+                "language": language,
+                "paymentLinks": links,
+            },
+        },
+    })))
+}
+
 /// `POST /session` (seed 001): creates the order if new and answers with its
 /// payment links and the Process SDK payload, whose `clientAuthToken` is the
 /// only credential the payment page ever holds.
@@ -118,7 +159,8 @@ pub(crate) async fn create_session(
     }
     match f.take("action").as_deref() {
         None | Some("paymentPage") => {}
-        Some(_) => return Err(AppError::bad_request("invalid_parameter", "action must be paymentPage")),
+        Some("paymentManagement") => return payment_management(&state, &merchant, f),
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "action must be paymentPage or paymentManagement")),
     }
     let mut more = Map::new();
     for name in ["first_name", "last_name"] {
@@ -157,6 +199,9 @@ pub(crate) async fn create_session(
         // Where the loader opens the payment page (docs/bridge.md).
         "paymentLinks": payment_links(&state, &order),
     });
+    if let (Some(obj), Some(terms)) = (payload.as_object_mut(), order.mandate_terms()) {
+        obj.extend(crate::juspay::mandates::echo(&terms));
+    }
     for (key, field) in [("firstName", "first_name"), ("lastName", "last_name"), ("language", "language")] {
         if let Some(v) = extra.get(field) {
             payload[key] = v.clone();

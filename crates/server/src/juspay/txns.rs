@@ -58,6 +58,58 @@ fn card_input(f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
     Ok(Instrument::Card { number, brand, month, year, name, cvv })
 }
 
+/// A saved card of the order's customer (`card_token`) with its security code.
+async fn saved_card_input(state: &AppState, order: &crate::db::Order, f: &mut Fields, now: i64) -> Result<Instrument, AppError> {
+    let token = f.require("card_token")?;
+    let not_found = || AppError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        code: "card_not_found",
+        message: "no saved card with this card_token for this customer".into(),
+        retry_after: None,
+    };
+    let card = state.db.saved_card(&order.merchant_id, &token).await?.ok_or_else(not_found)?;
+    if order.customer_id.as_deref() != Some(card.customer_id.as_str()) {
+        return Err(not_found());
+    }
+    if order.gateway_account.is_some() {
+        return Err(AppError::bad_request("card_saving_not_supported", "saved cards are paid through Kassa's sandbox gateway only"));
+    }
+    if card.expired(now) {
+        return Err(AppError::bad_request("invalid_card_expiry", "this saved card has expired"));
+    }
+    let cvv = crate::secret::Secret::new(f.require("card_security_code")?);
+    let brand = card.brand.as_deref().and_then(card::CardBrand::from_code);
+    if !card::cvv_valid(cvv.expose(), brand) {
+        return Err(AppError::bad_request("invalid_card_security_code", "card security code is not valid for this card"));
+    }
+    for ignored in ["card_number", "card_exp_month", "card_exp_year", "name_on_card"] {
+        f.take(ignored);
+    }
+    Ok(Instrument::SavedCard { card, cvv })
+}
+
+/// `POST /txns`: with HTTP Basic (the merchant's API key), a mandate
+/// execution ([`crate::juspay::mandates::execute`]); otherwise, with the
+/// order's client token, the payment page's attempt ([`create_txn`]).
+pub(crate) async fn txns(State(state): State<AppState>, req: axum::extract::Request) -> axum::response::Response {
+    use axum::handler::Handler;
+    let basic = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("basic ")));
+    if basic { execute_txn.call(req, state).await } else { create_txn.call(req, state).await }
+}
+
+async fn execute_txn(
+    State(state): State<AppState>,
+    crate::http::auth::Authed(merchant): crate::http::auth::Authed,
+    audit: crate::observe::AuditCtx,
+    f: Fields,
+) -> Result<Json<serde_json::Value>, AppError> {
+    crate::juspay::mandates::execute(&state, &merchant, audit, f).await
+}
+
 /// The address the request came from, when the server records it (`kassa serve` does).
 pub(crate) struct Peer(pub(crate) Option<std::net::SocketAddr>);
 
@@ -117,16 +169,44 @@ pub(crate) async fn create_txn(
         Some("true") => true,
         Some(_) => return Err(AppError::bad_request("invalid_parameter", "in_frame must be true or false")),
     };
-    for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
+    for ignored in ["format", "redirect_after_payment", "tokenize"] {
         f.take(ignored);
     }
     let now = state.now();
     if order.expires_at <= now {
         return Err(AppError::bad_request("order_expired", "this order has expired"));
     }
+    let flag = |f: &mut Fields, name: &'static str| match f.take(name).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(AppError::bad_request("invalid_parameter", format!("{name} must be true or false"))),
+    };
+    let mut keep = flow::Keep { save_card: flag(&mut f, "save_to_locker")? && method == PaymentMethod::Card, mandate: None };
+    let opted_in = flag(&mut f, "should_create_mandate")?;
+    if let Some(terms) = order.mandate_terms() {
+        let required = terms.mode == crate::domain::mandate::Mode::Required;
+        if (required || opted_in) && !crate::domain::mandate::CAPABLE.contains(&method) {
+            return Err(AppError::bad_request("payment_method_not_allowed", "a mandate is registered by card or UPI only"));
+        }
+        if (required || opted_in) && method == PaymentMethod::Upi && terms.end_date.is_none() {
+            return Err(AppError::bad_request("invalid_parameter", "a UPI mandate needs mandate.end_date, which this order does not have"));
+        }
+        keep.mandate = (required || opted_in).then_some(terms);
+    } else if opted_in {
+        return Err(AppError::bad_request("invalid_parameter", "should_create_mandate: this order offers no mandate"));
+    }
+    if keep.save_card || keep.mandate.is_some() {
+        if order.customer_id.is_none() {
+            return Err(AppError::bad_request("invalid_parameter", "save_to_locker: a card is saved for a customer, and this order has no customer_id"));
+        }
+        if order.gateway_account.is_some() {
+            return Err(AppError::bad_request("card_saving_not_supported", "cards are saved, and mandates registered, through Kassa's sandbox gateway only"));
+        }
+    }
 
     let payment_method = f.take("payment_method");
     let instrument = match method {
+        PaymentMethod::Card if f.has("card_token") => saved_card_input(&state, &order, &mut f, now).await?,
         PaymentMethod::Card => card_input(&mut f, now)?,
         PaymentMethod::Upi => {
             let vpa = f.require("upi_vpa")?;
@@ -147,7 +227,7 @@ pub(crate) async fn create_txn(
         user_agent: header(&headers, "user-agent"),
         referer: header(&headers, "referer"),
     };
-    let (txn, collect) = match flow::start_attempt(&state, &order, instrument, in_frame, &client, now).await? {
+    let (txn, collect) = match flow::start_attempt(&state, &order, instrument, keep, in_frame, &client, now).await? {
         Ok(started) => started,
         Err(StartError::Declined(why)) => return Err(AppError::bad_request(declined_code, why)),
         Err(StartError::NotPayable) => {

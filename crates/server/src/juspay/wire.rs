@@ -3,7 +3,7 @@
 //! webhook's `content.order`) and the webhook envelope. Rendered from a
 //! [`OrderSnapshot`], so an answer and a webhook of the same moment agree.
 
-use crate::domain::{EventName, EventRenderer, OrderSnapshot, Txn};
+use crate::domain::{EventName, EventRenderer, Mandate, Notification, OrderSnapshot, Txn};
 use kassa_types::{Amount, OrderStatus, PaymentMethod};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -151,6 +151,15 @@ pub struct TxnDetailJson {
     currency: String,
     /// The attempt holds the amount for a capture later (a pre-authorization).
     auto_capture: bool,
+    /// A mandate's registration (`EMANDATE_REGISTER`, `MANDATE_REGISTER` for a card) or debit (`…_PAYMENT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    txn_object_type: Option<String>,
+    /// `MANDATE` for a mandate's attempts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_object: Option<&'static str>,
+    /// The mandate's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_object_id: Option<String>,
 }
 
 /// The order status body (SPEC §3 "Order status body"; `shared/research/psp-apis.md` §3.1).
@@ -178,6 +187,9 @@ pub struct StatusBody {
     return_url: Option<String>,
     payment_links: PaymentLinks,
     refunds: Vec<RefundJson>,
+    /// The mandate the order registered or executed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mandate: Option<MandateJson>,
     #[serde(flatten)]
     txn: Option<TxnFields>,
     /// udf1–udf10 (always, "" when unset), addresses, `metadata`.
@@ -251,6 +263,12 @@ fn txn_fields(snapshot: &OrderSnapshot, txn: &Txn) -> TxnFields {
                 .map(decimal),
             currency: o.currency.clone(),
             auto_capture: !o.preauth(),
+            txn_object_type: snapshot
+                .mandate
+                .as_ref()
+                .map(|(m, registered)| format!("{}_{}", m.mandate_type(), if *registered { "REGISTER" } else { "PAYMENT" })),
+            source_object: snapshot.mandate.as_ref().map(|_| "MANDATE"),
+            source_object_id: snapshot.mandate.as_ref().map(|(m, _)| m.id.clone()),
         },
         txn_uuid: txn.id.clone(),
         txn_id,
@@ -266,6 +284,8 @@ pub fn status_body(snapshot: &OrderSnapshot, base: &str) -> StatusBody {
     }
     // Kept in `extra` for the payment page, not part of Juspay's body.
     extra.remove("language");
+    // The terms asked for are the page's; the body shows the mandate itself once it exists.
+    extra.remove(crate::domain::mandate::EXTRA_KEY);
     let refunds = snapshot
         .refunds
         .iter()
@@ -305,6 +325,7 @@ pub fn status_body(snapshot: &OrderSnapshot, base: &str) -> StatusBody {
         return_url: o.return_url.clone(),
         payment_links: PaymentLinks::new(base, &o.id, o.expires_at),
         refunds,
+        mandate: snapshot.mandate.as_ref().map(|(m, _)| mandate_json(m, true, None)),
         txn: snapshot.txn.as_ref().map(|t| txn_fields(snapshot, t)),
         extra,
     }
@@ -312,11 +333,11 @@ pub fn status_body(snapshot: &OrderSnapshot, base: &str) -> StatusBody {
 
 /// The webhook envelope (`shared/research/psp-apis.md` §1.1).
 #[derive(Serialize)]
-struct Envelope<'a> {
+struct Envelope<'a, C> {
     id: &'a str,
     event_name: &'static str,
     date_created: String,
-    content: Content,
+    content: C,
 }
 
 #[derive(Serialize)]
@@ -341,4 +362,114 @@ impl EventRenderer for JuspayEvents {
         };
         serde_json::to_string(&envelope).unwrap_or_default()
     }
+
+    fn mandate_event(&self, id: &str, event: EventName, at_ms: i64, mandate: &Mandate, order_id: &str) -> String {
+        #[derive(Serialize)]
+        struct MandateContent {
+            mandate: MandateJson,
+        }
+        let envelope = Envelope {
+            id,
+            event_name: event.as_str(),
+            date_created: juspay_date(at_ms),
+            content: MandateContent { mandate: mandate_json(mandate, false, Some(order_id)) },
+        };
+        serde_json::to_string(&envelope).unwrap_or_default()
+    }
+
+    fn notification_event(&self, id: &str, event: EventName, at_ms: i64, n: &Notification) -> String {
+        let body = serde_json::json!({
+            "id": id,
+            "event_name": event.as_str(),
+            "date_created": juspay_date(at_ms),
+            "content": { "notification": notification_json(n) },
+        });
+        body.to_string()
+    }
+}
+
+/// A mandate in Juspay's shape (`shared/research/psp-apis.md` §2.2): its
+/// status as `mandate_status` in an order's status body, as `status` in
+/// lists and webhooks; with the order that registered it when known.
+#[derive(Debug, Serialize)]
+pub struct MandateJson {
+    mandate_id: String,
+    mandate_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mandate_status: Option<String>,
+    mandate_type: &'static str,
+    customer_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_id: Option<String>,
+    max_amount: Box<RawValue>,
+    currency: String,
+    amount_rule: String,
+    frequency: String,
+    rule_type: Option<String>,
+    rule_value: Option<u8>,
+    start_date: String,
+    end_date: String,
+    revokable_by_customer: bool,
+    block_fund: bool,
+    activated_at: Option<String>,
+    last_activated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause_start_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause_end_date: Option<String>,
+    payment_info: Value,
+}
+
+/// [`MandateJson`] of `m`: `in_order` names its status `mandate_status`.
+pub fn mandate_json(m: &Mandate, in_order: bool, order_id: Option<&str>) -> MandateJson {
+    let t = &m.terms;
+    MandateJson {
+        mandate_id: m.id.clone(),
+        mandate_token: m.token.clone(),
+        status: (!in_order).then(|| m.status.clone()),
+        mandate_status: in_order.then(|| m.status.clone()),
+        mandate_type: m.mandate_type(),
+        customer_id: m.customer_id.clone(),
+        order_id: order_id.map(str::to_string),
+        max_amount: decimal(t.max_amount_minor),
+        currency: t.currency.clone(),
+        amount_rule: t.amount_rule.clone(),
+        frequency: t.frequency.clone(),
+        rule_type: t.rule_type.clone(),
+        rule_value: t.rule_value,
+        start_date: t.start_date.to_string(),
+        end_date: (t.end_ms() / 1000).to_string(),
+        revokable_by_customer: t.revokable_by_customer,
+        block_fund: t.block_fund,
+        activated_at: m.activated_at.map(rfc3339),
+        last_activated_at: m.last_activated_at.map(rfc3339),
+        pause_start_date: m.pause.map(|p| p.0.to_string()),
+        pause_end_date: m.pause.map(|p| p.1.to_string()),
+        payment_info: m.payment_info.clone(),
+    }
+}
+
+/// An amount as Juspay's request fields carry it: a decimal string (`"10.00"`).
+pub fn amount_string(minor: i64) -> String {
+    u64::try_from(minor).ok().and_then(Amount::from_minor).map(Amount::to_decimal_string).unwrap_or_default()
+}
+
+/// A pre-debit notification in Juspay's shape (`shared/research/psp-apis.md` §2.4).
+pub fn notification_json(n: &Notification) -> Value {
+    serde_json::json!({
+        "id": n.id,
+        "object": "notification",
+        "object_reference_id": n.object_reference_id,
+        "source_object": "MANDATE",
+        "source_info": { "amount": amount_string(n.amount_minor), "txn_date": n.txn_date.to_string() },
+        "mandate": { "mandate_id": n.mandate_id },
+        "provider_name": "KASSA_SANDBOX",
+        "notification_type": "SMS",
+        "description": n.description,
+        "status": n.status,
+        "date_created": rfc3339(n.created_at),
+        "last_updated": rfc3339(n.updated_at),
+    })
 }

@@ -53,9 +53,27 @@ impl Sandbox {
                 Ok(Started { scenario: "upi_collect".into(), collect: Some((OrderStatus::AUTHORIZATION_FAILED, delay)), gateway_txn_id: id() })
             }
             MethodInput::Upi(_) => Err(Declined("the sandbox accepts only the UPI ids success@kassa and failure@kassa".into())),
+            MethodInput::Vaulted { scenario, .. } if scenario.starts_with("card") => now(scenario),
+            MethodInput::Vaulted { .. } => Err(Declined("the sandbox's vault no longer has this card".into())),
         }
     }
 }
+
+/// The sandbox's answer to a mandate execution (README, "Sandbox test data"):
+/// an amount ending in 02 paise (e.g. 100.02), or a card registered with
+/// the declining test card, is declined; everything else is charged.
+pub fn execution_outcome(amount_minor: i64, scenario: &str) -> OrderStatus {
+    if amount_minor % 100 == 2 || scenario == "card_decline" { OrderStatus::AUTHORIZATION_FAILED } else { OrderStatus::CHARGED }
+}
+
+/// The sandbox's answer to a pre-debit notification: one for an amount
+/// ending in 03 paise fails, every other succeeds.
+pub fn notification_outcome(amount_minor: i64) -> &'static str {
+    if amount_minor % 100 == 3 { "FAILURE" } else { "SUCCESS" }
+}
+
+/// The scenario of a mandate execution's attempt: settled by the sandbox, with no page for the shopper.
+pub const EXECUTION: &str = "mandate_execution";
 
 impl Gateway for Sandbox {
     fn start<'a>(&'a self, input: &'a MethodInput<'a>) -> super::StartFuture<'a> {
@@ -79,7 +97,7 @@ impl Gateway for Sandbox {
 
     fn prompt(&self, scenario: &str) -> Prompt {
         match scenario {
-            "upi_collect" => Prompt::Collect,
+            "upi_collect" | EXECUTION => Prompt::Collect,
             s if s.starts_with("card") => Prompt::Otp,
             _ => Prompt::Buttons,
         }
