@@ -593,7 +593,7 @@ fn session_creates_the_order_and_an_sdk_payload_with_a_scoped_token() {
     assert_error(
         &s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&action=paymentManagement"),
         400,
-        "invalid_parameter",
+        "missing_parameter",
     );
     assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess3&amount=1&language=klingon"), 400, "invalid_parameter");
     assert_error(&s.post_form("/session", Some(&s.keys[0].0), "order_id=sess1&amount=2"), 409, "duplicate_order_id");

@@ -201,6 +201,21 @@ where
     F: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = (kassa_server::db::Db, T)> + Send,
 {
+    serve_in_process_clocked(url, setup, config, None)
+}
+
+/// [`serve_in_process`] reading the time from `clock` (the system clock when `None`).
+pub(crate) fn serve_in_process_clocked<T, F, Fut>(
+    url: String,
+    setup: F,
+    config: impl FnOnce(&str) -> kassa_server::Config + Send + 'static,
+    clock: Option<std::sync::Arc<dyn kassa_server::Clock>>,
+) -> (InProcess, T)
+where
+    T: Send + 'static,
+    F: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = (kassa_server::db::Db, T)> + Send,
+{
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
@@ -210,7 +225,10 @@ where
             let (db, made) = setup(db).await;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let base = format!("http://{}", listener.local_addr().unwrap());
-            let state = kassa_server::AppState::new(db, config(&base)).await.unwrap();
+            let mut state = kassa_server::AppState::new(db, config(&base)).await.unwrap();
+            if let Some(clock) = clock {
+                state = state.with_clock(clock);
+            }
             kassa_server::webhook::spawn_worker(state.clone());
             kassa_server::domain::flow::spawn_settler(state.clone());
             tx.send((base, made)).unwrap();
@@ -272,11 +290,26 @@ where
     S: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = kassa_server::db::Db> + Send,
 {
+    start_m1_clocked(response_key, merchant, setup, config, None)
+}
+
+/// [`start_m1`] reading the time from `clock`.
+pub(crate) fn start_m1_clocked<S, Fut>(
+    response_key: &str,
+    merchant: impl FnOnce(&mut kassa_server::db::NewMerchant) + Send + 'static,
+    setup: S,
+    config: impl FnOnce(&str) -> kassa_server::Config + Send + 'static,
+    clock: Option<std::sync::Arc<dyn kassa_server::Clock>>,
+) -> M1Server
+where
+    S: FnOnce(kassa_server::db::Db) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = kassa_server::db::Db> + Send,
+{
     let dir = tempfile::tempdir().unwrap();
     let db_url = fresh_database(dir.path());
     let response_key = response_key.to_string();
     let key = response_key.clone();
-    let (server, api_key) = serve_in_process(
+    let (server, api_key) = serve_in_process_clocked(
         db_url.clone(),
         move |db| async move {
             let api_key = kassa_server::random_id("ksk_");
@@ -286,6 +319,7 @@ where
             (setup(db).await, api_key)
         },
         config,
+        clock,
     );
     M1Server { base: server.base.clone(), api_key, response_key, db_url, agent: client(), _dir: dir, _server: server }
 }
