@@ -3,7 +3,10 @@
 //! own JSON. A generic (de)serializer costs more of the size budget than
 //! these dozen fields do, and the field names are checked by the e2e tests.
 
-use kassa_types::view::{Authentication, Collect, PageConfig, PageOrder, TxnPayment, TxnRequest, TxnResponse, TxnStatus, Variant};
+use kassa_types::view::{
+    Authentication, Collect, ManageView, MandateTerms, MandateView, PageConfig, PageOrder, SavedCardView, TxnPayment, TxnRequest, TxnResponse,
+    TxnStatus, Variant,
+};
 use kassa_types::{OrderStatus, PaymentMethod};
 use wasm_bindgen::JsValue;
 
@@ -31,8 +34,73 @@ fn status(obj: &JsValue, key: &'static str) -> Res<OrderStatus> {
     string(obj, key).and_then(|s| OrderStatus::parse(&s)).ok_or(key)
 }
 
+fn array<T>(v: &JsValue, key: &'static str, item: fn(&JsValue) -> Res<T>) -> Res<Vec<T>> {
+    js_sys::Array::from(&get(v, key)).iter().map(|x| item(&x)).collect()
+}
+
+fn card(c: &JsValue) -> Res<SavedCardView> {
+    Ok(SavedCardView {
+        token: need(c, "token")?,
+        last4: need(c, "last4")?,
+        brand: string(c, "brand"),
+        exp_month: u8::try_from(whole(c, "exp_month")?).map_err(|_| "exp_month")?,
+        exp_year: u16::try_from(whole(c, "exp_year")?).map_err(|_| "exp_year")?,
+        expired: get(c, "expired").as_bool().unwrap_or(false),
+    })
+}
+
+fn terms(t: &JsValue) -> Res<MandateTerms> {
+    let secs = |k: &'static str| get(t, k).as_f64().map(|n| n as i64).ok_or(k);
+    Ok(MandateTerms {
+        mode: need(t, "mode")?,
+        max_amount_minor: whole(t, "max_amount_minor")?,
+        amount_rule: need(t, "amount_rule")?,
+        frequency: need(t, "frequency")?,
+        start_date: secs("start_date")?,
+        end_date: secs("end_date")?,
+        revokable: get(t, "revokable").as_bool().unwrap_or(true),
+    })
+}
+
+fn mandate(m: &JsValue) -> Res<MandateView> {
+    Ok(MandateView {
+        id: need(m, "id")?,
+        status: need(m, "status")?,
+        terms: terms(&get(m, "terms"))?,
+        currency: need(m, "currency")?,
+        instrument: string(m, "instrument").unwrap_or_default(),
+    })
+}
+
 /// The configuration the server embeds (`#kassa-config`).
 pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
+    let variant = match string(v, "variant").as_deref() {
+        Some("web") => Variant::Web,
+        Some("mobile") => Variant::Mobile,
+        Some("iframe") => Variant::Iframe,
+        _ => return Err("variant"),
+    };
+    let m = get(v, "manage");
+    if m.is_object() {
+        // The payment management page: a customer's instruments, no order.
+        return Ok(PageConfig {
+            client_token: need(v, "client_token")?,
+            api_base: string(v, "api_base").unwrap_or_default(),
+            variant,
+            order: PageOrder::default(),
+            manage: Some(ManageView {
+                merchant_name: string(&m, "merchant_name").unwrap_or_default(),
+                cards: array(&m, "cards", card)?,
+                mandates: array(&m, "mandates", mandate)?,
+            }),
+            language: string(v, "language"),
+            assets_base: string(v, "assets_base"),
+            theme_vars: Default::default(),
+            logo: None,
+            appearance: Default::default(),
+            parent_origins: Vec::new(),
+        });
+    }
     let o = get(v, "order");
     if !o.is_object() {
         return Err("order");
@@ -41,12 +109,7 @@ pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
         .iter()
         .map(|m| m.as_string().and_then(|m| PaymentMethod::from_token(&m)).ok_or("methods"))
         .collect::<Res<Vec<_>>>()?;
-    let variant = match string(v, "variant").as_deref() {
-        Some("web") => Variant::Web,
-        Some("mobile") => Variant::Mobile,
-        Some("iframe") => Variant::Iframe,
-        _ => return Err("variant"),
-    };
+    let t = get(&o, "mandate");
     Ok(PageConfig {
         client_token: need(v, "client_token")?,
         api_base: string(v, "api_base").unwrap_or_default(),
@@ -62,7 +125,11 @@ pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
             expires_at_ms: whole(&o, "expires_at_ms")?,
             description: string(&o, "description"),
             preauth: get(&o, "preauth").as_bool().unwrap_or(false),
+            saved_cards: array(&o, "saved_cards", card)?,
+            can_save_card: get(&o, "can_save_card").as_bool().unwrap_or(false),
+            mandate: if t.is_object() { Some(terms(&t)?) } else { None },
         },
+        manage: None,
         language: string(v, "language"),
         assets_base: string(v, "assets_base"),
         // Theme and framing are the host page's business (www/pay.js, the loader): not read here.
@@ -92,6 +159,9 @@ pub(crate) fn txn_request(r: &TxnRequest) -> JsValue {
     set("upi_vpa", &r.upi_vpa);
     set("payment_options", &r.payment_options);
     set("in_frame", &r.in_frame);
+    set("card_token", &r.card_token);
+    set("save_to_locker", &r.save_to_locker);
+    set("should_create_mandate", &r.should_create_mandate);
     o.into()
 }
 

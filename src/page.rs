@@ -8,7 +8,7 @@ use crate::i18n::{Key, Strings};
 use crate::life::Life;
 use kassa_types::card;
 use kassa_types::methods::{BANKS, POPULAR_BANKS, WALLETS, vpa_valid};
-use kassa_types::view::{Collect, PageConfig, PageOrder, TxnRequest, Variant};
+use kassa_types::view::{Collect, ManageView, MandateTerms, PageConfig, PageOrder, SavedCardView, TxnRequest, Variant};
 use kassa_types::{Amount, Currency, OrderStatus, PaymentMethod, PaymentOptions};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -43,6 +43,12 @@ struct Ctx {
     in_frame: bool,
     /// A pre-authorization: the pay button holds the amount.
     hold: bool,
+    /// The mandate paying registers, and the shopper's opt-in to an OPTIONAL one.
+    mandate: Option<MandateTerms>,
+    opt_in: RwSignal<bool>,
+    /// For the mandate's terms: who charges, in which currency.
+    merchant: String,
+    currency: String,
     step: RwSignal<Step>,
     s: Strings,
     /// Ends when the page is unmounted: nothing started before may touch
@@ -62,6 +68,10 @@ impl Ctx {
             name_on_card: None,
             card_security_code: None,
             upi_vpa: None,
+            card_token: None,
+            save_to_locker: None,
+            should_create_mandate: (self.opt_in.get_untracked() && self.mandate.as_ref().is_some_and(|m| m.mode == "OPTIONAL"))
+                .then(|| "true".into()),
             payment_options: (!self.payment_options.is_empty()).then(|| self.payment_options.clone()),
             in_frame: self.in_frame.then(|| "true".into()),
         }
@@ -250,6 +260,10 @@ pub fn PaymentPage(
         payment_options: options.methods.iter().map(|m| m.token()).collect::<Vec<_>>().join("|"),
         in_frame: config.variant == Variant::Iframe,
         hold: order.preauth,
+        mandate: order.mandate.clone(),
+        opt_in: RwSignal::new(false),
+        merchant: order.merchant_name.clone(),
+        currency: order.currency.clone(),
         step: RwSignal::new(Step::Choose),
         s: s.clone(),
         life,
@@ -278,6 +292,7 @@ pub fn PaymentPage(
         _ => None,
     });
     let tab_ids: Vec<PaymentMethod> = methods.clone();
+    let (saved, can_save) = (order.saved_cards.clone(), order.can_save_card);
 
     let s2 = s.clone();
     let shown_amount = amount.clone();
@@ -325,6 +340,7 @@ pub fn PaymentPage(
         let ctx2 = ctx.clone();
         let amount2 = amount.clone();
         let s3 = s.clone();
+        let saved = saved.clone();
         view! {
             <div role="tablist" aria-label=s.get(Key::Methods) class="kassa-tabs" on:keydown=keydown>{tabs}</div>
             <section id="kassa-panel" role="tabpanel" class="kassa-panel" tabindex="0"
@@ -332,12 +348,13 @@ pub fn PaymentPage(
                 {move || {
                     let ctx = ctx2.clone();
                     let amount = amount2.clone();
+                    let saved = saved.clone();
                     // Only entering or leaving a collect re-renders the form: what the shopper typed survives a refusal or a retry.
                     if let Some(c) = collecting.get() {
                         return view! { <CollectWait ctx=ctx collect=*c now=now /> }.into_any();
                     }
                     match active.get() {
-                        PaymentMethod::Card => view! { <CardForm ctx=ctx amount=amount /> }.into_any(),
+                        PaymentMethod::Card => view! { <CardForm ctx=ctx amount=amount saved=saved.clone() can_save=can_save /> }.into_any(),
                         PaymentMethod::Nb => view! { <ChoiceForm ctx=ctx amount=amount method=PaymentMethod::Nb items=BANKS /> }.into_any(),
                         PaymentMethod::Wallet => view! { <ChoiceForm ctx=ctx amount=amount method=PaymentMethod::Wallet items=WALLETS /> }.into_any(),
                         PaymentMethod::Upi => view! { <UpiForm ctx=ctx amount=amount /> }.into_any(),
@@ -516,23 +533,107 @@ fn pay_label(ctx: &Ctx, amount: &str) -> impl Fn() -> String + use<> {
     move || if step.get() == Step::Submitting { s.get(Key::Processing) } else { s.fill(Key::Pay, &[("amount", &amount)]) }
 }
 
-/// The card form.
+/// A saved card as the shopper reads it: `Visa ending in 1111, expires 12/39`.
+fn card_label(s: &Strings, c: &SavedCardView) -> String {
+    let brand = c.brand.as_deref().and_then(card::CardBrand::from_code).map_or("Card", card::CardBrand::display_name);
+    let expiry = format!("{:02}/{:02}", c.exp_month, c.exp_year % 100);
+    s.fill(Key::CardEnding, &[("brand", brand), ("last4", &c.last4), ("expiry", &expiry)])
+}
+
+/// A date of the shopper's language (Unix seconds).
+fn local_date(secs: i64, tag: &str) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0)).to_locale_date_string(tag, &wasm_bindgen::JsValue::UNDEFINED).into()
+}
+
+/// A mandate's terms in the shopper's words.
+pub fn terms_text(s: &Strings, t: &MandateTerms, merchant: &str, currency: &str) -> String {
+    let amount = match (Amount::from_minor(t.max_amount_minor), Currency::parse(currency)) {
+        (Some(a), Some(c)) => c.format(a),
+        _ => String::new(),
+    };
+    let frequency = match t.frequency.as_str() {
+        "ONETIME" => Key::FreqOnetime,
+        "DAILY" => Key::FreqDaily,
+        "WEEKLY" => Key::FreqWeekly,
+        "FORTNIGHTLY" => Key::FreqFortnightly,
+        "MONTHLY" => Key::FreqMonthly,
+        "BIMONTHLY" => Key::FreqBimonthly,
+        "QUARTERLY" => Key::FreqQuarterly,
+        "HALFYEARLY" => Key::FreqHalfyearly,
+        "YEARLY" => Key::FreqYearly,
+        _ => Key::FreqAspresented,
+    };
+    let key = if t.amount_rule == "FIXED" { Key::MandateTermsFixed } else { Key::MandateTerms };
+    let terms = s.fill(
+        key,
+        &[
+            ("merchant", merchant),
+            ("amount", &amount),
+            ("frequency", &s.get(frequency)),
+            ("start", &local_date(t.start_date, s.tag())),
+            ("end", &local_date(t.end_date, s.tag())),
+        ],
+    );
+    format!("{terms} {}", s.get(if t.revokable { Key::MandateRevocable } else { Key::MandateIrrevocable }))
+}
+
+/// The terms of the mandate paying registers, next to the pay button; the opt-in when it is OPTIONAL.
 #[component]
-fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
+fn MandateNote(ctx: Ctx) -> impl IntoView {
+    ctx.mandate.clone().map(|t| {
+        let s = ctx.s.clone();
+        let opt = ctx.opt_in;
+        let optional = t.mode == "OPTIONAL";
+        let text = terms_text(&s, &t, &ctx.merchant, &ctx.currency);
+        view! {
+            <div class="kassa-mandate">
+                {optional.then(|| view! {
+                    <label class="kassa-check"><input type="checkbox" id="kassa-mandate-opt-in" aria-describedby="kassa-mandate-terms"
+                        prop:checked=move || opt.get() on:change=move |ev| opt.set(event_target_checked(&ev)) />
+                        {s.get(Key::MandateOptIn)}</label>
+                })}
+                <p class="kassa-hint" id="kassa-mandate-terms" class:kassa-muted=move || optional && !opt.get()>{text}</p>
+            </div>
+        }
+    })
+}
+
+/// The card form: the customer's saved cards first (paid with the CVV only), or a new card, which may be saved.
+#[component]
+fn CardForm(ctx: Ctx, amount: String, saved: Vec<SavedCardView>, can_save: bool) -> impl IntoView {
     let number = RwSignal::new(String::new());
     let expiry = RwSignal::new(String::new());
     let cvv = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    let save = RwSignal::new(false);
     let errors = RwSignal::new(CardErrors::default());
+    // The saved card chosen (`None`: a new card): the newest one that has not expired.
+    let chosen = RwSignal::new(saved.iter().find(|c| !c.expired).map(|c| c.token.clone()));
     let brand = move || card::digits(&number.get()).and_then(|d| card::detect_brand(&d));
     let step = ctx.step;
     let s = ctx.s.clone();
     let label = pay_label(&ctx, &amount);
     // A pre-authorization says so next to the button that places the hold.
     let hold = ctx.hold.then(|| s.fill(Key::HoldNote, &[("amount", &amount)]));
-    let described = hold.is_some().then_some("kassa-hold-note");
+    let described = if hold.is_some() { Some("kassa-hold-note") } else { ctx.mandate.as_ref().map(|_| "kassa-mandate-terms") };
+    let brands: Vec<(String, Option<String>)> = saved.iter().map(|c| (c.token.clone(), c.brand.clone())).collect();
+    let ctx2 = ctx.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if let Some(token) = chosen.get_untracked() {
+            let brand = brands.iter().find(|(t, _)| *t == token).and_then(|(_, b)| b.as_deref().and_then(card::CardBrand::from_code));
+            let code = cvv.get_untracked();
+            let bad = !card::cvv_valid(&code, brand);
+            errors.set(CardErrors { cvv: bad.then_some(if brand == Some(card::CardBrand::Amex) { Key::ErrCvv4 } else { Key::ErrCvv3 }), ..CardErrors::default() });
+            if bad {
+                return;
+            }
+            let mut req = ctx.request(PaymentMethod::Card);
+            req.card_token = Some(token);
+            req.card_security_code = Some(code);
+            ctx.pay(req);
+            return;
+        }
         let errs = validate_card(&number.get_untracked(), &expiry.get_untracked(), &cvv.get_untracked(), &name.get_untracked(), today());
         let ok = errs.is_empty();
         errors.set(errs);
@@ -548,14 +649,45 @@ fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
         req.card_exp_year = Some(y.to_string());
         req.card_security_code = Some(cvv.get_untracked());
         req.name_on_card = Some(name.get_untracked().trim().to_string());
+        req.save_to_locker = save.get_untracked().then(|| "true".into());
         ctx.pay(req);
     };
     let err = move |f: fn(&CardErrors) -> Option<Key>, s: Strings| Signal::derive(move || f(&errors.get()).map(|k| s.get(k)));
     let fmt_number: fn(&str) -> String = |s| card::format_number(&s.chars().filter(char::is_ascii_digit).take(19).collect::<String>());
     let fmt_cvv: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(4).collect();
     let fmt_name: fn(&str) -> String = |s| s.chars().take(64).collect();
-    view! {
-        <form class="kassa-form" novalidate on:submit=submit>
+    let choices = (!saved.is_empty()).then(|| {
+        let s = s.clone();
+        let option = move |token: Option<String>, text: String, expired: bool| {
+            let t = token.clone();
+            view! {
+                <label class="kassa-choice" class:kassa-muted=expired>
+                    <input type="radio" name="kassa-saved" disabled=expired
+                        prop:checked=move || chosen.get() == t
+                        on:change=move |_| { chosen.set(token.clone()); errors.set(CardErrors::default()); } />
+                    <span>{text}</span>
+                </label>
+            }
+        };
+        let cards = saved
+            .iter()
+            .map(|c| {
+                let text = if c.expired { format!("{} ({})", card_label(&s, c), s.get(Key::CardExpiredTag)) } else { card_label(&s, c) };
+                option(Some(c.token.clone()), text, c.expired)
+            })
+            .collect_view();
+        view! {
+            <fieldset class="kassa-choices">
+                <legend>{s.get(Key::SavedCards)}</legend>
+                {cards}
+                {option(None, s.get(Key::NewCard), false)}
+            </fieldset>
+        }
+    });
+    let s2 = s.clone();
+    let new_card = move || {
+        let s = s2.clone();
+        chosen.get().is_none().then(|| view! {
             <Field id="kassa-card-number" label=s.get(Key::CardNumber) value=number
                 error=err(|e| e.number, s.clone()) format=fmt_number
                 inputmode="numeric" autocomplete="cc-number" maxlength=23 />
@@ -571,6 +703,28 @@ fn CardForm(ctx: Ctx, amount: String) -> impl IntoView {
             <Field id="kassa-card-name" label=s.get(Key::CardName) value=name
                 error=err(|e| e.name, s.clone()) format=fmt_name
                 inputmode="text" autocomplete="cc-name" maxlength=64 />
+            {can_save.then(|| view! {
+                <label class="kassa-check"><input type="checkbox" id="kassa-save-card"
+                    prop:checked=move || save.get() on:change=move |ev| save.set(event_target_checked(&ev)) />
+                    {s.get(Key::SaveCard)}</label>
+            })}
+        })
+    };
+    let s3 = s.clone();
+    let saved_cvv = move || {
+        let s = s3.clone();
+        chosen.get().is_some().then(|| view! {
+            <Field id="kassa-saved-cvv" label=s.get(Key::CardCvv) value=cvv
+                error=err(|e| e.cvv, s.clone()) format=fmt_cvv
+                inputmode="numeric" autocomplete="cc-csc" maxlength=4 />
+        })
+    };
+    view! {
+        <form class="kassa-form" novalidate on:submit=submit>
+            {choices}
+            {saved_cvv}
+            {new_card}
+            <MandateNote ctx=ctx2 />
             {hold.map(|h| view! { <p class="kassa-hint" id="kassa-hold-note">{h}</p> })}
             <button type="submit" class="kassa-pay" aria-describedby=described
                 disabled=move || step.get() == Step::Submitting>{label}</button>
@@ -659,6 +813,7 @@ fn ChoiceForm(ctx: Ctx, amount: String, method: PaymentMethod, items: &'static [
 /// The UPI id form: sends a collect request to the shopper's UPI app.
 #[component]
 fn UpiForm(ctx: Ctx, amount: String) -> impl IntoView {
+    let ctx2 = ctx.clone();
     let vpa = RwSignal::new(String::new());
     let error = RwSignal::new(None::<Key>);
     let step = ctx.step;
@@ -678,12 +833,14 @@ fn UpiForm(ctx: Ctx, amount: String) -> impl IntoView {
     };
     let s2 = s.clone();
     let fmt_vpa: fn(&str) -> String = |s| s.chars().filter(|c| !c.is_whitespace()).take(100).collect();
+    let described = ctx2.mandate.as_ref().map(|_| "kassa-mandate-terms");
     view! {
         <form class="kassa-form" novalidate on:submit=submit>
             <Field id="kassa-upi-id" label=s.get(Key::UpiId) value=vpa hint=s.get(Key::UpiHint)
                 error=Signal::derive(move || error.get().map(|k| s2.get(k))) format=fmt_vpa
                 inputmode="email" autocomplete="off" maxlength=100 />
-            <button type="submit" class="kassa-pay" disabled=move || step.get() == Step::Submitting>{label}</button>
+            <MandateNote ctx=ctx2 />
+            <button type="submit" class="kassa-pay" aria-describedby=described disabled=move || step.get() == Step::Submitting>{label}</button>
         </form>
     }
 }
@@ -701,6 +858,128 @@ fn CollectWait(ctx: Ctx, collect: Collect, now: ReadSignal<f64>) -> impl IntoVie
             <p class="kassa-collect-text">{s.get(Key::UpiWaiting)}</p>
             <p class="kassa-collect-time" data-testid="collect-time">{left}</p>
             <button type="button" class="kassa-secondary" on:click=move |_| ctx.cancel_collect(&collect)>{s.get(Key::Cancel)}</button>
+        </div>
+    }
+}
+
+/// The payment management page (`action=paymentManagement`): the customer's
+/// saved cards, each removable, and mandates, each revocable when its terms allow.
+#[component]
+pub fn ManagePage(
+    /// The page's configuration (its client token is the customer's).
+    config: PageConfig,
+    /// What to show.
+    view: ManageView,
+    /// The page's words.
+    strings: Strings,
+    /// The mount's lifetime.
+    life: Life,
+) -> impl IntoView {
+    let s = strings;
+    let cards = RwSignal::new(view.cards);
+    let mandates = RwSignal::new(view.mandates);
+    let note = RwSignal::new(None::<String>);
+    let (base, token) = (config.api_base.clone(), config.client_token.clone());
+    let act = move |path: String, done: Key, after: Box<dyn Fn() + Send + Sync>, body: Option<wasm_bindgen::JsValue>, s: Strings| {
+        let (url, token, life) = (format!("{base}{path}"), token.clone(), life.clone());
+        spawn_local(async move {
+            let answer = api::post(&url, &token, body, |_| Ok(()), &life).await;
+            if !life.is_alive() {
+                return;
+            }
+            note.set(Some(match answer {
+                Ok(()) => {
+                    after();
+                    s.get(done)
+                }
+                Err(CallError::Refused(msg)) => msg,
+                Err(CallError::Network) => s.get(Key::Offline),
+            }));
+        });
+    };
+    let (s2, act2) = (s.clone(), act.clone());
+    let card_list = move || {
+        let (s, act) = (s2.clone(), act2.clone());
+        let list = cards.get();
+        if list.is_empty() {
+            return view! { <p class="kassa-empty">{s.get(Key::NoSaved)}</p> }.into_any();
+        }
+        view! {
+            <ul class="kassa-list">
+                {list.into_iter().map(|c| {
+                    let (s, act) = (s.clone(), act.clone());
+                    let text = card_label(&s, &c);
+                    let token = c.token.clone();
+                    view! {
+                        <li class="kassa-item"><span>{text.clone()}</span>
+                            <button type="button" class="kassa-secondary" aria-label=format!("{}: {text}", s.get(Key::Remove)) on:click=move |_| {
+                                let t = token.clone();
+                                let body = js_sys::Object::new();
+                                let _ = js_sys::Reflect::set(&body, &"card_token".into(), &t.clone().into());
+                                act("/manage/cards/delete".into(), Key::Removed, Box::new(move || cards.update(|l| l.retain(|c| c.token != t))), Some(body.into()), s.clone());
+                            }>{s.get(Key::Remove)}</button></li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let (s3, merchant) = (s.clone(), view.merchant_name.clone());
+    let mandate_list = move || {
+        let (s, act) = (s3.clone(), act.clone());
+        let list = mandates.get();
+        if list.is_empty() {
+            return view! { <p class="kassa-empty">{s.get(Key::NoMandates)}</p> }.into_any();
+        }
+        view! {
+            <ul class="kassa-list">
+                {list.into_iter().map(|m| {
+                    let (s, act) = (s.clone(), act.clone());
+                    let status = s.get(match m.status.as_str() {
+                        "ACTIVE" => Key::StatusActive,
+                        "PAUSED" => Key::StatusPaused,
+                        "REVOKED" => Key::StatusRevoked,
+                        "EXPIRED" => Key::StatusExpired,
+                        "CREATED" => Key::StatusCreated,
+                        _ => Key::StatusFailure,
+                    });
+                    let revocable = m.terms.revokable && matches!(m.status.as_str(), "ACTIVE" | "PAUSED");
+                    let id = m.id.clone();
+                    let terms = terms_text(&s, &m.terms, &merchant, &m.currency);
+                    view! {
+                        <li class="kassa-item">
+                            <div><p class="kassa-strong">{m.instrument.clone()} " · " {status}</p><p class="kassa-hint">{terms}</p></div>
+                            {revocable.then(|| view! {
+                                <button type="button" class="kassa-secondary" aria-label=format!("{}: {}", s.get(Key::Revoke), m.instrument) on:click=move |_| {
+                                    let id2 = id.clone();
+                                    act(format!("/manage/mandates/{id}/revoke"), Key::Revoked,
+                                        Box::new(move || mandates.update(|l| l.iter_mut().filter(|m| m.id == id2).for_each(|m| m.status = "REVOKED".into()))),
+                                        None, s.clone());
+                                }>{s.get(Key::Revoke)}</button>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <div class=variant_class(config.variant) lang=s.tag()>
+            <header class="kassa-summary">
+                <p class="kassa-merchant">{view.merchant_name.clone()}</p>
+                <h1 class="kassa-title">{s.get(Key::ManageTitle)}</h1>
+            </header>
+            <section class="kassa-panel" aria-labelledby="kassa-cards-title">
+                <h2 id="kassa-cards-title" class="kassa-group">{s.get(Key::SavedCards)}</h2>
+                {card_list}
+            </section>
+            <section class="kassa-panel" aria-labelledby="kassa-mandates-title">
+                <h2 id="kassa-mandates-title" class="kassa-group">{s.get(Key::Mandates)}</h2>
+                {mandate_list}
+            </section>
+            <div class="kassa-status" role="status" aria-live="polite">{move || note.get().map(|n| view! { <p class="kassa-info">{n}</p> })}</div>
+            <footer class="kassa-footer">{s.get(Key::Secured)}</footer>
         </div>
     }
 }
