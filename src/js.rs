@@ -4,8 +4,7 @@
 //! these dozen fields do, and the field names are checked by the e2e tests.
 
 use kassa_types::view::{
-    Authentication, Collect, ManageView, MandateTerms, MandateView, PageConfig, PageOrder, SavedCardView, TxnPayment, TxnRequest, TxnResponse,
-    TxnStatus, Variant,
+    Authentication, Collect, MandateTerms, PageConfig, PageOrder, SavedCardView, TxnPayment, TxnRequest, TxnResponse, TxnStatus, Variant,
 };
 use kassa_types::{OrderStatus, PaymentMethod};
 use wasm_bindgen::JsValue;
@@ -62,16 +61,6 @@ fn terms(t: &JsValue) -> Res<MandateTerms> {
     })
 }
 
-fn mandate(m: &JsValue) -> Res<MandateView> {
-    Ok(MandateView {
-        id: need(m, "id")?,
-        status: need(m, "status")?,
-        terms: terms(&get(m, "terms"))?,
-        currency: need(m, "currency")?,
-        instrument: string(m, "instrument").unwrap_or_default(),
-    })
-}
-
 /// The configuration the server embeds (`#kassa-config`).
 pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
     let variant = match string(v, "variant").as_deref() {
@@ -80,27 +69,6 @@ pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
         Some("iframe") => Variant::Iframe,
         _ => return Err("variant"),
     };
-    let m = get(v, "manage");
-    if m.is_object() {
-        // The payment management page: a customer's instruments, no order.
-        return Ok(PageConfig {
-            client_token: need(v, "client_token")?,
-            api_base: string(v, "api_base").unwrap_or_default(),
-            variant,
-            order: PageOrder::default(),
-            manage: Some(ManageView {
-                merchant_name: string(&m, "merchant_name").unwrap_or_default(),
-                cards: array(&m, "cards", card)?,
-                mandates: array(&m, "mandates", mandate)?,
-            }),
-            language: string(v, "language"),
-            assets_base: string(v, "assets_base"),
-            theme_vars: Default::default(),
-            logo: None,
-            appearance: Default::default(),
-            parent_origins: Vec::new(),
-        });
-    }
     let o = get(v, "order");
     if !o.is_object() {
         return Err("order");
@@ -129,7 +97,6 @@ pub(crate) fn page_config(v: &JsValue) -> Res<PageConfig> {
             can_save_card: get(&o, "can_save_card").as_bool().unwrap_or(false),
             mandate: if t.is_object() { Some(terms(&t)?) } else { None },
         },
-        manage: None,
         language: string(v, "language"),
         assets_base: string(v, "assets_base"),
         // Theme and framing are the host page's business (www/pay.js, the loader): not read here.

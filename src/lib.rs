@@ -129,10 +129,9 @@ fn mount_life(
     let handle = leptos::mount::mount_to(element, move || {
         let life = page_life.clone();
         view! {
-            {move || match (strings.get(), config.manage.clone()) {
-                (None, _) => view! { <page::Skeleton variant=variant /> }.into_any(),
-                (Some(s), Some(m)) => view! { <page::ManagePage config=config.clone() view=m strings=s life=life.clone() /> }.into_any(),
-                (Some(s), None) => view! { <page::PaymentPage config=config.clone() options=options.clone() strings=s life=life.clone() /> }.into_any(),
+            {move || match strings.get() {
+                None => view! { <page::Skeleton variant=variant /> }.into_any(),
+                Some(s) => view! { <page::PaymentPage config=config.clone() options=options.clone() strings=s life=life.clone() /> }.into_any(),
             }}
         }
         .into_any()

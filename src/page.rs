@@ -8,7 +8,7 @@ use crate::i18n::{Key, Strings};
 use crate::life::Life;
 use kassa_types::card;
 use kassa_types::methods::{BANKS, POPULAR_BANKS, WALLETS, vpa_valid};
-use kassa_types::view::{Collect, ManageView, MandateTerms, PageConfig, PageOrder, SavedCardView, TxnRequest, Variant};
+use kassa_types::view::{Collect, MandateTerms, PageConfig, PageOrder, SavedCardView, TxnRequest, Variant};
 use kassa_types::{Amount, Currency, OrderStatus, PaymentMethod, PaymentOptions};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -656,6 +656,8 @@ fn CardForm(ctx: Ctx, amount: String, saved: Vec<SavedCardView>, can_save: bool)
     let fmt_number: fn(&str) -> String = |s| card::format_number(&s.chars().filter(char::is_ascii_digit).take(19).collect::<String>());
     let fmt_cvv: fn(&str) -> String = |s| s.chars().filter(char::is_ascii_digit).take(4).collect();
     let fmt_name: fn(&str) -> String = |s| s.chars().take(64).collect();
+    // One closure for every field a saved card hides (one type: its code is built once).
+    let saved_on = move || chosen.get().is_some();
     let choices = (!saved.is_empty()).then(|| {
         let s = s.clone();
         let option = move |token: Option<String>, text: String, expired: bool| {
@@ -684,46 +686,36 @@ fn CardForm(ctx: Ctx, amount: String, saved: Vec<SavedCardView>, can_save: bool)
             </fieldset>
         }
     });
-    let s2 = s.clone();
-    let new_card = move || {
-        let s = s2.clone();
-        chosen.get().is_none().then(|| view! {
-            <Field id="kassa-card-number" label=s.get(Key::CardNumber) value=number
-                error=err(|e| e.number, s.clone()) format=fmt_number
-                inputmode="numeric" autocomplete="cc-number" maxlength=23 />
-            <p class="kassa-brand" aria-live="polite">{move || brand().map(|b| b.display_name())}</p>
+    view! {
+        <form class="kassa-form" novalidate on:submit=submit>
+            {choices}
+            // A saved card asks only for its CVV: the other fields are hidden, not rebuilt.
+            <div hidden=saved_on>
+                <Field id="kassa-card-number" label=s.get(Key::CardNumber) value=number
+                    error=err(|e| e.number, s.clone()) format=fmt_number
+                    inputmode="numeric" autocomplete="cc-number" maxlength=23 />
+                <p class="kassa-brand" aria-live="polite">{move || brand().map(|b| b.display_name())}</p>
+            </div>
             <div class="kassa-row">
-                <Field id="kassa-card-expiry" label=s.get(Key::CardExpiry) value=expiry
-                    error=err(|e| e.expiry, s.clone()) format=format_expiry
-                    inputmode="numeric" autocomplete="cc-exp" maxlength=5 />
+                <div hidden=saved_on>
+                    <Field id="kassa-card-expiry" label=s.get(Key::CardExpiry) value=expiry
+                        error=err(|e| e.expiry, s.clone()) format=format_expiry
+                        inputmode="numeric" autocomplete="cc-exp" maxlength=5 />
+                </div>
                 <Field id="kassa-card-cvv" label=s.get(Key::CardCvv) value=cvv
                     error=err(|e| e.cvv, s.clone()) format=fmt_cvv
                     inputmode="numeric" autocomplete="cc-csc" maxlength=4 />
             </div>
-            <Field id="kassa-card-name" label=s.get(Key::CardName) value=name
-                error=err(|e| e.name, s.clone()) format=fmt_name
-                inputmode="text" autocomplete="cc-name" maxlength=64 />
-            {can_save.then(|| view! {
-                <label class="kassa-check"><input type="checkbox" id="kassa-save-card"
-                    prop:checked=move || save.get() on:change=move |ev| save.set(event_target_checked(&ev)) />
-                    {s.get(Key::SaveCard)}</label>
-            })}
-        })
-    };
-    let s3 = s.clone();
-    let saved_cvv = move || {
-        let s = s3.clone();
-        chosen.get().is_some().then(|| view! {
-            <Field id="kassa-saved-cvv" label=s.get(Key::CardCvv) value=cvv
-                error=err(|e| e.cvv, s.clone()) format=fmt_cvv
-                inputmode="numeric" autocomplete="cc-csc" maxlength=4 />
-        })
-    };
-    view! {
-        <form class="kassa-form" novalidate on:submit=submit>
-            {choices}
-            {saved_cvv}
-            {new_card}
+            <div hidden=saved_on>
+                <Field id="kassa-card-name" label=s.get(Key::CardName) value=name
+                    error=err(|e| e.name, s.clone()) format=fmt_name
+                    inputmode="text" autocomplete="cc-name" maxlength=64 />
+                {can_save.then(|| view! {
+                    <label class="kassa-check"><input type="checkbox" id="kassa-save-card"
+                        prop:checked=move || save.get() on:change=move |ev| save.set(event_target_checked(&ev)) />
+                        {s.get(Key::SaveCard)}</label>
+                })}
+            </div>
             <MandateNote ctx=ctx2 />
             {hold.map(|h| view! { <p class="kassa-hint" id="kassa-hold-note">{h}</p> })}
             <button type="submit" class="kassa-pay" aria-describedby=described
@@ -862,124 +854,3 @@ fn CollectWait(ctx: Ctx, collect: Collect, now: ReadSignal<f64>) -> impl IntoVie
     }
 }
 
-/// The payment management page (`action=paymentManagement`): the customer's
-/// saved cards, each removable, and mandates, each revocable when its terms allow.
-#[component]
-pub fn ManagePage(
-    /// The page's configuration (its client token is the customer's).
-    config: PageConfig,
-    /// What to show.
-    view: ManageView,
-    /// The page's words.
-    strings: Strings,
-    /// The mount's lifetime.
-    life: Life,
-) -> impl IntoView {
-    let s = strings;
-    let cards = RwSignal::new(view.cards);
-    let mandates = RwSignal::new(view.mandates);
-    let note = RwSignal::new(None::<String>);
-    let (base, token) = (config.api_base.clone(), config.client_token.clone());
-    let act = move |path: String, done: Key, after: Box<dyn Fn() + Send + Sync>, body: Option<wasm_bindgen::JsValue>, s: Strings| {
-        let (url, token, life) = (format!("{base}{path}"), token.clone(), life.clone());
-        spawn_local(async move {
-            let answer = api::post(&url, &token, body, |_| Ok(()), &life).await;
-            if !life.is_alive() {
-                return;
-            }
-            note.set(Some(match answer {
-                Ok(()) => {
-                    after();
-                    s.get(done)
-                }
-                Err(CallError::Refused(msg)) => msg,
-                Err(CallError::Network) => s.get(Key::Offline),
-            }));
-        });
-    };
-    let (s2, act2) = (s.clone(), act.clone());
-    let card_list = move || {
-        let (s, act) = (s2.clone(), act2.clone());
-        let list = cards.get();
-        if list.is_empty() {
-            return view! { <p class="kassa-empty">{s.get(Key::NoSaved)}</p> }.into_any();
-        }
-        view! {
-            <ul class="kassa-list">
-                {list.into_iter().map(|c| {
-                    let (s, act) = (s.clone(), act.clone());
-                    let text = card_label(&s, &c);
-                    let token = c.token.clone();
-                    view! {
-                        <li class="kassa-item"><span>{text.clone()}</span>
-                            <button type="button" class="kassa-secondary" aria-label=format!("{}: {text}", s.get(Key::Remove)) on:click=move |_| {
-                                let t = token.clone();
-                                let body = js_sys::Object::new();
-                                let _ = js_sys::Reflect::set(&body, &"card_token".into(), &t.clone().into());
-                                act("/manage/cards/delete".into(), Key::Removed, Box::new(move || cards.update(|l| l.retain(|c| c.token != t))), Some(body.into()), s.clone());
-                            }>{s.get(Key::Remove)}</button></li>
-                    }
-                }).collect_view()}
-            </ul>
-        }
-        .into_any()
-    };
-    let (s3, merchant) = (s.clone(), view.merchant_name.clone());
-    let mandate_list = move || {
-        let (s, act) = (s3.clone(), act.clone());
-        let list = mandates.get();
-        if list.is_empty() {
-            return view! { <p class="kassa-empty">{s.get(Key::NoMandates)}</p> }.into_any();
-        }
-        view! {
-            <ul class="kassa-list">
-                {list.into_iter().map(|m| {
-                    let (s, act) = (s.clone(), act.clone());
-                    let status = s.get(match m.status.as_str() {
-                        "ACTIVE" => Key::StatusActive,
-                        "PAUSED" => Key::StatusPaused,
-                        "REVOKED" => Key::StatusRevoked,
-                        "EXPIRED" => Key::StatusExpired,
-                        "CREATED" => Key::StatusCreated,
-                        _ => Key::StatusFailure,
-                    });
-                    let revocable = m.terms.revokable && matches!(m.status.as_str(), "ACTIVE" | "PAUSED");
-                    let id = m.id.clone();
-                    let terms = terms_text(&s, &m.terms, &merchant, &m.currency);
-                    view! {
-                        <li class="kassa-item">
-                            <div><p class="kassa-strong">{m.instrument.clone()} " · " {status}</p><p class="kassa-hint">{terms}</p></div>
-                            {revocable.then(|| view! {
-                                <button type="button" class="kassa-secondary" aria-label=format!("{}: {}", s.get(Key::Revoke), m.instrument) on:click=move |_| {
-                                    let id2 = id.clone();
-                                    act(format!("/manage/mandates/{id}/revoke"), Key::Revoked,
-                                        Box::new(move || mandates.update(|l| l.iter_mut().filter(|m| m.id == id2).for_each(|m| m.status = "REVOKED".into()))),
-                                        None, s.clone());
-                                }>{s.get(Key::Revoke)}</button>
-                            })}
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        }
-        .into_any()
-    };
-    view! {
-        <div class=variant_class(config.variant) lang=s.tag()>
-            <header class="kassa-summary">
-                <p class="kassa-merchant">{view.merchant_name.clone()}</p>
-                <h1 class="kassa-title">{s.get(Key::ManageTitle)}</h1>
-            </header>
-            <section class="kassa-panel" aria-labelledby="kassa-cards-title">
-                <h2 id="kassa-cards-title" class="kassa-group">{s.get(Key::SavedCards)}</h2>
-                {card_list}
-            </section>
-            <section class="kassa-panel" aria-labelledby="kassa-mandates-title">
-                <h2 id="kassa-mandates-title" class="kassa-group">{s.get(Key::Mandates)}</h2>
-                {mandate_list}
-            </section>
-            <div class="kassa-status" role="status" aria-live="polite">{move || note.get().map(|n| view! { <p class="kassa-info">{n}</p> })}</div>
-            <footer class="kassa-footer">{s.get(Key::Secured)}</footer>
-        </div>
-    }
-}

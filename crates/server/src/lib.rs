@@ -18,6 +18,7 @@ pub mod gateway;
 pub mod http;
 pub mod juspay;
 pub mod observe;
+pub mod manage;
 pub mod pages;
 pub mod secret;
 pub mod tls;
@@ -153,6 +154,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(juspay::routes())
         .merge(pages::routes(&state.config))
+        .merge(manage::routes())
         // The sandbox's bank pages; a real gateway's live at the gateway.
         .merge(gateway::sandbox::routes())
         // Returns from remote gateways, their webhooks, and the sandboxes of their APIs.

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kassa_sign::ResponseKey;
 use kassa_sign::return_url::{self, Params};
-use kassa_types::view::{ManageView, PageConfig, PageOrder, Variant};
+use kassa_types::view::{PageConfig, PageOrder, Variant};
 use kassa_types::{Amount, Currency, OrderStatus};
 use serde::Deserialize;
 use tower_http::services::ServeDir;
@@ -44,7 +44,6 @@ pub fn routes(config: &Config) -> Router<AppState> {
         .route("/", get(index))
         .route("/merchant/pay/{id}", get(pay_web))
         .route("/merchant/ipay/{id}", get(pay_iframe))
-        .route("/merchant/manage/{token}", get(manage_page))
         .route("/merchant/result/{id}", get(result_page))
         .route("/merchant/return/{txn_uuid}", get(return_after))
         // The build writes .br and .gz beside the widget's files; browsers that
@@ -168,7 +167,6 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
         client_token: st.tokens.issue(&order.id, crate::juspay::orders::client_token_expiry(&order, now)),
         api_base: String::new(),
         variant,
-        manage: None,
         order: PageOrder {
             saved_cards,
             can_save_card: sandbox && order.customer_id.is_some(),
@@ -211,55 +209,6 @@ fn shell(config: &PageConfig) -> String {
     // JSON inside <script type="application/json">: `<` escaped so no `</script>` can end it.
     let json = serde_json::to_string(config).unwrap_or_default().replace('<', "\\u003c");
     SHELL.replace("<!--KASSA_CONFIG-->", &format!("<script type=\"application/json\" id=\"kassa-config\">{json}</script>"))
-}
-
-/// `GET /merchant/manage/:token`: the payment management page
-/// (`action=paymentManagement`), the widget listing a customer's saved
-/// cards and mandates; the link's token is its only credential.
-async fn manage_page(State(st): State<AppState>, Path(token): Path<String>, Query(q): Query<ManageQuery>) -> Response {
-    let Some((merchant_id, customer_id)) = crate::http::auth::check_customer_token(&st, &token) else {
-        return html(
-            StatusCode::NOT_FOUND,
-            &csp("'none'", "'none'"),
-            simple_page("Link expired", "<h1>This link has expired</h1><p>Open saved payment methods again from the shop.</p>"),
-        );
-    };
-    let merchant = match st.db.merchant(&merchant_id).await {
-        Ok(Some(m)) => m,
-        Ok(None) => return not_found_page(),
-        Err(e) => return AppError::from(e).into_response(),
-    };
-    let now = st.now();
-    let (cards, mandates) = match (st.db.saved_cards(&merchant.id, &customer_id).await, st.db.mandates(&merchant.id, &customer_id, 0, 100).await) {
-        (Ok(c), Ok((m, _))) => (c, m),
-        (Err(e), _) | (_, Err(e)) => return AppError::from(e).into_response(),
-    };
-    let config = PageConfig {
-        client_token: token,
-        api_base: String::new(),
-        variant: if q.mobile.as_deref() == Some("true") { Variant::Mobile } else { Variant::Web },
-        order: PageOrder { merchant_name: merchant.name.clone(), ..PageOrder::default() },
-        manage: Some(ManageView {
-            merchant_name: merchant.name.clone(),
-            cards: cards.iter().map(|c| crate::juspay::mandates::card_view(c, now)).collect(),
-            mandates: mandates.iter().map(crate::juspay::mandates::mandate_view).collect(),
-        }),
-        language: q.language.filter(|l| kassa_types::LANGUAGES.contains(&l.as_str())),
-        assets_base: None,
-        theme_vars: merchant.theme.css_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        logo: merchant.theme.logo.clone(),
-        appearance: merchant.theme.appearance,
-        parent_origins: Vec::new(),
-    };
-    let mut resp = html(StatusCode::OK, &csp("'none'", "'self'"), shell(&config));
-    resp.headers_mut().insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
-    resp
-}
-
-#[derive(Deserialize)]
-struct ManageQuery {
-    mobile: Option<String>,
-    language: Option<String>,
 }
 
 /// `frame-ancestors` for pages the iframe variant shows: the merchant's allowed origins, else nobody.

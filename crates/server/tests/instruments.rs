@@ -473,7 +473,12 @@ fn the_payment_management_page_lists_deletes_and_revokes_only_its_customers_inst
     let link = v["payment_links"]["web"].as_str().unwrap();
     assert!(link.contains("language=hindi"), "{link}");
     let page = k.s.agent.get(link).call().unwrap().body_mut().read_to_string().unwrap();
-    assert!(page.contains(&format!("\"id\":\"{id}\"")) && page.contains("\"last4\":\"4444\"") && !page.contains("\"last4\":\"1111\""), "{page}");
+    // Server-rendered in the customer's language: c1's Mastercard and both mandates, never c2's Visa.
+    assert!(page.contains("<html lang=\"hi\"") && page.contains("सहेजे गए भुगतान तरीके"), "{page}");
+    assert!(page.contains("Mastercard") && page.contains("4444") && !page.contains(&c2_card), "{page}");
+    assert_eq!(page.matches("/cards/").count(), 1, "c1 saved one card: {page}");
+    assert_eq!(page.matches("/revoke?language=hindi").count(), 1, "only the revocable mandate has a revoke button: {page}");
+    assert!(page.contains(&format!("/mandates/{id}/revoke")), "{page}");
 
     let bearer = format!("Bearer {token}");
     let form = "application/x-www-form-urlencoded";
@@ -497,6 +502,25 @@ fn the_payment_management_page_lists_deletes_and_revokes_only_its_customers_inst
     // An order's client token is no management token.
     let (code, _) = k.send("POST", "/manage/cards/delete", &format!("Bearer {}", c2_order.1), form, &format!("card_token={c2_card}"));
     assert_eq!(code, 401);
+    // The page's own form posts (no JavaScript): a card removed and back to the page, in its language.
+    k.pay(&k.order("pmagain", "5.00", "c1", ""), merged(json!({ "save_to_locker": "true" }), common::card_fields("4111111111111111")));
+    k.wait_status("pmagain", "CHARGED");
+    let again = k.get("/cards?customer_id=c1").1["cards"][0]["card_token"].as_str().unwrap().to_string();
+    let path = link.split_once("/merchant/").unwrap().1.split_once('?').unwrap().0;
+    let resp = k.s.agent.post(format!("{}/merchant/{path}/cards/{again}/delete?language=hindi", k.s.base)).send("").unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.ends_with("?language=hindi&done=removed"), "{to}");
+    let page = k.s.agent.get(format!("{}{to}", k.s.base)).call().unwrap().body_mut().read_to_string().unwrap();
+    assert!(page.contains("कार्ड हटा दिया गया।"), "{page}");
+    assert_eq!(k.get("/cards?customer_id=c1").1["cards"], json!([]));
+    // Nothing of another customer through the form either; an unknown token is an expired link.
+    let resp = k.s.agent.post(format!("{}/merchant/{path}/cards/{c2_card}/delete", k.s.base)).send("").unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    let resp = k.s.agent.post(format!("{}/merchant/manage/kct_forged.x/mandates/{fixed}/revoke", k.s.base)).send("").unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(k.get("/cards?customer_id=c2").1["cards"].as_array().unwrap().len(), 1);
+    assert!(kassa_server::manage::missing_keys().is_empty(), "{:?}", kassa_server::manage::missing_keys());
     // The audit log names the customer, never a token.
     let audit = query_strings(&k.s.db_url, "SELECT actor || ' ' || action FROM audit_events");
     assert!(audit.iter().any(|a| a == "customer:c1 mandate.revoke"), "{audit:?}");

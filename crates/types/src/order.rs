@@ -54,11 +54,10 @@ pub const PARTIAL_CHARGED_ID: u16 = 37;
 /// from Juspay's order status page; PARTIAL_CHARGED: [`PARTIAL_CHARGED_ID`]).
 ///
 /// Matched without catch-all arms, so a new status forces a decision everywhere.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
 pub enum OrderStatus {
     /// Newly created order.
-    #[default]
     NEW,
     /// Authentication is in progress.
     PENDING_VBV,

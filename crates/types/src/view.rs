@@ -17,7 +17,7 @@ pub enum Variant {
 }
 
 /// The order as the payment page sees it. Contains nothing secret.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageOrder {
     /// Kassa's id of the order (`ord_<32 hex>`).
     pub id: String,
@@ -89,32 +89,6 @@ pub struct MandateTerms {
     pub revokable: bool,
 }
 
-/// A mandate on the payment management page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MandateView {
-    /// `mandate_id`.
-    pub id: String,
-    /// ACTIVE, PAUSED, REVOKED, …
-    pub status: String,
-    /// The terms.
-    pub terms: MandateTerms,
-    /// Currency of the amounts.
-    pub currency: String,
-    /// What pays: `VISA ending 1111`, a VPA.
-    pub instrument: String,
-}
-
-/// The payment management page (`action=paymentManagement`): a customer's saved cards and mandates.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManageView {
-    /// Merchant display name.
-    pub merchant_name: String,
-    /// Saved cards.
-    pub cards: Vec<SavedCardView>,
-    /// Mandates, newest first.
-    pub mandates: Vec<MandateView>,
-}
-
 /// The configuration the server embeds in the payment page shell.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageConfig {
@@ -124,12 +98,8 @@ pub struct PageConfig {
     pub api_base: String,
     /// Layout variant.
     pub variant: Variant,
-    /// The order (empty on the payment management page).
-    #[serde(default)]
+    /// The order.
     pub order: PageOrder,
-    /// The payment management page's content, instead of an order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manage: Option<ManageView>,
     /// The page language (seed 001 `language`: `english`, `hindi`, …), from the session payload.
     #[serde(default)]
     pub language: Option<String>,

@@ -19,7 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kassa_types::view::{MandateTerms, MandateView, SavedCardView};
+use kassa_types::view::{MandateTerms, SavedCardView};
 use kassa_types::{OrderStatus, PaymentMethod, validate_order_id};
 use serde_json::{Map, Value, json};
 
@@ -71,19 +71,6 @@ pub fn terms_view(t: &Terms) -> MandateTerms {
 /// A saved card as the page shows it.
 pub fn card_view(c: &SavedCard, now: i64) -> SavedCardView {
     SavedCardView { token: c.token.clone(), last4: c.last4.clone(), brand: c.brand.clone(), exp_month: c.exp_month, exp_year: c.exp_year, expired: c.expired(now) }
-}
-
-/// A mandate as the management page shows it.
-pub fn mandate_view(m: &Mandate) -> MandateView {
-    let instrument = match m.method {
-        PaymentMethod::Card => format!(
-            "{} •••• {}",
-            m.payment_info["card"]["card_brand"].as_str().unwrap_or("Card"),
-            m.payment_info["card"]["last_four_digits"].as_str().unwrap_or_default()
-        ),
-        _ => m.payment_info["upi"]["payer_vpa"].as_str().unwrap_or("UPI").to_string(),
-    };
-    MandateView { id: m.id.clone(), status: m.status.clone(), terms: terms_view(&m.terms), currency: m.terms.currency.clone(), instrument }
 }
 
 fn not_found(code: &'static str, message: &str) -> AppError {
