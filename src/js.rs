@@ -7,7 +7,7 @@ use kassa_types::view::{
     Authentication, Collect, MandateTerms, PageConfig, PageOrder, SavedCardView, TxnPayment, TxnRequest, TxnResponse, TxnStatus, Variant,
 };
 use kassa_types::{OrderStatus, PaymentMethod};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -33,8 +33,13 @@ fn status(obj: &JsValue, key: &'static str) -> Res<OrderStatus> {
     string(obj, key).and_then(|s| OrderStatus::parse(&s)).ok_or(key)
 }
 
+/// An optional array field (absent: empty).
 fn array<T>(v: &JsValue, key: &'static str, item: fn(&JsValue) -> Res<T>) -> Res<Vec<T>> {
-    js_sys::Array::from(&get(v, key)).iter().map(|x| item(&x)).collect()
+    let a = get(v, key);
+    if a.is_undefined() || a.is_null() {
+        return Ok(Vec::new());
+    }
+    a.dyn_into::<js_sys::Array>().map_err(|_| key)?.iter().map(|x| item(&x)).collect()
 }
 
 fn card(c: &JsValue) -> Res<SavedCardView> {

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use kassa_types::view::{PageConfig, PageOrder, Variant};
+use kassa_types::view::{MandateTerms, SavedCardView, PageConfig, PageOrder, Variant};
 use kassa_types::{OrderStatus, PaymentMethod, PaymentOptions};
 use kassa_widget::i18n::{Key, LANGUAGES, Strings};
 use kassa_widget::page::{format_countdown, format_expiry, validate_card};
@@ -32,6 +32,9 @@ fn config(expires_in_ms: f64) -> PageConfig {
             expires_at_ms: (js_sys::Date::now() + expires_in_ms) as u64,
             description: None,
             preauth: false,
+            saved_cards: Vec::new(),
+            can_save_card: false,
+            mandate: None,
         },
         language: None,
         assets_base: None,
@@ -359,7 +362,7 @@ fn fake_fetch() -> FakeFetch {
         "url, init",
         "const calls = (window.__kassaFetches = window.__kassaFetches || []);
          return new Promise((resolve, reject) => {
-           const call = { url: String(url), signal: init && init.signal, settled: false };
+           const call = { url: String(url), signal: init && init.signal, body: init && init.body, settled: false };
            call.answer = (body) => { if (!call.settled) { call.settled = true; resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })); } };
            // window.__kassaDeaf: the fake ignores aborts, like an answer already on its way.
            if (call.signal && !window.__kassaDeaf) call.signal.addEventListener('abort', () => { if (!call.settled) { call.settled = true; reject(new DOMException('aborted', 'AbortError')); } });
@@ -520,4 +523,119 @@ fn a_pre_authorization_says_the_amount_is_held_and_a_held_order_takes_no_payment
         assert!(text(&el, ".kassa-notice").contains(words), "{status}");
         assert!(el.query_selector(".kassa-pay").unwrap().is_none(), "{status}");
     }
+}
+
+// ---- Stored instruments (issue 15) ----
+
+fn saved(token: &str, last4: &str, brand: &str, year: u16, expired: bool) -> SavedCardView {
+    SavedCardView { token: token.into(), last4: last4.into(), brand: Some(brand.into()), exp_month: 12, exp_year: year, expired }
+}
+
+fn sent_body(i: u32) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(&fetch_prop(i, "body").as_string().unwrap()).unwrap()
+}
+
+fn field(v: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(v, &key.into()).unwrap().as_string()
+}
+
+fn hidden(el: &HtmlElement, sel: &str) -> bool {
+    q(el, sel).closest("[hidden]").unwrap().is_some()
+}
+
+#[wasm_bindgen_test]
+async fn saved_cards_come_first_are_paid_with_the_cvv_only_and_a_new_card_can_be_saved() {
+    let _fetch = fake_fetch();
+    let mut cfg = config(600_000.0);
+    cfg.order.saved_cards = vec![saved("tkn_visa", "1111", "VISA", 2039, false), saved("tkn_old", "4444", "MASTERCARD", 2020, true)];
+    cfg.order.can_save_card = true;
+    let (el, _h) = mount(cfg, "");
+    let labels = el.query_selector_all("input[name=kassa-saved]").unwrap();
+    assert_eq!(labels.length(), 3, "two saved cards and a new one");
+    let choices: Vec<String> = (0..3).map(|i| labels.item(i).unwrap().parent_node().unwrap().text_content().unwrap()).collect();
+    assert_eq!(choices[0], "Visa ending in 1111, expires 12/39");
+    assert_eq!(choices[1], "Mastercard ending in 4444, expires 12/20 (Expired)");
+    assert_eq!(choices[2], "Use a new card");
+    let expired: HtmlInputElement = labels.item(1).unwrap().unchecked_into();
+    assert!(expired.disabled(), "an expired card cannot be chosen");
+    let first: HtmlInputElement = labels.item(0).unwrap().unchecked_into();
+    assert!(first.checked(), "the newest valid card is chosen");
+    // Only the CVV is asked for.
+    assert!(hidden(&el, "#kassa-card-number") && hidden(&el, "#kassa-card-expiry") && hidden(&el, "#kassa-card-name"));
+    assert!(!hidden(&el, "#kassa-card-cvv"));
+    type_into(&el, "#kassa-card-cvv", "12");
+    tick().await;
+    let pay: HtmlElement = q(&el, ".kassa-pay").unchecked_into();
+    pay.click();
+    tick().await;
+    assert_eq!(fetches().length(), 0, "a short CVV is not sent");
+    assert!(text(&el, "#kassa-card-cvv-error").contains("3-digit"));
+    type_into(&el, "#kassa-card-cvv", "123");
+    tick().await;
+    pay.click();
+    tick().await;
+    assert_eq!(fetches().length(), 1);
+    let body = sent_body(0);
+    assert_eq!((field(&body, "card_token").as_deref(), field(&body, "card_security_code").as_deref()), (Some("tkn_visa"), Some("123")));
+    assert_eq!(field(&body, "card_number"), None);
+    // A new card: its fields come back, with the opt-in to save it.
+    let (el, _h2) = {
+        let mut cfg = config(600_000.0);
+        cfg.order.saved_cards = vec![saved("tkn_visa", "1111", "VISA", 2039, false)];
+        cfg.order.can_save_card = true;
+        mount(cfg, "")
+    };
+    let new: HtmlInputElement = el.query_selector_all("input[name=kassa-saved]").unwrap().item(1).unwrap().unchecked_into();
+    new.click();
+    tick().await;
+    assert!(!hidden(&el, "#kassa-card-number"));
+    let save: HtmlInputElement = q(&el, "#kassa-save-card").unchecked_into();
+    assert_eq!(save.parent_node().unwrap().text_content().unwrap(), "Save this card for faster payments");
+    save.click();
+    fill_card_and_pay(&el).await;
+    let body = sent_body(1);
+    assert_eq!((field(&body, "card_number").as_deref(), field(&body, "save_to_locker").as_deref()), (Some("4111111111111111"), Some("true")));
+    assert_eq!(field(&body, "card_token"), None);
+    // No customer: nothing to save the card for.
+    let (el, _h3) = mount(config(600_000.0), "");
+    assert!(el.query_selector("#kassa-save-card").unwrap().is_none() && el.query_selector("input[name=kassa-saved]").unwrap().is_none());
+}
+
+fn monthly(mode: &str) -> MandateTerms {
+    MandateTerms {
+        mode: mode.into(),
+        max_amount_minor: 100_000,
+        amount_rule: "VARIABLE".into(),
+        frequency: "MONTHLY".into(),
+        start_date: 1_796_256_000,
+        end_date: 1_827_792_000,
+        revokable: true,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_mandate_shows_its_terms_beside_the_pay_button_and_an_optional_one_is_opted_into() {
+    let _fetch = fake_fetch();
+    let mut cfg = config(600_000.0);
+    cfg.order.mandate = Some(monthly("OPTIONAL"));
+    let (el, _h) = mount(cfg, "");
+    let terms = text(&el, "#kassa-mandate-terms");
+    assert!(terms.contains("Test Shop") && terms.contains("up to ₹1,000.00 every month") && terms.contains("cancel this at any time"), "{terms}");
+    assert_eq!(q(&el, ".kassa-pay").get_attribute("aria-describedby").as_deref(), Some("kassa-mandate-terms"));
+    let opt: HtmlInputElement = q(&el, "#kassa-mandate-opt-in").unchecked_into();
+    assert!(!opt.checked());
+    opt.click();
+    fill_card_and_pay(&el).await;
+    assert_eq!(field(&sent_body(0), "should_create_mandate").as_deref(), Some("true"));
+    // REQUIRED: the terms, no opt-in (the server registers it whatever is sent).
+    let mut cfg = config(600_000.0);
+    cfg.order.mandate = Some(MandateTerms { amount_rule: "FIXED".into(), revokable: false, ..monthly("REQUIRED") });
+    let (el, _h2) = mount(cfg, "");
+    assert!(el.query_selector("#kassa-mandate-opt-in").unwrap().is_none());
+    let terms = text(&el, "#kassa-mandate-terms");
+    assert!(terms.contains("charge ₹1,000.00 every month") && terms.contains("cannot cancel"), "{terms}");
+    // In Hindi.
+    let hindi = Strings::build("hindi", Some(&table("hindi")), None);
+    let t = kassa_widget::page::terms_text(&hindi, &monthly("OPTIONAL"), "Test Shop", "INR");
+    assert!(t.contains("हर महीने") && t.contains("₹1,000.00") && t.contains("Test Shop"), "{t}");
 }
