@@ -542,7 +542,7 @@ fn card_label(s: &Strings, c: &SavedCardView) -> String {
 
 /// A date of the shopper's language (Unix seconds).
 fn local_date(secs: i64, tag: &str) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0)).to_locale_date_string(tag, &wasm_bindgen::JsValue::UNDEFINED).into()
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0)).to_locale_date_string(&format!("{tag}-IN"), &wasm_bindgen::JsValue::UNDEFINED).into()
 }
 
 /// A mandate's terms in the shopper's words.
