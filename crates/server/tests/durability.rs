@@ -412,3 +412,91 @@ fn a_restart_resolves_captures_and_voids_the_gateway_had_not_answered() {
     assert_eq!(events.len(), 1, "{events:?}");
     server.kill();
 }
+
+/// Stored instruments (issue 15): a mandate debit, a pre-debit notification
+/// and a pause acknowledged just before a SIGKILL are all there after the
+/// restart: the debit and the notification are settled by the restarted
+/// server, the pause holds, and every event reaches the merchant.
+#[test]
+fn mandate_debits_and_state_changes_acknowledged_before_a_kill_survive_it_with_their_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fresh_database(dir.path());
+    let hook_port = free_port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    common::receiver(hook_port, seen.clone());
+    let created = Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["merchant", "create", "mdt", "--database-url", &db, "--webhook-url", &format!("http://127.0.0.1:{hook_port}/hook")])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let key = serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let serve = || serve_with(&db, port, &["--sandbox-delay-ms", "1500"]);
+    let mut server = serve();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let api = |method: &str, path: &str, form: &str| -> (u16, Value) {
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{base}{path}"))
+            .header("authorization", basic(&key))
+            .header("content-type", "application/x-www-form-urlencoded");
+        let mut r = agent.run(req.body(form.to_string()).unwrap()).unwrap();
+        (r.status().as_u16(), serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
+    };
+    let wait = |order_id: &str, status: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, v) = api("GET", &format!("/orders/{order_id}"), "");
+            if v["status"] == status {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "{order_id} never became {status}: {v}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let (_, order) = api(
+        "POST",
+        "/orders",
+        "order_id=reg&amount=1&customer_id=c1&options.get_client_auth_token=true&options.create_mandate=REQUIRED\
+         &mandate.max_amount=500&mandate.frequency=ASPRESENTED",
+    );
+    let txn = card_attempt(&agent, &base, &order, "4111111111111111");
+    let bank = txn["payment"]["authentication"]["url"].as_str().unwrap();
+    assert_eq!(agent.post(bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap().status().as_u16(), 303);
+    let id = wait("reg", "CHARGED")["mandate"]["mandate_id"].as_str().unwrap().to_string();
+
+    // Acknowledged, then killed before the sandbox settles the debit and answers the notification.
+    let (code, v) = api("POST", "/txns", &format!("mandate_id={id}&order.order_id=debit1&order.amount=250&order.customer_id=c1"));
+    assert_eq!((code, v["status"].as_str()), (200, Some("PENDING_VBV")), "{v}");
+    let source = "%7B%22amount%22%3A%22100.00%22%2C%22txn_date%22%3A%222000000000%22%7D";
+    let (code, v) = api("POST", &format!("/mandates/{id}"), &format!("command=pre_debit_notify&object_reference_id=n1&source_info={source}"));
+    assert_eq!((code, v["status"].as_str()), (200, Some("PENDING")), "{v}");
+    let (code, v) = api("POST", &format!("/mandates/{id}"), "command=pause");
+    assert_eq!((code, v["status"].as_str()), (200, Some("PAUSED")), "{v}");
+    server.kill(); // SIGKILL
+
+    let mut server = serve();
+    let debit = wait("debit1", "CHARGED");
+    assert_eq!(debit["mandate"]["mandate_status"], "PAUSED", "the pause held: {debit}");
+    let (_, status) = api("POST", &format!("/mandates/{id}"), "command=check_status");
+    assert_eq!(status["status"], "PAUSED");
+    let events = |name: &str| seen.lock().unwrap().iter().filter(|(_, b)| b.contains(&format!("\"event_name\":\"{name}\""))).count();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let names = ["MANDATE_CREATED", "MANDATE_ACTIVATED", "MANDATE_PAUSED", "NOTIFICATION_SUCCEEDED", "ORDER_SUCCEEDED"];
+    while names.iter().any(|n| events(n) == 0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for n in names {
+        assert!(events(n) >= 1, "{n} never arrived");
+    }
+    assert_eq!(events("ORDER_SUCCEEDED"), 2, "the registration and the debit, once each");
+    // A revocation acknowledged before a kill holds after it.
+    let (code, _) = api("POST", &format!("/mandates/{id}"), "command=revoke");
+    assert_eq!(code, 200);
+    server.kill();
+    let mut server = serve();
+    let (code, v) = api("POST", "/txns", &format!("mandate_id={id}&order.order_id=debit2&order.amount=5&order.customer_id=c1"));
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_852")), "{v}");
+    server.kill();
+}
