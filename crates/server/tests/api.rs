@@ -766,7 +766,7 @@ fn openapi_document_matches_the_routes_and_fields() {
     assert_eq!(typed.paths.as_ref().map(|p| p.len()), Some(doc["paths"].as_object().unwrap().len()));
     let ops = doc["paths"].as_object().unwrap().values().flat_map(|i| i.as_object().unwrap().keys()).filter(|k| *k != "parameters").count();
     assert_eq!(typed.operations().count(), ops);
-    assert_eq!(ops, 22);
+    assert_eq!(ops, 29);
     assert_eq!(doc["servers"][0]["url"], s.base.as_str());
 
     // Things the path parameters and the client token refer to.

@@ -103,6 +103,32 @@ fn order_fields() -> Map<String, Value> {
         "metadata.webhook_url".into(),
         field("string", "Webhook URL for this order's events, instead of the merchant's.", json!("https://shop.example/hooks/kassa")),
     );
+    p.insert(
+        "options.create_mandate".into(),
+        json!({ "type": "string", "enum": ["REQUIRED", "OPTIONAL"], "description": "Register a mandate with this order's payment (seed 001): REQUIRED offers only card and UPI; OPTIONAL lets the shopper opt in. Needs `customer_id`; the sandbox gateway only (orders routed to Razorpay or Paytm are refused with `mandate_not_supported`).", "examples": ["REQUIRED"] }),
+    );
+    let mandate: [(&str, Value); 10] = [
+        ("max_amount", amount_field("The most one debit may take; required when `mandate.amount_rule` is VARIABLE, equal to `amount` when FIXED.")),
+        ("amount_rule", json!({ "type": "string", "enum": ["FIXED", "VARIABLE"], "default": "VARIABLE", "examples": ["VARIABLE"] })),
+        ("start_date", field("string", "UNIX seconds; today (UTC or India). Default: now.", json!("1796256000"))),
+        ("end_date", field("string", "UNIX seconds, after the start; required for UPI. Default: 30 years on.", json!("1827792000"))),
+        ("frequency", json!({ "type": "string", "enum": crate::domain::mandate::FREQUENCIES, "default": "ASPRESENTED", "description": "At most one successful debit per cycle (UTC); ASPRESENTED: no limit.", "examples": ["MONTHLY"] })),
+        ("rule_type", json!({ "type": "string", "enum": ["ON", "BEFORE", "AFTER"], "examples": ["ON"] })),
+        ("rule_value", field("string", "1–7 for WEEKLY, 1–16 for FORTNIGHTLY, 1–31 for MONTHLY and longer; required for those, refused for the others.", json!("5"))),
+        ("revokable_by_customer", json!({ "type": "string", "enum": ["true", "false"], "default": "true", "description": "false only for ONETIME.", "examples": ["true"] })),
+        ("block_funds", json!({ "type": "string", "enum": ["true", "false"], "description": "true for ONETIME, false for recurring (the default follows the frequency).", "examples": ["false"] })),
+        ("max_amount_legacy", Value::Null),
+    ];
+    for (name, schema) in mandate {
+        match name {
+            "max_amount_legacy" => {
+                p.insert("mandate_max_amount".into(), amount_field("The older spelling of `mandate.max_amount`."));
+            }
+            _ => {
+                p.insert(format!("mandate.{name}"), schema);
+            }
+        }
+    }
     p.insert("options.get_client_auth_token".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "Also return an order-scoped client token in `juspay.client_auth_token`.", "examples": ["true"] }));
     p
 }
@@ -168,7 +194,7 @@ pub fn document(server: &str) -> Value {
 
     let mut session = order_fields();
     session.insert("payment_page_client_id".into(), field("string", "Your client id; must be this merchant's.", json!("shop")));
-    session.insert("action".into(), json!({ "type": "string", "enum": ["paymentPage"], "examples": ["paymentPage"] }));
+    session.insert("action".into(), json!({ "type": "string", "enum": ["paymentPage", "paymentManagement"], "description": "`paymentManagement` (with `customer_id`, no order fields): a 30-minute link (`payment_links.web`) to the page where the customer removes saved cards and cancels revocable mandates.", "examples": ["paymentPage"] }));
     session.insert("first_name".into(), field("string", "Shopper's first name.", json!("Ada")));
     session.insert("last_name".into(), field("string", "Shopper's last name.", json!("Lovelace")));
     session.insert("language".into(), json!({ "type": "string", "enum": kassa_types::LANGUAGES, "description": "Payment page language (seed 001).", "examples": ["hindi"] }));
@@ -258,9 +284,37 @@ pub fn document(server: &str) -> Value {
     txn.insert("name_on_card".into(), field("string", "At most 64 characters.", json!("Ada Lovelace")));
     txn.insert("upi_vpa".into(), field("string", "UPI id (`name@handle`). UPI only.", json!("success@upi")));
     txn.insert("in_frame".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "Started in the iframe page: the attempt ends on Kassa's result page, which hands the result to the host page (docs/bridge.md).", "examples": ["true"] }));
-    for ignored in ["format", "redirect_after_payment", "save_to_locker"] {
+    for ignored in ["format", "redirect_after_payment", "tokenize"] {
         txn.insert(ignored.into(), field("string", "Accepted for compatibility and ignored.", json!("json")));
     }
+    txn.insert("save_to_locker".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "CARD: save the card for the order's customer if the payment succeeds (`GET /cards`). Kassa keeps a token, the last four digits, brand, expiry, name and a fingerprint, never the number.", "examples": ["false"] }));
+    txn.insert("card_token".into(), field("string", "CARD: pay with the customer's saved card (`card_token` of `GET /cards`) and `card_security_code` only.", json!("tkn_0123456789abcdef0123456789abcdef")));
+    txn.insert("should_create_mandate".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "Register the mandate an OPTIONAL order offers (card or UPI).", "examples": ["false"] }));
+
+    let mut execution = Map::new();
+    execution.insert("mandate_id".into(), field("string", "The mandate to debit.", json!("mdt_0123456789abcdef0123456789abcdef")));
+    execution.insert("order.order_id".into(), field("string", "A new order id: the call creates the order.", json!("sub_2027_01")));
+    execution.insert("order.amount".into(), amount_field("This debit: at most the mandate's max_amount (equal to it when FIXED)."));
+    execution.insert("order.customer_id".into(), field("string", "The mandate's customer.", json!("cust_1")));
+    execution.insert("order.currency".into(), field("string", "Optional; the mandate's.", json!("INR")));
+    execution.insert("order.description".into(), field("string", "Optional.", json!("January")));
+    execution.insert("order.return_url".into(), field("string", "Optional.", json!("https://shop.example/sub")));
+    execution.insert("mandate.execution_date".into(), field("string", "UNIX seconds; the sandbox settles the debit then (default now). A UPI debit needs a successful pre-debit notification 24 hours before it.", json!("1796256000")));
+    execution.insert("mandate.notification_id".into(), field("string", "Optional: the pre-debit notification it relies on.", json!("ntf_0123")));
+    execution.insert("merchant_id".into(), field("string", "Optional; must be yours.", json!("shop")));
+    execution.insert("format".into(), field("string", "Accepted and ignored.", json!("json")));
+
+    let mut command = Map::new();
+    command.insert("command".into(), json!({ "type": "string", "enum": ["revoke", "pause", "resume", "check_status", "pre_debit_notify", "cancel_recurring_transaction"], "examples": ["check_status"] }));
+    command.insert("pause_start_date".into(), field("string", "pause: UNIX seconds, not in the future (default now).", json!("1796256000")));
+    command.insert("pause_end_date".into(), field("string", "pause: UNIX seconds; the mandate resumes then (default its end date).", json!("1797000000")));
+    command.insert("resume_date".into(), field("string", "resume: UNIX seconds, not in the future.", json!("1796256000")));
+    command.insert("object_reference_id".into(), field("string", "pre_debit_notify: your id for the notification, 1–25 letters and digits; a repeat answers the same notification.", json!("inv2027jan")));
+    command.insert("source_info".into(), field("string", "pre_debit_notify: JSON `{\"amount\":\"10.00\",\"txn_date\":\"<UNIX seconds>\"}`.", json!("{\"amount\":\"10.00\",\"txn_date\":\"1796256000\"}")));
+    command.insert("description".into(), field("string", "pre_debit_notify: text for the customer.", json!("January plan")));
+    command.insert("order_id".into(), field("string", "cancel_recurring_transaction: the debit's order id.", json!("sub_2027_01")));
+    let mut card_delete = Map::new();
+    card_delete.insert("card_token".into(), field("string", "The saved card's token.", json!("tkn_0123456789abcdef0123456789abcdef")));
 
     let mut customer = Map::new();
     customer.insert(
@@ -308,6 +362,7 @@ pub fn document(server: &str) -> Value {
                 "txn_id": { "type": "string" }, "txn_uuid": { "type": "string" }, "order_id": { "type": "string" }, "status": { "type": "string" },
                 "status_id": { "type": "integer" }, "txn_amount": { "type": "number" }, "captured_amount": { "type": "number" },
                 "currency": { "type": "string" }, "auto_capture": { "type": "boolean" } } },
+            "mandate": { "$ref": "#/components/schemas/Mandate", "description": "The mandate the order registered (`txn_detail.txn_object_type` MANDATE_REGISTER or EMANDATE_REGISTER) or debited (…_PAYMENT), with `mandate_status`." },
             "refunds": { "type": "array", "items": { "type": "object", "properties": {
                 "id": { "type": "string" }, "unique_request_id": { "type": "string" }, "amount": { "type": "number" },
                 "status": { "type": "string" }, "created": { "type": "string", "format": "date-time" } } } },
@@ -342,7 +397,14 @@ pub fn document(server: &str) -> Value {
             },
             "/session": { "post": op("createSession", "Create or load an order; payment links and the Process SDK payload", "apiKey", Some("SessionRequest"), ok("Session", "Links and sdk_payload with an order-scoped clientAuthToken."), WITH_ORDER) },
             "/sdk/process": { "post": op("sdkProcess", "Create or load an order from a signed Process SDK payload (no API key: the RSA signature is the credential)", "", Some("SdkProcess"), ok("Session", "The order, its links and a client token."), WITH_ORDER) },
-            "/txns": { "post": op("createTxn", "Start a payment attempt (the payment page's call). Card, NB and wallet answer `payment.authentication.url` (the bank page); UPI answers `payment.collect` (`status_url` to poll, `cancel_url`, `expires_at`)", "clientToken", Some("Txn"), ok("TxnStarted", "The attempt and what comes next."), WITH_ORDER) },
+            "/txns": { "post": op("createTxn", "Start a payment attempt (the payment page's call). Card, NB and wallet answer `payment.authentication.url` (the bank page); UPI answers `payment.collect` (`status_url` to poll, `cancel_url`, `expires_at`). With HTTP Basic (your API key) instead of the client token and the fields of `MandateExecution`: a debit of an ACTIVE mandate, as a new order (Juspay's mandate execution; errors `JP_852` not active, `JP_851` no pre-debit notification, `mandate_cycle_used`, `DUPLICATE_ORDER_ID`)", "clientToken", Some("Txn"), ok("TxnStarted", "The attempt and what comes next."), WITH_ORDER) },
+            "/mandates/{mandate_id}": { "parameters": path_param("mandate_id", "The mandate."), "post": op("mandateCommand", "A mandate command: revoke, pause, resume, check_status, pre_debit_notify (answered by MANDATE_* / NOTIFICATION_* webhooks) or cancel_recurring_transaction", "apiKey", Some("MandateCommand"), ok("Mandate", "The mandate, the notification, or the cancelled debit."), WITH_ORDER) },
+            "/customers/{customer_id}/mandates": { "parameters": path_param("customer_id", "Your customer id."), "get": op("listMandates", "A customer's mandates, newest first (`offset`, `count` ≤ 100 in the query): `{object: list, list, total, offset, count}`", "apiKey", None, ok("MandateList", "The list."), COMMON) },
+            "/cards": { "get": op("listCards", "A customer's saved cards (`?customer_id=`): `{customer_id, merchantId, cards: [{card_token, card_number (masked), card_isin, card_exp_month, card_exp_year, card_brand, name_on_card, expired, card_fingerprint}]}`", "apiKey", None, ok("Cards", "The cards."), COMMON) },
+            "/card/list": { "get": op("listCardsLegacy", "The older path of `GET /cards`", "apiKey", None, ok("Cards", "The cards."), COMMON) },
+            "/card/delete": { "post": op("deleteCard", "Delete a saved card", "apiKey", Some("CardDelete"), ok("Mandate", "`{card_token, card_reference, deleted: true}`."), WITH_ORDER) },
+            "/manage/cards/delete": { "post": op("manageDeleteCard", "The payment management page's call (its customer-scoped client token): delete one of the customer's saved cards", "clientToken", Some("CardDelete"), ok("Mandate", "`{card_token, deleted: true}`."), WITH_ORDER) },
+            "/manage/mandates/{mandate_id}/revoke": { "parameters": path_param("mandate_id", "The mandate."), "post": op("manageRevokeMandate", "The payment management page's call: the customer revokes their mandate, if its terms let them", "clientToken", None, ok("Mandate", "`{mandate_id, mandate_status: REVOKED}`."), WITH_ORDER) },
             "/txns/{txn_uuid}": {
                 "parameters": path_param("txn_uuid", "The attempt's `txn_…` id (`txn_uuid` of `POST /txns`)."),
                 "get": op("getTxn", "An attempt's status, for a page that polls (UPI collect, AUTHORIZING cards); `next_url` once final", "clientToken", None, ok("TxnStatus", "The attempt."), WITH_ORDER),
@@ -394,7 +456,7 @@ pub fn document(server: &str) -> Value {
                 "Refund": object(refund, &["unique_request_id", "amount"], "Seed 003, Refund Order."),
                 "Capture": object(capture, &[], "Juspay's Capture API: all of the hold when `amount` is absent."),
                 "WebhookSettingsRequest": object(
-                    [("webhook_events".to_string(), field("string", "Event names joined with `,` (empty: none): ORDER_CREATED, TXN_CREATED, ORDER_SUCCEEDED, ORDER_FAILED, ORDER_REFUNDED, ORDER_REFUND_FAILED, AUTO_REFUND_SUCCEEDED, AUTO_REFUND_FAILED, ORDER_AUTHORIZED, ORDER_PARTIAL_CHARGED, ORDER_CAPTURE_FAILED, ORDER_VOIDED, ORDER_VOID_FAILED.", json!("ORDER_SUCCEEDED,ORDER_FAILED")))].into_iter().collect(),
+                    [("webhook_events".to_string(), field("string", "Event names joined with `,` (empty: none): ORDER_CREATED, TXN_CREATED, ORDER_SUCCEEDED, ORDER_FAILED, ORDER_REFUNDED, ORDER_REFUND_FAILED, AUTO_REFUND_SUCCEEDED, AUTO_REFUND_FAILED, MANDATE_CREATED, MANDATE_ACTIVATED, MANDATE_FAILED, MANDATE_REVOKED, MANDATE_PAUSED, MANDATE_RESUMED, MANDATE_EXPIRED, NOTIFICATION_SUCCEEDED, NOTIFICATION_FAILED, ORDER_AUTHORIZED, ORDER_PARTIAL_CHARGED, ORDER_CAPTURE_FAILED, ORDER_VOIDED, ORDER_VOID_FAILED.", json!("ORDER_SUCCEEDED,ORDER_FAILED")))].into_iter().collect(),
                     &[],
                     "The events you receive (Juspay's dashboard setting).",
                 ),
@@ -417,6 +479,13 @@ pub fn document(server: &str) -> Value {
                     "status": { "type": "string", "examples": ["PENDING_VBV"] },
                     "payment": { "type": "object" } }, "required": ["order_id", "txn_id", "txn_uuid", "status", "payment"] },
                 "Txn": object(txn, &["order_id", "payment_method_type"], "The payment page's attempt."),
+                "MandateExecution": object(execution, &["mandate_id", "order.order_id", "order.amount", "order.customer_id"], "`POST /txns` with your API key: a debit of a mandate (seed 003)."),
+                "MandateCommand": object(command, &["command"], "`POST /mandates/{mandate_id}` (seed 003)."),
+                "CardDelete": object(card_delete, &["card_token"], "A saved card."),
+                "Mandate": { "type": "object", "description": "Juspay's mandate object (`mandate_id`, `mandate_token`, `status`, `mandate_type` MANDATE or EMANDATE, `max_amount`, `amount_rule`, `frequency`, `start_date`, `end_date`, `revokable_by_customer`, `block_fund`, `payment_info`…), or a command's answer." },
+                "MandateList": { "type": "object", "properties": { "object": { "const": "list" }, "list": { "type": "array", "items": { "$ref": "#/components/schemas/Mandate" } },
+                    "total": { "type": "integer" }, "offset": { "type": "integer" }, "count": { "type": "integer" } } },
+                "Cards": { "type": "object", "properties": { "customer_id": { "type": "string" }, "merchantId": { "type": "string" }, "cards": { "type": "array", "items": { "type": "object" } } } },
                 "CreateCustomer": object(customer, &["object_reference_id"], "Seed 003, customer object."),
                 "UpdateCustomer": object(customer_update, &[], "Seed 003, customer object."),
                 "Customer": { "type": "object" },
