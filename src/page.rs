@@ -542,7 +542,9 @@ fn card_label(s: &Strings, c: &SavedCardView) -> String {
 
 /// A date of the shopper's language (Unix seconds).
 fn local_date(secs: i64, tag: &str) -> String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0)).to_locale_date_string(&format!("{tag}-IN"), &wasm_bindgen::JsValue::UNDEFINED).into()
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0))
+        .to_locale_date_string(&format!("{tag}-IN"), &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
 }
 
 /// A mandate's terms in the shopper's words.
@@ -624,7 +626,10 @@ fn CardForm(ctx: Ctx, amount: String, saved: Vec<SavedCardView>, can_save: bool)
             let brand = brands.iter().find(|(t, _)| *t == token).and_then(|(_, b)| b.as_deref().and_then(card::CardBrand::from_code));
             let code = cvv.get_untracked();
             let bad = !card::cvv_valid(&code, brand);
-            errors.set(CardErrors { cvv: bad.then_some(if brand == Some(card::CardBrand::Amex) { Key::ErrCvv4 } else { Key::ErrCvv3 }), ..CardErrors::default() });
+            errors.set(CardErrors {
+                cvv: bad.then_some(if brand == Some(card::CardBrand::Amex) { Key::ErrCvv4 } else { Key::ErrCvv3 }),
+                ..CardErrors::default()
+            });
             if bad {
                 return;
             }
@@ -853,4 +858,3 @@ fn CollectWait(ctx: Ctx, collect: Collect, now: ReadSignal<f64>) -> impl IntoVie
         </div>
     }
 }
-

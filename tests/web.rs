@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use kassa_types::view::{MandateTerms, SavedCardView, PageConfig, PageOrder, Variant};
+use kassa_types::view::{MandateTerms, PageConfig, PageOrder, SavedCardView, Variant};
 use kassa_types::{OrderStatus, PaymentMethod, PaymentOptions};
 use kassa_widget::i18n::{Key, LANGUAGES, Strings};
 use kassa_widget::page::{format_countdown, format_expiry, validate_card};
@@ -594,7 +594,10 @@ async fn saved_cards_come_first_are_paid_with_the_cvv_only_and_a_new_card_can_be
     save.click();
     fill_card_and_pay(&el).await;
     let body = sent_body(1);
-    assert_eq!((field(&body, "card_number").as_deref(), field(&body, "save_to_locker").as_deref()), (Some("4111111111111111"), Some("true")));
+    assert_eq!(
+        (field(&body, "card_number").as_deref(), field(&body, "save_to_locker").as_deref()),
+        (Some("4111111111111111"), Some("true"))
+    );
     assert_eq!(field(&body, "card_token"), None);
     // No customer: nothing to save the card for.
     let (el, _h3) = mount(config(600_000.0), "");
@@ -620,7 +623,10 @@ async fn a_mandate_shows_its_terms_beside_the_pay_button_and_an_optional_one_is_
     cfg.order.mandate = Some(monthly("OPTIONAL"));
     let (el, _h) = mount(cfg, "");
     let terms = text(&el, "#kassa-mandate-terms");
-    assert!(terms.contains("Test Shop") && terms.contains("up to ₹1,000.00 every month") && terms.contains("cancel this at any time"), "{terms}");
+    assert!(
+        terms.contains("Test Shop") && terms.contains("up to ₹1,000.00 every month") && terms.contains("cancel this at any time"),
+        "{terms}"
+    );
     assert_eq!(q(&el, ".kassa-pay").get_attribute("aria-describedby").as_deref(), Some("kassa-mandate-terms"));
     let opt: HtmlInputElement = q(&el, "#kassa-mandate-opt-in").unchecked_into();
     assert!(!opt.checked());

@@ -81,7 +81,7 @@ pub fn missing_keys() -> Vec<String> {
     for (lang, _, manage) in TABLES {
         let t: Map<String, Value> = serde_json::from_str(manage).unwrap_or_default();
         for k in english.keys() {
-            if !t.get(k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty()) {
+            if t.get(k).and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()) {
                 missing.push(format!("{lang}.{k}"));
             }
         }
@@ -100,7 +100,8 @@ fn card_label(w: &Words, c: &SavedCard, now: i64) -> String {
 }
 
 fn date(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs).map_or_else(|_| String::new(), |t| format!("{:02}/{:02}/{}", t.day(), u8::from(t.month()), t.year()))
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map_or_else(|_| String::new(), |t| format!("{:02}/{:02}/{}", t.day(), u8::from(t.month()), t.year()))
 }
 
 /// A mandate's terms in the customer's words.
@@ -129,7 +130,10 @@ fn expired_page() -> Response {
     crate::pages::html(
         StatusCode::NOT_FOUND,
         &csp("'none'", "'none'"),
-        crate::pages::simple_page("Link expired", "<h1>This link has expired</h1><p>Open your saved payment methods again from the shop.</p>"),
+        crate::pages::simple_page(
+            "Link expired",
+            "<h1>This link has expired</h1><p>Open your saved payment methods again from the shop.</p>",
+        ),
     )
 }
 
@@ -141,10 +145,11 @@ async fn page(State(st): State<AppState>, Path(token): Path<String>, Query(q): Q
         Ok(None) => return expired_page(),
         Err(e) => return AppError::from(e).into_response(),
     };
-    let (cards, mandates) = match (st.db.saved_cards(&merchant.id, &customer_id).await, st.db.mandates(&merchant.id, &customer_id, 0, 100).await) {
-        (Ok(c), Ok((m, _))) => (c, m),
-        (Err(e), _) | (_, Err(e)) => return AppError::from(e).into_response(),
-    };
+    let (cards, mandates) =
+        match (st.db.saved_cards(&merchant.id, &customer_id).await, st.db.mandates(&merchant.id, &customer_id, 0, 100).await) {
+            (Ok(c), Ok((m, _))) => (c, m),
+            (Err(e), _) | (_, Err(e)) => return AppError::from(e).into_response(),
+        };
     let w = Words::of(q.language.as_deref().unwrap_or("english"));
     let now = st.now();
     // What the form posts carry back: the language and layout of the page.
@@ -185,17 +190,17 @@ async fn page(State(st): State<AppState>, Path(token): Path<String>, Query(q): Q
         for m in &mandates {
             let instrument = instrument(m);
             let status = w.get(&format!("status_{}", m.status.to_ascii_lowercase()), &[]);
-            let revoke = (m.terms.revokable_by_customer && matches!(m.status.as_str(), "ACTIVE" | "PAUSED"))
-                .then(|| {
-                    format!(
-                        "<form method=\"post\" action=\"{base}/mandates/{id}/revoke{keep}\"><button type=\"submit\" class=\"kassa-secondary\" \
-                         aria-label=\"{r}: {i}\">{r}</button></form>",
-                        id = esc(&m.id),
-                        r = esc(&w.get("revoke", &[])),
-                        i = esc(&instrument),
-                    )
-                })
-                .unwrap_or_default();
+            let revoke = if m.terms.revokable_by_customer && matches!(m.status.as_str(), "ACTIVE" | "PAUSED") {
+                format!(
+                    "<form method=\"post\" action=\"{base}/mandates/{id}/revoke{keep}\"><button type=\"submit\" class=\"kassa-secondary\" \
+                     aria-label=\"{r}: {i}\">{r}</button></form>",
+                    id = esc(&m.id),
+                    r = esc(&w.get("revoke", &[])),
+                    i = esc(&instrument),
+                )
+            } else {
+                String::new()
+            };
             body.push_str(&format!(
                 "<li class=\"kassa-item\"><div><p class=\"kassa-strong\">{} · {}</p><p class=\"kassa-hint\">{}</p></div>{revoke}</li>",
                 esc(&instrument),
@@ -239,10 +244,15 @@ fn instrument(m: &Mandate) -> String {
     match m.method {
         PaymentMethod::Card => format!(
             "{} •••• {}",
-            m.payment_info["card"]["card_brand"].as_str().and_then(kassa_types::card::CardBrand::from_code).map_or("Card", |b| b.display_name()),
+            m.payment_info["card"]["card_brand"]
+                .as_str()
+                .and_then(kassa_types::card::CardBrand::from_code)
+                .map_or("Card", |b| b.display_name()),
             m.payment_info["card"]["last_four_digits"].as_str().unwrap_or_default()
         ),
-        _ => m.payment_info["upi"]["payer_vpa"].as_str().unwrap_or("UPI").to_string(),
+        PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => {
+            m.payment_info["upi"]["payer_vpa"].as_str().unwrap_or("UPI").to_string()
+        }
     }
 }
 
@@ -267,8 +277,13 @@ async fn delete_card(
     Query(q): Query<Back>,
 ) -> Result<Response, AppError> {
     let Some((merchant_id, customer_id)) = check_customer_token(&st, &token) else { return Ok(expired_page()) };
-    let Some(card) = st.db.delete_card(&merchant_id, Some(&customer_id), &card_token).await? else { return Ok(crate::pages::not_found_page()) };
-    audit.customer(&customer_id).record(&st.db, Some(&merchant_id), "card.delete", Some(&customer_id), serde_json::json!({ "last4": card.last4 })).await;
+    let Some(card) = st.db.delete_card(&merchant_id, Some(&customer_id), &card_token).await? else {
+        return Ok(crate::pages::not_found_page());
+    };
+    audit
+        .customer(&customer_id)
+        .record(&st.db, Some(&merchant_id), "card.delete", Some(&customer_id), serde_json::json!({ "last4": card.last4 }))
+        .await;
     Ok(back(&token, &q, "removed"))
 }
 

@@ -463,14 +463,24 @@ fn mandate_debits_and_state_changes_acknowledged_before_a_kill_survive_it_with_t
     );
     let txn = card_attempt(&agent, &base, &order, "4111111111111111");
     let bank = txn["payment"]["authentication"]["url"].as_str().unwrap();
-    assert_eq!(agent.post(bank).header("content-type", "application/x-www-form-urlencoded").send("otp=123456&action=submit").unwrap().status().as_u16(), 303);
+    assert_eq!(
+        agent
+            .post(bank)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send("otp=123456&action=submit")
+            .unwrap()
+            .status()
+            .as_u16(),
+        303
+    );
     let id = wait("reg", "CHARGED")["mandate"]["mandate_id"].as_str().unwrap().to_string();
 
     // Acknowledged, then killed before the sandbox settles the debit and answers the notification.
     let (code, v) = api("POST", "/txns", &format!("mandate_id={id}&order.order_id=debit1&order.amount=250&order.customer_id=c1"));
     assert_eq!((code, v["status"].as_str()), (200, Some("PENDING_VBV")), "{v}");
     let source = "%7B%22amount%22%3A%22100.00%22%2C%22txn_date%22%3A%222000000000%22%7D";
-    let (code, v) = api("POST", &format!("/mandates/{id}"), &format!("command=pre_debit_notify&object_reference_id=n1&source_info={source}"));
+    let (code, v) =
+        api("POST", &format!("/mandates/{id}"), &format!("command=pre_debit_notify&object_reference_id=n1&source_info={source}"));
     assert_eq!((code, v["status"].as_str()), (200, Some("PENDING")), "{v}");
     let (code, v) = api("POST", &format!("/mandates/{id}"), "command=pause");
     assert_eq!((code, v["status"].as_str()), (200, Some("PAUSED")), "{v}");

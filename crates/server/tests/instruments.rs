@@ -154,7 +154,9 @@ impl Kassa {
     fn execute(&self, mandate_id: &str, order_id: &str, amount: &str, customer: &str, extra: &str) -> (u16, Value) {
         self.api(
             "/txns",
-            &format!("mandate_id={mandate_id}&order.order_id={order_id}&order.amount={amount}&order.customer_id={customer}&format=json{extra}"),
+            &format!(
+                "mandate_id={mandate_id}&order.order_id={order_id}&order.amount={amount}&order.customer_id={customer}&format=json{extra}"
+            ),
         )
     }
 
@@ -176,7 +178,10 @@ fn saved_cards_are_saved_once_paid_with_the_cvv_only_listed_and_deleted_per_cust
     assert_eq!(list.len(), 1, "{cards}");
     let token = list[0]["card_token"].as_str().unwrap().to_string();
     assert_eq!(list[0]["card_number"], "4111XX-XXXXXXXX-1111");
-    assert_eq!((list[0]["card_exp_month"].as_str(), list[0]["card_exp_year"].as_str(), list[0]["expired"].as_bool()), (Some("12"), Some("2039"), Some(false)));
+    assert_eq!(
+        (list[0]["card_exp_month"].as_str(), list[0]["card_exp_year"].as_str(), list[0]["expired"].as_bool()),
+        (Some("12"), Some("2039"), Some(false))
+    );
     assert_eq!(list[0]["card_brand"], "VISA");
     // Never the number or the security code, in any table that holds cards.
     for sql in [
@@ -283,7 +288,11 @@ fn mandate_terms_are_checked_as_seed_001_says_and_echoed() {
     );
     assert_eq!(code, 200, "{v}");
     let p = &v["sdk_payload"]["payload"];
-    assert_eq!((p["options.createMandate"].as_str(), p["mandate.maxAmount"].as_str(), p["mandate.frequency"].as_str()), (Some("OPTIONAL"), Some("300.00"), Some("ASPRESENTED")), "{p}");
+    assert_eq!(
+        (p["options.createMandate"].as_str(), p["mandate.maxAmount"].as_str(), p["mandate.frequency"].as_str()),
+        (Some("OPTIONAL"), Some("300.00"), Some("ASPRESENTED")),
+        "{p}"
+    );
     // The status body shows no mandate before one exists, and never the terms as extra fields.
     let st = k.status("mok");
     assert!(st.get("mandate").is_none(), "{st}");
@@ -313,7 +322,10 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
     let k = start();
     let id = card_mandate(&k, "mreg", "");
     let created = k.events("MANDATE_CREATED", 1);
-    assert_eq!((created[0]["content"]["mandate"]["status"].as_str(), created[0]["content"]["mandate"]["mandate_id"].as_str()), (Some("CREATED"), Some(id.as_str())));
+    assert_eq!(
+        (created[0]["content"]["mandate"]["status"].as_str(), created[0]["content"]["mandate"]["mandate_id"].as_str()),
+        (Some("CREATED"), Some(id.as_str()))
+    );
     let activated = k.events("MANDATE_ACTIVATED", 1);
     assert_eq!(activated[0]["content"]["mandate"]["status"], "ACTIVE");
     assert_eq!(activated[0]["content"]["mandate"]["order_id"], "mreg");
@@ -322,9 +334,17 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
     let (code, v) = k.execute(&id, "ex1", "499.00", "c1", "");
     assert_eq!((code, v["status"].as_str()), (200, Some("PENDING_VBV")), "{v}");
     let st = k.wait_status("ex1", "CHARGED");
-    assert_eq!((st["mandate"]["mandate_id"].as_str(), st["txn_detail"]["txn_object_type"].as_str()), (Some(id.as_str()), Some("MANDATE_PAYMENT")), "{st}");
+    assert_eq!(
+        (st["mandate"]["mandate_id"].as_str(), st["txn_detail"]["txn_object_type"].as_str()),
+        (Some(id.as_str()), Some("MANDATE_PAYMENT")),
+        "{st}"
+    );
     assert_eq!(st["amount"], 499.0);
-    assert!(k.events("ORDER_SUCCEEDED", 2).iter().any(|e| e["content"]["order"]["order_id"] == "ex1" && e["content"]["order"]["mandate"]["mandate_id"] == id.as_str()));
+    assert!(
+        k.events("ORDER_SUCCEEDED", 2)
+            .iter()
+            .any(|e| e["content"]["order"]["order_id"] == "ex1" && e["content"]["order"]["mandate"]["mandate_id"] == id.as_str())
+    );
 
     // Refusals, each creating nothing.
     let refusals = [
@@ -333,7 +353,11 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
         (k.execute(&id, "ex4", "10.00", "c2", ""), 404, "mandate_not_found"),
         (k.execute("mdt_nonesuch", "ex5", "10.00", "c1", ""), 404, "mandate_not_found"),
         (k.execute(&id, "mreg", "10.00", "c1", &format!("&mandate.execution_date={}", today(&k) + 40 * 86_400)), 400, "DUPLICATE_ORDER_ID"),
-        (k.api_as(M2_KEY, "/txns", &format!("mandate_id={id}&order.order_id=ex6&order.amount=1&order.customer_id=c1")), 404, "mandate_not_found"),
+        (
+            k.api_as(M2_KEY, "/txns", &format!("mandate_id={id}&order.order_id=ex6&order.amount=1&order.customer_id=c1")),
+            404,
+            "mandate_not_found",
+        ),
     ];
     for ((code, v), want_code, want) in refusals {
         assert_eq!((code, v["error_code"].as_str()), (want_code, Some(want)), "{v}");
@@ -379,7 +403,11 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
     let (code, v) = k.execute(&id, "ex8", "10.00", "c1", &format!("&mandate.execution_date={later}"));
     assert_eq!(code, 200, "{v}");
     let (code, v) = k.api(&format!("/mandates/{id}"), "command=check_status");
-    assert_eq!((code, v["status"].as_str(), v["order_id"].as_str(), v["max_amount"].as_f64()), (200, Some("ACTIVE"), Some("mreg"), Some(1000.0)), "{v}");
+    assert_eq!(
+        (code, v["status"].as_str(), v["order_id"].as_str(), v["max_amount"].as_f64()),
+        (200, Some("ACTIVE"), Some("mreg"), Some(1000.0)),
+        "{v}"
+    );
     let (code, v) = k.api(&format!("/mandates/{id}"), "command=revoke");
     assert_eq!((code, v["mandate_status"].as_str()), (200, Some("REVOKED")), "{v}");
     k.events("MANDATE_REVOKED", 1);
@@ -391,7 +419,11 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
     assert_eq!(k.api_as(M2_KEY, &format!("/mandates/{id}"), "command=check_status").0, 404);
     assert_eq!(k.get_as(M2_KEY, "/customers/c1/mandates").1["total"], 0);
     let (code, v) = k.get("/customers/c1/mandates");
-    assert_eq!((code, v["object"].as_str(), v["total"].as_i64(), v["list"][0]["status"].as_str()), (200, Some("list"), Some(1), Some("REVOKED")), "{v}");
+    assert_eq!(
+        (code, v["object"].as_str(), v["total"].as_i64(), v["list"][0]["status"].as_str()),
+        (200, Some("list"), Some(1), Some("REVOKED")),
+        "{v}"
+    );
     assert_eq!(k.count("SELECT order_pk FROM mandate_executions WHERE status = 'SUCCEEDED'"), 1, "ex1 only has settled");
 }
 
@@ -408,7 +440,11 @@ fn a_upi_mandate_is_debited_only_24_hours_after_a_successful_pre_debit_notificat
     let (code, v) = k.txn(&order, json!({ "payment_method_type": "UPI", "upi_vpa": "success@kassa", "should_create_mandate": "true" }));
     assert_eq!(code, 200, "{v}");
     let st = k.wait_status("ureg", "CHARGED");
-    assert_eq!((st["mandate"]["mandate_type"].as_str(), st["mandate"]["mandate_status"].as_str()), (Some("EMANDATE"), Some("ACTIVE")), "{st}");
+    assert_eq!(
+        (st["mandate"]["mandate_type"].as_str(), st["mandate"]["mandate_status"].as_str()),
+        (Some("EMANDATE"), Some("ACTIVE")),
+        "{st}"
+    );
     let id = st["mandate"]["mandate_id"].as_str().unwrap().to_string();
     assert_eq!(k.get("/customers/c1/mandates").1["list"][0]["payment_info"]["upi"]["payer_vpa"], "success@kassa");
 
@@ -424,7 +460,10 @@ fn a_upi_mandate_is_debited_only_24_hours_after_a_successful_pre_debit_notificat
     let (code, v) = notify("n1", "100.00");
     assert_eq!((code, v["status"].as_str(), v["source_info"]["amount"].as_str()), (200, Some("PENDING"), Some("100.00")), "{v}");
     let ok = k.events("NOTIFICATION_SUCCEEDED", 1);
-    assert_eq!((ok[0]["content"]["notification"]["status"].as_str(), ok[0]["content"]["notification"]["mandate"]["mandate_id"].as_str()), (Some("SUCCESS"), Some(id.as_str())));
+    assert_eq!(
+        (ok[0]["content"]["notification"]["status"].as_str(), ok[0]["content"]["notification"]["mandate"]["mandate_id"].as_str()),
+        (Some("SUCCESS"), Some(id.as_str()))
+    );
     assert_eq!(notify("n1", "100.00").1["id"], v["id"], "the same reference is the same notification");
     assert_eq!(notify("n1", "99.00").0, 400);
     assert_eq!(notify("n2", "600.00").1["error_code"], "invalid_amount");
@@ -455,7 +494,12 @@ fn the_payment_management_page_lists_deletes_and_revokes_only_its_customers_inst
     let k = start();
     let id = card_mandate(&k, "pmreg", "");
     let fixed = {
-        let order = k.order("pmfix", "5.00", "c1", "&options.create_mandate=REQUIRED&mandate.amount_rule=FIXED&mandate.frequency=ONETIME&mandate.revokable_by_customer=false");
+        let order = k.order(
+            "pmfix",
+            "5.00",
+            "c1",
+            "&options.create_mandate=REQUIRED&mandate.amount_rule=FIXED&mandate.frequency=ONETIME&mandate.revokable_by_customer=false",
+        );
         k.pay(&order, merged(json!({ "save_to_locker": "true" }), common::card_fields("5555555555554444")));
         k.wait_status("pmfix", "CHARGED")["mandate"]["mandate_id"].as_str().unwrap().to_string()
     };
@@ -483,7 +527,17 @@ fn the_payment_management_page_lists_deletes_and_revokes_only_its_customers_inst
     let bearer = format!("Bearer {token}");
     let form = "application/x-www-form-urlencoded";
     // The customer token pays nothing and reaches no other customer's card.
-    assert_eq!(k.send("POST", "/txns", &bearer, "application/json", &json!({ "order_id": c2_order.0, "payment_method_type": "UPI", "upi_vpa": "success@kassa" }).to_string()).0, 401);
+    assert_eq!(
+        k.send(
+            "POST",
+            "/txns",
+            &bearer,
+            "application/json",
+            &json!({ "order_id": c2_order.0, "payment_method_type": "UPI", "upi_vpa": "success@kassa" }).to_string()
+        )
+        .0,
+        401
+    );
     let (code, v) = k.send("POST", "/manage/cards/delete", &bearer, form, &format!("card_token={c2_card}"));
     assert_eq!((code, v["error_code"].as_str()), (404, Some("card_not_found")), "{v}");
     assert_eq!(k.get("/cards?customer_id=c2").1["cards"].as_array().unwrap().len(), 1);

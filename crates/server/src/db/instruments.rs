@@ -13,7 +13,8 @@ use kassa_types::{OrderStatus, PaymentMethod};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-const CARD_COLS: &str = "token, merchant_id, customer_id, fingerprint, vault_ref, card_isin, last4, brand, exp_month, exp_year, name, created_at";
+const CARD_COLS: &str =
+    "token, merchant_id, customer_id, fingerprint, vault_ref, card_isin, last4, brand, exp_month, exp_year, name, created_at";
 
 fn card_from(row: &AnyRow) -> Result<SavedCard, DbError> {
     Ok(SavedCard {
@@ -180,7 +181,11 @@ impl Db {
 
     /// The sandbox gateway's scenario for a vaulted card.
     pub async fn vaulted(&self, vault_ref: &str) -> Result<Option<String>, DbError> {
-        sqlx::query_scalar("SELECT scenario FROM sandbox_vault WHERE ref = $1").bind(vault_ref).fetch_optional(&self.pool).await.map_err(classify)
+        sqlx::query_scalar("SELECT scenario FROM sandbox_vault WHERE ref = $1")
+            .bind(vault_ref)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)
     }
 
     /// A mandate by id.
@@ -250,7 +255,14 @@ impl Db {
     /// before its end under its lock): inserts `order`, its attempt `txn`
     /// (waiting for the gateway's settlement) and the cycle's claim, in one
     /// transaction. Of concurrent executions of one cycle, one starts.
-    pub async fn execute_mandate(&self, order: &Order, txn: &Txn, mandate_id: &str, cycle: &str, now: i64) -> Result<ExecutionStart, DbError> {
+    pub async fn execute_mandate(
+        &self,
+        order: &Order,
+        txn: &Txn,
+        mandate_id: &str,
+        cycle: &str,
+        now: i64,
+    ) -> Result<ExecutionStart, DbError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let row = sqlx::query("UPDATE mandates SET updated_at = updated_at WHERE id = $1 RETURNING status, end_at")
@@ -270,14 +282,16 @@ impl Db {
         if super::orders_insert(&sql, &[order]).fetch_optional(&mut *tx).await.map_err(classify)?.is_none() {
             return Ok(ExecutionStart::DuplicateOrder);
         }
-        let claimed = sqlx::query("INSERT INTO mandate_executions (order_pk, mandate_id, cycle, status, created_at) VALUES ($1, $2, $3, 'PENDING', $4)")
-            .bind(&order.id)
-            .bind(mandate_id)
-            .bind(cycle)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify);
+        let claimed = sqlx::query(
+            "INSERT INTO mandate_executions (order_pk, mandate_id, cycle, status, created_at) VALUES ($1, $2, $3, 'PENDING', $4)",
+        )
+        .bind(&order.id)
+        .bind(mandate_id)
+        .bind(cycle)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify);
         match claimed {
             Ok(_) => {}
             Err(DbError::Conflict) => return Ok(ExecutionStart::CycleTaken),
@@ -318,12 +332,14 @@ impl Db {
         if inserted.rows_affected() == 1 {
             return Ok(Notified::New(n.clone()));
         }
-        let row = sqlx::query(&format!("SELECT {NOTIFICATION_COLS} FROM mandate_notifications WHERE mandate_id = $1 AND object_reference_id = $2"))
-            .bind(&n.mandate_id)
-            .bind(&n.object_reference_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(classify)?;
+        let row = sqlx::query(&format!(
+            "SELECT {NOTIFICATION_COLS} FROM mandate_notifications WHERE mandate_id = $1 AND object_reference_id = $2"
+        ))
+        .bind(&n.mandate_id)
+        .bind(&n.object_reference_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
         Ok(Notified::Existing(notification_from(&row)?))
     }
 
@@ -402,8 +418,11 @@ impl Db {
         .map_err(classify)?;
         for row in &answered {
             let n = notification_from(row)?;
-            let order_pk: String =
-                sqlx::query_scalar("SELECT order_pk FROM mandates WHERE id = $1").bind(&n.mandate_id).fetch_one(&mut *tx).await.map_err(classify)?;
+            let order_pk: String = sqlx::query_scalar("SELECT order_pk FROM mandates WHERE id = $1")
+                .bind(&n.mandate_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
             let event = if n.status == "SUCCESS" { EventName::NOTIFICATION_SUCCEEDED } else { EventName::NOTIFICATION_FAILED };
             self.write_notification_event(&mut tx, &n, &order_pk, event, now).await?;
             changed += 1;
@@ -415,7 +434,11 @@ impl Db {
     /// Inside `attempt_started`: records the mandate attempt `t` registers, CREATED, with MANDATE_CREATED.
     pub(super) async fn register_mandate(&self, tx: &mut AnyConnection, t: &Txn, now: i64) -> Result<(), DbError> {
         let (Some(id), Some(reg)) = (&t.details.mandate_id, &t.details.register) else { return Ok(()) };
-        let row = sqlx::query("SELECT merchant_id, customer_id FROM orders WHERE id = $1").bind(&t.order_pk).fetch_one(&mut *tx).await.map_err(classify)?;
+        let row = sqlx::query("SELECT merchant_id, customer_id FROM orders WHERE id = $1")
+            .bind(&t.order_pk)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
         let spec = serde_json::to_string(&reg.terms).map_err(|e| DbError::Other(sqlx::Error::Encode(e.into())))?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO mandates (id, merchant_id, customer_id, order_pk, txn_id, token, status, method, instrument, payment_info, spec, end_at, \
@@ -444,14 +467,22 @@ impl Db {
     /// the mandate it registers; a failure fails that mandate; an execution's
     /// end settles its cycle's claim (a failed one frees the cycle).
     pub(super) async fn attempt_ended(&self, tx: &mut AnyConnection, txn_id: &str, status: OrderStatus, now: i64) -> Result<(), DbError> {
-        let row = sqlx::query(&format!("SELECT {} FROM txns WHERE id = $1", super::TXN_COLS)).bind(txn_id).fetch_one(&mut *tx).await.map_err(classify)?;
+        let row = sqlx::query(&format!("SELECT {} FROM txns WHERE id = $1", super::TXN_COLS))
+            .bind(txn_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
         let t = super::txn_from(&row)?;
         let took = matches!(status, OrderStatus::CHARGED | OrderStatus::AUTHORIZED);
         if !took && !status.is_failure() && status != OrderStatus::AUTO_REFUNDED {
             return Ok(());
         }
         if let (Some(vault_ref), true) = (&t.details.save_card, took) {
-            let order = sqlx::query("SELECT merchant_id, customer_id FROM orders WHERE id = $1").bind(&t.order_pk).fetch_one(&mut *tx).await.map_err(classify)?;
+            let order = sqlx::query("SELECT merchant_id, customer_id FROM orders WHERE id = $1")
+                .bind(&t.order_pk)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
             if let Some(customer_id) = order.try_get::<Option<String>, _>("customer_id")? {
                 sqlx::query(&format!(
                     "INSERT INTO saved_cards ({CARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \

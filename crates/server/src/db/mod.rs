@@ -686,7 +686,8 @@ impl Db {
         // SQLite's anonymous `?` (bound in order): its `$N` names cost a lookup
         // that grows with the number of parameters, for each of them.
         let param = |n: usize| if self.backend == Backend::Sqlite { "?".to_string() } else { format!("${n}") };
-        let values: Vec<String> = (0..n).map(|i| format!("({})", (1..=COLS).map(|c| param(i * COLS + c)).collect::<Vec<_>>().join(", "))).collect();
+        let values: Vec<String> =
+            (0..n).map(|i| format!("({})", (1..=COLS).map(|c| param(i * COLS + c)).collect::<Vec<_>>().join(", "))).collect();
         format!(
             "INSERT INTO orders (id, merchant_id, order_id, order_id_key, amount_minor, currency, status, customer_id, \
              customer_email, customer_phone, description, product_id, return_url, extra, fingerprint, created_at, \

@@ -53,7 +53,7 @@ pub async fn start_attempt(
     let mut details = TxnDetails::default();
     let vaulted_scenario = match &instrument {
         Instrument::SavedCard { card, .. } => state.db.vaulted(&card.vault_ref).await?.unwrap_or_default(),
-        _ => String::new(),
+        Instrument::Card { .. } | Instrument::Netbanking(_) | Instrument::Wallet(_) | Instrument::Upi(_) => String::new(),
     };
     let (method, input, detail, last4) = match &instrument {
         Instrument::Card { number, brand, month, year, name, cvv } => {
@@ -206,7 +206,14 @@ pub struct Keep {
 /// Records in `txn`'s details what it keeps: the card's vault reference
 /// (the sandbox vaults a new card now, keeping only its test outcome) and
 /// the mandate it registers, created with the attempt's start.
-async fn keep_instrument(state: &AppState, txn: &mut Txn, instrument: &Instrument, scenario: &str, keep: Keep, now: i64) -> Result<(), DbError> {
+async fn keep_instrument(
+    state: &AppState,
+    txn: &mut Txn,
+    instrument: &Instrument,
+    scenario: &str,
+    keep: Keep,
+    now: i64,
+) -> Result<(), DbError> {
     let (reference, payment_info) = match instrument {
         Instrument::Upi(vpa) => {
             (vpa.clone(), serde_json::json!({ "payment_method_type": "UPI", "payment_method": "UPI", "upi": { "payer_vpa": vpa } }))
@@ -220,12 +227,8 @@ async fn keep_instrument(state: &AppState, txn: &mut Txn, instrument: &Instrumen
     }
     if let Some(terms) = keep.mandate {
         txn.details.mandate_id = Some(crate::random_id("mdt_"));
-        txn.details.register = Some(crate::domain::MandateRegistration {
-            token: crate::random_id(""),
-            terms,
-            instrument: reference,
-            payment_info,
-        });
+        txn.details.register =
+            Some(crate::domain::MandateRegistration { token: crate::random_id(""), terms, instrument: reference, payment_info });
     }
     Ok(())
 }

@@ -128,8 +128,17 @@ pub fn terms(asked: Asked, amount_minor: i64, has_customer: bool, now_ms: i64) -
     }
     let mut get = std::collections::HashMap::new();
     for (k, v) in asked.fields {
-        const KNOWN: [&str; 9] =
-            ["max_amount", "amount_rule", "start_date", "end_date", "frequency", "rule_type", "rule_value", "revokable_by_customer", "block_funds"];
+        const KNOWN: [&str; 9] = [
+            "max_amount",
+            "amount_rule",
+            "start_date",
+            "end_date",
+            "frequency",
+            "rule_type",
+            "rule_value",
+            "revokable_by_customer",
+            "block_funds",
+        ];
         if !KNOWN.contains(&k.as_str()) {
             return bad(&format!("unknown parameter mandate.{}", k.chars().take(40).collect::<String>()));
         }
@@ -182,7 +191,9 @@ pub fn terms(asked: Asked, amount_minor: i64, has_customer: bool, now_ms: i64) -
     }
     let frequency = get.remove("frequency").unwrap_or_else(|| "ASPRESENTED".into());
     if !FREQUENCIES.contains(&frequency.as_str()) {
-        return bad("mandate.frequency must be one of ONETIME, DAILY, WEEKLY, FORTNIGHTLY, MONTHLY, BIMONTHLY, QUARTERLY, HALFYEARLY, YEARLY, ASPRESENTED");
+        return bad(
+            "mandate.frequency must be one of ONETIME, DAILY, WEEKLY, FORTNIGHTLY, MONTHLY, BIMONTHLY, QUARTERLY, HALFYEARLY, YEARLY, ASPRESENTED",
+        );
     }
     let rule_type = get.remove("rule_type");
     if rule_type.as_deref().is_some_and(|r| !["ON", "BEFORE", "AFTER"].contains(&r)) {
@@ -255,9 +266,9 @@ pub fn cycle(frequency: &str, at_ms: i64, order_pk: &str) -> String {
         }
         "FORTNIGHTLY" => format!("{y}-{m:02}-F{}", if d <= 15 { 1 } else { 2 }),
         "MONTHLY" => format!("{y}-{m:02}"),
-        "BIMONTHLY" => format!("{y}-B{}", (m + 1) / 2),
-        "QUARTERLY" => format!("{y}-Q{}", (m + 2) / 3),
-        "HALFYEARLY" => format!("{y}-H{}", (m + 5) / 6),
+        "BIMONTHLY" => format!("{y}-B{}", m.div_ceil(2)),
+        "QUARTERLY" => format!("{y}-Q{}", m.div_ceil(3)),
+        "HALFYEARLY" => format!("{y}-H{}", m.div_ceil(6)),
         "YEARLY" => format!("{y}"),
         _ => format!("order:{order_pk}"),
     }
@@ -296,17 +307,33 @@ mod tests {
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("end_date", &yesterday)], true).contains("end_date"));
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "HOURLY")], true).contains("frequency"));
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "WEEKLY"), ("rule_value", "8")], true).contains("1 to 7"));
-        assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "FORTNIGHTLY"), ("rule_value", "17")], true).contains("1 to 16"));
-        assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "MONTHLY"), ("rule_value", "32")], true).contains("1 to 31"));
+        assert!(
+            refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "FORTNIGHTLY"), ("rule_value", "17")], true)
+                .contains("1 to 16")
+        );
+        assert!(
+            refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "MONTHLY"), ("rule_value", "32")], true).contains("1 to 31")
+        );
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "MONTHLY")], true).contains("required"));
-        assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "DAILY"), ("rule_value", "2")], true).contains("does not apply"));
+        assert!(
+            refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "DAILY"), ("rule_value", "2")], true)
+                .contains("does not apply")
+        );
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("revokable_by_customer", "false")], true).contains("ONETIME"));
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("block_funds", "true")], true).contains("block_funds"));
-        assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "ONETIME"), ("block_funds", "false")], true).contains("block_funds"));
+        assert!(
+            refused(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "ONETIME"), ("block_funds", "false")], true)
+                .contains("block_funds")
+        );
         assert!(refused(Some("REQUIRED"), &[("max_amount", "10"), ("colour", "red")], true).contains("unknown"));
-        let one = terms(ask(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "ONETIME"), ("revokable_by_customer", "FALSE")]), 100, true, NOW)
-            .unwrap()
-            .unwrap();
+        let one = terms(
+            ask(Some("REQUIRED"), &[("max_amount", "10"), ("frequency", "ONETIME"), ("revokable_by_customer", "FALSE")]),
+            100,
+            true,
+            NOW,
+        )
+        .unwrap()
+        .unwrap();
         assert!(one.block_fund && !one.revokable_by_customer);
     }
 

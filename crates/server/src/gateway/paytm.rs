@@ -151,7 +151,9 @@ pub async fn start(
         }
         MethodInput::Wallet("PAYTM") => pay["paymentMode"] = "BALANCE".into(),
         MethodInput::Wallet(_) => return Err(GatewayError::Refused("Paytm takes only the Paytm wallet".into()).into()),
-        MethodInput::Vaulted { .. } => return Err(GatewayError::Refused("saved cards are paid through Kassa's sandbox gateway only".into()).into()),
+        MethodInput::Vaulted { .. } => {
+            return Err(GatewayError::Refused("saved cards are paid through Kassa's sandbox gateway only".into()).into());
+        }
         MethodInput::Upi(vpa) => {
             pay["paymentMode"] = "UPI".into();
             pay["payerAccount"] = (*vpa).into();

@@ -93,7 +93,9 @@ pub async fn start(agent: &ureq::Agent, base: &str, key_id: &str, key_secret: &s
             payment["method"] = "wallet".into();
             payment["wallet"] = code.to_ascii_lowercase().into();
         }
-        MethodInput::Vaulted { .. } => return Err(GatewayError::Refused("saved cards are paid through Kassa's sandbox gateway only".into()).into()),
+        MethodInput::Vaulted { .. } => {
+            return Err(GatewayError::Refused("saved cards are paid through Kassa's sandbox gateway only".into()).into());
+        }
         MethodInput::Upi(vpa) => {
             payment["method"] = "upi".into();
             payment["vpa"] = (*vpa).into();

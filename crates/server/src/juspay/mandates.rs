@@ -70,7 +70,14 @@ pub fn terms_view(t: &Terms) -> MandateTerms {
 
 /// A saved card as the page shows it.
 pub fn card_view(c: &SavedCard, now: i64) -> SavedCardView {
-    SavedCardView { token: c.token.clone(), last4: c.last4.clone(), brand: c.brand.clone(), exp_month: c.exp_month, exp_year: c.exp_year, expired: c.expired(now) }
+    SavedCardView {
+        token: c.token.clone(),
+        last4: c.last4.clone(),
+        brand: c.brand.clone(),
+        exp_month: c.exp_month,
+        exp_year: c.exp_year,
+        expired: c.expired(now),
+    }
 }
 
 fn not_found(code: &'static str, message: &str) -> AppError {
@@ -175,7 +182,7 @@ pub(crate) async fn execute(state: &AppState, merchant: &Merchant, audit: AuditC
     };
     let scenario = match m.method {
         PaymentMethod::Card => state.db.vaulted(&m.instrument).await?.unwrap_or_default(),
-        _ => String::new(),
+        PaymentMethod::Nb | PaymentMethod::Wallet | PaymentMethod::Upi => String::new(),
     };
     let delay = i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX);
     let card = &m.payment_info["card"];
@@ -215,9 +222,19 @@ pub(crate) async fn execute(state: &AppState, merchant: &Merchant, audit: AuditC
                 format!("this {} mandate was debited in this cycle already (or a debit of it is pending)", m.terms.frequency),
             ));
         }
-        ExecutionStart::DuplicateOrder => return Err(AppError::bad_request("DUPLICATE_ORDER_ID", "Order already exists with the given order_id")),
+        ExecutionStart::DuplicateOrder => {
+            return Err(AppError::bad_request("DUPLICATE_ORDER_ID", "Order already exists with the given order_id"));
+        }
     }
-    audit.record(&state.db, Some(&merchant.id), "mandate.execute", Some(&order.order_id), json!({ "mandate_id": m.id, "amount_minor": amount_minor })).await;
+    audit
+        .record(
+            &state.db,
+            Some(&merchant.id),
+            "mandate.execute",
+            Some(&order.order_id),
+            json!({ "mandate_id": m.id, "amount_minor": amount_minor }),
+        )
+        .await;
     Ok(Json(json!({
         "txn_uuid": txn.id,
         "txn_id": juspay_txn_id(&merchant.id, &order.order_id, 1),
@@ -241,13 +258,22 @@ async fn command(
     let m = own_mandate(&state, &merchant.id, &mandate_id).await?;
     let command = f.take("command").unwrap_or_default();
     let now = state.now();
-    let not_in = |m: &Mandate, what: &str| AppError::bad_request("BAD_REQUEST", format!("Mandate Not in Active State: it is {}, which cannot be {what}", m.status));
+    let not_in = |m: &Mandate, what: &str| {
+        AppError::bad_request("BAD_REQUEST", format!("Mandate Not in Active State: it is {}, which cannot be {what}", m.status))
+    };
     let body = match command.as_str() {
         "revoke" => {
             f.finish()?;
             let done = state
                 .db
-                .mandate_transition(&m.id, &["CREATED", "ACTIVE", "PAUSED"], "REVOKED", None, crate::domain::EventName::MANDATE_REVOKED, now)
+                .mandate_transition(
+                    &m.id,
+                    &["CREATED", "ACTIVE", "PAUSED"],
+                    "REVOKED",
+                    None,
+                    crate::domain::EventName::MANDATE_REVOKED,
+                    now,
+                )
                 .await?
                 .ok_or_else(|| not_in(&m, "revoked"))?;
             json!({ "mandate_id": done.id, "mandate_status": done.status })
@@ -257,10 +283,16 @@ async fn command(
             let end = f.take("pause_end_date").map(|v| epoch_field("pause_end_date", &v)).transpose()?.unwrap_or(m.terms.end_ms() / 1000);
             f.finish()?;
             if start > now / 1000 + 60 {
-                return Err(AppError::bad_request("invalid_parameter", "pause_start_date in the future is not supported: pause when the pause begins"));
+                return Err(AppError::bad_request(
+                    "invalid_parameter",
+                    "pause_start_date in the future is not supported: pause when the pause begins",
+                ));
             }
             if end <= now / 1000 || end > m.terms.end_ms() / 1000 {
-                return Err(AppError::bad_request("invalid_parameter", "pause_end_date must be in the future and not after the mandate's end_date"));
+                return Err(AppError::bad_request(
+                    "invalid_parameter",
+                    "pause_end_date must be in the future and not after the mandate's end_date",
+                ));
             }
             let done = state
                 .db
@@ -273,7 +305,10 @@ async fn command(
             if let Some(v) = f.take("resume_date")
                 && epoch_field("resume_date", &v)? > now / 1000 + 60
             {
-                return Err(AppError::bad_request("invalid_parameter", "resume_date in the future is not supported: pause with pause_end_date instead"));
+                return Err(AppError::bad_request(
+                    "invalid_parameter",
+                    "resume_date in the future is not supported: pause with pause_end_date instead",
+                ));
             }
             f.finish()?;
             let done = state
@@ -294,7 +329,12 @@ async fn command(
             f.finish()?;
             return cancel_execution(&state, &merchant, &m, audit, &order_id, now).await;
         }
-        _ => return Err(AppError::bad_request("bad_request", "Invalid command: use revoke, pause, resume, check_status, pre_debit_notify or cancel_recurring_transaction")),
+        _ => {
+            return Err(AppError::bad_request(
+                "bad_request",
+                "Invalid command: use revoke, pause, resume, check_status, pre_debit_notify or cancel_recurring_transaction",
+            ));
+        }
     };
     audit.record(&state.db, Some(&merchant.id), &format!("mandate.{command}"), Some(&m.id), json!({})).await;
     Ok(Json(body))
@@ -312,9 +352,11 @@ async fn notify(state: &AppState, m: &Mandate, audit: AuditCtx, mut f: Fields, n
         amount: String,
         txn_date: String,
     }
-    let info: SourceInfo = serde_json::from_str(&f.require("source_info")?)
-        .map_err(|_| AppError::bad_request("invalid_parameter", "source_info must be JSON: {\"amount\":\"10.00\",\"txn_date\":\"<epoch seconds>\"}"))?;
-    let amount = kassa_types::Amount::parse(&info.amount).map_err(|e| AppError::bad_request("invalid_amount", format!("source_info.amount: {e}")))?;
+    let info: SourceInfo = serde_json::from_str(&f.require("source_info")?).map_err(|_| {
+        AppError::bad_request("invalid_parameter", "source_info must be JSON: {\"amount\":\"10.00\",\"txn_date\":\"<epoch seconds>\"}")
+    })?;
+    let amount = kassa_types::Amount::parse(&info.amount)
+        .map_err(|e| AppError::bad_request("invalid_amount", format!("source_info.amount: {e}")))?;
     let amount_minor = i64::try_from(amount.minor()).map_err(|e| AppError::internal(&e))?;
     let txn_date = epoch_field("source_info.txn_date", &info.txn_date)?;
     let description = crate::juspay::orders::bounded("description", f.take("description").unwrap_or_default())?;
@@ -339,19 +381,31 @@ async fn notify(state: &AppState, m: &Mandate, audit: AuditCtx, mut f: Fields, n
     let delay = i64::try_from(state.config.sandbox_delay_ms).unwrap_or(i64::MAX);
     let n = match state.db.notify(&n, now.saturating_add(delay), sandbox::notification_outcome(amount_minor)).await? {
         Notified::New(n) => {
-            audit.record(&state.db, Some(&m.merchant_id), "mandate.pre_debit_notify", Some(&m.id), json!({ "amount_minor": amount_minor })).await;
+            audit
+                .record(&state.db, Some(&m.merchant_id), "mandate.pre_debit_notify", Some(&m.id), json!({ "amount_minor": amount_minor }))
+                .await;
             n
         }
         Notified::Existing(n) if n.amount_minor == amount_minor && n.txn_date == txn_date => n,
         Notified::Existing(_) => {
-            return Err(AppError::bad_request("invalid_parameter", "object_reference_id was used for another notification of this mandate"));
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                "object_reference_id was used for another notification of this mandate",
+            ));
         }
     };
     Ok(Json(notification_json(&n)))
 }
 
 /// `command=cancel_recurring_transaction`: stops a debit of this mandate that has not settled.
-async fn cancel_execution(state: &AppState, merchant: &Merchant, m: &Mandate, audit: AuditCtx, order_id: &str, now: i64) -> Result<Json<Value>, AppError> {
+async fn cancel_execution(
+    state: &AppState,
+    merchant: &Merchant,
+    m: &Mandate,
+    audit: AuditCtx,
+    order_id: &str,
+    now: i64,
+) -> Result<Json<Value>, AppError> {
     let none = || AppError::bad_request("INVALID_REQUEST", "Cancel action not allowed: No scheduled recurring transactions are found.");
     let order = state.db.order_by_merchant(&merchant.id, order_id).await?.ok_or_else(none)?;
     let snapshot = state.db.snapshot(&order.id).await?.ok_or_else(none)?;
@@ -365,8 +419,14 @@ async fn cancel_execution(state: &AppState, merchant: &Merchant, m: &Mandate, au
         created_at: now,
         ..Default::default()
     };
-    state.db.complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::JUSPAY_DECLINED, Some(&response), now, false).await?.ok_or_else(none)?;
-    audit.record(&state.db, Some(&merchant.id), "mandate.cancel_recurring_transaction", Some(&order.order_id), json!({ "mandate_id": m.id })).await;
+    state
+        .db
+        .complete_txn(&txn.id, OrderStatus::PENDING_VBV, OrderStatus::JUSPAY_DECLINED, Some(&response), now, false)
+        .await?
+        .ok_or_else(none)?;
+    audit
+        .record(&state.db, Some(&merchant.id), "mandate.cancel_recurring_transaction", Some(&order.order_id), json!({ "mandate_id": m.id }))
+        .await;
     Ok(Json(json!({
         "order_id": order.order_id,
         "txn_uuid": txn.id,
@@ -421,23 +481,38 @@ fn card_json(c: &SavedCard, now: i64) -> Value {
 
 /// `GET /cards?customer_id=…` (and the older `GET /card/list`).
 async fn list_cards(State(state): State<AppState>, Authed(merchant): Authed, Query(q): Query<CardsQuery>) -> Result<Json<Value>, AppError> {
-    let customer_id = q.customer_id.filter(|c| !c.is_empty()).ok_or_else(|| AppError::bad_request("missing_parameter", "customer_id is required"))?;
+    let customer_id =
+        q.customer_id.filter(|c| !c.is_empty()).ok_or_else(|| AppError::bad_request("missing_parameter", "customer_id is required"))?;
     let now = state.now();
     let cards: Vec<Value> = state.db.saved_cards(&merchant.id, &customer_id).await?.iter().map(|c| card_json(c, now)).collect();
     Ok(Json(json!({ "customer_id": customer_id, "merchantId": merchant.id, "cards": cards })))
 }
 
 /// `POST /card/delete` (`card_token`).
-async fn delete_card(State(state): State<AppState>, Authed(merchant): Authed, audit: AuditCtx, mut f: Fields) -> Result<Json<Value>, AppError> {
+async fn delete_card(
+    State(state): State<AppState>,
+    Authed(merchant): Authed,
+    audit: AuditCtx,
+    mut f: Fields,
+) -> Result<Json<Value>, AppError> {
     let token = f.require("card_token")?;
     f.finish()?;
-    let card = state.db.delete_card(&merchant.id, None, &token).await?.ok_or_else(|| not_found("card_not_found", "no saved card with this card_token"))?;
+    let card = state
+        .db
+        .delete_card(&merchant.id, None, &token)
+        .await?
+        .ok_or_else(|| not_found("card_not_found", "no saved card with this card_token"))?;
     audit.record(&state.db, Some(&merchant.id), "card.delete", Some(&card.customer_id), json!({ "last4": card.last4 })).await;
     Ok(Json(json!({ "card_token": card.token, "card_reference": card.token, "deleted": true })))
 }
 
 /// `POST /manage/cards/delete` with the management page's customer token.
-async fn manage_delete_card(State(state): State<AppState>, headers: HeaderMap, audit: AuditCtx, mut f: Fields) -> Result<Json<Value>, AppError> {
+async fn manage_delete_card(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    audit: AuditCtx,
+    mut f: Fields,
+) -> Result<Json<Value>, AppError> {
     let (merchant_id, customer_id) = token_customer(&state, &headers)?;
     let token = f.require("card_token")?;
     f.finish()?;
@@ -446,13 +521,22 @@ async fn manage_delete_card(State(state): State<AppState>, headers: HeaderMap, a
         .delete_card(&merchant_id, Some(&customer_id), &token)
         .await?
         .ok_or_else(|| not_found("card_not_found", "no saved card with this card_token"))?;
-    audit.customer(&customer_id).record(&state.db, Some(&merchant_id), "card.delete", Some(&customer_id), json!({ "last4": card.last4 })).await;
+    audit
+        .customer(&customer_id)
+        .record(&state.db, Some(&merchant_id), "card.delete", Some(&customer_id), json!({ "last4": card.last4 }))
+        .await;
     Ok(Json(json!({ "card_token": card.token, "deleted": true })))
 }
 
 /// `POST /manage/mandates/:mandate_id/revoke` with the customer token: the
 /// customer revokes their own mandate, if its terms let them.
-async fn manage_revoke(State(state): State<AppState>, headers: HeaderMap, audit: AuditCtx, Path(mandate_id): Path<String>, f: Fields) -> Result<Json<Value>, AppError> {
+async fn manage_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    audit: AuditCtx,
+    Path(mandate_id): Path<String>,
+    f: Fields,
+) -> Result<Json<Value>, AppError> {
     let (merchant_id, customer_id) = token_customer(&state, &headers)?;
     f.finish()?;
     let m = own_mandate(&state, &merchant_id, &mandate_id).await?;

@@ -108,15 +108,34 @@ fn order_fields() -> Map<String, Value> {
         json!({ "type": "string", "enum": ["REQUIRED", "OPTIONAL"], "description": "Register a mandate with this order's payment (seed 001): REQUIRED offers only card and UPI; OPTIONAL lets the shopper opt in. Needs `customer_id`; the sandbox gateway only (orders routed to Razorpay or Paytm are refused with `mandate_not_supported`).", "examples": ["REQUIRED"] }),
     );
     let mandate: [(&str, Value); 10] = [
-        ("max_amount", amount_field("The most one debit may take; required when `mandate.amount_rule` is VARIABLE, equal to `amount` when FIXED.")),
+        (
+            "max_amount",
+            amount_field("The most one debit may take; required when `mandate.amount_rule` is VARIABLE, equal to `amount` when FIXED."),
+        ),
         ("amount_rule", json!({ "type": "string", "enum": ["FIXED", "VARIABLE"], "default": "VARIABLE", "examples": ["VARIABLE"] })),
         ("start_date", field("string", "UNIX seconds; today (UTC or India). Default: now.", json!("1796256000"))),
         ("end_date", field("string", "UNIX seconds, after the start; required for UPI. Default: 30 years on.", json!("1827792000"))),
-        ("frequency", json!({ "type": "string", "enum": crate::domain::mandate::FREQUENCIES, "default": "ASPRESENTED", "description": "At most one successful debit per cycle (UTC); ASPRESENTED: no limit.", "examples": ["MONTHLY"] })),
+        (
+            "frequency",
+            json!({ "type": "string", "enum": crate::domain::mandate::FREQUENCIES, "default": "ASPRESENTED", "description": "At most one successful debit per cycle (UTC); ASPRESENTED: no limit.", "examples": ["MONTHLY"] }),
+        ),
         ("rule_type", json!({ "type": "string", "enum": ["ON", "BEFORE", "AFTER"], "examples": ["ON"] })),
-        ("rule_value", field("string", "1–7 for WEEKLY, 1–16 for FORTNIGHTLY, 1–31 for MONTHLY and longer; required for those, refused for the others.", json!("5"))),
-        ("revokable_by_customer", json!({ "type": "string", "enum": ["true", "false"], "default": "true", "description": "false only for ONETIME.", "examples": ["true"] })),
-        ("block_funds", json!({ "type": "string", "enum": ["true", "false"], "description": "true for ONETIME, false for recurring (the default follows the frequency).", "examples": ["false"] })),
+        (
+            "rule_value",
+            field(
+                "string",
+                "1–7 for WEEKLY, 1–16 for FORTNIGHTLY, 1–31 for MONTHLY and longer; required for those, refused for the others.",
+                json!("5"),
+            ),
+        ),
+        (
+            "revokable_by_customer",
+            json!({ "type": "string", "enum": ["true", "false"], "default": "true", "description": "false only for ONETIME.", "examples": ["true"] }),
+        ),
+        (
+            "block_funds",
+            json!({ "type": "string", "enum": ["true", "false"], "description": "true for ONETIME, false for recurring (the default follows the frequency).", "examples": ["false"] }),
+        ),
         ("max_amount_legacy", Value::Null),
     ];
     for (name, schema) in mandate {
@@ -288,7 +307,14 @@ pub fn document(server: &str) -> Value {
         txn.insert(ignored.into(), field("string", "Accepted for compatibility and ignored.", json!("json")));
     }
     txn.insert("save_to_locker".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "CARD: save the card for the order's customer if the payment succeeds (`GET /cards`). Kassa keeps a token, the last four digits, brand, expiry, name and a fingerprint, never the number.", "examples": ["false"] }));
-    txn.insert("card_token".into(), field("string", "CARD: pay with the customer's saved card (`card_token` of `GET /cards`) and `card_security_code` only.", json!("tkn_0123456789abcdef0123456789abcdef")));
+    txn.insert(
+        "card_token".into(),
+        field(
+            "string",
+            "CARD: pay with the customer's saved card (`card_token` of `GET /cards`) and `card_security_code` only.",
+            json!("tkn_0123456789abcdef0123456789abcdef"),
+        ),
+    );
     txn.insert("should_create_mandate".into(), json!({ "type": "string", "enum": ["true", "false"], "description": "Register the mandate an OPTIONAL order offers (card or UPI).", "examples": ["false"] }));
 
     let mut execution = Map::new();
@@ -300,17 +326,36 @@ pub fn document(server: &str) -> Value {
     execution.insert("order.description".into(), field("string", "Optional.", json!("January")));
     execution.insert("order.return_url".into(), field("string", "Optional.", json!("https://shop.example/sub")));
     execution.insert("mandate.execution_date".into(), field("string", "UNIX seconds; the sandbox settles the debit then (default now). A UPI debit needs a successful pre-debit notification 24 hours before it.", json!("1796256000")));
-    execution.insert("mandate.notification_id".into(), field("string", "Optional: the pre-debit notification it relies on.", json!("ntf_0123")));
+    execution
+        .insert("mandate.notification_id".into(), field("string", "Optional: the pre-debit notification it relies on.", json!("ntf_0123")));
     execution.insert("merchant_id".into(), field("string", "Optional; must be yours.", json!("shop")));
     execution.insert("format".into(), field("string", "Accepted and ignored.", json!("json")));
 
     let mut command = Map::new();
     command.insert("command".into(), json!({ "type": "string", "enum": ["revoke", "pause", "resume", "check_status", "pre_debit_notify", "cancel_recurring_transaction"], "examples": ["check_status"] }));
-    command.insert("pause_start_date".into(), field("string", "pause: UNIX seconds, not in the future (default now).", json!("1796256000")));
-    command.insert("pause_end_date".into(), field("string", "pause: UNIX seconds; the mandate resumes then (default its end date).", json!("1797000000")));
+    command
+        .insert("pause_start_date".into(), field("string", "pause: UNIX seconds, not in the future (default now).", json!("1796256000")));
+    command.insert(
+        "pause_end_date".into(),
+        field("string", "pause: UNIX seconds; the mandate resumes then (default its end date).", json!("1797000000")),
+    );
     command.insert("resume_date".into(), field("string", "resume: UNIX seconds, not in the future.", json!("1796256000")));
-    command.insert("object_reference_id".into(), field("string", "pre_debit_notify: your id for the notification, 1–25 letters and digits; a repeat answers the same notification.", json!("inv2027jan")));
-    command.insert("source_info".into(), field("string", "pre_debit_notify: JSON `{\"amount\":\"10.00\",\"txn_date\":\"<UNIX seconds>\"}`.", json!("{\"amount\":\"10.00\",\"txn_date\":\"1796256000\"}")));
+    command.insert(
+        "object_reference_id".into(),
+        field(
+            "string",
+            "pre_debit_notify: your id for the notification, 1–25 letters and digits; a repeat answers the same notification.",
+            json!("inv2027jan"),
+        ),
+    );
+    command.insert(
+        "source_info".into(),
+        field(
+            "string",
+            "pre_debit_notify: JSON `{\"amount\":\"10.00\",\"txn_date\":\"<UNIX seconds>\"}`.",
+            json!("{\"amount\":\"10.00\",\"txn_date\":\"1796256000\"}"),
+        ),
+    );
     command.insert("description".into(), field("string", "pre_debit_notify: text for the customer.", json!("January plan")));
     command.insert("order_id".into(), field("string", "cancel_recurring_transaction: the debit's order id.", json!("sub_2027_01")));
     let mut card_delete = Map::new();

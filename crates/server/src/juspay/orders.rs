@@ -236,7 +236,9 @@ pub(crate) async fn create_or_load(
             return Err(AppError::bad_request("invalid_parameter", "an order cannot both register a mandate and be pre-authorized"));
         }
         let capable = |m: &PaymentMethod| crate::domain::mandate::CAPABLE.contains(m) && merchant.enabled_methods.contains(m);
-        if t.mode == crate::domain::mandate::Mode::Required && !allowed.as_ref().map_or_else(|| merchant.enabled_methods.clone(), Clone::clone).iter().any(capable) {
+        if t.mode == crate::domain::mandate::Mode::Required
+            && !allowed.as_ref().map_or_else(|| merchant.enabled_methods.clone(), Clone::clone).iter().any(capable)
+        {
             return Err(AppError::bad_request(
                 "invalid_parameter",
                 "options.create_mandate REQUIRED needs card or UPI, and payment_options or payment_filter leave neither",

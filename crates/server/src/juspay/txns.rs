@@ -197,10 +197,16 @@ pub(crate) async fn create_txn(
     }
     if keep.save_card || keep.mandate.is_some() {
         if order.customer_id.is_none() {
-            return Err(AppError::bad_request("invalid_parameter", "save_to_locker: a card is saved for a customer, and this order has no customer_id"));
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                "save_to_locker: a card is saved for a customer, and this order has no customer_id",
+            ));
         }
         if order.gateway_account.is_some() {
-            return Err(AppError::bad_request("card_saving_not_supported", "cards are saved, and mandates registered, through Kassa's sandbox gateway only"));
+            return Err(AppError::bad_request(
+                "card_saving_not_supported",
+                "cards are saved, and mandates registered, through Kassa's sandbox gateway only",
+            ));
         }
     }
 
