@@ -46,9 +46,26 @@ fn card_attempt(agent: &ureq::Agent, base: &str, created: &Value, card: &str) ->
 
 /// Creates merchant `id` with the CLI: its API key.
 fn create_merchant(db: &str, id: &str) -> String {
-    let created = Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", id, "--database-url", db]).output().unwrap();
-    assert!(created.status.success());
+    create_merchant_with(db, id, &[])
+}
+
+/// Creates merchant `id` with the CLI and these flags too: its API key.
+fn create_merchant_with(db: &str, id: &str, extra: &[&str]) -> String {
+    let created =
+        Command::new(env!("CARGO_BIN_EXE_kassa")).args(["merchant", "create", id, "--database-url", db]).args(extra).output().unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string()
+}
+
+/// A request with merchant `key`'s API key (a form body): status and JSON answer.
+fn api_call(agent: &ureq::Agent, base: &str, key: &str, method: &str, path: &str, form: &str) -> (u16, Value) {
+    let req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"))
+        .header("authorization", basic(key))
+        .header("content-type", "application/x-www-form-urlencoded");
+    let mut r = agent.run(req.body(form.to_string()).unwrap()).unwrap();
+    (r.status().as_u16(), serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
 }
 
 /// What the server acknowledged before it died.
@@ -358,15 +375,7 @@ fn a_restart_resolves_captures_and_voids_the_gateway_had_not_answered() {
     let serve = || serve_with(&db, port, &["--sandbox-delay-ms", "1500"]);
     let mut server = serve();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    let api = |method: &str, path: &str, form: &str| -> (u16, Value) {
-        let req = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{base}{path}"))
-            .header("authorization", basic(&key))
-            .header("content-type", "application/x-www-form-urlencoded");
-        let mut r = agent.run(req.body(form.to_string()).unwrap()).unwrap();
-        (r.status().as_u16(), serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
-    };
+    let api = |method: &str, path: &str, form: &str| api_call(&agent, &base, &key, method, path, form);
     let hold = |order_id: &str| -> String {
         let (_, created) = api(
             "POST",
@@ -424,26 +433,13 @@ fn mandate_debits_and_state_changes_acknowledged_before_a_kill_survive_it_with_t
     let hook_port = free_port();
     let seen = Arc::new(Mutex::new(Vec::new()));
     common::receiver(hook_port, seen.clone());
-    let created = Command::new(env!("CARGO_BIN_EXE_kassa"))
-        .args(["merchant", "create", "mdt", "--database-url", &db, "--webhook-url", &format!("http://127.0.0.1:{hook_port}/hook")])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let key = serde_json::from_slice::<Value>(&created.stdout).unwrap()["api_key"].as_str().unwrap().to_string();
+    let key = create_merchant_with(&db, "mdt", &["--webhook-url", &format!("http://127.0.0.1:{hook_port}/hook")]);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let serve = || serve_with(&db, port, &["--sandbox-delay-ms", "1500"]);
     let mut server = serve();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    let api = |method: &str, path: &str, form: &str| -> (u16, Value) {
-        let req = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{base}{path}"))
-            .header("authorization", basic(&key))
-            .header("content-type", "application/x-www-form-urlencoded");
-        let mut r = agent.run(req.body(form.to_string()).unwrap()).unwrap();
-        (r.status().as_u16(), serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
-    };
+    let api = |method: &str, path: &str, form: &str| api_call(&agent, &base, &key, method, path, form);
     let wait = |order_id: &str, status: &str| {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
