@@ -422,10 +422,11 @@ fn a_restart_resolves_captures_and_voids_the_gateway_had_not_answered() {
     server.kill();
 }
 
-/// Stored instruments (issue 15): a mandate debit, a pre-debit notification
-/// and a pause acknowledged just before a SIGKILL are all there after the
-/// restart: the debit and the notification are settled by the restarted
-/// server, the pause holds, and every event reaches the merchant.
+/// Stored instruments (issue 15): a mandate debit, a pre-debit notification,
+/// a pause and a revocation acknowledged just before a SIGKILL are all there
+/// after the restart: the debit and the notification are settled by the
+/// restarted server, the pause holds and declines the debit scheduled
+/// before it, and every event reaches the merchant.
 #[test]
 fn mandate_debits_and_state_changes_acknowledged_before_a_kill_survive_it_with_their_webhooks() {
     let dir = tempfile::tempdir().unwrap();
@@ -478,18 +479,31 @@ fn mandate_debits_and_state_changes_acknowledged_before_a_kill_survive_it_with_t
     let (code, v) =
         api("POST", &format!("/mandates/{id}"), &format!("command=pre_debit_notify&object_reference_id=n1&source_info={source}"));
     assert_eq!((code, v["status"].as_str()), (200, Some("PENDING")), "{v}");
-    let (code, v) = api("POST", &format!("/mandates/{id}"), "command=pause");
-    assert_eq!((code, v["status"].as_str()), (200, Some("PAUSED")), "{v}");
     server.kill(); // SIGKILL
 
     let mut server = serve();
     let debit = wait("debit1", "CHARGED");
-    assert_eq!(debit["mandate"]["mandate_status"], "PAUSED", "the pause held: {debit}");
+    assert_eq!(debit["mandate"]["mandate_id"], id.as_str(), "{debit}");
+    // A debit scheduled for later, then a pause acknowledged before a kill: the pause holds and declines the debit.
+    let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 2 * 86_400;
+    let (code, v) = api(
+        "POST",
+        "/txns",
+        &format!("mandate_id={id}&order.order_id=debit2&order.amount=5&order.customer_id=c1&mandate.execution_date={later}"),
+    );
+    assert_eq!((code, v["status"].as_str()), (200, Some("PENDING_VBV")), "{v}");
+    let (code, v) = api("POST", &format!("/mandates/{id}"), "command=pause");
+    assert_eq!((code, v["status"].as_str()), (200, Some("PAUSED")), "{v}");
+    server.kill();
+
+    let mut server = serve();
+    let declined = wait("debit2", "JUSPAY_DECLINED");
+    assert_eq!(declined["mandate"]["mandate_status"], "PAUSED", "the pause held: {declined}");
     let (_, status) = api("POST", &format!("/mandates/{id}"), "command=check_status");
     assert_eq!(status["status"], "PAUSED");
     let events = |name: &str| seen.lock().unwrap().iter().filter(|(_, b)| b.contains(&format!("\"event_name\":\"{name}\""))).count();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let names = ["MANDATE_CREATED", "MANDATE_ACTIVATED", "MANDATE_PAUSED", "NOTIFICATION_SUCCEEDED", "ORDER_SUCCEEDED"];
+    let names = ["MANDATE_CREATED", "MANDATE_ACTIVATED", "MANDATE_PAUSED", "NOTIFICATION_SUCCEEDED", "ORDER_SUCCEEDED", "ORDER_FAILED"];
     while names.iter().any(|n| events(n) == 0) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -502,7 +516,7 @@ fn mandate_debits_and_state_changes_acknowledged_before_a_kill_survive_it_with_t
     assert_eq!(code, 200);
     server.kill();
     let mut server = serve();
-    let (code, v) = api("POST", "/txns", &format!("mandate_id={id}&order.order_id=debit2&order.amount=5&order.customer_id=c1"));
+    let (code, v) = api("POST", "/txns", &format!("mandate_id={id}&order.order_id=debit3&order.amount=5&order.customer_id=c1"));
     assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_852")), "{v}");
     server.kill();
 }

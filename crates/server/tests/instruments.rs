@@ -388,11 +388,14 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
     });
     assert_eq!(results.iter().filter(|c| **c == 200).count(), 1, "{results:?}");
     assert_eq!(results.iter().filter(|c| **c == 400).count(), 5, "{results:?}");
+    let winner = format!("cc{}", results.iter().position(|c| *c == 200).unwrap());
 
-    // Pause: refused while paused; resume; revoke: refused for good.
+    // Pause: the debit scheduled before it is declined, not taken; refused while paused; resume; revoke: refused for good.
+    assert_eq!(k.status(&winner)["status"], "PENDING_VBV");
     let (code, v) = k.api(&format!("/mandates/{id}"), "command=pause");
     assert_eq!((code, v["status"].as_str()), (200, Some("PAUSED")), "{v}");
     k.events("MANDATE_PAUSED", 1);
+    k.wait_status(&winner, "JUSPAY_DECLINED");
     let later = today(&k) + 70 * 86_400;
     let (code, v) = k.execute(&id, "ex8", "10.00", "c1", &format!("&mandate.execution_date={later}"));
     assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_852")), "{v}");
@@ -408,9 +411,12 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
         (200, Some("ACTIVE"), Some("mreg"), Some(1000.0)),
         "{v}"
     );
+    assert_eq!(k.status("ex8")["status"], "PENDING_VBV", "scheduled at its execution date");
     let (code, v) = k.api(&format!("/mandates/{id}"), "command=revoke");
     assert_eq!((code, v["mandate_status"].as_str()), (200, Some("REVOKED")), "{v}");
     k.events("MANDATE_REVOKED", 1);
+    // The revocation declines the debit scheduled before it.
+    k.wait_status("ex8", "JUSPAY_DECLINED");
     let (code, v) = k.execute(&id, "ex9", "10.00", "c1", &format!("&mandate.execution_date={}", later + 31 * 86_400));
     assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_852")), "{v}");
     assert_eq!(k.api(&format!("/mandates/{id}"), "command=revoke").0, 400, "revoked already");
@@ -469,16 +475,23 @@ fn a_upi_mandate_is_debited_only_24_hours_after_a_successful_pre_debit_notificat
     assert_eq!(notify("n2", "600.00").1["error_code"], "invalid_amount");
     notify("n3", "100.03");
     k.events("NOTIFICATION_FAILED", 1);
+    notify("n4", "40.00");
+    k.events("NOTIFICATION_SUCCEEDED", 2);
 
     let (code, v) = k.execute(&id, "u1", "100.00", "c1", "");
     assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_851")), "notified less than 24 hours ago: {v}");
     k.clock.0.fetch_add(DAY_MS + 60_000, Ordering::SeqCst);
+    // A notification covers one debit of at most its amount (ASPRESENTED: no cycle, a debit per notification).
     let (code, v) = k.execute(&id, "u1", "100.00", "c1", "");
     assert_eq!(code, 200, "{v}");
     k.wait_status("u1", "CHARGED");
-    // ASPRESENTED: no cycle, as many debits as the merchant presents.
-    assert_eq!(k.execute(&id, "u2", "50.00", "c1", "").0, 200);
+    let (code, v) = k.execute(&id, "u2", "50.00", "c1", "");
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_851")), "n1 is used and n4 is for 40.00: {v}");
+    assert_eq!(k.execute(&id, "u2", "40.00", "c1", "").0, 200);
     k.wait_status("u2", "CHARGED");
+    let (code, v) = k.execute(&id, "u3", "1.00", "c1", "");
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_851")), "every notification is used: {v}");
+    assert_eq!(k.get("/orders/u3").0, 404);
 
     // At its end date the worker expires it; nothing can be debited after.
     k.clock.0.fetch_add(10 * DAY_MS, Ordering::SeqCst);

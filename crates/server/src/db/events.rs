@@ -52,7 +52,10 @@ pub(super) async fn load_snapshot(conn: &mut AnyConnection, order_pk: &str) -> R
             .and_then(|(g, r)| Some((crate::gateway::route::GatewayKind::parse(&g)?, r))),
         None => None,
     };
-    let mandate = super::instruments::mandate_of_order(conn, order_pk).await?;
+    let mandate = match &txn {
+        Some(t) => super::instruments::mandate_of_order(conn, order_pk, &t.id).await?,
+        None => None,
+    };
     Ok(Some(OrderSnapshot { order, txn, refunds, gateway, mandate }))
 }
 

@@ -82,10 +82,11 @@ fn notification_from(row: &AnyRow) -> Result<Notification, DbError> {
     })
 }
 
-/// The mandate order `order_pk` registered (`true`) or executed (`false`), read on `conn`.
-pub(super) async fn mandate_of_order(conn: &mut AnyConnection, order_pk: &str) -> Result<Option<(Mandate, bool)>, DbError> {
-    let registered = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE order_pk = $1 ORDER BY created_at DESC LIMIT 1"))
-        .bind(order_pk)
+/// The mandate that order `order_pk`'s latest attempt `txn_id` registered
+/// (`true`), or that the order is a debit of (`false`), read on `conn`.
+pub(super) async fn mandate_of_order(conn: &mut AnyConnection, order_pk: &str, txn_id: &str) -> Result<Option<(Mandate, bool)>, DbError> {
+    let registered = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE txn_id = $1"))
+        .bind(txn_id)
         .fetch_optional(&mut *conn)
         .await
         .map_err(classify)?;
@@ -114,6 +115,18 @@ pub enum ExecutionStart {
     CycleTaken,
     /// The merchant has an order with this `order_id`.
     DuplicateOrder,
+    /// No unused successful pre-debit notification covers the debit.
+    NotNotified,
+}
+
+/// The pre-debit notification a UPI debit needs: one that succeeded, was
+/// sent no later than `sent_by` (Unix ms), is for at least the debit's
+/// amount and no other debit used; `id` when the merchant names it.
+pub struct NoticeNeeded {
+    /// The notification the merchant named (`mandate.notification_id`), if it did.
+    pub id: Option<String>,
+    /// The latest a notification may have been sent (Unix ms).
+    pub sent_by: i64,
 }
 
 /// A pre-debit notification as recorded: new, or the one with the same `object_reference_id`.
@@ -246,6 +259,9 @@ impl Db {
         .map_err(classify)?;
         let Some(row) = row else { return Ok(None) };
         let mandate = mandate_from(&row)?;
+        if to != "ACTIVE" {
+            decline_pending_executions(&mut tx, &mandate.id, now).await?;
+        }
         self.write_mandate_event(&mut tx, &mandate, event, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(Some(mandate))
@@ -253,14 +269,17 @@ impl Db {
 
     /// Starts an execution of mandate `mandate_id` (checked ACTIVE and
     /// before its end under its lock): inserts `order`, its attempt `txn`
-    /// (waiting for the gateway's settlement) and the cycle's claim, in one
-    /// transaction. Of concurrent executions of one cycle, one starts.
+    /// (waiting for the gateway's settlement), the cycle's claim and, when
+    /// `notice` asks for one, the claim of a pre-debit notification, in one
+    /// transaction. Of concurrent executions of one cycle, one starts; a
+    /// notification covers one debit.
     pub async fn execute_mandate(
         &self,
         order: &Order,
         txn: &Txn,
         mandate_id: &str,
         cycle: &str,
+        notice: Option<&NoticeNeeded>,
         now: i64,
     ) -> Result<ExecutionStart, DbError> {
         let _turn = self.write_turn().await;
@@ -296,6 +315,24 @@ impl Db {
             Ok(_) => {}
             Err(DbError::Conflict) => return Ok(ExecutionStart::CycleTaken),
             Err(e) => return Err(e),
+        }
+        if let Some(notice) = notice {
+            let used = sqlx::query(
+                "UPDATE mandate_notifications SET used_by = $1 WHERE id = (SELECT id FROM mandate_notifications WHERE mandate_id = $2 \
+                 AND status = 'SUCCESS' AND used_by IS NULL AND created_at <= $3 AND amount_minor >= $4 AND ($5 IS NULL OR id = $5) \
+                 ORDER BY created_at LIMIT 1) AND used_by IS NULL",
+            )
+            .bind(&order.id)
+            .bind(mandate_id)
+            .bind(notice.sent_by)
+            .bind(txn.amount_minor)
+            .bind(notice.id.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            if used.rows_affected() != 1 {
+                return Ok(ExecutionStart::NotNotified);
+            }
         }
         insert_txn(&mut tx, txn).await?;
         refresh_order_status(&mut tx, &order.id, now).await?;
@@ -343,30 +380,6 @@ impl Db {
         Ok(Notified::Existing(notification_from(&row)?))
     }
 
-    /// A mandate's notification by id.
-    pub async fn notification(&self, mandate_id: &str, id: &str) -> Result<Option<Notification>, DbError> {
-        let row = sqlx::query(&format!("SELECT {NOTIFICATION_COLS} FROM mandate_notifications WHERE mandate_id = $1 AND id = $2"))
-            .bind(mandate_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(notification_from).transpose()
-    }
-
-    /// Whether mandate `mandate_id` has a successful notification sent no later than `sent_by` (Unix ms).
-    pub async fn notified_by(&self, mandate_id: &str, sent_by: i64) -> Result<bool, DbError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM mandate_notifications WHERE mandate_id = $1 AND status = 'SUCCESS' AND created_at <= $2 LIMIT 1",
-        )
-        .bind(mandate_id)
-        .bind(sent_by)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(found.is_some())
-    }
-
     /// The mandate worker's step at `now`: answers the notifications that
     /// are due, resumes paused mandates at the end of their pause and
     /// expires mandates at their end date, each with its event. How many changed.
@@ -405,7 +418,11 @@ impl Db {
         let mut changed = 0;
         for (rows, event) in [(expired, EventName::MANDATE_EXPIRED), (resumed, EventName::MANDATE_RESUMED)] {
             for row in &rows {
-                self.write_mandate_event(&mut tx, &mandate_from(row)?, event, now).await?;
+                let mandate = mandate_from(row)?;
+                if event == EventName::MANDATE_EXPIRED {
+                    decline_pending_executions(&mut tx, &mandate.id, now).await?;
+                }
+                self.write_mandate_event(&mut tx, &mandate, event, now).await?;
                 changed += 1;
             }
         }
@@ -533,7 +550,46 @@ impl Db {
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
+            if status != OrderStatus::CHARGED {
+                // A debit that did not happen leaves its notification for a retry.
+                sqlx::query("UPDATE mandate_notifications SET used_by = NULL WHERE used_by = $1")
+                    .bind(&t.order_pk)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+            }
         }
         Ok(())
     }
+}
+
+/// Inside a mandate's move out of ACTIVE (revoked, paused, expired): its
+/// executions still waiting for the bank settle at once as declined, so no
+/// debit scheduled before the move is taken after it. The settler applies
+/// them; `complete` declines one it had already picked up.
+async fn decline_pending_executions(tx: &mut AnyConnection, mandate_id: &str, now: i64) -> Result<(), DbError> {
+    let pending = OrderStatus::sql_list(OrderStatus::is_pending);
+    sqlx::query(&format!(
+        "UPDATE txns SET settle_status = $1, settle_at = $2 WHERE status IN ({pending}) \
+         AND order_pk IN (SELECT order_pk FROM mandate_executions WHERE mandate_id = $3 AND status = 'PENDING')"
+    ))
+    .bind(OrderStatus::JUSPAY_DECLINED.as_str())
+    .bind(now)
+    .bind(mandate_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+/// Inside `complete`: the status of the mandate whose execution `order_pk`
+/// is, while that execution is pending (`None` for any other order).
+pub(super) async fn executing_mandate_status(tx: &mut AnyConnection, order_pk: &str) -> Result<Option<String>, DbError> {
+    sqlx::query_scalar(
+        "SELECT m.status FROM mandate_executions e JOIN mandates m ON m.id = e.mandate_id WHERE e.order_pk = $1 AND e.status = 'PENDING'",
+    )
+    .bind(order_pk)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(classify)
 }

@@ -57,7 +57,7 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
-pub use instruments::{ExecutionStart, Notified};
+pub use instruments::{ExecutionStart, NoticeNeeded, Notified};
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
@@ -75,6 +75,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/sqlite/0013_audit.sql")),
     (14, include_str!("../../migrations/sqlite/0014_rotation.sql")),
     (15, include_str!("../../migrations/sqlite/0015_instruments.sql")),
+    (16, include_str!("../../migrations/sqlite/0016_mandate_checks.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -90,6 +91,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/postgres/0013_audit.sql")),
     (14, include_str!("../../migrations/postgres/0014_rotation.sql")),
     (15, include_str!("../../migrations/postgres/0015_instruments.sql")),
+    (16, include_str!("../../migrations/postgres/0016_mandate_checks.sql")),
 ];
 
 #[cfg(test)]

@@ -540,6 +540,9 @@ impl Db {
                     .map_err(classify)?;
             if charged.is_some() {
                 final_status = OrderStatus::AUTO_REFUNDED;
+            } else if super::instruments::executing_mandate_status(&mut tx, &order_pk).await?.is_some_and(|s| s != "ACTIVE") {
+                // A debit of a mandate revoked, paused or expired since it was scheduled.
+                final_status = OrderStatus::JUSPAY_DECLINED;
             } else if preauth && charged_minor == order_minor {
                 final_status = OrderStatus::AUTHORIZED;
             } else if charged_minor != order_minor {

@@ -6,7 +6,7 @@
 //! page calls with its customer token.
 
 use crate::AppState;
-use crate::db::{ExecutionStart, Merchant, Notified, Order, Txn};
+use crate::db::{ExecutionStart, Merchant, NoticeNeeded, Notified, Order, Txn};
 use crate::domain::mandate::{self, Terms};
 use crate::domain::{Mandate, Notification, SavedCard, TxnDetails};
 use crate::gateway::sandbox;
@@ -144,20 +144,10 @@ pub(crate) async fn execute(state: &AppState, merchant: &Merchant, audit: AuditC
     if at >= m.terms.end_ms() {
         return Err(AppError::bad_request("JP_852", "mandate.execution_date is after the mandate's end_date"));
     }
-    if m.method == PaymentMethod::Upi {
-        // A UPI debit needs a successful pre-debit notification 24 hours before it.
-        let by = at.saturating_sub(24 * 3600 * 1000);
-        let notified = match &notification_id {
-            Some(id) => state.db.notification(&m.id, id).await?.is_some_and(|n| n.status == "SUCCESS" && n.created_at <= by),
-            None => state.db.notified_by(&m.id, by).await?,
-        };
-        if !notified {
-            return Err(AppError::bad_request(
-                "JP_851",
-                "PDN Failed: a UPI mandate is debited only 24 hours or more after a successful pre-debit notification (command=pre_debit_notify)",
-            ));
-        }
-    }
+    // A UPI debit needs a successful pre-debit notification, for at least its
+    // amount, 24 hours before it; each notification covers one debit.
+    let notice =
+        (m.method == PaymentMethod::Upi).then(|| NoticeNeeded { id: notification_id, sent_by: at.saturating_sub(24 * 3600 * 1000) });
     let order = Order {
         id: crate::random_id("ord_"),
         merchant_id: merchant.id.clone(),
@@ -213,13 +203,20 @@ pub(crate) async fn execute(state: &AppState, merchant: &Merchant, audit: AuditC
         capture_key: None,
     };
     let cycle = mandate::cycle(&m.terms.frequency, at, &order.id);
-    match state.db.execute_mandate(&order, &txn, &m.id, &cycle, now).await? {
+    match state.db.execute_mandate(&order, &txn, &m.id, &cycle, notice.as_ref(), now).await? {
         ExecutionStart::Started => {}
         ExecutionStart::NotActive(status) => return Err(AppError::bad_request("JP_852", format!("Mandate is not active: it is {status}"))),
         ExecutionStart::CycleTaken => {
             return Err(AppError::bad_request(
                 "mandate_cycle_used",
                 format!("this {} mandate was debited in this cycle already (or a debit of it is pending)", m.terms.frequency),
+            ));
+        }
+        ExecutionStart::NotNotified => {
+            return Err(AppError::bad_request(
+                "JP_851",
+                "PDN Failed: a UPI mandate is debited only 24 hours or more after a successful pre-debit notification \
+                 (command=pre_debit_notify) for at least the debit's amount that no other debit used",
             ));
         }
         ExecutionStart::DuplicateOrder => {
