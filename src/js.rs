@@ -63,6 +63,7 @@ fn terms(t: &JsValue) -> Res<MandateTerms> {
         start_date: secs("start_date")?,
         end_date: secs("end_date")?,
         revokable: get(t, "revokable").as_bool().unwrap_or(true),
+        upi: get(t, "upi").as_bool().unwrap_or(false),
     })
 }
 

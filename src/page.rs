@@ -70,11 +70,17 @@ impl Ctx {
             upi_vpa: None,
             card_token: None,
             save_to_locker: None,
-            should_create_mandate: (self.opt_in.get_untracked() && self.mandate.as_ref().is_some_and(|m| m.mode == "OPTIONAL"))
+            should_create_mandate: (self.opt_in.get_untracked() && self.mandate_for(method).is_some_and(|m| m.mode == "OPTIONAL"))
                 .then(|| "true".into()),
             payment_options: (!self.payment_options.is_empty()).then(|| self.payment_options.clone()),
             in_frame: self.in_frame.then(|| "true".into()),
         }
+    }
+
+    /// The mandate paying by `method` registers (or offers to): a card's, or
+    /// UPI's when UPI can register it; netbanking and wallets register none.
+    fn mandate_for(&self, method: PaymentMethod) -> Option<&MandateTerms> {
+        self.mandate.as_ref().filter(|t| method == PaymentMethod::Card || (method == PaymentMethod::Upi && t.upi))
     }
 
     /// Sets the step, unless the page is gone.
@@ -581,8 +587,8 @@ pub fn terms_text(s: &Strings, t: &MandateTerms, merchant: &str, currency: &str)
 
 /// The terms of the mandate paying registers, next to the pay button; the opt-in when it is OPTIONAL.
 #[component]
-fn MandateNote(ctx: Ctx) -> impl IntoView {
-    ctx.mandate.clone().map(|t| {
+fn MandateNote(ctx: Ctx, method: PaymentMethod) -> impl IntoView {
+    ctx.mandate_for(method).cloned().map(|t| {
         let s = ctx.s.clone();
         let opt = ctx.opt_in;
         let optional = t.mode == "OPTIONAL";
@@ -617,7 +623,8 @@ fn CardForm(ctx: Ctx, amount: String, saved: Vec<SavedCardView>, can_save: bool)
     let label = pay_label(&ctx, &amount);
     // A pre-authorization says so next to the button that places the hold.
     let hold = ctx.hold.then(|| s.fill(Key::HoldNote, &[("amount", &amount)]));
-    let described = if hold.is_some() { Some("kassa-hold-note") } else { ctx.mandate.as_ref().map(|_| "kassa-mandate-terms") };
+    let described =
+        if hold.is_some() { Some("kassa-hold-note") } else { ctx.mandate_for(PaymentMethod::Card).map(|_| "kassa-mandate-terms") };
     let brands: Vec<(String, Option<String>)> = saved.iter().map(|c| (c.token.clone(), c.brand.clone())).collect();
     let ctx2 = ctx.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -721,7 +728,7 @@ fn CardForm(ctx: Ctx, amount: String, saved: Vec<SavedCardView>, can_save: bool)
                         {s.get(Key::SaveCard)}</label>
                 })}
             </div>
-            <MandateNote ctx=ctx2 />
+            <MandateNote ctx=ctx2 method=PaymentMethod::Card />
             {hold.map(|h| view! { <p class="kassa-hint" id="kassa-hold-note">{h}</p> })}
             <button type="submit" class="kassa-pay" aria-describedby=described
                 disabled=move || step.get() == Step::Submitting>{label}</button>
@@ -830,13 +837,13 @@ fn UpiForm(ctx: Ctx, amount: String) -> impl IntoView {
     };
     let s2 = s.clone();
     let fmt_vpa: fn(&str) -> String = |s| s.chars().filter(|c| !c.is_whitespace()).take(100).collect();
-    let described = ctx2.mandate.as_ref().map(|_| "kassa-mandate-terms");
+    let described = ctx2.mandate_for(PaymentMethod::Upi).map(|_| "kassa-mandate-terms");
     view! {
         <form class="kassa-form" novalidate on:submit=submit>
             <Field id="kassa-upi-id" label=s.get(Key::UpiId) value=vpa hint=s.get(Key::UpiHint)
                 error=Signal::derive(move || error.get().map(|k| s2.get(k))) format=fmt_vpa
                 inputmode="email" autocomplete="off" maxlength=100 />
-            <MandateNote ctx=ctx2 />
+            <MandateNote ctx=ctx2 method=PaymentMethod::Upi />
             <button type="submit" class="kassa-pay" aria-describedby=described disabled=move || step.get() == Step::Submitting>{label}</button>
         </form>
     }

@@ -613,6 +613,7 @@ fn monthly(mode: &str) -> MandateTerms {
         start_date: 1_796_256_000,
         end_date: 1_827_792_000,
         revokable: true,
+        upi: true,
     }
 }
 
@@ -644,4 +645,39 @@ async fn a_mandate_shows_its_terms_beside_the_pay_button_and_an_optional_one_is_
     let hindi = Strings::build("hindi", Some(&table("hindi")), None);
     let t = kassa_widget::page::terms_text(&hindi, &monthly("OPTIONAL"), "Test Shop", "INR");
     assert!(t.contains("हर महीने") && t.contains("₹1,000.00") && t.contains("Test Shop"), "{t}");
+}
+
+#[wasm_bindgen_test]
+async fn an_opt_in_goes_only_with_a_method_that_can_register_the_mandate() {
+    let _fetch = fake_fetch();
+    let mut cfg = config(600_000.0);
+    cfg.order.methods.push(PaymentMethod::Upi);
+    // No end date set by the merchant: UPI cannot register it.
+    cfg.order.mandate = Some(MandateTerms { upi: false, ..monthly("OPTIONAL") });
+    let (el, _h) = mount(cfg, "");
+    let opt: HtmlInputElement = q(&el, "#kassa-mandate-opt-in").unchecked_into();
+    opt.click();
+    tick().await;
+    let upi: HtmlElement = q(&el, "#kassa-tab-upi").unchecked_into();
+    upi.click();
+    tick().await;
+    assert!(el.query_selector("#kassa-mandate-terms").unwrap().is_none(), "no terms beside UPI's pay button");
+    assert_eq!(q(&el, ".kassa-pay").get_attribute("aria-describedby"), None);
+    type_into(&el, "#kassa-upi-id", "success@kassa");
+    tick().await;
+    let pay: HtmlElement = q(&el, ".kassa-pay").unchecked_into();
+    pay.click();
+    tick().await;
+    assert_eq!(field(&sent_body(0), "payment_method_type").as_deref(), Some("UPI"));
+    assert_eq!(field(&sent_body(0), "should_create_mandate"), None, "the card's opt-in does not travel with UPI");
+    // Netbanking never registers one: the opt-in stays behind too.
+    let mut cfg = config(600_000.0);
+    cfg.order.mandate = Some(monthly("OPTIONAL"));
+    let (el, _h2) = mount(cfg, "");
+    let opt: HtmlInputElement = q(&el, "#kassa-mandate-opt-in").unchecked_into();
+    opt.click();
+    let nb: HtmlElement = q(&el, "#kassa-tab-nb").unchecked_into();
+    nb.click();
+    tick().await;
+    assert!(el.query_selector("#kassa-mandate-terms").unwrap().is_none());
 }

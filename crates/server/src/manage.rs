@@ -262,11 +262,12 @@ struct Back {
     language: Option<String>,
 }
 
-/// Back to the page, saying what was done.
+/// Back to the page, saying what was done (nothing when `done` is empty).
 fn back(token: &str, q: &Back, done: &str) -> Response {
     let keep = query(&q.language, &q.mobile);
     let sep = if keep.is_empty() { "?" } else { "&" };
-    Redirect::to(&format!("/merchant/manage/{token}{keep}{sep}done={done}")).into_response()
+    let done = if done.is_empty() { String::new() } else { format!("{sep}done={done}") };
+    Redirect::to(&format!("/merchant/manage/{token}{keep}{done}")).into_response()
 }
 
 /// `POST /merchant/manage/:token/cards/:card_token/delete`.
@@ -299,6 +300,10 @@ async fn revoke(
     let Some(m) = m.filter(|m| m.terms.revokable_by_customer) else { return Ok(crate::pages::not_found_page()) };
     if st.db.mandate_transition(&m.id, &["ACTIVE", "PAUSED"], "REVOKED", None, EventName::MANDATE_REVOKED, st.now()).await?.is_some() {
         audit.customer(&customer_id).record(&st.db, Some(&merchant_id), "mandate.revoke", Some(&m.id), serde_json::json!({})).await;
+    } else if m.status != "REVOKED" {
+        // Expired or never active: nothing was revoked; the page shows it as it is.
+        return Ok(back(&token, &q, ""));
     }
+    // Revoked now, or by an earlier click.
     Ok(back(&token, &q, "revoked"))
 }

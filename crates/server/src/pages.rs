@@ -148,6 +148,12 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
         Ok(None) => return not_found_page(),
         Err(e) => return AppError::from(e).into_response(),
     };
+    // A mandate debit is paid by its mandate: its links show how it went, never a form.
+    match st.db.is_mandate_debit(&order.id).await {
+        Ok(true) => return Redirect::to(&format!("/merchant/result/{}", order.id)).into_response(),
+        Ok(false) => {}
+        Err(e) => return AppError::from(e).into_response(),
+    }
     let merchant = match st.db.merchant(&order.merchant_id).await {
         Ok(Some(m)) => m,
         Ok(None) => return not_found_page(),

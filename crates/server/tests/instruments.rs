@@ -177,7 +177,7 @@ fn saved_cards_are_saved_once_paid_with_the_cvv_only_listed_and_deleted_per_cust
     let list = cards["cards"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{cards}");
     let token = list[0]["card_token"].as_str().unwrap().to_string();
-    assert_eq!(list[0]["card_number"], "4111XX-XXXXXXXX-1111");
+    assert_eq!(list[0]["card_number"], "4111-XXXXXXXX-1111", "Juspay's mask");
     assert_eq!(
         (list[0]["card_exp_month"].as_str(), list[0]["card_exp_year"].as_str(), list[0]["expired"].as_bool()),
         (Some("12"), Some("2039"), Some(false))
@@ -296,6 +296,18 @@ fn mandate_terms_are_checked_as_seed_001_says_and_echoed() {
     // The status body shows no mandate before one exists, and never the terms as extra fields.
     let st = k.status("mok");
     assert!(st.get("mandate").is_none(), "{st}");
+    // An update keeps the order within its mandate's terms.
+    let (code, v) = k.api("/orders/mok", "amount=1000.01");
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_amount")), "{v}");
+    assert_eq!(k.status("mok")["amount"], 10.0, "nothing changed");
+    assert_eq!(k.api("/orders/mok", "amount=999.00").0, 200);
+    assert_eq!(
+        k.api("/orders", "order_id=mfix&amount=10.00&customer_id=c1&options.create_mandate=REQUIRED&mandate.amount_rule=FIXED").0,
+        200
+    );
+    let (code, v) = k.api("/orders/mfix", "amount=9.00");
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_amount")), "FIXED: the amount is the mandate's: {v}");
+    assert_eq!(k.status("mfix")["amount"], 10.0);
 }
 
 /// Registers a card mandate (order `order_id` for customer c1, monthly up to 1,000.00): its id.
@@ -308,6 +320,20 @@ fn card_mandate(k: &Kassa, order_id: &str, extra: &str) -> String {
     );
     let (code, v) = k.txn(&order, json!({ "payment_method_type": "NB", "payment_method": "NB_SBI" }));
     assert_eq!((code, v["error_code"].as_str()), (400, Some("payment_method_not_allowed")), "{v}");
+    if extra.is_empty() {
+        // No end date: UPI cannot register it (a UPI mandate needs one), so only cards are offered.
+        let (code, v) = k.txn(&order, json!({ "payment_method_type": "UPI", "upi_vpa": "success@kassa" }));
+        assert_eq!((code, v["error_code"].as_str()), (400, Some("payment_method_not_allowed")), "{v}");
+        let (code, page) = k.send("GET", &format!("/merchant/pay/{}", order.0), "", "text/plain", "");
+        assert_eq!(code, 200);
+        let config = page.as_str().unwrap().split("id=\"kassa-config\">").nth(1).unwrap().split("</script>").next().unwrap();
+        let config: Value = serde_json::from_str(config).unwrap();
+        assert_eq!(
+            (config["order"]["methods"].clone(), config["order"]["mandate"]["upi"].as_bool()),
+            (json!(["card"]), Some(false)),
+            "{config}"
+        );
+    }
     k.pay(&order, common::card_fields("4111111111111111"));
     let st = k.wait_status(order_id, "CHARGED");
     assert_eq!(st["mandate"]["mandate_status"], "ACTIVE", "{st}");
@@ -340,6 +366,10 @@ fn a_card_mandate_is_registered_executed_once_a_cycle_paused_resumed_revoked_and
         "{st}"
     );
     assert_eq!(st["amount"], 499.0);
+    // A debit is paid by its mandate: its payment link shows the result, never a form, and no page attempt is taken.
+    let link = st["payment_links"]["web"].as_str().unwrap().trim_start_matches(k.s.base.as_str()).to_string();
+    let (code, _) = k.send("GET", &link, "", "", "");
+    assert_eq!(code, 303, "{link}");
     assert!(
         k.events("ORDER_SUCCEEDED", 2)
             .iter()
@@ -587,6 +617,22 @@ fn the_payment_management_page_lists_deletes_and_revokes_only_its_customers_inst
     let resp = k.s.agent.post(format!("{}/merchant/manage/kct_forged.x/mandates/{fixed}/revoke", k.s.base)).send("").unwrap();
     assert_eq!(resp.status().as_u16(), 404);
     assert_eq!(k.get("/cards?customer_id=c2").1["cards"].as_array().unwrap().len(), 1);
+    // A revoke of a mandate that never became active says nothing was done; a repeated one, that it is revoked.
+    let failed = k.order("pmfail", "1.00", "c1", "&options.create_mandate=REQUIRED&mandate.max_amount=100.00");
+    let (code, v) = k.txn(&failed, common::card_fields("4111111111111111"));
+    assert_eq!(code, 200, "{v}");
+    let bank = v["payment"]["authentication"]["url"].as_str().unwrap();
+    k.s.agent.post(bank).header("content-type", form).send("action=cancel").unwrap();
+    let st = k.wait_status("pmfail", "AUTHENTICATION_FAILED");
+    assert_eq!(st["mandate"]["mandate_status"], "FAILURE", "{st}");
+    let failed_id = st["mandate"]["mandate_id"].as_str().unwrap();
+    for (mandate, want) in [(failed_id, "?language=hindi"), (id.as_str(), "?language=hindi&done=revoked")] {
+        let resp = k.s.agent.post(format!("{}/merchant/{path}/mandates/{mandate}/revoke?language=hindi", k.s.base)).send("").unwrap();
+        assert_eq!(resp.status().as_u16(), 303);
+        let to = resp.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.ends_with(want), "{to}");
+    }
+    assert_eq!(k.status("pmfail")["mandate"]["mandate_status"], "FAILURE");
     assert!(kassa_server::manage::missing_keys().is_empty(), "{:?}", kassa_server::manage::missing_keys());
     // The audit log names the customer, never a token.
     let audit = query_strings(&k.s.db_url, "SELECT actor || ' ' || action FROM audit_events");

@@ -87,6 +87,9 @@ pub struct MandateTerms {
     pub end_date: i64,
     /// The shopper may revoke it.
     pub revokable: bool,
+    /// UPI can register it (a UPI mandate needs an end date the merchant set); a card always can.
+    #[serde(default)]
+    pub upi: bool,
 }
 
 /// The configuration the server embeds in the payment page shell.

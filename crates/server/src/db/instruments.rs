@@ -342,6 +342,16 @@ impl Db {
         Ok(ExecutionStart::Started)
     }
 
+    /// Whether order `order_pk` is a mandate debit (paid by its mandate, never on a payment page).
+    pub async fn is_mandate_debit(&self, order_pk: &str) -> Result<bool, DbError> {
+        let found: Option<String> = sqlx::query_scalar("SELECT mandate_id FROM mandate_executions WHERE order_pk = $1")
+            .bind(order_pk)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(found.is_some())
+    }
+
     /// Records pre-debit notification `n` of mandate `m`, which the sandbox
     /// answers `settle_status` at `settle_at`; the one recorded before with
     /// the same `object_reference_id` if there is one.

@@ -74,6 +74,16 @@ fn inr() -> String {
 pub const DEFAULT_LIFETIME_SECS: i64 = 30 * 365 * 24 * 3600;
 
 impl Terms {
+    /// Whether paying by `method` can register the mandate: a card can, UPI
+    /// only with an end date the merchant set (NPCI's UPI AutoPay has one).
+    pub fn registers_by(&self, method: kassa_types::PaymentMethod) -> bool {
+        match method {
+            kassa_types::PaymentMethod::Card => true,
+            kassa_types::PaymentMethod::Upi => self.end_date.is_some(),
+            kassa_types::PaymentMethod::Nb | kassa_types::PaymentMethod::Wallet => false,
+        }
+    }
+
     /// When the mandate ends (Unix ms).
     pub fn end_ms(&self) -> i64 {
         self.end_date.unwrap_or(self.start_date.saturating_add(DEFAULT_LIFETIME_SECS)).saturating_mul(1000)

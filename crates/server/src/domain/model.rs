@@ -60,14 +60,14 @@ pub struct Order {
 impl Order {
     /// The methods a shopper may pay this order with: the merchant's enabled
     /// methods, narrowed by what the merchant allowed for this order.
-    /// A mandate it REQUIRES is registered only by a card or UPI.
+    /// A mandate it REQUIRES is registered only by a card, or by UPI when it has an end date.
     pub fn methods(&self, enabled: &[PaymentMethod]) -> Vec<PaymentMethod> {
-        let required = self.mandate_terms().is_some_and(|t| t.mode == crate::domain::mandate::Mode::Required);
+        let required = self.mandate_terms().filter(|t| t.mode == crate::domain::mandate::Mode::Required);
         PaymentMethod::ALL
             .into_iter()
             .filter(|m| enabled.contains(m))
             .filter(|m| self.allowed_methods.as_ref().is_none_or(|a| a.contains(m)))
-            .filter(|m| !required || crate::domain::mandate::CAPABLE.contains(m))
+            .filter(|m| required.as_ref().is_none_or(|t| t.registers_by(*m)))
             .collect()
     }
 

@@ -65,6 +65,7 @@ pub fn terms_view(t: &Terms) -> MandateTerms {
         start_date: t.start_date,
         end_date: t.end_ms() / 1000,
         revokable: t.revokable_by_customer,
+        upi: t.registers_by(PaymentMethod::Upi),
     }
 }
 
@@ -462,7 +463,7 @@ fn card_json(c: &SavedCard, now: i64) -> Value {
     json!({
         "card_token": c.token,
         "card_reference": c.token,
-        "card_number": format!("{}XX-XXXXXXXX-{}", c.card_isin.get(..4).unwrap_or_default(), c.last4),
+        "card_number": format!("{}-XXXXXXXX-{}", c.card_isin.get(..4).unwrap_or_default(), c.last4),
         "card_isin": c.card_isin,
         "card_exp_month": format!("{:02}", c.exp_month),
         "card_exp_year": c.exp_year.to_string(),

@@ -421,6 +421,10 @@ pub(crate) async fn update_order(
         Some(a) => i64::try_from(a.minor()).map_err(|e| AppError::internal(&e))?,
         None => order.amount_minor,
     };
+    // The mandate the order registers keeps to its terms (FIXED: the amount is the maximum; never above it).
+    if let Some(why) = order.mandate_terms().and_then(|t| t.refuse_amount(amount_minor)) {
+        return Err(AppError::bad_request("invalid_amount", format!("amount: {why}")));
+    }
     let updated = state.db.update_order(&order, amount_minor, &Value::Object(extra).to_string(), state.now()).await?;
     if !updated {
         return Err(AppError::conflict("order_not_updatable", "the order has a payment in progress or completed, or changed meanwhile"));

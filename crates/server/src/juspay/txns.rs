@@ -156,6 +156,9 @@ pub(crate) async fn create_txn(
     {
         return Err(AppError::bad_request("invalid_parameter", "merchant_id does not match the order"));
     }
+    if state.db.is_mandate_debit(&order.id).await? {
+        return Err(AppError::bad_request("payment_method_not_allowed", "this order is a mandate debit: its mandate pays it"));
+    }
     let merchant = state.db.merchant(&order.merchant_id).await?.ok_or_else(AppError::order_not_found)?;
     let method_type = f.require("payment_method_type")?;
     let method = PaymentMethod::from_txn_type(&method_type)
