@@ -539,6 +539,46 @@ fn build_widget() -> Result<()> {
     precompress_pkg()?;
     let size = std::fs::metadata(bg).map(|m| m.len()).unwrap_or(0);
     eprintln!("widget: pkg/kassa_widget_bg.wasm {size} bytes");
+    build_dashboard(&rustflags)
+}
+
+/// The merchant dashboard (crates/dashboard, Leptos CSR) into pkg/dashboard/,
+/// which `kassa serve` serves under /assets/dashboard/ (not in the npm package).
+fn build_dashboard(rustflags: &str) -> Result<()> {
+    step("building the dashboard (release)");
+    run(cargo()
+        .args(["build", "--release", "--package", "kassa-dashboard", "--target", "wasm32-unknown-unknown"])
+        .env("RUSTFLAGS", rustflags))?;
+    let out = Path::new("pkg/dashboard");
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let wasm = Path::new("target/wasm32-unknown-unknown/release/kassa_dashboard.wasm");
+    run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", "pkg/dashboard", "--out-name", "kassa_dashboard"]).arg(wasm))?;
+    let bg = out.join("kassa_dashboard_bg.wasm");
+    let tools = Path::new("xtask/tools/node_modules/.bin");
+    run(Command::new(tools.join("wasm-opt"))
+        .args(["-Oz", "--strip-debug", "--strip-producers", "--enable-reference-types", "--enable-bulk-memory"])
+        .args(["--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue"])
+        .arg("-o")
+        .arg(&bg)
+        .arg(&bg))?;
+    run(Command::new(tools.join("esbuild")).args([
+        "crates/dashboard/dashboard.css",
+        "--minify",
+        "--log-level=warning",
+        "--outfile=pkg/dashboard/dashboard.css",
+    ]))?;
+    // The shell's one script (the CSP allows no inline script): load the module, which mounts the app.
+    std::fs::write(out.join("boot.js"), "import init from './kassa_dashboard.js';\ninit();\n").map_err(|e| e.to_string())?;
+    for name in ["kassa_dashboard_bg.wasm", "kassa_dashboard.js", "dashboard.css"] {
+        let path = out.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for (ext, packed) in [("br", brotli_best(&bytes)?), ("gz", gzip_best(&bytes)?)] {
+            let to = out.join(format!("{name}.{ext}"));
+            std::fs::write(&to, packed).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+        }
+    }
+    let size = std::fs::metadata(&bg).map(|m| m.len()).unwrap_or(0);
+    eprintln!("dashboard: pkg/dashboard/kassa_dashboard_bg.wasm {size} bytes");
     Ok(())
 }
 
@@ -655,6 +695,10 @@ fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
+/// The demo merchant's dashboard admin (a demo: the password is printed).
+const DEMO_DASHBOARD_EMAIL: &str = "admin@demo.example";
+const DEMO_DASHBOARD_PASSWORD: &str = "kassa-demo-dashboard";
+
 fn demo(args: &[String]) -> Result<()> {
     let listen = flag(args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
     let shop_listen = flag(args, "--shop-listen").unwrap_or_else(|| "127.0.0.1:8081".into());
@@ -678,6 +722,15 @@ fn demo(args: &[String]) -> Result<()> {
             return Err(format!("kassa merchant create failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
         std::fs::write(&creds, &out.stdout).map_err(|e| e.to_string())?;
+    }
+    // A dashboard admin for the demo merchant (a demo password, printed below).
+    let dashboard_user = data.join("demo-dashboard-user");
+    if !dashboard_user.exists() {
+        step("adding the demo merchant's dashboard admin");
+        run(Command::new("target/debug/kassa")
+            .args(["user", "add", "demo", "--email", DEMO_DASHBOARD_EMAIL, "--role", "admin", "--database-url", db_url])
+            .env("KASSA_USER_PASSWORD", DEMO_DASHBOARD_PASSWORD))?;
+        std::fs::write(&dashboard_user, DEMO_DASHBOARD_EMAIL).map_err(|e| e.to_string())?;
     }
     // The shop's RSA key for signed Process SDK orderDetails, registered with Kassa.
     let keys = data.join("shop-keys");
@@ -734,6 +787,7 @@ fn demo(args: &[String]) -> Result<()> {
             "\nKassa demo is running (Ctrl-C stops it; data is kept in ./data)\n\
              \n  demo shop:      {shop_url}/\
              \n  Kassa server:   {kassa_url}/  (API: POST {kassa_url}/orders)\
+             \n  dashboard:      {kassa_url}/dashboard  ({DEMO_DASHBOARD_EMAIL}, password {DEMO_DASHBOARD_PASSWORD})\
              \n  database:       ./data/kassa.db\
              \n  merchant credentials (./data/demo-merchant.json):\n{creds_text}\
              \n  sandbox card:   4111 1111 1111 1111, any future expiry, any CVV, OTP 123456\
@@ -844,6 +898,8 @@ fn test() -> Result<()> {
                     "--workspace",
                     "--exclude",
                     "kassa-widget",
+                    "--exclude",
+                    "kassa-dashboard",
                     "--",
                     "--include-ignored",
                     "--skip",
@@ -866,7 +922,7 @@ fn test() -> Result<()> {
             }
             step(
                 "server tests again on PostgreSQL: API, in-process contract, SIGKILL durability, hostile HTTP, gateways, pre-authorization, \
-                 three instances behind nginx",
+                 stored instruments, dashboard, three instances behind nginx",
             );
             results.push((
                 "server on PostgreSQL (cargo test)",
@@ -901,6 +957,10 @@ fn test() -> Result<()> {
                             "observe",
                             "--test",
                             "rotation",
+                            "--test",
+                            "instruments",
+                            "--test",
+                            "dashboard",
                             "--",
                             "--include-ignored",
                         ])

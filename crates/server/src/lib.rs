@@ -11,6 +11,7 @@
 // Layers, outermost first; each uses only the ones below it:
 //   http (bodies, errors, auth)  ←  juspay (the dialect: wire shapes, handlers), pages (HTML)
 //   →  domain (model, flow)  →  db (storage), gateway (adapters; the sandbox with its bank pages)
+pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod egress;
@@ -155,6 +156,7 @@ pub fn app(state: AppState) -> Router {
         .merge(juspay::routes())
         .merge(pages::routes(&state.config))
         .merge(manage::routes())
+        .merge(dashboard::routes())
         // The sandbox's bank pages; a real gateway's live at the gateway.
         .merge(gateway::sandbox::routes())
         // Returns from remote gateways, their webhooks, and the sandboxes of their APIs.

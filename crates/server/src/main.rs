@@ -136,6 +136,11 @@ enum Command {
         #[command(subcommand)]
         command: MerchantCommand,
     },
+    /// Manage the users of a merchant's dashboard (`/dashboard`).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Reseal the database's data keys under a new master key (the secrets themselves are not
     /// rewritten). The current key comes from --master-key-file or KASSA_MASTER_KEY; the new one
     /// from --new-key-file, created there if missing. Then start the server with the new key.
@@ -169,6 +174,34 @@ enum Command {
         /// Directory for private_key.pem and public_key.pem.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user who signs in to the merchant's dashboard. The password comes from
+    /// KASSA_USER_PASSWORD or, without it, a prompt (never the command line).
+    Add {
+        /// Merchant id.
+        merchant: String,
+        /// The email the user signs in with.
+        #[arg(long)]
+        email: String,
+        /// admin (reads and changes everything) or viewer (reads only).
+        #[arg(long, value_parser = ["admin", "viewer"])]
+        role: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove a dashboard user; their sessions end at once.
+    Remove {
+        /// Merchant id.
+        merchant: String,
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -523,6 +556,46 @@ async fn run(command: Command) -> Result<(), String> {
             println!("{}", serde_json::json!({ "resealed_data_keys": n, "old_master_key_id": old.id(), "master_key_id": new.id() }));
             Ok(())
         }
+        Command::User { command: UserCommand::Add { merchant, email, role, db } } => {
+            let email = email.trim().to_lowercase();
+            if email.len() > 254 || !email.contains('@') || email.chars().any(char::is_whitespace) {
+                return Err("--email must be an email address".into());
+            }
+            let role = kassa_server::db::Role::parse(&role).ok_or("--role must be admin or viewer")?;
+            let password = match std::env::var("KASSA_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => prompt_password()?,
+            };
+            if password.chars().count() < 12 {
+                return Err("the password must be at least 12 characters".into());
+            }
+            let db = db.open().await?;
+            if db.merchant(&merchant).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("no merchant {merchant}"));
+            }
+            let user = kassa_server::db::DashboardUser {
+                id: random_id("usr_"),
+                merchant_id: merchant.clone(),
+                email: email.clone(),
+                role,
+                password_hash: kassa_server::dashboard::hash_password(&password)?,
+            };
+            if !db.add_dashboard_user(&user, kassa_server::now_ms()).await.map_err(|e| e.to_string())? {
+                return Err(format!("a user with email {email} exists"));
+            }
+            AuditCtx::cli().record(&db, Some(&merchant), "user.add", Some(&email), serde_json::json!({ "role": role.as_str() })).await;
+            println!("{}", serde_json::json!({ "merchant_id": merchant, "email": email, "role": role.as_str() }));
+            Ok(())
+        }
+        Command::User { command: UserCommand::Remove { merchant, email, db } } => {
+            let email = email.trim().to_lowercase();
+            let db = db.open().await?;
+            if !db.remove_dashboard_user(&merchant, &email).await.map_err(|e| e.to_string())? {
+                return Err(format!("merchant {merchant} has no user {email}"));
+            }
+            AuditCtx::cli().record(&db, Some(&merchant), "user.remove", Some(&email), serde_json::Value::Null).await;
+            Ok(())
+        }
         Command::Audit { merchant, limit, db } => {
             let db = db.open().await?;
             for e in db.audit_log(merchant.as_deref(), limit.clamp(1, 100_000)).await.map_err(|e| e.to_string())? {
@@ -807,4 +880,33 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+/// Reads a password from the terminal without echoing it (or a line of stdin that is no terminal).
+fn prompt_password() -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    #[cfg(target_os = "linux")]
+    let saved = if terminal {
+        eprint!("Password: ");
+        let _ = std::io::stderr().flush();
+        let saved = rustix::termios::tcgetattr(&stdin).map_err(|e| e.to_string())?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
+        rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &quiet).map_err(|e| e.to_string())?;
+        Some(saved)
+    } else {
+        None
+    };
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    #[cfg(target_os = "linux")]
+    if let Some(saved) = saved {
+        let _ = rustix::termios::tcsetattr(&stdin, rustix::termios::OptionalActions::Now, &saved);
+        eprintln!();
+    }
+    read.map_err(|e| e.to_string())?;
+    let _ = terminal;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }

@@ -234,6 +234,11 @@ impl AuditCtx {
         AuditCtx { actor: format!("customer:{}", customer_id.chars().take(64).collect::<String>()), ..self }
     }
 
+    /// The same request, made by dashboard user `email` (issue 16).
+    pub fn user(self, email: &str) -> AuditCtx {
+        AuditCtx { actor: format!("user:{email}"), ..self }
+    }
+
     /// The command line, as the operator's user.
     pub fn cli() -> AuditCtx {
         let user = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());

@@ -7,6 +7,7 @@
 //! - `(merchant_id, order_id_key)` is unique: order ids are case-insensitively unique per merchant;
 //! - at most one `CHARGED` transaction per order (partial unique index).
 
+mod dashboard;
 mod events;
 mod gateways;
 mod instruments;
@@ -57,6 +58,7 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
+pub use dashboard::{DashboardSession, DashboardUser, DayStats, ListedOrder, MethodStats, OrderSearch, Role};
 pub use instruments::{ExecutionStart, NoticeNeeded, Notified};
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -76,6 +78,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/sqlite/0014_rotation.sql")),
     (15, include_str!("../../migrations/sqlite/0015_instruments.sql")),
     (16, include_str!("../../migrations/sqlite/0016_mandate_checks.sql")),
+    (17, include_str!("../../migrations/sqlite/0017_dashboard.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -92,6 +95,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/postgres/0014_rotation.sql")),
     (15, include_str!("../../migrations/postgres/0015_instruments.sql")),
     (16, include_str!("../../migrations/postgres/0016_mandate_checks.sql")),
+    (17, include_str!("../../migrations/postgres/0017_dashboard.sql")),
 ];
 
 #[cfg(test)]

@@ -104,14 +104,14 @@ async fn list(
 }
 
 #[derive(Serialize)]
-struct Redelivery {
+pub(crate) struct Redelivery {
     id: String,
     status: &'static str,
 }
 
 /// `POST /webhooks/:event_id/redeliver`: delivers one of the merchant's
 /// events again, now, with a fresh retry schedule.
-async fn redeliver(
+pub(crate) async fn redeliver(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     audit: crate::observe::AuditCtx,

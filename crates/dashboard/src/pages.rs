@@ -1,0 +1,672 @@
+//! The dashboard's pages: sign-in, the orders list and an order's page.
+
+use crate::api::{self, ApiError, enc};
+use crate::strings::{S, t};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::{Value, json};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+
+/// Where the app is.
+#[derive(Clone, Debug, PartialEq)]
+enum Route {
+    SignIn,
+    /// The orders list with its query string (without `?`).
+    Orders(String),
+    /// An order's page, by the merchant's order id.
+    Order(String),
+    /// The charts, over this many days.
+    Charts(String),
+    /// The audit log.
+    Audit,
+}
+
+fn route_now() -> Route {
+    let loc = window().location();
+    let path = loc.pathname().unwrap_or_default();
+    let search = loc.search().unwrap_or_default();
+    if path == "/dashboard/sign-in" {
+        Route::SignIn
+    } else if path == "/dashboard/charts" {
+        Route::Charts(param(search.trim_start_matches('?'), "days"))
+    } else if path == "/dashboard/audit" {
+        Route::Audit
+    } else if let Some(id) = path.strip_prefix("/dashboard/orders/").filter(|id| !id.is_empty()) {
+        Route::Order(js_sys::decode_uri_component(id).map(String::from).unwrap_or_else(|_| id.to_string()))
+    } else {
+        Route::Orders(search.trim_start_matches('?').to_string())
+    }
+}
+
+/// Who is signed in.
+#[derive(Clone, Debug, PartialEq)]
+struct Session {
+    email: String,
+    admin: bool,
+    merchant: String,
+    csrf: String,
+}
+
+impl Session {
+    fn from(v: &Value) -> Session {
+        let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        Session { email: s("email"), admin: v["role"] == "admin", merchant: s("merchant_name"), csrf: s("csrf_token") }
+    }
+}
+
+/// What every page shares.
+#[derive(Clone, Copy)]
+struct Ctx {
+    route: RwSignal<Route>,
+    session: RwSignal<Option<Session>>,
+    /// Why the user is on the sign-in page, if not by choice.
+    notice: RwSignal<Option<&'static str>>,
+}
+
+impl Ctx {
+    /// Goes to `path` (under `/dashboard`) without reloading.
+    fn go(&self, path: &str) {
+        let _ = window().history().and_then(|h| h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path)));
+        self.route.set(route_now());
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+    }
+
+    /// A call answered 401: the session is over; to the sign-in page.
+    fn handle(&self, e: &ApiError) {
+        if e.status == 401 && self.route.get_untracked() != Route::SignIn {
+            self.session.set(None);
+            self.notice.set(Some(t(S::SessionEnded)));
+            self.go("/dashboard/sign-in");
+        }
+    }
+
+    fn csrf(&self) -> String {
+        self.session.get_untracked().map(|s| s.csrf).unwrap_or_default()
+    }
+}
+
+/// The app: asks who is signed in, then shows the page of the URL.
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = Ctx { route: RwSignal::new(route_now()), session: RwSignal::new(None), notice: RwSignal::new(None) };
+    let ready = RwSignal::new(false);
+    // Back and forward buttons.
+    let on_pop = Closure::<dyn Fn()>::new(move || ctx.route.set(route_now()));
+    window().set_onpopstate(Some(on_pop.as_ref().unchecked_ref()));
+    on_pop.forget();
+    spawn_local(async move {
+        match api::get("me").await {
+            Ok(me) => {
+                ctx.session.set(Some(Session::from(&me)));
+                if ctx.route.get_untracked() == Route::SignIn {
+                    ctx.go("/dashboard/orders");
+                }
+            }
+            Err(_) => {
+                if ctx.route.get_untracked() != Route::SignIn {
+                    ctx.go("/dashboard/sign-in");
+                }
+            }
+        }
+        ready.set(true);
+    });
+    move || {
+        if !ready.get() {
+            return view! { <main class="dash-loading"><p>{t(S::Loading)}</p></main> }.into_any();
+        }
+        match (ctx.route.get(), ctx.session.get()) {
+            (Route::SignIn, _) | (_, None) => view! { <SignIn ctx=ctx /> }.into_any(),
+            (Route::Orders(q), Some(s)) => view! { <Frame ctx=ctx session=s><OrdersPage ctx=ctx query=q /></Frame> }.into_any(),
+            (Route::Order(id), Some(s)) => {
+                let admin = s.admin;
+                view! { <Frame ctx=ctx session=s><OrderPage ctx=ctx id=id admin=admin /></Frame> }.into_any()
+            }
+            (Route::Charts(days), Some(s)) => view! { <Frame ctx=ctx session=s><ChartsPage ctx=ctx days=days /></Frame> }.into_any(),
+            (Route::Audit, Some(s)) => view! { <Frame ctx=ctx session=s><AuditPage ctx=ctx /></Frame> }.into_any(),
+        }
+    }
+}
+
+/// The sign-in form.
+#[component]
+fn SignIn(ctx: Ctx) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let body = json!({ "email": email.get_untracked(), "password": password.get_untracked() });
+        spawn_local(async move {
+            match api::post("sign-in", "", &body).await {
+                Ok(me) => {
+                    password.set(String::new());
+                    ctx.notice.set(None);
+                    ctx.session.set(Some(Session::from(&me)));
+                    ctx.go("/dashboard/orders");
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <main class="dash-signin">
+            <h1>{t(S::SignInTitle)}</h1>
+            {move || ctx.notice.get().map(|n| view! { <p class="dash-notice" role="status">{n}</p> })}
+            <form on:submit=submit>
+                <label for="dash-email">{t(S::Email)}</label>
+                <input id="dash-email" type="email" autocomplete="username" required
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                <label for="dash-password">{t(S::Password)}</label>
+                <input id="dash-password" type="password" autocomplete="current-password" required
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+                {move || error.get().map(|e| view! { <p class="dash-error" role="alert">{e}</p> })}
+                <button type="submit" disabled=move || busy.get()>{move || t(if busy.get() { S::SigningIn } else { S::SignIn })}</button>
+            </form>
+        </main>
+    }
+}
+
+/// The header and navigation around a signed-in page.
+#[component]
+fn Frame(ctx: Ctx, session: Session, children: Children) -> impl IntoView {
+    let sign_out = move |_| {
+        let csrf = ctx.csrf();
+        spawn_local(async move {
+            let _ = api::post("sign-out", &csrf, &json!({})).await;
+            ctx.session.set(None);
+            ctx.go("/dashboard/sign-in");
+        });
+    };
+    let role = t(if session.admin { S::Admin } else { S::Viewer });
+    view! {
+        <header class="dash-header">
+            <p class="dash-brand">{t(S::Title)}" · "{session.merchant.clone()}</p>
+            <nav aria-label="Dashboard">
+                <NavLink ctx=ctx href="/dashboard/orders" label=S::Orders />
+                <NavLink ctx=ctx href="/dashboard/charts" label=S::Charts />
+                {session.admin.then(|| view! { <NavLink ctx=ctx href="/dashboard/audit" label=S::AuditLog /> })}
+            </nav>
+            <p class="dash-user">{session.email.clone()}" ("{role}")"</p>
+            <button type="button" class="dash-secondary" on:click=sign_out>{t(S::SignOut)}</button>
+        </header>
+        <main class="dash-main">{children()}</main>
+    }
+}
+
+/// A link of the navigation, marked as the current page when it is.
+#[component]
+fn NavLink(ctx: Ctx, href: &'static str, label: S) -> impl IntoView {
+    let current = move || {
+        let here = match ctx.route.get() {
+            Route::Orders(_) | Route::Order(_) => "/dashboard/orders",
+            Route::Charts(_) => "/dashboard/charts",
+            Route::Audit => "/dashboard/audit",
+            Route::SignIn => "",
+        };
+        (here == href).then_some("page")
+    };
+    view! { <a href=href aria-current=current on:click=move |ev| { ev.prevent_default(); ctx.go(href); }>{t(label)}</a> }
+}
+
+/// The value of `key` in query string `q`.
+fn param(q: &str, key: &str) -> String {
+    q.split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| js_sys::decode_uri_component(&v.replace('+', " ")).map(String::from).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+const FILTERS: [&str; 8] = ["q", "status", "method", "gateway", "from", "to", "min_amount", "max_amount"];
+const STATUSES: [&str; 8] =
+    ["NEW", "PENDING_VBV", "CHARGED", "AUTHORIZED", "AUTHENTICATION_FAILED", "AUTHORIZATION_FAILED", "JUSPAY_DECLINED", "AUTO_REFUNDED"];
+
+/// Loads `path` now and whenever `key` changes, into `data`.
+fn load(ctx: Ctx, data: RwSignal<Option<Result<Value, ApiError>>>, path: impl Fn() -> String + 'static) {
+    let seq = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let path = path();
+        let n = seq.get_value() + 1;
+        seq.set_value(n);
+        data.set(None);
+        spawn_local(async move {
+            let got = api::get(&path).await;
+            if seq.get_value() == n {
+                if let Err(e) = &got {
+                    ctx.handle(e);
+                }
+                data.set(Some(got));
+            }
+        });
+    });
+}
+
+/// The orders list: the search box, the filters, a page of orders.
+#[component]
+fn OrdersPage(ctx: Ctx, query: String) -> impl IntoView {
+    let fields: Vec<(&'static str, RwSignal<String>)> = FILTERS.iter().map(|k| (*k, RwSignal::new(param(&query, k)))).collect();
+    let field = |k: &str| fields.iter().find(|(n, _)| *n == k).map(|(_, s)| *s).unwrap_or_else(|| RwSignal::new(String::new()));
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let q = query.clone();
+    load(ctx, data, move || format!("orders?{q}"));
+    let fields2 = fields.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let qs: Vec<String> = fields2
+            .iter()
+            .map(|(k, v)| (k, v.get_untracked()))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", enc(&v)))
+            .collect();
+        ctx.go(&format!("/dashboard/orders?{}", qs.join("&")));
+    };
+    let select = |k: &'static str, label: S, options: Vec<&'static str>| {
+        let sig = field(k);
+        let id = format!("dash-f-{k}");
+        view! {
+            <div class="dash-field">
+                <label for=id.clone()>{t(label)}</label>
+                <select id=id on:change=move |ev| sig.set(event_target_value(&ev))>
+                    <option value="" selected=sig.get_untracked().is_empty()>{t(S::Any)}</option>
+                    {options.into_iter().map(|o| view! { <option value=o selected=sig.get_untracked() == o>{o}</option> }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let input = |k: &'static str, label: S, kind: &'static str| {
+        let sig = field(k);
+        let id = format!("dash-f-{k}");
+        view! {
+            <div class="dash-field">
+                <label for=id.clone()>{t(label)}</label>
+                <input id=id type=kind inputmode=if kind == "text" && k != "q" { "decimal" } else { "text" }
+                    prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev)) />
+            </div>
+        }
+    };
+    let q_sig = field("q");
+    let base = query.clone();
+    let next = move |after: String| {
+        let mut parts: Vec<String> = base.split('&').filter(|p| !p.is_empty() && !p.starts_with("after=")).map(str::to_string).collect();
+        parts.push(format!("after={}", enc(&after)));
+        ctx.go(&format!("/dashboard/orders?{}", parts.join("&")));
+    };
+    let paged = !param(&query, "after").is_empty();
+    let first = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("after=")).collect::<Vec<_>>().join("&");
+    let first_q = first.clone();
+    view! {
+        <h1>{t(S::Orders)}</h1>
+        <form class="dash-search" role="search" on:submit=submit>
+            <div class="dash-field dash-wide">
+                <label for="dash-q">{t(S::SearchOrders)}</label>
+                <input id="dash-q" type="search" aria-describedby="dash-q-hint"
+                    prop:value=move || q_sig.get() on:input=move |ev| q_sig.set(event_target_value(&ev)) />
+                <p class="dash-hint" id="dash-q-hint">{t(S::SearchHint)}</p>
+            </div>
+            {select("status", S::Status, STATUSES.to_vec())}
+            {select("method", S::Method, vec!["CARD", "NB", "WALLET", "UPI"])}
+            {select("gateway", S::Gateway, vec!["sandbox", "razorpay", "paytm"])}
+            {input("from", S::From, "date")}
+            {input("to", S::To, "date")}
+            {input("min_amount", S::MinAmount, "text")}
+            {input("max_amount", S::MaxAmount, "text")}
+            <button type="submit">{t(S::Search)}</button>
+        </form>
+        <p><a href=format!("/dashboard/api/orders.csv?{first_q}") download="orders.csv">{t(S::ExportCsv)}</a></p>
+        {move || match data.get() {
+            None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Some(Ok(v)) => {
+                let rows = v["orders"].as_array().cloned().unwrap_or_default();
+                let after = v["next"].as_str().map(str::to_string);
+                if rows.is_empty() {
+                    return view! { <p role="status">{t(S::NoOrders)}</p> }.into_any();
+                }
+                let next = next.clone();
+                let first = first.clone();
+                view! {
+                    <table class="dash-table">
+                        <caption class="dash-sr">{t(S::Orders)}</caption>
+                        <thead><tr>
+                            <th scope="col">{t(S::Order)}</th><th scope="col">{t(S::Amount)}</th><th scope="col">{t(S::Status)}</th>
+                            <th scope="col">{t(S::Method)}</th><th scope="col">{t(S::Customer)}</th><th scope="col">{t(S::Created)}</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|o| {
+                                let id = o["order_id"].as_str().unwrap_or_default().to_string();
+                                let href = format!("/dashboard/orders/{}", enc(&id));
+                                let href2 = href.clone();
+                                let s = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+                                view! {
+                                    <tr>
+                                        <td><a href=href on:click=move |ev| { ev.prevent_default(); ctx.go(&href2); }>{id.clone()}</a></td>
+                                        <td class="dash-num">{format!("{} {}", s("currency"), s("amount"))}</td>
+                                        <td><span class="dash-status">{s("status")}</span></td>
+                                        <td>{s("method")}</td>
+                                        <td>{if s("customer_id").is_empty() { s("customer_email") } else { s("customer_id") }}</td>
+                                        <td>{s("date_created")}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <div class="dash-pager">
+                        {paged.then(|| view! {
+                            <button type="button" class="dash-secondary" on:click=move |_| ctx.go(&format!("/dashboard/orders?{first}"))>{t(S::FirstPage)}</button>
+                        })}
+                        {after.map(|a| view! {
+                            <button type="button" class="dash-secondary" on:click=move |_| next(a.clone())>{t(S::NextPage)}</button>
+                        })}
+                    </div>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// A random `unique_request_id` for one refund form: a double click or a retry sends the same one.
+fn request_id() -> String {
+    let mut bytes = [0u8; 12];
+    let _ = window().crypto().and_then(|c| c.get_random_values_with_u8_array(&mut bytes));
+    format!("dash_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// An order's page: amounts, customer, attempts, refunds, webhook deliveries, links; refund, redeliver and sync for admins.
+#[component]
+fn OrderPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let reload = RwSignal::new(0u32);
+    let path = format!("orders/{}", enc(&id));
+    let p = path.clone();
+    load(ctx, data, move || {
+        reload.track();
+        p.clone()
+    });
+    let message = RwSignal::new(None::<(bool, String)>);
+    let refund_amount = RwSignal::new(String::new());
+    let refund_id = RwSignal::new(request_id());
+    let busy = RwSignal::new(false);
+    let act = move |path: String, body: Value, done: S| {
+        let csrf = ctx.csrf();
+        busy.set(true);
+        spawn_local(async move {
+            match api::post(&path, &csrf, &body).await {
+                Ok(_) => {
+                    message.set(Some((true, t(done).to_string())));
+                    if matches!(done, S::RefundDone | S::Captured) {
+                        refund_id.set(request_id());
+                        refund_amount.set(String::new());
+                    }
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    ctx.handle(&e);
+                    message.set(Some((false, e.message)));
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let base = path.clone();
+    view! {
+        <p><a href="/dashboard/orders" on:click=move |ev| { ev.prevent_default(); ctx.go("/dashboard/orders"); }>{t(S::BackToOrders)}</a></p>
+        <h1>{t(S::Order)}" "{id.clone()}</h1>
+        {move || message.get().map(|(ok, m)| if ok {
+            view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
+        } else {
+            view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
+        })}
+        {move || match data.get() {
+            None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Some(Ok(v)) => {
+                let o = v["order"].clone();
+                let s = |v: &Value, k: &str| match &v[k] { Value::String(s) => s.clone(), Value::Null => String::new(), x => x.to_string() };
+                let refundable = s(&v, "refundable");
+                if refund_amount.get_untracked().is_empty() && refundable != "0.00" {
+                    refund_amount.set(refundable.clone());
+                }
+                let can_refund = admin && refundable != "0.00" && !refundable.is_empty();
+                let can_sync = admin && v["can_sync"].as_bool().unwrap_or(false);
+                let currency = s(&o, "currency");
+                let attempts = v["attempts"].as_array().cloned().unwrap_or_default();
+                let refunds = o["refunds"].as_array().cloned().unwrap_or_default();
+                let webhooks = v["webhooks"].as_array().cloned().unwrap_or_default();
+                let links = ["web", "mobile", "iframe"].map(|k| (k, s(&o["payment_links"], k)));
+                let base = base.clone();
+                let base2 = base.clone();
+                view! {
+                    <section aria-labelledby="dash-summary">
+                        <h2 id="dash-summary" class="dash-sr">{t(S::Order)}</h2>
+                        <dl class="dash-facts">
+                            <dt>{t(S::Status)}</dt><dd><span class="dash-status">{s(&o, "status")}</span></dd>
+                            <dt>{t(S::Amount)}</dt><dd>{format!("{currency} {}", s(&v, "amount"))}</dd>
+                            <dt>{t(S::Refunded)}</dt><dd>{format!("{currency} {}", s(&v, "amount_refunded"))}</dd>
+                            <dt>{t(S::Refundable)}</dt><dd>{format!("{currency} {refundable}")}</dd>
+                            <dt>{t(S::Customer)}</dt><dd>{[s(&o, "customer_id"), s(&o, "customer_email"), s(&o, "customer_phone")].into_iter().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(" · ")}</dd>
+                            <dt>{t(S::Created)}</dt><dd>{s(&o, "date_created")}</dd>
+                            {o["mandate"].is_object().then(|| view! { <dt>{t(S::Mandate)}</dt><dd>{format!("{} ({})", s(&o["mandate"], "mandate_id"), s(&o["mandate"], "mandate_status"))}</dd> })}
+                        </dl>
+                    </section>
+                    {can_refund.then(|| {
+                        let base = base.clone();
+                        view! {
+                            <section aria-labelledby="dash-refund" class="dash-panel">
+                                <h2 id="dash-refund">{t(S::RefundTitle)}</h2>
+                                <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                    ev.prevent_default();
+                                    act(format!("{base}/refunds"), json!({ "amount": refund_amount.get_untracked(), "unique_request_id": refund_id.get_untracked() }), S::RefundDone);
+                                }>
+                                    <label for="dash-refund-amount">{t(S::RefundAmount)}</label>
+                                    <input id="dash-refund-amount" type="text" inputmode="decimal" required
+                                        prop:value=move || refund_amount.get() on:input=move |ev| refund_amount.set(event_target_value(&ev)) />
+                                    <button type="submit" disabled=move || busy.get()>{move || t(if busy.get() { S::Refunding } else { S::Refund })}</button>
+                                </form>
+                            </section>
+                        }
+                    })}
+                    {(admin && s(&o, "status") == "AUTHORIZED").then(|| {
+                        let txn = s(&o, "txn_uuid");
+                        let txn2 = txn.clone();
+                        let hold = s(&v, "amount");
+                        let capture_amount = RwSignal::new(hold.clone());
+                        view! {
+                            <section aria-labelledby="dash-hold" class="dash-panel">
+                                <h2 id="dash-hold">{t(S::Hold)}": "{format!("{currency} {hold}")}</h2>
+                                <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                    ev.prevent_default();
+                                    act(format!("txns/{}/capture", enc(&txn)), json!({ "amount": capture_amount.get_untracked(), "idempotence_key": refund_id.get_untracked() }), S::Captured);
+                                }>
+                                    <label for="dash-capture-amount">{t(S::CaptureAmount)}</label>
+                                    <input id="dash-capture-amount" type="text" inputmode="decimal" required
+                                        prop:value=move || capture_amount.get() on:input=move |ev| capture_amount.set(event_target_value(&ev)) />
+                                    <button type="submit" disabled=move || busy.get()>{t(S::Capture)}</button>
+                                    <button type="button" class="dash-secondary" disabled=move || busy.get()
+                                        on:click=move |_| act(format!("txns/{}/void", enc(&txn2)), json!({}), S::Voided)>{t(S::Void)}</button>
+                                </form>
+                            </section>
+                        }
+                    })}
+                    {can_sync.then(|| view! {
+                        <p><button type="button" class="dash-secondary" disabled=move || busy.get()
+                            on:click=move |_| act(format!("{base2}/sync"), json!({}), S::Synced)>{t(S::Sync)}</button></p>
+                    })}
+                    <section aria-labelledby="dash-attempts">
+                        <h2 id="dash-attempts">{t(S::Attempts)}</h2>
+                        <table class="dash-table">
+                            <thead><tr><th scope="col">{t(S::Txn)}</th><th scope="col">{t(S::Method)}</th><th scope="col">{t(S::Card)}</th>
+                                <th scope="col">{t(S::Amount)}</th><th scope="col">{t(S::Status)}</th><th scope="col">{t(S::Reason)}</th><th scope="col">{t(S::Created)}</th></tr></thead>
+                            <tbody>{attempts.into_iter().map(|a| view! {
+                                <tr><td>{s(&a, "txn_id")}</td><td>{format!("{} {}", s(&a, "method"), s(&a, "method_detail"))}</td>
+                                    <td>{let l = s(&a, "card_last4"); if l.is_empty() { String::new() } else { format!("•••• {l}") }}</td>
+                                    <td class="dash-num">{s(&a, "amount")}</td><td>{s(&a, "status")}</td>
+                                    <td class="dash-code">{s(&a, "gateway_response")}</td><td>{s(&a, "date_created")}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    </section>
+                    <section aria-labelledby="dash-refunds">
+                        <h2 id="dash-refunds">{t(S::Refunds)}</h2>
+                        {if refunds.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
+                            <table class="dash-table">
+                                <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Amount)}</th><th scope="col">{t(S::Status)}</th><th scope="col">{t(S::Created)}</th></tr></thead>
+                                <tbody>{refunds.into_iter().map(|r| view! {
+                                    <tr><td>{s(&r, "unique_request_id")}</td><td class="dash-num">{s(&r, "amount")}</td><td>{s(&r, "status")}</td><td>{s(&r, "created")}</td></tr>
+                                }).collect_view()}</tbody>
+                            </table>
+                        }.into_any() }}
+                    </section>
+                    <section aria-labelledby="dash-webhooks">
+                        <h2 id="dash-webhooks">{t(S::Webhooks)}</h2>
+                        {if webhooks.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
+                            <table class="dash-table">
+                                <thead><tr><th scope="col">{t(S::Event)}</th><th scope="col">{t(S::Delivery)}</th><th scope="col">{t(S::Tries)}</th>
+                                    <th scope="col">{t(S::LastError)}</th><th scope="col">{t(S::Created)}</th>{admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Redeliver)}</span></th> })}</tr></thead>
+                                <tbody>{webhooks.into_iter().map(|w| {
+                                    let event_id = s(&w, "id");
+                                    let name = s(&w, "event_name");
+                                    let label = format!("{} {name}", t(S::Redeliver));
+                                    view! {
+                                        <tr><td>{name.clone()}</td><td>{s(&w, "status")}</td><td class="dash-num">{s(&w, "attempts")}</td>
+                                            <td class="dash-code">{s(&w, "last_error")}</td><td>{s(&w, "date_created")}</td>
+                                            {admin.then(|| view! { <td><button type="button" class="dash-secondary" aria-label=label disabled=move || busy.get()
+                                                on:click=move |_| act(format!("webhooks/{}/redeliver", enc(&event_id)), json!({}), S::Redelivered)>{t(S::Redeliver)}</button></td> })}
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table>
+                        }.into_any() }}
+                    </section>
+                    <section aria-labelledby="dash-links">
+                        <h2 id="dash-links">{t(S::PaymentLinks)}</h2>
+                        <ul>{links.into_iter().filter(|(_, l)| !l.is_empty()).map(|(k, l)| view! { <li>{k}": "<code>{l}</code></li> }).collect_view()}</ul>
+                    </section>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// Bars of `values` (at most `max`) as an SVG, described by `label`; the table after it is its text alternative.
+fn bars(id: &'static str, label: String, values: Vec<i64>, max: i64) -> impl IntoView {
+    const W: i64 = 720;
+    const H: i64 = 160;
+    let n = i64::try_from(values.len()).unwrap_or(1).max(1);
+    let step = W / n;
+    let width = (step * 4 / 5).max(1);
+    let max = max.max(1);
+    view! {
+        <svg class="dash-chart" viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=id>
+            <title id=id>{label}</title>
+            <line x1="0" y1=H - 1 x2=W y2=H - 1 class="dash-axis" />
+            {values.into_iter().enumerate().map(|(i, v)| {
+                let h = (v.max(0).saturating_mul(H - 10) / max).max(if v > 0 { 1 } else { 0 });
+                let x = i64::try_from(i).unwrap_or_default() * step;
+                view! { <rect x=x y=H - 1 - h width=width height=h class="dash-bar" /> }
+            }).collect_view()}
+        </svg>
+    }
+}
+
+/// Charts: volume and success rate per day and per method over the last 7, 30 or 90 days.
+#[component]
+fn ChartsPage(ctx: Ctx, days: String) -> impl IntoView {
+    let days = if ["7", "30", "90"].contains(&days.as_str()) { days } else { "7".to_string() };
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let d = days.clone();
+    load(ctx, data, move || format!("charts?days={d}"));
+    let pct = |per_mille: i64| format!("{}.{}%", per_mille / 10, per_mille % 10);
+    view! {
+        <h1>{t(S::Charts)}</h1>
+        <nav aria-label=t(S::LastDays) class="dash-pager">
+            {["7", "30", "90"].map(|n| {
+                let href = format!("/dashboard/charts?days={n}");
+                let href2 = href.clone();
+                let current = (n == days).then_some("page");
+                view! { <a href=href aria-current=current on:click=move |ev| { ev.prevent_default(); ctx.go(&href2); }>{format!("{} {n}", t(S::LastDays))}</a> }
+            }).collect_view()}
+        </nav>
+        {move || match data.get() {
+            None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Some(Ok(v)) => {
+                let per_day = v["per_day"].as_array().cloned().unwrap_or_default();
+                let per_method = v["per_method"].as_array().cloned().unwrap_or_default();
+                let n = |x: &Value, k: &str| x[k].as_i64().unwrap_or_default();
+                let s = |x: &Value, k: &str| x[k].as_str().unwrap_or_default().to_string();
+                let volumes: Vec<i64> = per_day.iter().map(|d| n(d, "volume_minor")).collect();
+                let max_volume = volumes.iter().copied().max().unwrap_or(0);
+                let rates: Vec<i64> = per_day.iter().map(|d| n(d, "success_per_mille")).collect();
+                let total: i64 = volumes.iter().sum();
+                let days_n = per_day.len();
+                view! {
+                    <section aria-labelledby="dash-per-day">
+                        <h2 id="dash-per-day">{t(S::PerDay)}</h2>
+                        <h3>{t(S::Volume)}</h3>
+                        {bars("dash-volume-title", format!("{} per day, last {days_n} days (the table below lists each day)", t(S::Volume)), volumes, max_volume)}
+                        <h3>{t(S::SuccessRate)}</h3>
+                        {bars("dash-rate-title", format!("{} per day, last {days_n} days (the table below lists each day)", t(S::SuccessRate)), rates, 1000)}
+                        <table class="dash-table">
+                            <caption>{format!("{}: {}", t(S::PerDay), crate_amount(total))}</caption>
+                            <thead><tr><th scope="col">{t(S::Date)}</th><th scope="col">{t(S::Orders)}</th><th scope="col">{t(S::Paid)}</th>
+                                <th scope="col">{t(S::Volume)}</th><th scope="col">{t(S::SuccessRate)}</th></tr></thead>
+                            <tbody>{per_day.iter().map(|d| view! {
+                                <tr><td>{s(d, "date")}</td><td class="dash-num">{n(d, "orders")}</td><td class="dash-num">{n(d, "paid")}</td>
+                                    <td class="dash-num">{s(d, "volume")}</td><td class="dash-num">{pct(n(d, "success_per_mille"))}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    </section>
+                    <section aria-labelledby="dash-per-method">
+                        <h2 id="dash-per-method">{t(S::PerMethod)}</h2>
+                        {bars("dash-method-title", format!("{} by payment method (the table below lists each method)", t(S::Volume)),
+                            per_method.iter().map(|m| n(m, "volume_minor")).collect(), per_method.iter().map(|m| n(m, "volume_minor")).max().unwrap_or(0))}
+                        <table class="dash-table">
+                            <thead><tr><th scope="col">{t(S::Method)}</th><th scope="col">{t(S::Attempts)}</th><th scope="col">{t(S::Succeeded)}</th>
+                                <th scope="col">{t(S::Volume)}</th><th scope="col">{t(S::SuccessRate)}</th></tr></thead>
+                            <tbody>{per_method.iter().map(|m| view! {
+                                <tr><td>{s(m, "method")}</td><td class="dash-num">{n(m, "attempts")}</td><td class="dash-num">{n(m, "succeeded")}</td>
+                                    <td class="dash-num">{s(m, "volume")}</td><td class="dash-num">{pct(n(m, "success_per_mille"))}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    </section>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// Minor units as a major amount with two decimals.
+fn crate_amount(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+/// The audit log (admins).
+#[component]
+fn AuditPage(ctx: Ctx) -> impl IntoView {
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    load(ctx, data, || "audit".to_string());
+    view! {
+        <h1>{t(S::AuditLog)}</h1>
+        {move || match data.get() {
+            None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Some(Ok(v)) => {
+                let s = |x: &Value, k: &str| x[k].as_str().unwrap_or_default().to_string();
+                view! {
+                    <table class="dash-table">
+                        <thead><tr><th scope="col">{t(S::When)}</th><th scope="col">{t(S::Who)}</th><th scope="col">{t(S::What)}</th>
+                            <th scope="col">{t(S::Target)}</th><th scope="col">{t(S::Detail)}</th><th scope="col">{t(S::Address)}</th></tr></thead>
+                        <tbody>{v["entries"].as_array().cloned().unwrap_or_default().iter().map(|e| view! {
+                            <tr><td>{s(e, "date")}</td><td>{s(e, "actor")}</td><td>{s(e, "action")}</td><td>{s(e, "target")}</td>
+                                <td class="dash-code">{s(e, "detail")}</td><td>{s(e, "address")}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }
+        }}
+    }
+}

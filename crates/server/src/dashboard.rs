@@ -1,0 +1,655 @@
+//! The merchant dashboard (issue 16, SPEC §9): the page at `/dashboard`
+//! (a Leptos app, `crates/dashboard`, served from the built assets) and its
+//! JSON API under `/dashboard/api`.
+//!
+//! A user signs in with an email and a password (argon2id); the session is
+//! an HttpOnly, SameSite=Strict cookie (Secure under https) that the
+//! database knows only by its SHA-256, new at every sign-in and ended when
+//! idle. Every write carries the session's CSRF token (`x-csrf-token`) and
+//! is refused to a viewer (403). Failed sign-ins are throttled per address
+//! and per email. A user sees only their merchant's data; the writes are the
+//! API's own handlers, so the dashboard and the API behave the same and
+//! both write the audit log (the dashboard's as `user:EMAIL`).
+
+use crate::AppState;
+use crate::db::{DashboardSession, DashboardUser, OrderSearch, Role};
+use crate::http::body::Fields;
+use crate::http::error::AppError;
+use crate::juspay::wire::rfc3339;
+use crate::observe::AuditCtx;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The dashboard's page shell: the app renders into it.
+const SHELL: &str = include_str!("../../dashboard/index.html");
+
+/// The session cookie's name.
+const COOKIE: &str = "kassa_dashboard";
+
+/// A session ends after this long unused (ms).
+pub const IDLE_MS: i64 = 30 * 60 * 1000;
+
+/// And after this long whatever happens (ms).
+pub const LIFETIME_MS: i64 = 12 * 3600 * 1000;
+
+/// The dashboard's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(shell))
+        .route("/dashboard/{*path}", get(shell))
+        .route("/dashboard/api/sign-in", post(sign_in))
+        .route("/dashboard/api/sign-out", post(sign_out))
+        .route("/dashboard/api/me", get(me))
+        .route("/dashboard/api/orders", get(orders))
+        .route("/dashboard/api/orders/{order_id}", get(order))
+        .route("/dashboard/api/orders/{order_id}/refunds", post(refund))
+        .route("/dashboard/api/orders/{order_id}/sync", post(sync))
+        .route("/dashboard/api/webhooks/{event_id}/redeliver", post(redeliver))
+        .route("/dashboard/api/orders.csv", get(orders_csv))
+        .route("/dashboard/api/charts", get(charts))
+        .route("/dashboard/api/audit", get(audit_log))
+        .route("/dashboard/api/txns/{txn_uuid}/capture", post(capture))
+        .route("/dashboard/api/txns/{txn_uuid}/void", post(void))
+        .route("/dashboard/api/{*rest}", get(not_found).post(not_found))
+}
+
+async fn not_found() -> AppError {
+    AppError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such dashboard call".into(), retry_after: None }
+}
+
+/// The shell, for every page of the app (it routes in the browser).
+async fn shell() -> Response {
+    let csp = crate::pages::csp("'none'", "'none'");
+    crate::pages::html(StatusCode::OK, &csp, SHELL.to_string())
+}
+
+/// Minor units as the dashboard shows them: `10.00`, and `0.00` for nothing.
+fn money(minor: i64) -> String {
+    let minor = minor.max(0);
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+fn forbidden(message: &str) -> AppError {
+    AppError { status: StatusCode::FORBIDDEN, code: "forbidden", message: message.into(), retry_after: None }
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The session cookie's value, if the request has one.
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The `Set-Cookie` of a session (`value` empty: ending it).
+fn set_cookie(state: &AppState, value: &str) -> HeaderValue {
+    let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let age = if value.is_empty() { 0 } else { LIFETIME_MS / 1000 };
+    HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={age}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("kassa_dashboard=; Path=/dashboard; Max-Age=0"))
+}
+
+/// A signed-in user (401 without a live session).
+pub struct Signed(DashboardSession);
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, AppError> {
+        let token = cookie(&parts.headers).ok_or_else(|| AppError::unauthorized("sign in to the dashboard"))?;
+        let now = state.now();
+        let session = state
+            .db
+            .dashboard_session(&hash(&token), now - IDLE_MS, now - LIFETIME_MS, now)
+            .await?
+            .ok_or_else(|| AppError::unauthorized("your session has ended: sign in again"))?;
+        Ok(Signed(session))
+    }
+}
+
+/// A signed-in admin's write: the session's CSRF token came with it (403
+/// otherwise, and for a viewer).
+pub struct AdminWrite(DashboardSession);
+
+impl FromRequestParts<AppState> for AdminWrite {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AdminWrite, AppError> {
+        let Signed(session) = Signed::from_request_parts(parts, state).await?;
+        check_csrf(&parts.headers, &session)?;
+        if session.user.role != Role::Admin {
+            return Err(forbidden("a viewer cannot change anything; ask an admin"));
+        }
+        Ok(AdminWrite(session))
+    }
+}
+
+fn check_csrf(headers: &HeaderMap, session: &DashboardSession) -> Result<(), AppError> {
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if given.is_empty() || !crate::gateway::psp::same_secret(given, &session.csrf) {
+        return Err(forbidden("the request did not carry this session's CSRF token (x-csrf-token)"));
+    }
+    Ok(())
+}
+
+/// The merchant of a session (it exists: users are removed with it).
+async fn merchant_of(state: &AppState, user: &DashboardUser) -> Result<crate::db::Merchant, AppError> {
+    state.db.merchant(&user.merchant_id).await?.ok_or_else(|| AppError::unauthorized("this user's merchant is gone"))
+}
+
+/// The audit context of a dashboard change: the user, never a key.
+fn audit_of(audit: AuditCtx, user: &DashboardUser) -> AuditCtx {
+    audit.user(&user.email)
+}
+
+/// Hashes `password` with argon2id (a fresh salt): the PHC string.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
+    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`.
+fn password_matches(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// What a sign-in is checked against when the email is unknown, so that an
+/// unknown email takes as long as a wrong password.
+static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("decoy password").unwrap_or_default());
+
+fn session_json(session: &DashboardSession, merchant: &crate::db::Merchant) -> Value {
+    json!({
+        "email": session.user.email,
+        "role": session.user.role.as_str(),
+        "merchant_id": merchant.id,
+        "merchant_name": merchant.name,
+        "csrf_token": session.csrf,
+    })
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    email: String,
+    password: String,
+}
+
+/// `POST /dashboard/api/sign-in` (JSON `{email, password}`): a new session,
+/// whatever session the browser had (so a planted cookie is never signed in).
+async fn sign_in(State(state): State<AppState>, audit: AuditCtx, parts: Parts2, body: axum::body::Bytes) -> Result<Response, AppError> {
+    // JSON only: a cross-site form cannot send it without CORS, which Kassa never allows.
+    let json = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
+    if !json {
+        return Err(AppError::bad_request("invalid_content_type", "send the sign-in as application/json"));
+    }
+    let form: SignIn =
+        serde_json::from_slice(&body).map_err(|_| AppError::bad_request("invalid_request", "send {\"email\": …, \"password\": …}"))?;
+    let email = form.email.trim().to_lowercase();
+    let address = parts.address;
+    state.limits.sign_in_allowed(&email, address)?;
+    let user = if email.is_empty() || email.len() > 254 { None } else { state.db.dashboard_user(&email).await? };
+    let stored = user.as_ref().map_or_else(|| DECOY.clone(), |u| u.password_hash.clone());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || password_matches(&password, &stored)).await.map_err(|e| AppError::internal(&e))?;
+    let Some(user) = user.filter(|_| matches) else {
+        state.limits.sign_in_failed(&email, address);
+        return Err(AppError::unauthorized("wrong email or password"));
+    };
+    let token = crate::random_id("kds_");
+    let csrf = crate::random_id("csrf_");
+    let replaces = cookie(&parts.headers).map(|c| hash(&c));
+    state.db.open_dashboard_session(&hash(&token), &user.id, &csrf, replaces.as_deref(), state.now()).await?;
+    let merchant = merchant_of(&state, &user).await?;
+    audit_of(audit, &user).record(&state.db, Some(&merchant.id), "dashboard.sign_in", Some(&user.email), Value::Null).await;
+    let session = DashboardSession { user, csrf };
+    let mut resp = Json(session_json(&session, &merchant)).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&state, &token));
+    Ok(resp)
+}
+
+/// The request's headers and client address, for [`sign_in`].
+struct Parts2 {
+    headers: HeaderMap,
+    address: Option<std::net::IpAddr>,
+}
+
+impl FromRequestParts<AppState> for Parts2 {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Parts2, Self::Rejection> {
+        Ok(Parts2 {
+            headers: parts.headers.clone(),
+            address: crate::http::limits::client_address_of(parts, state.config.trust_forwarded_for),
+        })
+    }
+}
+
+/// `POST /dashboard/api/sign-out`: ends the session (with its CSRF token).
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Signed(session): Signed) -> Result<Response, AppError> {
+    check_csrf(&headers, &session)?;
+    if let Some(token) = cookie(&headers) {
+        state.db.end_dashboard_session(&hash(&token)).await?;
+    }
+    let mut resp = Json(json!({ "signed_out": true })).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&state, ""));
+    Ok(resp)
+}
+
+/// `GET /dashboard/api/me`: who is signed in, their merchant and the CSRF token.
+async fn me(State(state): State<AppState>, Signed(session): Signed) -> Result<Json<Value>, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    Ok(Json(session_json(&session, &merchant)))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    method: Option<String>,
+    gateway: Option<String>,
+    /// `YYYY-MM-DD` (UTC), inclusive.
+    from: Option<String>,
+    /// `YYYY-MM-DD` (UTC), inclusive.
+    to: Option<String>,
+    /// Major units (`10.00`).
+    min_amount: Option<String>,
+    max_amount: Option<String>,
+    /// The `next` of the page before.
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// Unix ms of the start of day `d` (`YYYY-MM-DD`, UTC).
+fn day_ms(name: &str, d: &str) -> Result<i64, AppError> {
+    let bad = || AppError::bad_request("invalid_parameter", format!("{name} must be a date such as 2026-12-31"));
+    let mut parts = d.splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (Some(Some(y)), Some(Some(m)), Some(Some(day))) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+    let month = u8::try_from(m).ok().and_then(|m| time::Month::try_from(m).ok()).ok_or_else(bad)?;
+    let date = time::Date::from_calendar_date(y, month, u8::try_from(day).map_err(|_| bad())?).map_err(|_| bad())?;
+    Ok(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+fn amount_minor(name: &str, a: &str) -> Result<i64, AppError> {
+    kassa_types::Amount::parse(a)
+        .ok()
+        .and_then(|a| i64::try_from(a.minor()).ok())
+        .ok_or_else(|| AppError::bad_request("invalid_parameter", format!("{name} must be an amount such as 10.00")))
+}
+
+fn one_of(name: &str, v: Option<String>, allowed: &[&str]) -> Result<Option<String>, AppError> {
+    match v.filter(|v| !v.is_empty()) {
+        Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
+        Some(_) => Err(AppError::bad_request("invalid_parameter", format!("{name} must be one of {}", allowed.join(", ")))),
+        None => Ok(None),
+    }
+}
+
+/// `GET /dashboard/api/orders?q=&status=&method=&gateway=&from=&to=&min_amount=&max_amount=&after=&limit=`:
+/// the merchant's orders, newest first, a page at a time (`next` names the page after).
+async fn orders(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+    let (search, limit) = search_of(q)?;
+    let mut rows = state.db.search_orders(&session.user.merchant_id, &search, limit + 1).await?;
+    let next = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(usize::try_from(limit).unwrap_or_default());
+        rows.last().map(|r| format!("{}.{}", r.order.created_at, r.order.id))
+    });
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let o = &r.order;
+            json!({
+                "order_id": o.order_id,
+                "amount": money(o.amount_minor),
+                "amount_refunded": money(o.amount_refunded_minor),
+                "currency": o.currency,
+                "status": o.status.as_str(),
+                "customer_id": o.customer_id,
+                "customer_email": o.customer_email,
+                "method": r.method.as_deref().map(str::to_uppercase),
+                "gateway": if o.gateway_account.is_some() { "gateway" } else { "sandbox" },
+                "date_created": rfc3339(o.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "orders": list, "next": next.flatten() })))
+}
+
+/// The search and page size a list query asks for (400 naming a bad field).
+fn search_of(q: ListQuery) -> Result<(OrderSearch, i64), AppError> {
+    let statuses: Vec<&str> = kassa_types::OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 50,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| AppError::bad_request("invalid_parameter", "limit must be 1 to 200"))?,
+    };
+    let after = match q.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => {
+            let (at, id) = a
+                .split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+                .filter(|(_, id)| id.starts_with("ord_") && id.len() <= 40)
+                .ok_or_else(|| AppError::bad_request("invalid_parameter", "after must be the next of a page"))?;
+            Some((at, id.to_string()))
+        }
+        None => None,
+    };
+    let search = OrderSearch {
+        q: q.q.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(200).collect()),
+        status: one_of("status", q.status, &statuses)?,
+        // Stored as the method's token (`card`).
+        method: one_of("method", q.method, &["CARD", "NB", "WALLET", "UPI"])?.map(|m| m.to_lowercase()),
+        gateway: one_of("gateway", q.gateway, &["sandbox", "razorpay", "paytm"])?,
+        from: q.from.filter(|d| !d.is_empty()).map(|d| day_ms("from", &d)).transpose()?,
+        to: q.to.filter(|d| !d.is_empty()).map(|d| day_ms("to", &d).map(|t| t + 24 * 3600 * 1000)).transpose()?,
+        min_minor: q.min_amount.filter(|a| !a.is_empty()).map(|a| amount_minor("min_amount", &a)).transpose()?,
+        max_minor: q.max_amount.filter(|a| !a.is_empty()).map(|a| amount_minor("max_amount", &a)).transpose()?,
+        after,
+    };
+    Ok((search, limit))
+}
+
+/// At most this many orders in one CSV export.
+pub const CSV_MAX_ROWS: usize = 100_000;
+
+/// A CSV cell: quoted, with a leading `=`, `+`, `-`, `@`, tab or CR made inert
+/// (a spreadsheet would run it as a formula).
+fn csv_cell(v: &str) -> String {
+    let inert = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { "'" } else { "" };
+    format!("\"{inert}{}\"", v.replace('"', "\"\""))
+}
+
+/// `GET /dashboard/api/orders.csv?…`: the orders the same filters find, newest first (at most [`CSV_MAX_ROWS`]).
+async fn orders_csv(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+    let (mut search, _) = search_of(q)?;
+    let mut out =
+        String::from("order_id,status,amount,amount_refunded,currency,method,customer_id,customer_email,customer_phone,date_created\r\n");
+    let mut rows = 0;
+    while rows < CSV_MAX_ROWS {
+        let page = state.db.search_orders(&session.user.merchant_id, &search, 1000).await?;
+        for r in &page {
+            let o = &r.order;
+            let cells = [
+                o.order_id.clone(),
+                o.status.as_str().to_string(),
+                money(o.amount_minor),
+                money(o.amount_refunded_minor),
+                o.currency.clone(),
+                r.method.as_deref().map(str::to_uppercase).unwrap_or_default(),
+                o.customer_id.clone().unwrap_or_default(),
+                o.customer_email.clone().unwrap_or_default(),
+                o.customer_phone.clone().unwrap_or_default(),
+                rfc3339(o.created_at),
+            ];
+            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        rows += page.len();
+        match page.last() {
+            Some(last) if page.len() == 1000 => search.after = Some((last.order.created_at, last.order.id.clone())),
+            _ => break,
+        }
+    }
+    let mut resp = out.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"orders.csv\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct ChartQuery {
+    days: Option<String>,
+}
+
+/// `GET /dashboard/api/charts?days=7|30|90`: per UTC day (every day of the
+/// window, empty ones too) orders, paid orders, volume and success rate;
+/// per method attempts, successes, volume and success rate.
+async fn charts(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    q: Result<Query<ChartQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+    let days: i64 = match q.days.as_deref() {
+        None | Some("") | Some("7") => 7,
+        Some("30") => 30,
+        Some("90") => 90,
+        Some(_) => return Err(AppError::bad_request("invalid_parameter", "days must be 7, 30 or 90")),
+    };
+    const DAY: i64 = 24 * 3600 * 1000;
+    let today = state.now().div_euclid(DAY);
+    let first = today - days + 1;
+    let (stats, methods) = state.db.order_stats(&session.user.merchant_id, first * DAY).await?;
+    // Per mille, in integers: 1000 is every one.
+    let rate = |part: i64, whole: i64| if whole == 0 { 0 } else { part.saturating_mul(1000) / whole };
+    let per_day: Vec<Value> = (first..=today)
+        .map(|d| {
+            let s = stats.iter().find(|s| s.day == d);
+            let (orders, paid, volume) = s.map_or((0, 0, 0), |s| (s.orders, s.paid, s.volume_minor));
+            json!({
+                "date": rfc3339(d * DAY).get(..10).unwrap_or_default(),
+                "orders": orders,
+                "paid": paid,
+                "volume": money(volume),
+                "volume_minor": volume,
+                "success_per_mille": rate(paid, orders),
+            })
+        })
+        .collect();
+    let per_method: Vec<Value> = methods
+        .iter()
+        .map(|m| {
+            json!({
+                "method": m.method.to_uppercase(),
+                "attempts": m.attempts,
+                "succeeded": m.succeeded,
+                "volume": money(m.volume_minor),
+                "volume_minor": m.volume_minor,
+                "success_per_mille": rate(m.succeeded, m.attempts),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "days": days, "per_day": per_day, "per_method": per_method })))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    limit: Option<String>,
+}
+
+/// `GET /dashboard/api/audit?limit=`: the merchant's audit log, newest first (admins).
+async fn audit_log(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    if session.user.role != Role::Admin {
+        return Err(forbidden("the audit log is for admins"));
+    }
+    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 200,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=1000).contains(l))
+            .ok_or_else(|| AppError::bad_request("invalid_parameter", "limit must be 1 to 1000"))?,
+    };
+    let entries: Vec<Value> = state
+        .db
+        .audit_log(Some(&session.user.merchant_id), limit)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "detail": e.detail,
+                "address": e.address,
+                "request_id": e.request_id,
+                "date": rfc3339(e.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
+}
+
+/// `POST /dashboard/api/txns/:txn_uuid/capture` (`amount`, `idempotence_key`): the API's capture of a hold.
+async fn capture(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    Path(txn_uuid): Path<String>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    let audit = audit_of(audit, &session.user);
+    crate::juspay::holds::capture(State(state), crate::http::auth::Authed(merchant), audit, Path(txn_uuid), f).await
+}
+
+/// `POST /dashboard/api/txns/:txn_uuid/void`: the API's void of a hold.
+async fn void(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    Path(txn_uuid): Path<String>,
+) -> Result<Response, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    let audit = audit_of(audit, &session.user);
+    crate::juspay::holds::void(State(state), crate::http::auth::Authed(merchant), audit, Path(txn_uuid), Fields::from_pairs(Vec::new()))
+        .await
+}
+
+/// `GET /dashboard/api/orders/:order_id`: the order's status body, every
+/// attempt, its refunds and its webhook deliveries.
+async fn order(State(state): State<AppState>, Signed(session): Signed, Path(order_id): Path<String>) -> Result<Json<Value>, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    let order = crate::juspay::orders::merchant_order(&state, &merchant, &order_id).await?;
+    let status = crate::juspay::orders::status_body(&state, &order).await?;
+    let attempts: Vec<Value> = state
+        .db
+        .txns(&order.id)
+        .await?
+        .iter()
+        .map(|t| {
+            json!({
+                "txn_uuid": t.id,
+                "txn_id": crate::juspay::wire::juspay_txn_id(&merchant.id, &order.order_id, t.seq),
+                "method": t.method.txn_type(),
+                "method_detail": t.method_detail,
+                "card_last4": t.card_last4,
+                "status": t.status.as_str(),
+                "amount": money(t.amount_minor),
+                "gateway_response": t.gateway_response,
+                "date_created": rfc3339(t.created_at),
+            })
+        })
+        .collect();
+    let events = state.db.events(&merchant.id, &crate::db::EventFilter { order_pk: Some(order.id.clone()), dead_only: false }, 100).await?;
+    let webhooks: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let delivery = match (e.delivered_at, e.dead_at) {
+                (Some(_), _) => "delivered",
+                (None, Some(_)) => "dead",
+                (None, None) => "pending",
+            };
+            json!({
+                "id": e.id,
+                "event_name": e.event_name,
+                "url": e.url,
+                "status": delivery,
+                "attempts": e.attempts,
+                "last_error": e.last_error,
+                "delivered_at": e.delivered_at.map(rfc3339),
+                "date_created": rfc3339(e.created_at),
+            })
+        })
+        .collect();
+    let refundable = order.amount_minor - order.amount_refunded_minor;
+    Ok(Json(json!({
+        "order": status,
+        "attempts": attempts,
+        "webhooks": webhooks,
+        "amount": money(order.amount_minor),
+        "amount_refunded": money(order.amount_refunded_minor),
+        "refundable": money(if order.status == kassa_types::OrderStatus::CHARGED { refundable.max(0) } else { 0 }),
+        "can_sync": order.gateway_account.is_some(),
+    })))
+}
+
+/// `POST /dashboard/api/orders/:order_id/refunds` (`amount`,
+/// `unique_request_id`): the API's refund, by an admin. The page makes one
+/// `unique_request_id` per refund it shows, so a double click or a retry
+/// refunds once.
+async fn refund(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    Path(order_id): Path<String>,
+    f: Fields,
+) -> Result<Response, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    let audit = audit_of(audit, &session.user);
+    crate::juspay::orders::create_refund(State(state), crate::http::auth::Authed(merchant), audit, Path(order_id), f).await
+}
+
+/// `POST /dashboard/api/orders/:order_id/sync`: asks the order's gateway now.
+async fn sync(State(state): State<AppState>, AdminWrite(session): AdminWrite, Path(order_id): Path<String>) -> Result<Response, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    crate::juspay::orders::sync_order(State(state), crate::http::auth::Authed(merchant), Path(order_id))
+        .await
+        .map(IntoResponse::into_response)
+}
+
+/// `POST /dashboard/api/webhooks/:event_id/redeliver`: delivers an event again, now.
+async fn redeliver(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    Path(event_id): Path<String>,
+) -> Result<Response, AppError> {
+    let merchant = merchant_of(&state, &session.user).await?;
+    let audit = audit_of(audit, &session.user);
+    crate::juspay::webhooks::redeliver(
+        State(state),
+        crate::http::auth::Authed(merchant),
+        audit,
+        Path(event_id),
+        Fields::from_pairs(Vec::new()),
+    )
+    .await
+    .map(IntoResponse::into_response)
+}

@@ -1,0 +1,446 @@
+//! The merchant dashboard's API (issue 16, SPEC §9): users added with the
+//! CLI, sign-in and its refusals (wrong password, throttled guessing,
+//! session fixation, idle expiry, sign-out), CSRF and roles on every write,
+//! one merchant's data only, the order search with its filters and pages,
+//! refunds and webhook redelivery through the API's own rules, and the
+//! audit log naming the user. SQLite, or PostgreSQL with `KASSA_TEST_POSTGRES`.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+use common::{basic, free_port, query_strings};
+
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default)]
+struct Shifted(AtomicI64);
+
+impl kassa_server::Clock for Shifted {
+    fn now_ms(&self) -> i64 {
+        kassa_server::now_ms() + self.0.load(Ordering::SeqCst)
+    }
+}
+
+const M2_KEY: &str = "ksk_m2_dashboard_test_key_000000";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Kassa {
+    s: common::M1Server,
+    clock: Arc<Shifted>,
+}
+
+fn start() -> Kassa {
+    let clock = Arc::new(Shifted::default());
+    let hooks = Arc::new(Mutex::new(Vec::new()));
+    let port = free_port();
+    common::receiver(port, hooks);
+    let s = common::start_m1_clocked(
+        "krk_dashboard",
+        move |m| m.webhook_url = Some(format!("http://127.0.0.1:{port}/hook")),
+        |db| async move {
+            db.create_merchant(&common::test_merchant("m2", M2_KEY, "krk_m2")).await.unwrap();
+            db
+        },
+        |base| kassa_server::Config { sandbox_delay_ms: 200, ..common::test_config(base) },
+        Some(clock.clone() as Arc<dyn kassa_server::Clock>),
+    );
+    let k = Kassa { s, clock };
+    k.user("m1", "Admin@Shop.example", "admin");
+    k.user("m1", "viewer@shop.example", "viewer");
+    k.user("m2", "other@m2.example", "admin");
+    k
+}
+
+/// A browser: its cookie and CSRF token.
+#[derive(Clone, Default)]
+struct Browser {
+    cookie: Option<String>,
+    csrf: String,
+}
+
+impl Kassa {
+    /// `kassa user add` (the password from the environment).
+    fn user(&self, merchant: &str, email: &str, role: &str) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .args(["user", "add", merchant, "--email", email, "--role", role, "--database-url", &self.s.db_url])
+            .env("KASSA_USER_PASSWORD", PASSWORD)
+            .env_remove("KASSA_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(PASSWORD));
+    }
+
+    fn call(&self, b: &Browser, method: &str, path: &str, body: Option<Value>, csrf: bool) -> (u16, Value, Option<String>) {
+        let mut req = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.s.base));
+        if let Some(c) = &b.cookie {
+            req = req.header("cookie", format!("kassa_dashboard={c}"));
+        }
+        if csrf {
+            req = req.header("x-csrf-token", &b.csrf);
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                v.to_string()
+            }
+            None => String::new(),
+        };
+        let mut resp = self.s.agent.run(req.body(body).unwrap()).unwrap();
+        let set = resp.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_string());
+        let text = resp.body_mut().read_to_string().unwrap();
+        (resp.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::String(text)), set)
+    }
+
+    fn sign_in_as(&self, b: &Browser, email: &str, password: &str) -> (u16, Value, Browser) {
+        let (code, v, set) = self.call(b, "POST", "/dashboard/api/sign-in", Some(json!({ "email": email, "password": password })), false);
+        let cookie = set.as_deref().and_then(|s| s.split(';').next()).and_then(|c| c.split_once('=')).map(|(_, v)| v.to_string());
+        (code, v.clone(), Browser { cookie: cookie.or(b.cookie.clone()), csrf: v["csrf_token"].as_str().unwrap_or_default().to_string() })
+    }
+
+    fn sign_in(&self, email: &str) -> Browser {
+        let (code, v, b) = self.sign_in_as(&Browser::default(), email, PASSWORD);
+        assert_eq!(code, 200, "{v}");
+        b
+    }
+
+    fn api(&self, key: &str, path: &str, form: &str) -> (u16, Value) {
+        let mut resp = self
+            .s
+            .agent
+            .post(format!("{}{path}", self.s.base))
+            .header("authorization", &basic(key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form)
+            .unwrap();
+        let text = resp.body_mut().read_to_string().unwrap();
+        (resp.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    fn status(&self, order_id: &str) -> Value {
+        let mut resp =
+            self.s.agent.get(format!("{}/orders/{order_id}", self.s.base)).header("authorization", &basic(&self.s.api_key)).call().unwrap();
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    /// A CHARGED order of m1 (card through the sandbox bank page; AUTHORIZED for a hold).
+    fn charged(&self, order_id: &str, amount: &str, extra: &str) {
+        let (code, v) =
+            self.api(&self.s.api_key, "/orders", &format!("order_id={order_id}&amount={amount}&options.get_client_auth_token=true{extra}"));
+        assert_eq!(code, 200, "{v}");
+        let mut body = common::card_fields("4111111111111111");
+        body["order_id"] = v["id"].clone();
+        let mut resp = self
+            .s
+            .agent
+            .post(format!("{}/txns", self.s.base))
+            .header("authorization", &format!("Bearer {}", v["juspay"]["client_auth_token"].as_str().unwrap()))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        let txn: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        common::submit_otp(&self.s.agent, txn["payment"]["authentication"]["url"].as_str().unwrap()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !["CHARGED", "AUTHORIZED"].contains(&self.status(order_id)["status"].as_str().unwrap_or_default()) {
+            assert!(Instant::now() < deadline, "{order_id} never charged");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn search(&self, b: &Browser, query: &str) -> Vec<String> {
+        let (code, v, _) = self.call(b, "GET", &format!("/dashboard/api/orders?{query}"), None, false);
+        assert_eq!(code, 200, "{query}: {v}");
+        v["orders"].as_array().unwrap().iter().map(|o| o["order_id"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+#[test]
+fn sign_in_is_refused_throttled_rotated_and_ends_when_idle_or_signed_out() {
+    let k = start();
+    let nobody = Browser::default();
+    // Not signed in: nothing but the shell and the sign-in.
+    let (code, v, _) = k.call(&nobody, "GET", "/dashboard/api/me", None, false);
+    assert_eq!((code, v["error_code"].as_str()), (401, Some("access_denied")), "{v}");
+    let (code, page, _) = k.call(&nobody, "GET", "/dashboard/orders/anything", None, false);
+    assert_eq!(code, 200);
+    assert!(page.as_str().unwrap().contains("/assets/dashboard/boot.js"));
+    let (code, v, _) = k.call(&nobody, "GET", "/dashboard/api/nonesuch", None, false);
+    assert_eq!(code, 404, "{v}");
+
+    // Wrong password and unknown email: the same answer, no cookie.
+    let (code, v, _) = k.sign_in_as(&nobody, "admin@shop.example", "wrong password!");
+    assert_eq!((code, v["error_message"].as_str()), (401, Some("wrong email or password")));
+    let (code, v, b) = k.sign_in_as(&nobody, "nobody@shop.example", PASSWORD);
+    assert_eq!((code, v["error_message"].as_str(), b.cookie), (401, Some("wrong email or password"), None));
+    // A form post (what a cross-site page can send) is no sign-in.
+    let resp =
+        k.s.agent
+            .post(format!("{}/dashboard/api/sign-in", k.s.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(format!("email=admin%40shop.example&password={PASSWORD}"))
+            .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+
+    // Signed in (the email in any case): an HttpOnly, SameSite=Strict cookie; who and which merchant.
+    let (code, v, set) =
+        k.call(&nobody, "POST", "/dashboard/api/sign-in", Some(json!({ "email": " ADMIN@shop.example ", "password": PASSWORD })), false);
+    assert_eq!(code, 200, "{v}");
+    let set = set.unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/dashboard"), "{set}");
+    assert!(!set.contains("Secure"), "plain http on loopback: {set}");
+    assert_eq!(
+        (v["role"].as_str(), v["merchant_id"].as_str(), v["email"].as_str()),
+        (Some("admin"), Some("m1"), Some("admin@shop.example"))
+    );
+    let admin = k.sign_in("admin@shop.example");
+    let (code, me, _) = k.call(&admin, "GET", "/dashboard/api/me", None, false);
+    assert_eq!((code, me["email"].as_str()), (200, Some("admin@shop.example")));
+
+    // Session fixation: a cookie the browser had before signing in is never the signed-in session.
+    let planted = Browser { cookie: Some("kds_planted_by_an_attacker".into()), csrf: String::new() };
+    let (code, _, fresh) = k.sign_in_as(&planted, "admin@shop.example", PASSWORD);
+    assert_eq!(code, 200);
+    assert_ne!(fresh.cookie, planted.cookie);
+    assert_eq!(k.call(&planted, "GET", "/dashboard/api/me", None, false).0, 401);
+    // Signing in again from a signed-in browser ends its old session.
+    let (_, _, again) = k.sign_in_as(&admin, "admin@shop.example", PASSWORD);
+    assert_ne!(again.cookie, admin.cookie);
+    assert_eq!(k.call(&admin, "GET", "/dashboard/api/me", None, false).0, 401, "the old session is over");
+    assert_eq!(k.call(&again, "GET", "/dashboard/api/me", None, false).0, 200);
+
+    // Sign-out needs the CSRF token, then ends the session.
+    assert_eq!(k.call(&again, "POST", "/dashboard/api/sign-out", Some(json!({})), false).0, 403);
+    let (code, _, set) = k.call(&again, "POST", "/dashboard/api/sign-out", Some(json!({})), true);
+    assert_eq!(code, 200);
+    assert!(set.unwrap().contains("Max-Age=0"));
+    assert_eq!(k.call(&again, "GET", "/dashboard/api/me", None, false).0, 401);
+
+    // Idle for longer than the idle timeout: signed out.
+    let idle = k.sign_in("viewer@shop.example");
+    k.clock.0.fetch_add(kassa_server::dashboard::IDLE_MS - 60_000, Ordering::SeqCst);
+    assert_eq!(k.call(&idle, "GET", "/dashboard/api/me", None, false).0, 200, "used within the timeout: kept");
+    k.clock.0.fetch_add(kassa_server::dashboard::IDLE_MS + 1000, Ordering::SeqCst);
+    assert_eq!(k.call(&idle, "GET", "/dashboard/api/me", None, false).0, 401, "idle too long");
+
+    // Guessing one user's password: locked out after more than 5 failures a minute, even with the right one.
+    for _ in 0..6 {
+        assert_eq!(k.sign_in_as(&nobody, "viewer@shop.example", "guess guess guess").0, 401);
+    }
+    let (code, v, b) = k.sign_in_as(&nobody, "viewer@shop.example", PASSWORD);
+    assert_eq!((code, v["error_code"].as_str(), b.cookie), (429, Some("too_many_failed_logins"), None), "{v}");
+
+    // The audit log names the user; no password or session anywhere in it.
+    let audit = query_strings(&k.s.db_url, "SELECT actor || ' ' || action || ' ' || COALESCE(target, '') FROM audit_events");
+    assert!(audit.iter().any(|a| a == "user:admin@shop.example dashboard.sign_in admin@shop.example"), "{audit:?}");
+    assert!(audit.iter().any(|a| a.starts_with("cli:") && a.contains("user.add viewer@shop.example")), "{audit:?}");
+    assert!(audit.iter().all(|a| !a.contains(PASSWORD) && !a.contains("kds_")));
+    let stored = query_strings(&k.s.db_url, "SELECT password_hash || ' ' || email FROM dashboard_users");
+    assert!(stored.iter().all(|s| s.starts_with("$argon2id$") && !s.contains(PASSWORD)), "{stored:?}");
+    let sessions = query_strings(&k.s.db_url, "SELECT token_hash FROM dashboard_sessions");
+    assert!(sessions.iter().all(|s| s.len() == 64 && !s.starts_with("kds_")), "{sessions:?}");
+}
+
+#[test]
+fn orders_are_searched_filtered_and_paged_within_the_users_merchant() {
+    let k = start();
+    for (i, (amount, customer, email, phone)) in [
+        ("10.00", "cust_a", "a@x.example", "9000000001"),
+        ("20.00", "cust_b", "b@x.example", "9000000002"),
+        ("30.00", "cust_a", "c@x.example", "9000000003"),
+        ("40.00", "cust_c", "d@x.example", "9000000004"),
+        ("50.00", "cust_c", "e@x.example", "9000000005"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (code, v) = k.api(
+            &k.s.api_key,
+            "/orders",
+            &format!("order_id=Ord-{i}&amount={amount}&customer_id={customer}&customer_email={email}&customer_phone={phone}"),
+        );
+        assert_eq!(code, 200, "{v}");
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    k.charged("paid-1", "99.00", "&customer_id=cust_p");
+    let txn_uuid = k.status("paid-1")["txn_uuid"].as_str().unwrap().to_string();
+    assert_eq!(k.api(M2_KEY, "/orders", "order_id=theirs&amount=5.00&customer_id=cust_a").0, 200);
+
+    let b = k.sign_in("viewer@shop.example");
+    assert_eq!(k.search(&b, ""), ["paid-1", "Ord-4", "Ord-3", "Ord-2", "Ord-1", "Ord-0"], "newest first, m1's only");
+    assert_eq!(k.search(&b, "q=ord-2"), ["Ord-2"], "order id, in any case");
+    assert_eq!(k.search(&b, "q=cust_a"), ["Ord-2", "Ord-0"], "customer id");
+    assert_eq!(k.search(&b, "q=C%40x.example"), ["Ord-2"], "email");
+    assert_eq!(k.search(&b, "q=9000000004"), ["Ord-3"], "phone");
+    assert_eq!(k.search(&b, &format!("q={txn_uuid}")), ["paid-1"], "attempt id");
+    assert_eq!(k.search(&b, "q=m1-paid-1-1"), ["paid-1"], "Juspay txn id");
+    assert_eq!(k.search(&b, "q=theirs"), Vec::<String>::new(), "another merchant's order is not found");
+    assert_eq!(k.search(&b, "status=CHARGED"), ["paid-1"]);
+    assert_eq!(k.search(&b, "method=CARD"), ["paid-1"]);
+    assert_eq!(k.search(&b, "method=UPI"), Vec::<String>::new());
+    assert_eq!(k.search(&b, "gateway=sandbox&min_amount=20&max_amount=40.00"), ["Ord-3", "Ord-2", "Ord-1"]);
+    let today = time::OffsetDateTime::now_utc().date();
+    assert_eq!(k.search(&b, &format!("from={today}&to={today}&q=cust_c")), ["Ord-4", "Ord-3"]);
+    assert_eq!(k.search(&b, &format!("to={}", today.previous_day().unwrap())), Vec::<String>::new());
+    // Pages: every order once, in order.
+    let mut seen = Vec::new();
+    let mut query = "limit=2".to_string();
+    loop {
+        let (code, v, _) = k.call(&b, "GET", &format!("/dashboard/api/orders?{query}"), None, false);
+        assert_eq!(code, 200, "{v}");
+        seen.extend(v["orders"].as_array().unwrap().iter().map(|o| o["order_id"].as_str().unwrap().to_string()));
+        match v["next"].as_str() {
+            Some(next) => query = format!("limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["paid-1", "Ord-4", "Ord-3", "Ord-2", "Ord-1", "Ord-0"]);
+    // Bad filters: a clear 400.
+    for bad in ["status=PAID", "method=CASH", "from=yesterday", "min_amount=lots", "limit=0", "after=junk", "gateway=stripe"] {
+        let (code, v, _) = k.call(&b, "GET", &format!("/dashboard/api/orders?{bad}"), None, false);
+        assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_parameter")), "{bad}: {v}");
+    }
+    // An order's page; another merchant's is not found.
+    let (code, v, _) = k.call(&b, "GET", "/dashboard/api/orders/paid-1", None, false);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!((v["order"]["status"].as_str(), v["refundable"].as_str()), (Some("CHARGED"), Some("99.00")));
+    assert_eq!(v["attempts"][0]["card_last4"], "1111");
+    assert_eq!(v["attempts"][0]["txn_id"], "m1-paid-1-1");
+    assert!(v["webhooks"].as_array().unwrap().iter().any(|w| w["event_name"] == "ORDER_SUCCEEDED"), "{v}");
+    assert_eq!(k.call(&b, "GET", "/dashboard/api/orders/theirs", None, false).0, 404);
+    let other = k.sign_in("other@m2.example");
+    assert_eq!(k.search(&other, ""), ["theirs"]);
+    assert_eq!(k.call(&other, "GET", "/dashboard/api/orders/paid-1", None, false).0, 404);
+}
+
+#[test]
+fn refunds_and_redeliveries_need_an_admin_and_the_csrf_token_and_are_idempotent() {
+    let k = start();
+    k.charged("r1", "100.00", "");
+    let admin = k.sign_in("admin@shop.example");
+    let viewer = k.sign_in("viewer@shop.example");
+    let refund = json!({ "amount": "30.00", "unique_request_id": "dash_r1_a" });
+    // Refused, each changing nothing: no CSRF token, a wrong one, a viewer, another merchant's admin.
+    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/orders/r1/refunds", Some(refund.clone()), false);
+    assert_eq!((code, v["error_code"].as_str()), (403, Some("forbidden")), "{v}");
+    let forged = Browser { csrf: "csrf_forged".into(), ..admin.clone() };
+    assert_eq!(k.call(&forged, "POST", "/dashboard/api/orders/r1/refunds", Some(refund.clone()), true).0, 403);
+    let (code, v, _) = k.call(&viewer, "POST", "/dashboard/api/orders/r1/refunds", Some(refund.clone()), true);
+    assert_eq!((code, v["error_code"].as_str()), (403, Some("forbidden")), "{v}");
+    let other = k.sign_in("other@m2.example");
+    assert_eq!(k.call(&other, "POST", "/dashboard/api/orders/r1/refunds", Some(refund.clone()), true).0, 404);
+    assert_eq!(k.status("r1")["refunds"].as_array().map_or(0, Vec::len), 0, "nothing refunded");
+
+    // An admin's partial refund, sent twice (a double click): one refund, seen by the API.
+    for _ in 0..2 {
+        let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/orders/r1/refunds", Some(refund.clone()), true);
+        assert_eq!(code, 200, "{v}");
+    }
+    let st = k.status("r1");
+    assert_eq!((st["refunds"].as_array().unwrap().len(), st["amount_refunded"].as_f64()), (1, Some(30.0)), "{st}");
+    let (_, page, _) = k.call(&viewer, "GET", "/dashboard/api/orders/r1", None, false);
+    assert_eq!(page["refundable"], "70.00");
+    // More than is left: the API's refusal.
+    let (code, v, _) = k.call(
+        &admin,
+        "POST",
+        "/dashboard/api/orders/r1/refunds",
+        Some(json!({ "amount": "70.01", "unique_request_id": "dash_r1_b" })),
+        true,
+    );
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_refund_amount")), "{v}");
+
+    // Redelivery of one of its webhook events.
+    let event = page["webhooks"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/dashboard/api/webhooks/{event}/redeliver");
+    assert_eq!(k.call(&viewer, "POST", &path, Some(json!({})), true).0, 403);
+    assert_eq!(k.call(&other, "POST", &path, Some(json!({})), true).0, 404);
+    let (code, v, _) = k.call(&admin, "POST", &path, Some(json!({})), true);
+    assert_eq!((code, v["status"].as_str()), (200, Some("queued")), "{v}");
+    // Sync of a sandbox order: nothing to ask, the status as it is.
+    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/orders/r1/sync", Some(json!({})), true);
+    assert_eq!((code, v["status"].as_str()), (200, Some("CHARGED")), "{v}");
+
+    let mut audit = query_strings(
+        &k.s.db_url,
+        "SELECT actor || ' ' || action FROM audit_events WHERE action IN ('refund.create', 'webhook.redeliver')",
+    );
+    audit.sort();
+    assert_eq!(audit, ["user:admin@shop.example refund.create", "user:admin@shop.example webhook.redeliver"]);
+    // Removing a user ends their sessions at once.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .args(["user", "remove", "m1", "--email", "admin@shop.example", "--database-url", &k.s.db_url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(k.call(&admin, "GET", "/dashboard/api/me", None, false).0, 401);
+}
+
+#[test]
+fn charts_csv_audit_log_and_holds() {
+    let k = start();
+    k.charged("c1", "100.00", "&customer_id=%3DHYPERLINK(%22x%22)");
+    k.charged("c2", "50.25", "");
+    assert_eq!(k.api(&k.s.api_key, "/orders", "order_id=c3&amount=7.00").0, 200);
+    let viewer = k.sign_in("viewer@shop.example");
+    let admin = k.sign_in("admin@shop.example");
+
+    // Charts: every day of the window, today's orders, paid and volume; per method.
+    let (code, v, _) = k.call(&viewer, "GET", "/dashboard/api/charts?days=30", None, false);
+    assert_eq!(code, 200, "{v}");
+    let days = v["per_day"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let today = &days[29];
+    assert_eq!(
+        (today["orders"].as_i64(), today["paid"].as_i64(), today["volume"].as_str(), today["success_per_mille"].as_i64()),
+        (Some(3), Some(2), Some("150.25"), Some(666)),
+        "{today}"
+    );
+    assert_eq!(days[0]["orders"], 0);
+    let card = v["per_method"].as_array().unwrap().iter().find(|m| m["method"] == "CARD").unwrap();
+    assert_eq!((card["attempts"].as_i64(), card["succeeded"].as_i64(), card["volume"].as_str()), (Some(2), Some(2), Some("150.25")));
+    assert_eq!(k.call(&viewer, "GET", "/dashboard/api/charts?days=8", None, false).0, 400);
+
+    // CSV of the filtered orders; a cell a spreadsheet would run is made inert.
+    let (code, csv, _) = k.call(&viewer, "GET", "/dashboard/api/orders.csv?status=CHARGED", None, false);
+    assert_eq!(code, 200);
+    let csv = csv.as_str().unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("order_id,status,amount"), "{csv}");
+    assert!(lines[1].starts_with("\"c2\",\"CHARGED\",\"50.25\""), "{csv}");
+    assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""), "{csv}");
+
+    // The audit log: admins only.
+    assert_eq!(k.call(&viewer, "GET", "/dashboard/api/audit", None, false).0, 403);
+    let (code, v, _) = k.call(&admin, "GET", "/dashboard/api/audit", None, false);
+    assert_eq!(code, 200);
+    let actions: Vec<String> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert!(actions.contains(&"user:admin@shop.example dashboard.sign_in".to_string()), "{actions:?}");
+    let other = k.sign_in("other@m2.example");
+    let (_, v, _) = k.call(&other, "GET", "/dashboard/api/audit", None, false);
+    assert!(v["entries"].as_array().unwrap().iter().all(|e| e["actor"] != "user:admin@shop.example"), "m2 sees only its own: {v}");
+
+    // A hold: captured from the dashboard by an admin, not by a viewer.
+    k.charged("h1", "80.00", "&metadata.txns.auto_capture=false");
+    let (_, page, _) = k.call(&admin, "GET", "/dashboard/api/orders/h1", None, false);
+    assert_eq!(page["order"]["status"], "AUTHORIZED", "{page}");
+    let txn = page["order"]["txn_uuid"].as_str().unwrap().to_string();
+    let capture = json!({ "amount": "80.00", "idempotence_key": "dash_cap_1" });
+    assert_eq!(k.call(&viewer, "POST", &format!("/dashboard/api/txns/{txn}/capture"), Some(capture.clone()), true).0, 403);
+    assert_eq!(k.call(&other, "POST", &format!("/dashboard/api/txns/{txn}/capture"), Some(capture.clone()), true).0, 404);
+    let (code, v, _) = k.call(&admin, "POST", &format!("/dashboard/api/txns/{txn}/capture"), Some(capture), true);
+    assert_eq!(code, 200, "{v}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while k.status("h1")["status"] != "CHARGED" {
+        assert!(Instant::now() < deadline, "never captured: {}", k.status("h1"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,118 @@
+// The merchant dashboard (issue 16) in a real browser, found by labels and
+// roles: sign in, find an order by its id, refund part of it and see the
+// refund in GET /orders/:order_id, redeliver a webhook, sign out. A viewer
+// sees no write controls. axe-core on every state.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startStack, SCREENSHOTS } from './harness.mjs';
+
+const KASSA = process.env.KASSA_BIN ?? path.join(process.env.KASSA_ROOT ?? path.resolve(import.meta.dirname, '../..'), 'target/debug/kassa');
+const PASSWORD = 'a long dashboard password';
+
+let stack;
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.stop(); });
+
+async function noViolations(page, state) {
+  assert.deepEqual(await stack.axe(page), [], `axe-core violations (${state})`);
+}
+
+function addUser(email, role) {
+  execFileSync(KASSA, ['user', 'add', 'e2e', '--email', email, '--role', role, '--database-url', `sqlite://${stack.dir}/kassa.db`],
+    { env: { ...process.env, KASSA_USER_PASSWORD: PASSWORD } });
+}
+
+/** A CHARGED order of the e2e merchant, paid by card through the sandbox bank page. */
+async function charged(orderId, amount) {
+  const o = await stack.createOrder(stack.creds, { order_id: orderId, amount, customer_id: 'cust-dash', 'options.get_client_auth_token': 'true' });
+  const txn = await (await fetch(`${stack.kassaUrl}/txns`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${o.juspay.client_auth_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ order_id: o.id, payment_method_type: 'CARD', card_number: '4111111111111111', card_exp_month: '12',
+      card_exp_year: '2039', card_security_code: '123', name_on_card: 'Asha Rao' }),
+  })).json();
+  await fetch(txn.payment.authentication.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'otp=123456&action=submit', redirect: 'manual' });
+  for (let i = 0; i < 100; i++) {
+    const { body } = await stack.orderStatus(orderId);
+    if (body.status === 'CHARGED') return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${orderId} never charged`);
+}
+
+async function signIn(page, email) {
+  await page.goto(`${stack.kassaUrl}/dashboard`);
+  await page.waitForURL(/\/dashboard\/sign-in$/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Orders' }).waitFor();
+}
+
+test('an admin signs in, finds an order, refunds part of it and redelivers its webhook', async () => {
+  addUser('owner@e2e.example', 'admin');
+  await charged('dash-1', '100.00');
+  await charged('dash-2', '42.00');
+  const page = await stack.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${stack.kassaUrl}/dashboard`);
+  await page.waitForURL(/\/dashboard\/sign-in$/);
+  await page.getByLabel('Email').fill('owner@e2e.example');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.equal(await page.getByRole('alert').textContent(), 'wrong email or password');
+  await noViolations(page, 'sign-in refused');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Orders' }).waitFor();
+  await page.getByRole('link', { name: 'dash-2' }).waitFor();
+  await noViolations(page, 'orders list');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-orders.png') });
+
+  await page.getByLabel('Search orders').fill('dash-1');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/q=dash-1/);
+  await page.getByRole('link', { name: 'dash-2' }).waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: 'dash-1' }).click();
+  await page.getByRole('heading', { name: 'Order dash-1' }).waitFor();
+  const amount = page.getByLabel('Refund amount');
+  assert.equal(await amount.inputValue(), '100.00', 'prefilled with what is refundable');
+  await noViolations(page, 'order page');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-order.png'), fullPage: true });
+
+  await amount.fill('25.00');
+  await page.getByRole('button', { name: 'Refund', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Refund recorded.' }).waitFor();
+  const { body } = await stack.orderStatus('dash-1');
+  assert.equal(body.amount_refunded, 25);
+  assert.equal(body.refunds.length, 1);
+  assert.equal(await page.getByLabel('Refund amount').inputValue(), '75.00', 'what is left');
+  await noViolations(page, 'refunded');
+
+  await page.getByRole('button', { name: 'Redeliver ORDER_SUCCEEDED' }).first().click();
+  await page.getByRole('status').filter({ hasText: 'Queued for delivery.' }).waitFor();
+
+  // Back and forward work; sign-out ends the session.
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Orders' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to your dashboard' }).waitFor();
+  const me = await page.evaluate(async () => (await fetch('/dashboard/api/me')).status);
+  assert.equal(me, 401);
+  assert.deepEqual(page.problems.filter((p) => !p.includes('401')), []);
+});
+
+test('a viewer reads the order but is offered no refund or redelivery', async () => {
+  addUser('analyst@e2e.example', 'viewer');
+  await charged('dash-v', '60.00');
+  const page = await stack.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, 'analyst@e2e.example');
+  await page.getByRole('link', { name: 'dash-v' }).click();
+  await page.getByRole('heading', { name: 'Order dash-v' }).waitFor();
+  await page.getByRole('heading', { name: 'Webhook deliveries' }).waitFor();
+  assert.equal(await page.getByLabel('Refund amount').count(), 0);
+  assert.equal(await page.getByRole('button', { name: /Redeliver/ }).count(), 0);
+  await noViolations(page, 'viewer order page');
+});
