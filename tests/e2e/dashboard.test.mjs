@@ -24,20 +24,25 @@ function addUser(email, role) {
     { env: { ...process.env, KASSA_USER_PASSWORD: PASSWORD } });
 }
 
-/** A CHARGED order of the e2e merchant, paid by card through the sandbox bank page. */
-async function charged(orderId, amount) {
-  const o = await stack.createOrder(stack.creds, { order_id: orderId, amount, customer_id: 'cust-dash', 'options.get_client_auth_token': 'true' });
+/** A CHARGED order of the e2e merchant, paid by card through the sandbox bank page: where the shopper was sent back to. */
+async function charged(orderId, amount, extra = {}) {
+  const o = await stack.createOrder(stack.creds, { order_id: orderId, amount, customer_id: 'cust-dash', 'options.get_client_auth_token': 'true', ...extra });
   const txn = await (await fetch(`${stack.kassaUrl}/txns`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${o.juspay.client_auth_token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ order_id: o.id, payment_method_type: 'CARD', card_number: '4111111111111111', card_exp_month: '12',
       card_exp_year: '2039', card_security_code: '123', name_on_card: 'Asha Rao' }),
   })).json();
-  await fetch(txn.payment.authentication.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  const bank = await fetch(txn.payment.authentication.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: 'otp=123456&action=submit', redirect: 'manual' });
+  // Kassa's own hops until the shopper leaves it.
+  let to = new URL(bank.headers.get('location'), stack.kassaUrl).href;
+  while (to.startsWith(`${stack.kassaUrl}/merchant/return/`)) {
+    to = new URL((await fetch(to, { redirect: 'manual' })).headers.get('location'), stack.kassaUrl).href;
+  }
   for (let i = 0; i < 100; i++) {
     const { body } = await stack.orderStatus(orderId);
-    if (body.status === 'CHARGED') return body;
+    if (body.status === 'CHARGED') return to;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${orderId} never charged`);
@@ -115,4 +120,67 @@ test('a viewer reads the order but is offered no refund or redelivery', async ()
   assert.equal(await page.getByLabel('Refund amount').count(), 0);
   assert.equal(await page.getByRole('button', { name: /Redeliver/ }).count(), 0);
   await noViolations(page, 'viewer order page');
+});
+
+test('an admin switches off signed responses, changes the theme and rotates the response key', async () => {
+  addUser('settings@e2e.example', 'admin');
+  const page = await stack.newPage({ viewport: { width: 1280, height: 1000 } });
+  await signIn(page, 'settings@e2e.example');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  const signed = page.getByLabel('Use signed response');
+  assert.equal(await signed.isChecked(), true);
+  await noViolations(page, 'settings');
+  await signed.uncheck();
+  await page.getByLabel('Accent colour').fill('#0a5c36');
+  await page.getByLabel('Corner radius (pixels, 0 to 24)').fill('2');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-settings.png'), fullPage: true });
+
+  // The next return URL carries no signature.
+  const back = await charged('dash-unsigned', '10.00', { return_url: `${stack.shopUrl}/thanks` });
+  const url = new URL(back);
+  assert.equal(url.searchParams.get('order_id'), 'dash-unsigned');
+  assert.equal(url.searchParams.get('status'), 'CHARGED');
+  assert.equal(url.searchParams.get('signature'), null, back);
+
+  // The payment page wears the new accent.
+  const o = await stack.createOrder(stack.creds, { order_id: 'dash-themed', amount: '5.00' });
+  const pay = await stack.newPage({ viewport: { width: 1280, height: 900 } });
+  await pay.goto(o.payment_links.web);
+  await pay.waitForSelector('.kassa-pay:not([disabled])');
+  assert.equal(await pay.locator('.kassa-pay').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(10, 92, 54)');
+
+  // Signed again; a rotation shows the new key once.
+  await signed.check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  await page.getByLabel('Keep signing with the current key for (minutes)').fill('0');
+  await page.getByRole('button', { name: 'Rotate response key' }).click();
+  const key = await page.getByTestId('new-response-key').textContent();
+  assert.match(key, /^krk_/);
+  await noViolations(page, 'new key shown');
+  const signedBack = new URL(await charged('dash-signed', '10.00', { return_url: `${stack.shopUrl}/thanks` }));
+  assert.ok(signedBack.searchParams.get('signature'), signedBack.href);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  assert.equal(await page.getByTestId('new-response-key').count(), 0, 'shown once');
+});
+
+test('charts and the audit log', async () => {
+  addUser('charts@e2e.example', 'admin');
+  await charged('dash-c1', '30.00');
+  const page = await stack.newPage({ viewport: { width: 1280, height: 1000 } });
+  await signIn(page, 'charts@e2e.example');
+  await page.getByRole('link', { name: 'Charts' }).click();
+  await page.getByRole('heading', { name: 'Per day' }).waitFor();
+  assert.equal(await page.getByRole('img', { name: /Volume per day, last 7 days/ }).count(), 1);
+  await page.getByRole('link', { name: 'Last 30 days' }).click();
+  await page.getByRole('img', { name: /last 30 days/ }).first().waitFor();
+  await noViolations(page, 'charts');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-charts.png'), fullPage: true });
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('cell', { name: 'dashboard.sign_in' }).first().waitFor();
+  await noViolations(page, 'audit log');
 });

@@ -20,6 +20,8 @@ enum Route {
     Charts(String),
     /// The audit log.
     Audit,
+    /// The merchant's settings.
+    Settings,
 }
 
 fn route_now() -> Route {
@@ -32,6 +34,8 @@ fn route_now() -> Route {
         Route::Charts(param(search.trim_start_matches('?'), "days"))
     } else if path == "/dashboard/audit" {
         Route::Audit
+    } else if path == "/dashboard/settings" {
+        Route::Settings
     } else if let Some(id) = path.strip_prefix("/dashboard/orders/").filter(|id| !id.is_empty()) {
         Route::Order(js_sys::decode_uri_component(id).map(String::from).unwrap_or_else(|_| id.to_string()))
     } else {
@@ -124,6 +128,10 @@ pub fn App() -> impl IntoView {
             }
             (Route::Charts(days), Some(s)) => view! { <Frame ctx=ctx session=s><ChartsPage ctx=ctx days=days /></Frame> }.into_any(),
             (Route::Audit, Some(s)) => view! { <Frame ctx=ctx session=s><AuditPage ctx=ctx /></Frame> }.into_any(),
+            (Route::Settings, Some(s)) => {
+                let admin = s.admin;
+                view! { <Frame ctx=ctx session=s><SettingsPage ctx=ctx admin=admin /></Frame> }.into_any()
+            }
         }
     }
 }
@@ -189,6 +197,7 @@ fn Frame(ctx: Ctx, session: Session, children: Children) -> impl IntoView {
             <nav aria-label="Dashboard">
                 <NavLink ctx=ctx href="/dashboard/orders" label=S::Orders />
                 <NavLink ctx=ctx href="/dashboard/charts" label=S::Charts />
+                <NavLink ctx=ctx href="/dashboard/settings" label=S::Settings />
                 {session.admin.then(|| view! { <NavLink ctx=ctx href="/dashboard/audit" label=S::AuditLog /> })}
             </nav>
             <p class="dash-user">{session.email.clone()}" ("{role}")"</p>
@@ -206,6 +215,7 @@ fn NavLink(ctx: Ctx, href: &'static str, label: S) -> impl IntoView {
             Route::Orders(_) | Route::Order(_) => "/dashboard/orders",
             Route::Charts(_) => "/dashboard/charts",
             Route::Audit => "/dashboard/audit",
+            Route::Settings => "/dashboard/settings",
             Route::SignIn => "",
         };
         (here == href).then_some("page")
@@ -582,12 +592,12 @@ fn ChartsPage(ctx: Ctx, days: String) -> impl IntoView {
     let pct = |per_mille: i64| format!("{}.{}%", per_mille / 10, per_mille % 10);
     view! {
         <h1>{t(S::Charts)}</h1>
-        <nav aria-label=t(S::LastDays) class="dash-pager">
+        <nav aria-label=t(S::Charts) class="dash-pager">
             {["7", "30", "90"].map(|n| {
                 let href = format!("/dashboard/charts?days={n}");
                 let href2 = href.clone();
                 let current = (n == days).then_some("page");
-                view! { <a href=href aria-current=current on:click=move |ev| { ev.prevent_default(); ctx.go(&href2); }>{format!("{} {n}", t(S::LastDays))}</a> }
+                view! { <a href=href aria-current=current on:click=move |ev| { ev.prevent_default(); ctx.go(&href2); }>{t(S::LastDays).replace("{n}", n)}</a> }
             }).collect_view()}
         </nav>
         {move || match data.get() {
@@ -611,7 +621,7 @@ fn ChartsPage(ctx: Ctx, days: String) -> impl IntoView {
                         <h3>{t(S::SuccessRate)}</h3>
                         {bars("dash-rate-title", format!("{} per day, last {days_n} days (the table below lists each day)", t(S::SuccessRate)), rates, 1000)}
                         <table class="dash-table">
-                            <caption>{format!("{}: {}", t(S::PerDay), crate_amount(total))}</caption>
+                            <caption>{format!("{} · {} {}", t(S::PerDay), t(S::TotalVolume), crate_amount(total))}</caption>
                             <thead><tr><th scope="col">{t(S::Date)}</th><th scope="col">{t(S::Orders)}</th><th scope="col">{t(S::Paid)}</th>
                                 <th scope="col">{t(S::Volume)}</th><th scope="col">{t(S::SuccessRate)}</th></tr></thead>
                             <tbody>{per_day.iter().map(|d| view! {
@@ -665,6 +675,216 @@ fn AuditPage(ctx: Ctx) -> impl IntoView {
                                 <td class="dash-code">{s(e, "detail")}</td><td>{s(e, "address")}</td></tr>
                         }).collect_view()}</tbody>
                     </table>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// Settings: one form for the merchant's settings (admins; viewers read
+/// them), the response key's rotation, the orderDetails keys and the gateway accounts.
+#[component]
+fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let reload = RwSignal::new(0u32);
+    load(ctx, data, move || {
+        reload.track();
+        "settings".to_string()
+    });
+    let message = RwSignal::new(None::<(bool, String)>);
+    let new_key = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let send = move |path: String, body: Value, done: S, after: Option<RwSignal<Option<String>>>| {
+        let csrf = ctx.csrf();
+        busy.set(true);
+        spawn_local(async move {
+            match api::post(&path, &csrf, &body).await {
+                Ok(v) => {
+                    message.set(Some((true, t(done).to_string())));
+                    if let Some(slot) = after {
+                        slot.set(v["response_key"].as_str().map(str::to_string));
+                    }
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    ctx.handle(&e);
+                    message.set(Some((false, e.message)));
+                }
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <h1>{t(S::Settings)}</h1>
+        {(!admin).then(|| view! { <p class="dash-notice">{t(S::ReadOnly)}</p> })}
+        {move || message.get().map(|(ok, m)| if ok {
+            view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
+        } else {
+            view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
+        })}
+        {move || match data.get() {
+            None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Some(Ok(v)) => {
+                let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+                let list = |k: &str| v[k].as_array().cloned().unwrap_or_default().iter().filter_map(|x| x.as_str().map(str::to_string)).collect::<Vec<_>>();
+                let expiry = RwSignal::new(v["order_expiry_minutes"].as_i64().unwrap_or(15).to_string());
+                let methods = RwSignal::new(list("enabled_methods"));
+                let url = RwSignal::new(text("webhook_url"));
+                let user = RwSignal::new(text("webhook_username"));
+                let password = RwSignal::new(String::new());
+                let password_set = v["webhook_password_set"].as_bool().unwrap_or(false);
+                let events = RwSignal::new(list("webhook_events"));
+                let available = list("available_events");
+                let origins = RwSignal::new(list("allowed_origins").join("\n"));
+                let signed = RwSignal::new(v["signed_response"].as_bool().unwrap_or(true));
+                let return_url = RwSignal::new(text("default_return_url"));
+                let accent = RwSignal::new(v["theme"]["accent"].as_str().unwrap_or("#1d4ed8").to_string());
+                let radius = RwSignal::new(v["theme"]["radius"].as_u64().unwrap_or(8).to_string());
+                let appearance = RwSignal::new(v["theme"]["appearance"].as_str().unwrap_or("auto").to_string());
+                let keys = list("rsa_keys");
+                let accounts = v["gateway_accounts"].as_array().cloned().unwrap_or_default();
+                let overlap = RwSignal::new("60".to_string());
+                let key_id = RwSignal::new(String::new());
+                let pem = RwSignal::new(String::new());
+                let save = move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    let mut body = json!({
+                        "order_expiry_minutes": expiry.get_untracked().trim().parse::<i64>().unwrap_or(0),
+                        "enabled_methods": methods.get_untracked(),
+                        "webhook_url": url.get_untracked(),
+                        "webhook_username": user.get_untracked(),
+                        "webhook_events": events.get_untracked(),
+                        "allowed_origins": origins.get_untracked().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+                        "signed_response": signed.get_untracked(),
+                        "default_return_url": return_url.get_untracked(),
+                        "theme": { "accent": accent.get_untracked(), "radius": radius.get_untracked().trim().parse::<u64>().unwrap_or(0), "appearance": appearance.get_untracked() },
+                    });
+                    if !password.get_untracked().is_empty() {
+                        body["webhook_password"] = json!(password.get_untracked());
+                    }
+                    send("settings".into(), body, S::Saved, None);
+                };
+                let check = |id: String, label: String, value: String, set: RwSignal<Vec<String>>| {
+                    let v2 = value.clone();
+                    let for_id = id.clone();
+                    view! {
+                        <label class="dash-check" for=for_id>
+                            <input type="checkbox" id=id prop:checked=move || set.get().contains(&value)
+                                on:change=move |ev| { let on = event_target_checked(&ev); set.update(|l| { l.retain(|x| *x != v2); if on { l.push(v2.clone()); } }); } />
+                            {label}
+                        </label>
+                    }
+                };
+                let text_field = |id: &'static str, label: S, sig: RwSignal<String>, kind: &'static str| view! {
+                    <div class="dash-field">
+                        <label for=id>{t(label)}</label>
+                        <input id=id type=kind prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev)) />
+                    </div>
+                };
+                view! {
+                    <form class="dash-settings" on:submit=save>
+                        <fieldset disabled=!admin>
+                            <legend class="dash-sr">{t(S::Settings)}</legend>
+                            {text_field("dash-s-expiry", S::OrderExpiry, expiry, "number")}
+                            <fieldset>
+                                <legend>{t(S::PaymentMethods)}</legend>
+                                {[("card", "Card"), ("nb", "Netbanking"), ("wallet", "Wallet"), ("upi", "UPI")].map(|(v, l)| check(format!("dash-s-m-{v}"), l.to_string(), v.to_string(), methods)).collect_view()}
+                            </fieldset>
+                            <div class="dash-field">
+                                <label class="dash-check" for="dash-s-signed">
+                                    <input type="checkbox" id="dash-s-signed" aria-describedby="dash-s-signed-hint" prop:checked=move || signed.get()
+                                        on:change=move |ev| signed.set(event_target_checked(&ev)) />
+                                    {t(S::SignedResponse)}
+                                </label>
+                                <p class="dash-hint" id="dash-s-signed-hint">{t(S::SignedResponseHint)}</p>
+                            </div>
+                            {text_field("dash-s-return", S::DefaultReturnUrl, return_url, "url")}
+                            {text_field("dash-s-hook", S::WebhookUrl, url, "url")}
+                            {text_field("dash-s-hook-user", S::WebhookUser, user, "text")}
+                            <div class="dash-field">
+                                <label for="dash-s-hook-pass">{t(S::WebhookPassword)}</label>
+                                <input id="dash-s-hook-pass" type="password" autocomplete="new-password" aria-describedby=password_set.then_some("dash-s-hook-pass-hint")
+                                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+                                {password_set.then(|| view! { <p class="dash-hint" id="dash-s-hook-pass-hint">{t(S::WebhookPasswordSet)}</p> })}
+                            </div>
+                            <fieldset>
+                                <legend>{t(S::WebhookEvents)}</legend>
+                                <div class="dash-checks">{available.into_iter().map(|e| check(format!("dash-s-e-{e}"), e.clone(), e, events)).collect_view()}</div>
+                            </fieldset>
+                            <div class="dash-field">
+                                <label for="dash-s-origins">{t(S::FrameOrigins)}</label>
+                                <textarea id="dash-s-origins" rows="3" aria-describedby="dash-s-origins-hint" prop:value=move || origins.get()
+                                    on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
+                                <p class="dash-hint" id="dash-s-origins-hint">{t(S::FrameOriginsHint)}</p>
+                            </div>
+                            <fieldset>
+                                <legend>{t(S::Theme)}</legend>
+                                {text_field("dash-s-accent", S::Accent, accent, "color")}
+                                {text_field("dash-s-radius", S::Radius, radius, "number")}
+                                <div class="dash-field">
+                                    <label for="dash-s-appearance">{t(S::Appearance)}</label>
+                                    <select id="dash-s-appearance" on:change=move |ev| appearance.set(event_target_value(&ev))>
+                                        {["auto", "light", "dark"].map(|a| view! { <option value=a selected=appearance.get_untracked() == a>{a}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="dash-preview" class:dash-dark=move || appearance.get() == "dark" aria-label=t(S::Preview) role="group">
+                                    <span class="dash-preview-pay" style:background-color=move || accent.get()
+                                        style:border-radius=move || format!("{}px", radius.get().trim().parse::<u8>().unwrap_or(0).min(24))>{t(S::PreviewPay)}</span>
+                                </div>
+                            </fieldset>
+                            {admin.then(|| view! { <button type="submit" disabled=move || busy.get()>{t(S::Save)}</button> })}
+                        </fieldset>
+                    </form>
+                    {admin.then(|| view! {
+                        <section aria-labelledby="dash-s-key" class="dash-panel">
+                            <h2 id="dash-s-key">{t(S::ResponseKey)}</h2>
+                            <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                ev.prevent_default();
+                                send("settings/response-key".into(), json!({ "overlap_minutes": overlap.get_untracked().trim().parse::<i64>().unwrap_or(-1) }), S::Saved, Some(new_key));
+                            }>
+                                <label for="dash-s-overlap">{t(S::Overlap)}</label>
+                                <input id="dash-s-overlap" type="number" prop:value=move || overlap.get() on:input=move |ev| overlap.set(event_target_value(&ev)) />
+                                <button type="submit" disabled=move || busy.get()>{t(S::RotateKey)}</button>
+                            </form>
+                            {move || new_key.get().map(|k| view! { <p role="status">{t(S::NewKeyOnce)}" "<code data-testid="new-response-key">{k}</code></p> })}
+                        </section>
+                    })}
+                    <section aria-labelledby="dash-s-rsa" class="dash-panel">
+                        <h2 id="dash-s-rsa">{t(S::RsaKeys)}</h2>
+                        <ul>{keys.into_iter().map(|k| {
+                            let label = format!("{} {k}", t(S::Remove));
+                            let path = format!("settings/rsa-keys/{}/delete", enc(&k));
+                            view! { <li><code>{k.clone()}</code>" "{admin.then(|| view! {
+                                <button type="button" class="dash-secondary" aria-label=label disabled=move || busy.get()
+                                    on:click=move |_| send(path.clone(), json!({}), S::Removed, None)>{t(S::Remove)}</button>
+                            })}</li> }
+                        }).collect_view()}</ul>
+                        {admin.then(|| view! {
+                            <form class="dash-stack" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                ev.prevent_default();
+                                send("settings/rsa-keys".into(), json!({ "key_id": key_id.get_untracked(), "public_key": pem.get_untracked() }), S::KeyAdded, None);
+                            }>
+                                <label for="dash-s-key-id">{t(S::KeyId)}</label>
+                                <input id="dash-s-key-id" type="text" prop:value=move || key_id.get() on:input=move |ev| key_id.set(event_target_value(&ev)) />
+                                <label for="dash-s-pem">{t(S::PublicKey)}</label>
+                                <textarea id="dash-s-pem" rows="4" prop:value=move || pem.get() on:input=move |ev| pem.set(event_target_value(&ev))></textarea>
+                                <button type="submit" disabled=move || busy.get()>{t(S::AddKey)}</button>
+                            </form>
+                        })}
+                    </section>
+                    <section aria-labelledby="dash-s-gw" class="dash-panel">
+                        <h2 id="dash-s-gw">{t(S::GatewayAccounts)}</h2>
+                        {if accounts.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
+                            <table class="dash-table">
+                                <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Gateway)}</th><th scope="col">"Reference id"</th><th scope="col">{t(S::Priority)}</th></tr></thead>
+                                <tbody>{accounts.iter().map(|a| view! {
+                                    <tr><td><code>{a["id"].as_str().unwrap_or_default().to_string()}</code></td><td>{a["gateway"].as_str().unwrap_or_default().to_string()}</td>
+                                        <td>{a["reference_id"].as_str().unwrap_or_default().to_string()}</td><td class="dash-num">{a["priority"].as_i64().unwrap_or_default()}</td></tr>
+                                }).collect_view()}</tbody>
+                            </table>
+                        }.into_any() }}
+                    </section>
                 }.into_any()
             }
         }}

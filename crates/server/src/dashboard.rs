@@ -57,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/audit", get(audit_log))
         .route("/dashboard/api/txns/{txn_uuid}/capture", post(capture))
         .route("/dashboard/api/txns/{txn_uuid}/void", post(void))
+        .route("/dashboard/api/settings", get(settings).post(change_settings))
+        .route("/dashboard/api/settings/response-key", post(rotate_response_key))
+        .route("/dashboard/api/settings/rsa-keys", post(add_rsa_key))
+        .route("/dashboard/api/settings/rsa-keys/{key_id}/delete", post(remove_rsa_key))
         .route("/dashboard/api/{*rest}", get(not_found).post(not_found))
 }
 
@@ -652,4 +656,250 @@ async fn redeliver(
     )
     .await
     .map(IntoResponse::into_response)
+}
+
+/// The JSON body of a dashboard write (400 when it is not a JSON object).
+fn json_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, AppError> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(AppError::bad_request("invalid_request", "send a JSON object")),
+    }
+}
+
+fn settings_json(m: &crate::db::Merchant, keys: Vec<String>, accounts: &[crate::gateway::route::Account]) -> Value {
+    json!({
+        "name": m.name,
+        "order_expiry_minutes": m.order_ttl_secs / 60,
+        "enabled_methods": m.enabled_methods.iter().map(|p| p.token()).collect::<Vec<_>>(),
+        "webhook_url": m.webhook_url,
+        "webhook_username": m.webhook_username,
+        "webhook_password_set": m.webhook_password.is_some(),
+        "webhook_events": m.webhook_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        "available_events": crate::domain::EventName::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        "allowed_origins": m.allowed_origins,
+        "signed_response": m.signed_response,
+        "default_return_url": m.default_return_url,
+        "theme": { "accent": m.theme.accent, "radius": m.theme.radius, "appearance": m.theme.appearance.as_str(), "logo": m.theme.logo.is_some() },
+        "rsa_keys": keys,
+        "gateway_accounts": accounts.iter().map(|a| json!({ "id": a.id, "gateway": a.kind().as_str(), "reference_id": a.reference_id, "priority": a.priority })).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /dashboard/api/settings`: the merchant's settings (never a secret: whether a password is set, not the password).
+async fn settings(State(state): State<AppState>, Signed(session): Signed) -> Result<Json<Value>, AppError> {
+    let m = merchant_of(&state, &session.user).await?;
+    let keys = state.db.merchant_key_ids(&m.id).await?;
+    let accounts = state.db.gateway_accounts(&m.id).await?;
+    Ok(Json(settings_json(&m, keys, &accounts)))
+}
+
+fn bad(field: &str, why: &str) -> AppError {
+    AppError::bad_request("invalid_parameter", format!("{field} {why}"))
+}
+
+/// An optional text setting: `null` or `""` clears it.
+fn optional_text(field: &str, v: &Value) -> Result<Option<String>, AppError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_string())),
+        Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => Err(bad(field, "must be text")),
+    }
+}
+
+fn string_list(field: &str, v: &Value) -> Result<Vec<String>, AppError> {
+    v.as_array()
+        .ok_or_else(|| bad(field, "must be a list"))?
+        .iter()
+        .map(|x| x.as_str().map(|s| s.trim().to_string()).ok_or_else(|| bad(field, "must be a list of text")))
+        .collect()
+}
+
+/// `POST /dashboard/api/settings` (JSON, any of `order_expiry_minutes`,
+/// `enabled_methods`, `webhook_url`, `webhook_username`, `webhook_password`,
+/// `webhook_events`, `allowed_origins`, `signed_response`,
+/// `default_return_url`, `theme`): checks every field first, then changes
+/// them together; the next request sees them. Audited by field name (no values of secrets).
+async fn change_settings(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let m = merchant_of(&state, &session.user).await?;
+    let mut c = crate::db::SettingsChange::default();
+    let mut changed: Vec<String> = Vec::new();
+    let mut detail = serde_json::Map::new();
+    for (k, v) in json_body(&body)? {
+        match k.as_str() {
+            "order_expiry_minutes" => {
+                let mins = v.as_i64().filter(|m| (1..=1440).contains(m)).ok_or_else(|| bad(&k, "must be 1 to 1440 minutes (24 hours)"))?;
+                c.order_ttl_secs = Some(mins * 60);
+                detail.insert(k.clone(), json!(mins));
+            }
+            "enabled_methods" => {
+                let list = string_list(&k, &v)?;
+                let mut tokens: Vec<&str> = Vec::new();
+                for t in &list {
+                    let p = kassa_types::PaymentMethod::from_token(&t.to_lowercase())
+                        .ok_or_else(|| bad(&k, "must name card, nb, wallet or upi"))?;
+                    if !tokens.contains(&p.token()) {
+                        tokens.push(p.token());
+                    }
+                }
+                if tokens.is_empty() {
+                    return Err(bad(&k, "must keep at least one method"));
+                }
+                c.enabled_methods = Some(tokens.join("|"));
+                detail.insert(k.clone(), json!(tokens));
+            }
+            "webhook_url" => {
+                let url = optional_text(&k, &v)?;
+                if let Some(u) = &url {
+                    let parsed = url::Url::parse(u).map_err(|_| bad(&k, "must be an http(s) URL"))?;
+                    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() || u.len() > 2048 {
+                        return Err(bad(&k, "must be an http(s) URL"));
+                    }
+                }
+                c.webhook_url = Some(url);
+                detail.insert(k.clone(), json!("changed"));
+            }
+            "webhook_username" => {
+                c.webhook_username = Some(optional_text(&k, &v)?.map(|u| u.chars().take(200).collect()));
+                detail.insert(k.clone(), json!("changed"));
+            }
+            "webhook_password" => {
+                c.webhook_password = Some(optional_text(&k, &v)?);
+                detail.insert(k.clone(), json!("changed"));
+            }
+            "webhook_events" => {
+                let mut events: Vec<&str> = Vec::new();
+                for name in string_list(&k, &v)? {
+                    let e = crate::domain::EventName::parse(&name).ok_or_else(|| bad(&k, "names an unknown event"))?;
+                    if !events.contains(&e.as_str()) {
+                        events.push(e.as_str());
+                    }
+                }
+                c.webhook_events = Some(events.join(" "));
+                detail.insert(k.clone(), json!(events));
+            }
+            "allowed_origins" => {
+                let origins = string_list(&k, &v)?
+                    .iter()
+                    .filter(|o| !o.is_empty())
+                    .map(|o| crate::pages::frame_origin(o).map_err(|why| bad(&k, why)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                c.allowed_origins = Some(origins.join(" "));
+                detail.insert(k.clone(), json!(origins));
+            }
+            "signed_response" => {
+                let on = v.as_bool().ok_or_else(|| bad(&k, "must be true or false"))?;
+                c.signed_response = Some(on);
+                detail.insert(k.clone(), json!(on));
+            }
+            "default_return_url" => {
+                let url = optional_text(&k, &v)?.map(crate::juspay::orders::return_url).transpose()?;
+                detail.insert(k.clone(), json!(url));
+                c.default_return_url = Some(url);
+            }
+            "theme" => {
+                let accent = optional_text("theme.accent", &v["accent"])?;
+                let radius = match &v["radius"] {
+                    Value::Null => None,
+                    r @ (Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Array(_) | Value::Object(_)) => Some(
+                        r.as_u64()
+                            .and_then(|r| u8::try_from(r).ok())
+                            .ok_or_else(|| bad("theme.radius", "must be a whole number of pixels"))?,
+                    ),
+                };
+                let appearance = kassa_types::theme::Appearance::parse(v["appearance"].as_str().unwrap_or("auto"))
+                    .ok_or_else(|| bad("theme.appearance", "must be auto, light or dark"))?;
+                let theme = kassa_types::theme::Theme { accent, radius, logo: m.theme.logo.clone(), appearance };
+                theme.validate().map_err(|why| AppError::bad_request("invalid_parameter", format!("theme: {why}")))?;
+                detail
+                    .insert(k.clone(), json!({ "accent": theme.accent, "radius": theme.radius, "appearance": theme.appearance.as_str() }));
+                c.theme = Some(serde_json::to_string(&theme).map_err(|e| AppError::internal(&e))?);
+            }
+            other => return Err(AppError::bad_request("invalid_parameter", format!("{other} is not a setting"))),
+        }
+        changed.push(k);
+    }
+    state.db.change_settings(&m.id, &c).await?;
+    if !changed.is_empty() {
+        audit_of(audit, &session.user).record(&state.db, Some(&m.id), "settings.update", None, Value::Object(detail)).await;
+    }
+    let m = merchant_of(&state, &session.user).await?;
+    let keys = state.db.merchant_key_ids(&m.id).await?;
+    let accounts = state.db.gateway_accounts(&m.id).await?;
+    Ok(Json(settings_json(&m, keys, &accounts)))
+}
+
+/// `POST /dashboard/api/settings/response-key` (`overlap_minutes`, default
+/// 60): a new response key, shown this once. Kassa signs with it from the
+/// end of the overlap on, with the current one until then (verify with both meanwhile).
+async fn rotate_response_key(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let body = json_body(&body)?;
+    let overlap = match body.get("overlap_minutes") {
+        None | Some(Value::Null) => 60,
+        Some(v) => {
+            v.as_i64().filter(|m| (0..=7 * 24 * 60).contains(m)).ok_or_else(|| bad("overlap_minutes", "must be 0 to 10080 (a week)"))?
+        }
+    };
+    let key = crate::random_id("krk_");
+    let now = crate::now_ms();
+    let until = now.saturating_add(overlap * 60_000);
+    if !state.db.rotate_credential(&session.user.merchant_id, crate::db::Credential::ResponseKey, &key, now, until).await? {
+        return Err(AppError::unauthorized("this user's merchant is gone"));
+    }
+    let detail = json!({ "overlap_mins": overlap, "overlap_until": rfc3339(until) });
+    audit_of(audit, &session.user).record(&state.db, Some(&session.user.merchant_id), "response_key.rotate", None, detail).await;
+    Ok(Json(json!({ "response_key": key, "signs_from": rfc3339(until) })))
+}
+
+/// `POST /dashboard/api/settings/rsa-keys` (`key_id`, `public_key` PEM): registers an `orderDetails` key.
+async fn add_rsa_key(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let body = json_body(&body)?;
+    let key_id = body.get("key_id").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+    if key_id.is_empty() || key_id.len() > 64 || !key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(bad("key_id", "must be 1-64 letters, digits, '_' or '-'"));
+    }
+    let pem = body.get("public_key").and_then(Value::as_str).unwrap_or_default();
+    kassa_sign::order_details::RsaPublicKey::from_pem(pem).map_err(|_| bad("public_key", "must be an RSA public key in PEM"))?;
+    match state.db.add_merchant_key(&session.user.merchant_id, &key_id, pem).await {
+        Ok(()) => {}
+        Err(crate::db::DbError::Conflict) => {
+            return Err(AppError::conflict("key_exists", "a key with this key_id exists; remove it first"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    audit_of(audit, &session.user)
+        .record(&state.db, Some(&session.user.merchant_id), "order_details_key.add", Some(&key_id), Value::Null)
+        .await;
+    Ok(Json(json!({ "key_id": key_id })))
+}
+
+/// `POST /dashboard/api/settings/rsa-keys/:key_id/delete`.
+async fn remove_rsa_key(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    Path(key_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if !state.db.remove_merchant_key(&session.user.merchant_id, &key_id).await? {
+        return Err(AppError { status: StatusCode::NOT_FOUND, code: "key_not_found", message: "no such key".into(), retry_after: None });
+    }
+    audit_of(audit, &session.user)
+        .record(&state.db, Some(&session.user.merchant_id), "order_details_key.remove", Some(&key_id), Value::Null)
+        .await;
+    Ok(Json(json!({ "key_id": key_id, "removed": true })))
 }

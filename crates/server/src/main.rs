@@ -353,21 +353,7 @@ fn no_core_dumps() -> Result<(), String> {
 
 /// `https://shop.example[:port]`: a scheme, a host and maybe a port; nothing else.
 fn origin(s: &str) -> Result<String, String> {
-    let bad = || format!("--allowed-origin {s:?} must be an origin such as https://shop.example (no path)");
-    let u = url::Url::parse(s).map_err(|_| bad())?;
-    if u.scheme() == "http" && !u.host().is_some_and(|h| kassa_server::juspay::orders::is_loopback_host(&h)) {
-        return Err(format!("--allowed-origin {s:?} must be https:// (http:// only for localhost)"));
-    }
-    if !matches!(u.scheme(), "https" | "http")
-        || u.host_str().is_none()
-        || !matches!(u.path(), "" | "/")
-        || u.query().is_some()
-        || u.fragment().is_some()
-        || !u.username().is_empty()
-    {
-        return Err(bad());
-    }
-    Ok(u.origin().ascii_serialization())
+    kassa_server::pages::frame_origin(s).map_err(|why| format!("--allowed-origin {s:?} {why}"))
 }
 
 #[tokio::main]

@@ -52,6 +52,26 @@ pub fn routes(config: &Config) -> Router<AppState> {
         .layer(nosniff)
 }
 
+/// An origin allowed to frame the iframe link (`https://shop.example`), as
+/// the CSP names it; else why not.
+pub fn frame_origin(s: &str) -> Result<String, &'static str> {
+    let bad = "must be an origin such as https://shop.example (no path)";
+    let u = url::Url::parse(s).map_err(|_| bad)?;
+    if u.scheme() == "http" && !u.host().is_some_and(|h| crate::juspay::orders::is_loopback_host(&h)) {
+        return Err("must be https:// (http:// only for localhost)");
+    }
+    if !matches!(u.scheme(), "https" | "http")
+        || u.host_str().is_none()
+        || !matches!(u.path(), "" | "/")
+        || u.query().is_some()
+        || u.fragment().is_some()
+        || !u.username().is_empty()
+    {
+        return Err(bad);
+    }
+    Ok(u.origin().ascii_serialization())
+}
+
 /// The Content-Security-Policy of every page Kassa serves.
 pub(crate) fn csp(frame_ancestors: &str, form_action: &str) -> String {
     format!(
@@ -247,12 +267,16 @@ async fn return_after(State(st): State<AppState>, Path(txn_id): Path<String>) ->
 /// URL, or Kassa's result page when there is none or the attempt runs in the
 /// merchant's frame (the page then hands the result to the host, docs/bridge.md).
 pub(crate) async fn redirect_after(st: &AppState, order: &Order, in_frame: bool) -> Response {
-    let return_url = order.return_url.as_deref().filter(|_| !in_frame);
-    let Some(return_url) = return_url else {
+    let result_page = || {
         let frame = if in_frame { "?frame=1" } else { "" };
-        return Redirect::to(&format!("/merchant/result/{}{frame}", order.id)).into_response();
+        Redirect::to(&format!("/merchant/result/{}{frame}", order.id)).into_response()
     };
+    if in_frame {
+        return result_page();
+    }
     let Ok(Some(merchant)) = st.db.merchant(&order.merchant_id).await else { return not_found_page() };
+    // The order's own return URL, else the merchant's default (dashboard settings).
+    let Some(return_url) = order.return_url.as_deref().or(merchant.default_return_url.as_deref()) else { return result_page() };
     let key = ResponseKey::new(merchant.response_key.expose().as_bytes().to_vec());
     let params = Params::from_pairs([
         ("order_id", order.order_id.clone()),
@@ -260,7 +284,10 @@ pub(crate) async fn redirect_after(st: &AppState, order: &Order, in_frame: bool)
         ("status_id", order.status.id().to_string()),
     ]);
     let Ok(params) = params else { return not_found_page() };
-    match signed_return_url(&key, return_url, &params) {
+    // "Use signed response" off (seed 000): the same parameters, no signature.
+    let url =
+        if merchant.signed_response { signed_return_url(&key, return_url, &params) } else { unsigned_return_url(return_url, &params) };
+    match url {
         Some(url) => Redirect::to(&url).into_response(),
         None => not_found_page(),
     }
@@ -283,6 +310,22 @@ pub fn signed_return_url(key: &ResponseKey, return_url: &str, params: &Params<'_
     let all = Params::from_pairs(own.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(params.iter())).ok()?;
     let query = return_url::sign(key, &all);
     url.set_query(Some(&query));
+    Some(url.into())
+}
+
+/// [`signed_return_url`] without the signature: the merchant switched "Use signed response" off.
+fn unsigned_return_url(return_url: &str, params: &Params<'_>) -> Option<String> {
+    let mut url = url::Url::parse(return_url).ok()?;
+    let own: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| params.get(k).is_none() && !matches!(k.as_ref(), "signature" | "signature_algorithm"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in own.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(params.iter()) {
+        q.append_pair(k, v);
+    }
+    url.set_query(Some(&q.finish()));
     Some(url.into())
 }
 

@@ -444,3 +444,150 @@ fn charts_csv_audit_log_and_holds() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+impl Kassa {
+    /// Pays a new order of m1 by card (`extra` adds fields to its creation) and follows the
+    /// bank's answer back: where Kassa sends the shopper (the return URL, or its result page).
+    fn pay_and_return(&self, order_id: &str, extra: &str) -> String {
+        let (code, v) =
+            self.api(&self.s.api_key, "/orders", &format!("order_id={order_id}&amount=10.00&options.get_client_auth_token=true{extra}"));
+        assert_eq!(code, 200, "{v}");
+        let mut body = common::card_fields("4111111111111111");
+        body["order_id"] = v["id"].clone();
+        let mut resp = self
+            .s
+            .agent
+            .post(format!("{}/txns", self.s.base))
+            .header("authorization", &format!("Bearer {}", v["juspay"]["client_auth_token"].as_str().unwrap()))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        let txn: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        let bank = common::submit_otp(&self.s.agent, txn["payment"]["authentication"]["url"].as_str().unwrap()).unwrap();
+        let mut to = bank.headers()["location"].to_str().unwrap().to_string();
+        // Kassa's own hops (its return route) until the shopper leaves it.
+        while let Some(path) = to.strip_prefix(&self.s.base).map(str::to_string).or_else(|| to.starts_with('/').then(|| to.clone())) {
+            if path.starts_with("/merchant/result/") {
+                return path;
+            }
+            let resp = self.s.agent.get(format!("{}{path}", self.s.base)).call().unwrap();
+            assert_eq!(resp.status().as_u16(), 303, "{path}");
+            to = resp.headers()["location"].to_str().unwrap().to_string();
+        }
+        to
+    }
+}
+
+#[test]
+fn settings_are_checked_changed_together_and_take_effect_on_the_next_request() {
+    let k = start();
+    let admin = k.sign_in("admin@shop.example");
+    let viewer = k.sign_in("viewer@shop.example");
+    let (code, before, _) = k.call(&viewer, "GET", "/dashboard/api/settings", None, false);
+    assert_eq!(code, 200, "{before}");
+    assert_eq!((before["signed_response"].as_bool(), before["order_expiry_minutes"].as_i64()), (Some(true), Some(15)), "{before}");
+    assert!(!before.to_string().contains("whsec_") && !before.to_string().contains("krk_"), "no secret is shown: {before}");
+    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/settings", Some(json!({ "signed_response": false })), true).0, 403);
+
+    // Refusals change nothing, even with good fields beside them.
+    for (bad, field) in [
+        (json!({ "order_expiry_minutes": 1441 }), "order_expiry_minutes"),
+        (json!({ "enabled_methods": [] }), "enabled_methods"),
+        (json!({ "enabled_methods": ["cash"] }), "enabled_methods"),
+        (json!({ "allowed_origins": ["https://shop.example/path"] }), "allowed_origins"),
+        (json!({ "default_return_url": "http://shop.example/back" }), "return_url"),
+        (json!({ "webhook_events": ["ORDER_EXPLODED"] }), "webhook_events"),
+        (json!({ "theme": { "accent": "yellow" } }), "theme"),
+        (json!({ "theme": { "radius": 40 } }), "theme"),
+        (json!({ "signed_response": false, "api_key": "x" }), "api_key"),
+    ] {
+        let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/settings", Some(bad.clone()), true);
+        assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_parameter")), "{bad}: {v}");
+        assert!(v["error_message"].as_str().unwrap().contains(field), "{bad}: {v}");
+    }
+    let (_, unchanged, _) = k.call(&admin, "GET", "/dashboard/api/settings", None, false);
+    assert_eq!(unchanged, before);
+
+    let change = json!({
+        "order_expiry_minutes": 30, "enabled_methods": ["card", "upi"], "allowed_origins": ["https://shop.example"],
+        "signed_response": false, "default_return_url": "https://shop.example/back?from=kassa", "webhook_events": ["ORDER_SUCCEEDED"],
+        "theme": { "accent": "#0a5c36", "radius": 4, "appearance": "light" }, "webhook_password": "hook-secret-pass",
+    });
+    let (code, after, _) = k.call(&admin, "POST", "/dashboard/api/settings", Some(change), true);
+    assert_eq!(code, 200, "{after}");
+    assert_eq!(
+        (
+            after["order_expiry_minutes"].as_i64(),
+            after["enabled_methods"].clone(),
+            after["webhook_events"].clone(),
+            after["webhook_password_set"].as_bool()
+        ),
+        (Some(30), json!(["card", "upi"]), json!(["ORDER_SUCCEEDED"]), Some(true))
+    );
+    assert!(!after.to_string().contains("hook-secret-pass"));
+
+    // The next order: 30 minutes, card and UPI only, the theme, framed by the new origin only.
+    let (code, v) = k.api(&k.s.api_key, "/orders", "order_id=s1&amount=5.00");
+    assert_eq!(code, 200);
+    let lifetime = query_strings(&k.s.db_url, "SELECT CAST(expires_at - created_at AS TEXT) FROM orders WHERE order_id = 's1'");
+    assert_eq!(lifetime, ["1800000"], "30 minutes");
+    let page = k.s.agent.get(format!("{}/merchant/ipay/{}", k.s.base, v["id"].as_str().unwrap())).call().unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors https://shop.example"), "{csp}");
+    let html = page.into_body().read_to_string().unwrap();
+    let config: Value =
+        serde_json::from_str(html.split("id=\"kassa-config\">").nth(1).unwrap().split("</script>").next().unwrap()).unwrap();
+    assert_eq!(config["order"]["methods"], json!(["card", "upi"]), "{config}");
+    assert!(config["theme_vars"].to_string().contains("#0a5c36"), "{config}");
+
+    // Signed responses off: the default return URL, Kassa's parameters, no signature.
+    let back = k.pay_and_return("s2", "");
+    assert!(back.starts_with("https://shop.example/back?from=kassa&order_id=s2&status=CHARGED&status_id=21"), "{back}");
+    assert!(!back.contains("signature"), "{back}");
+
+    // On again, and a rotation with no overlap: the next return URL verifies with the new key only.
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings", Some(json!({ "signed_response": true })), true).0, 200);
+    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/settings/response-key", Some(json!({ "overlap_minutes": 0 })), true);
+    assert_eq!(code, 200, "{v}");
+    let new_key = v["response_key"].as_str().unwrap().to_string();
+    assert!(new_key.starts_with("krk_"));
+    let back = k.pay_and_return("s3", "&return_url=https%3A%2F%2Fshop.example%2Fdone");
+    let query = back.split_once('?').unwrap().1;
+    use kassa_sign::{ResponseKey, return_url};
+    assert!(return_url::verify_query(&ResponseKey::new(new_key.clone().into_bytes()), query).is_ok(), "{back}");
+    assert!(
+        return_url::verify_query(&ResponseKey::new(k.s.response_key.clone().into_bytes()), query).is_err(),
+        "the old key no longer signs"
+    );
+    // With an overlap, the current key keeps signing until it ends.
+    let (_, v, _) = k.call(&admin, "POST", "/dashboard/api/settings/response-key", Some(json!({ "overlap_minutes": 60 })), true);
+    assert_ne!(v["response_key"], new_key.as_str());
+    let back = k.pay_and_return("s4", "&return_url=https%3A%2F%2Fshop.example%2Fdone");
+    assert!(return_url::verify_query(&ResponseKey::new(new_key.into_bytes()), back.split_once('?').unwrap().1).is_ok(), "{back}");
+
+    // orderDetails keys: added (checked as RSA PEM), listed, removed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kassa")).args(["keygen", "--out"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success());
+    let pem = std::fs::read_to_string(dir.path().join("public_key.pem")).unwrap();
+    let (code, v, _) =
+        k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys", Some(json!({ "key_id": "k1", "public_key": "not a key" })), true);
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_parameter")));
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys", Some(json!({ "key_id": "k1", "public_key": pem })), true).0, 200);
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys", Some(json!({ "key_id": "k1", "public_key": pem })), true).0, 409);
+    assert_eq!(k.call(&admin, "GET", "/dashboard/api/settings", None, false).1["rsa_keys"], json!(["k1"]));
+    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/settings/rsa-keys/k1/delete", Some(json!({})), true).0, 403);
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys/k1/delete", Some(json!({})), true).0, 200);
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys/k1/delete", Some(json!({})), true).0, 404);
+
+    let audit = query_strings(
+        &k.s.db_url,
+        "SELECT actor || ' ' || action || ' ' || COALESCE(detail, '') FROM audit_events WHERE actor LIKE 'user:%'",
+    );
+    assert!(
+        audit.iter().any(|a| a.starts_with("user:admin@shop.example settings.update") && a.contains("\"signed_response\":false")),
+        "{audit:?}"
+    );
+    assert!(audit.iter().any(|a| a.starts_with("user:admin@shop.example response_key.rotate")), "{audit:?}");
+    assert!(audit.iter().all(|a| !a.contains("hook-secret-pass") && !a.contains("krk_")), "{audit:?}");
+}

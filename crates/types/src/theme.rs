@@ -24,6 +24,15 @@ pub enum Appearance {
 }
 
 impl Appearance {
+    /// `auto`, `light` or `dark`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Appearance::Auto => "auto",
+            Appearance::Light => "light",
+            Appearance::Dark => "dark",
+        }
+    }
+
     /// Parses `auto`, `light` or `dark`.
     pub fn parse(s: &str) -> Option<Appearance> {
         match s {

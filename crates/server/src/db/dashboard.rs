@@ -373,3 +373,115 @@ impl Db {
         Ok((days, methods))
     }
 }
+
+/// The settings a dashboard admin changes (each `None`: left as it is).
+#[derive(Clone, Debug, Default)]
+pub struct SettingsChange {
+    /// Default order lifetime (seconds, at most 24 hours).
+    pub order_ttl_secs: Option<i64>,
+    /// Enabled methods, as `card|nb|wallet|upi` tokens.
+    pub enabled_methods: Option<String>,
+    /// Webhook URL (`Some(None)`: none).
+    pub webhook_url: Option<Option<String>>,
+    /// Webhook Basic user name (`Some(None)`: none).
+    pub webhook_username: Option<Option<String>>,
+    /// Webhook Basic password (`Some(None)`: none), in the clear: sealed here.
+    pub webhook_password: Option<Option<String>>,
+    /// The events it receives, space-separated.
+    pub webhook_events: Option<String>,
+    /// Origins allowed to frame the iframe link, space-separated.
+    pub allowed_origins: Option<String>,
+    /// "Use signed response".
+    pub signed_response: Option<bool>,
+    /// Default return URL (`Some(None)`: none).
+    pub default_return_url: Option<Option<String>>,
+    /// The payment page's theme, as JSON.
+    pub theme: Option<String>,
+}
+
+impl Db {
+    /// Applies `c` to merchant `merchant_id` in one statement; takes effect on the next request.
+    pub async fn change_settings(&self, merchant_id: &str, c: &SettingsChange) -> Result<bool, DbError> {
+        let mut sets: Vec<String> = Vec::new();
+        let mut binds: Vec<Option<String>> = Vec::new();
+        let mut ints: Vec<(usize, i64)> = Vec::new();
+        let mut text = |sets: &mut Vec<String>, col: &str, v: Option<String>| {
+            binds.push(v);
+            sets.push(format!("{col} = ${}", binds.len()));
+        };
+        if let Some(v) = &c.enabled_methods {
+            text(&mut sets, "enabled_methods", Some(v.clone()));
+        }
+        if let Some(v) = &c.webhook_url {
+            text(&mut sets, "webhook_url", v.clone());
+        }
+        if let Some(v) = &c.webhook_username {
+            text(&mut sets, "webhook_username", v.clone());
+        }
+        if let Some(v) = &c.webhook_password {
+            text(&mut sets, "webhook_password", v.as_deref().map(|p| self.seal_secret(p)));
+        }
+        if let Some(v) = &c.webhook_events {
+            text(&mut sets, "webhook_events", Some(v.clone()));
+        }
+        if let Some(v) = &c.allowed_origins {
+            text(&mut sets, "allowed_origins", Some(v.clone()));
+        }
+        if let Some(v) = &c.default_return_url {
+            text(&mut sets, "default_return_url", v.clone());
+        }
+        if let Some(v) = &c.theme {
+            text(&mut sets, "theme", Some(v.clone()));
+        }
+        if let Some(v) = c.order_ttl_secs {
+            ints.push((sets.len(), v));
+            sets.push("order_ttl_secs = ?".into());
+        }
+        if let Some(v) = c.signed_response {
+            ints.push((sets.len(), i64::from(v)));
+            sets.push("signed_response = ?".into());
+        }
+        if sets.is_empty() {
+            return Ok(true);
+        }
+        // Integers after the texts, numbered on.
+        let mut n = binds.len();
+        for (i, _) in &ints {
+            n += 1;
+            sets[*i] = sets[*i].replace('?', &format!("${n}"));
+        }
+        let sql = format!("UPDATE merchants SET {} WHERE id = ${}", sets.join(", "), n + 1);
+        let _turn = self.write_turn().await;
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        for (_, v) in ints {
+            q = q.bind(v);
+        }
+        let done = q.bind(merchant_id).execute(&self.pool).await.map_err(classify)?;
+        self.merchant_changed();
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A merchant's registered `orderDetails` key ids.
+    pub async fn merchant_key_ids(&self, merchant_id: &str) -> Result<Vec<String>, DbError> {
+        sqlx::query_scalar("SELECT key_id FROM merchant_keys WHERE merchant_id = $1 ORDER BY created_at, key_id")
+            .bind(merchant_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)
+    }
+
+    /// Removes a merchant's `orderDetails` key; `false` if it had none by that id.
+    pub async fn remove_merchant_key(&self, merchant_id: &str, key_id: &str) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("DELETE FROM merchant_keys WHERE merchant_id = $1 AND key_id = $2")
+            .bind(merchant_id)
+            .bind(key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

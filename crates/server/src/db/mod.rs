@@ -58,7 +58,7 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
-pub use dashboard::{DashboardSession, DashboardUser, DayStats, ListedOrder, MethodStats, OrderSearch, Role};
+pub use dashboard::{DashboardSession, DashboardUser, DayStats, ListedOrder, MethodStats, OrderSearch, Role, SettingsChange};
 pub use instruments::{ExecutionStart, NoticeNeeded, Notified};
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -79,6 +79,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/sqlite/0015_instruments.sql")),
     (16, include_str!("../../migrations/sqlite/0016_mandate_checks.sql")),
     (17, include_str!("../../migrations/sqlite/0017_dashboard.sql")),
+    (18, include_str!("../../migrations/sqlite/0018_settings.sql")),
 ];
 
 /// PostgreSQL came later: its first schema is SQLite's schema 5.
@@ -96,6 +97,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/postgres/0015_instruments.sql")),
     (16, include_str!("../../migrations/postgres/0016_mandate_checks.sql")),
     (17, include_str!("../../migrations/postgres/0017_dashboard.sql")),
+    (18, include_str!("../../migrations/postgres/0018_settings.sql")),
 ];
 
 #[cfg(test)]
@@ -297,6 +299,10 @@ pub struct Merchant {
     pub webhook_events: Vec<EventName>,
     /// How many gateway accounts it has linked (0: every order goes to the built-in sandbox).
     pub gateway_accounts: i64,
+    /// "Use signed response" (seed 000): the return URL carries a signature (off: it carries none).
+    pub signed_response: bool,
+    /// Where shoppers go back to after an order created without `return_url`.
+    pub default_return_url: Option<String>,
 }
 
 /// Fields of a new merchant.
@@ -492,6 +498,8 @@ fn merchant_from(row: &AnyRow, db: &Db) -> Result<Merchant, DbError> {
             .try_get::<Option<String>, _>("webhook_events")?
             .map_or_else(EventName::default_selection, |e| e.split_whitespace().filter_map(EventName::parse).collect()),
         gateway_accounts: row.try_get("gateway_accounts")?,
+        signed_response: row.try_get::<i64, _>("signed_response")? != 0,
+        default_return_url: row.try_get("default_return_url")?,
     })
 }
 
