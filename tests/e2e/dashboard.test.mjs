@@ -184,3 +184,22 @@ test('charts and the audit log', async () => {
   await page.getByRole('cell', { name: 'dashboard.sign_in' }).first().waitFor();
   await noViolations(page, 'audit log');
 });
+
+test('an admin creates an API key, uses it, revokes it, and it gets 401', async () => {
+  addUser('keys@e2e.example', 'admin');
+  const page = await stack.newPage({ viewport: { width: 1280, height: 1000 } });
+  await signIn(page, 'keys@e2e.example');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Key name').fill('Nightly reconciliation');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  const key = await page.getByTestId('new-api-key').textContent();
+  assert.match(key, /^ksk_/);
+  const call = async () => (await fetch(`${stack.kassaUrl}/orders/no-such-order`, { headers: { Authorization: 'Basic ' + Buffer.from(`${key}:`).toString('base64') } })).status;
+  assert.equal(await call(), 404, 'the new key works: the order is not found, not the key refused');
+  await page.reload();
+  await page.getByRole('cell', { name: 'Nightly reconciliation', exact: true }).waitFor();
+  await noViolations(page, 'api keys');
+  await page.getByRole('button', { name: 'Revoke Nightly reconciliation' }).click();
+  await page.getByRole('cell', { name: 'revoked', exact: true }).waitFor();
+  assert.equal(await call(), 401, 'the revoked key');
+});

@@ -22,6 +22,8 @@ enum Route {
     Audit,
     /// The merchant's settings.
     Settings,
+    /// Refunds from a CSV.
+    Batch,
 }
 
 fn route_now() -> Route {
@@ -36,6 +38,8 @@ fn route_now() -> Route {
         Route::Audit
     } else if path == "/dashboard/settings" {
         Route::Settings
+    } else if path == "/dashboard/refunds" {
+        Route::Batch
     } else if let Some(id) = path.strip_prefix("/dashboard/orders/").filter(|id| !id.is_empty()) {
         Route::Order(js_sys::decode_uri_component(id).map(String::from).unwrap_or_else(|_| id.to_string()))
     } else {
@@ -102,7 +106,7 @@ pub fn App() -> impl IntoView {
     spawn_local(async move {
         match api::get("me").await {
             Ok(me) => {
-                ctx.session.set(Some(Session::from(&me)));
+                ctx.session.try_set(Some(Session::from(&me)));
                 if ctx.route.get_untracked() == Route::SignIn {
                     ctx.go("/dashboard/orders");
                 }
@@ -113,7 +117,7 @@ pub fn App() -> impl IntoView {
                 }
             }
         }
-        ready.set(true);
+        ready.try_set(true);
     });
     move || {
         if !ready.get() {
@@ -128,6 +132,7 @@ pub fn App() -> impl IntoView {
             }
             (Route::Charts(days), Some(s)) => view! { <Frame ctx=ctx session=s><ChartsPage ctx=ctx days=days /></Frame> }.into_any(),
             (Route::Audit, Some(s)) => view! { <Frame ctx=ctx session=s><AuditPage ctx=ctx /></Frame> }.into_any(),
+            (Route::Batch, Some(s)) => view! { <Frame ctx=ctx session=s><BatchPage ctx=ctx /></Frame> }.into_any(),
             (Route::Settings, Some(s)) => {
                 let admin = s.admin;
                 view! { <Frame ctx=ctx session=s><SettingsPage ctx=ctx admin=admin /></Frame> }.into_any()
@@ -151,14 +156,16 @@ fn SignIn(ctx: Ctx) -> impl IntoView {
         spawn_local(async move {
             match api::post("sign-in", "", &body).await {
                 Ok(me) => {
-                    password.set(String::new());
-                    ctx.notice.set(None);
-                    ctx.session.set(Some(Session::from(&me)));
+                    password.try_set(String::new());
+                    ctx.notice.try_set(None);
+                    ctx.session.try_set(Some(Session::from(&me)));
                     ctx.go("/dashboard/orders");
                 }
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => {
+                    error.try_set(Some(e.message));
+                }
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     view! {
@@ -186,7 +193,7 @@ fn Frame(ctx: Ctx, session: Session, children: Children) -> impl IntoView {
         let csrf = ctx.csrf();
         spawn_local(async move {
             let _ = api::post("sign-out", &csrf, &json!({})).await;
-            ctx.session.set(None);
+            ctx.session.try_set(None);
             ctx.go("/dashboard/sign-in");
         });
     };
@@ -198,6 +205,7 @@ fn Frame(ctx: Ctx, session: Session, children: Children) -> impl IntoView {
                 <NavLink ctx=ctx href="/dashboard/orders" label=S::Orders />
                 <NavLink ctx=ctx href="/dashboard/charts" label=S::Charts />
                 <NavLink ctx=ctx href="/dashboard/settings" label=S::Settings />
+                {session.admin.then(|| view! { <NavLink ctx=ctx href="/dashboard/refunds" label=S::BatchRefunds /> })}
                 {session.admin.then(|| view! { <NavLink ctx=ctx href="/dashboard/audit" label=S::AuditLog /> })}
             </nav>
             <p class="dash-user">{session.email.clone()}" ("{role}")"</p>
@@ -216,6 +224,7 @@ fn NavLink(ctx: Ctx, href: &'static str, label: S) -> impl IntoView {
             Route::Charts(_) => "/dashboard/charts",
             Route::Audit => "/dashboard/audit",
             Route::Settings => "/dashboard/settings",
+            Route::Batch => "/dashboard/refunds",
             Route::SignIn => "",
         };
         (here == href).then_some("page")
@@ -246,11 +255,11 @@ fn load(ctx: Ctx, data: RwSignal<Option<Result<Value, ApiError>>>, path: impl Fn
         data.set(None);
         spawn_local(async move {
             let got = api::get(&path).await;
-            if seq.get_value() == n {
+            if seq.try_get_value() == Some(n) {
                 if let Err(e) = &got {
                     ctx.handle(e);
                 }
-                data.set(Some(got));
+                data.try_set(Some(got));
             }
         });
     });
@@ -407,19 +416,19 @@ fn OrderPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
         spawn_local(async move {
             match api::post(&path, &csrf, &body).await {
                 Ok(_) => {
-                    message.set(Some((true, t(done).to_string())));
+                    message.try_set(Some((true, t(done).to_string())));
                     if matches!(done, S::RefundDone | S::Captured) {
-                        refund_id.set(request_id());
-                        refund_amount.set(String::new());
+                        refund_id.try_set(request_id());
+                        refund_amount.try_set(String::new());
                     }
-                    reload.update(|n| *n += 1);
+                    reload.try_update(|n| *n += 1);
                 }
                 Err(e) => {
                     ctx.handle(&e);
-                    message.set(Some((false, e.message)));
+                    message.try_set(Some((false, e.message)));
                 }
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     let base = path.clone();
@@ -700,18 +709,18 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
         spawn_local(async move {
             match api::post(&path, &csrf, &body).await {
                 Ok(v) => {
-                    message.set(Some((true, t(done).to_string())));
+                    message.try_set(Some((true, t(done).to_string())));
                     if let Some(slot) = after {
-                        slot.set(v["response_key"].as_str().map(str::to_string));
+                        slot.try_set(v["response_key"].as_str().map(str::to_string));
                     }
-                    reload.update(|n| *n += 1);
+                    reload.try_update(|n| *n += 1);
                 }
                 Err(e) => {
                     ctx.handle(&e);
-                    message.set(Some((false, e.message)));
+                    message.try_set(Some((false, e.message)));
                 }
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     view! {
@@ -850,6 +859,7 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                             {move || new_key.get().map(|k| view! { <p role="status">{t(S::NewKeyOnce)}" "<code data-testid="new-response-key">{k}</code></p> })}
                         </section>
                     })}
+                    <ApiKeys ctx=ctx admin=admin />
                     <section aria-labelledby="dash-s-rsa" class="dash-panel">
                         <h2 id="dash-s-rsa">{t(S::RsaKeys)}</h2>
                         <ul>{keys.into_iter().map(|k| {
@@ -888,5 +898,121 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                 }.into_any()
             }
         }}
+    }
+}
+
+/// The API keys made in the dashboard: created (shown once), listed with their last use, revoked.
+#[component]
+fn ApiKeys(ctx: Ctx, admin: bool) -> impl IntoView {
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let reload = RwSignal::new(0u32);
+    load(ctx, data, move || {
+        reload.track();
+        "api-keys".to_string()
+    });
+    let name = RwSignal::new(String::new());
+    let made = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let act = move |path: String, body: Value| {
+        let csrf = ctx.csrf();
+        spawn_local(async move {
+            match api::post(&path, &csrf, &body).await {
+                Ok(v) => {
+                    error.try_set(None);
+                    made.try_set(v["api_key"].as_str().map(str::to_string));
+                    name.try_set(String::new());
+                    reload.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    ctx.handle(&e);
+                    error.try_set(Some(e.message));
+                }
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="dash-s-api" class="dash-panel">
+            <h2 id="dash-s-api">{t(S::ApiKeys)}</h2>
+            {move || error.get().map(|e| view! { <p class="dash-error" role="alert">{e}</p> })}
+            {move || made.get().map(|k| view! { <p role="status">{t(S::NewApiKeyOnce)}" "<code data-testid="new-api-key">{k}</code></p> })}
+            {move || data.get().and_then(Result::ok).map(|v| {
+                let keys = v["api_keys"].as_array().cloned().unwrap_or_default();
+                let s = |x: &Value, k: &str| x[k].as_str().unwrap_or_default().to_string();
+                (!keys.is_empty()).then(|| view! {
+                    <table class="dash-table">
+                        <thead><tr><th scope="col">{t(S::KeyName)}</th><th scope="col">"Key"</th><th scope="col">{t(S::Created)}</th>
+                            <th scope="col">{t(S::LastUsed)}</th><th scope="col">{t(S::Status)}</th>{admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Revoke)}</span></th> })}</tr></thead>
+                        <tbody>{keys.iter().map(|k| {
+                            let id = s(k, "id");
+                            let live = k["revoked"].is_null();
+                            let label = format!("{} {}", t(S::Revoke), s(k, "name"));
+                            view! {
+                                <tr><td>{s(k, "name")}</td><td><code>{format!("{}…", s(k, "prefix"))}</code></td><td>{s(k, "created")}</td>
+                                    <td>{k["last_used"].as_str().map_or_else(|| t(S::Never).to_string(), str::to_string)}</td>
+                                    <td>{t(if live { S::Active } else { S::Revoked })}</td>
+                                    {admin.then(|| view! { <td>{live.then(|| view! {
+                                        <button type="button" class="dash-secondary" aria-label=label
+                                            on:click=move |_| act(format!("api-keys/{}/revoke", enc(&id)), json!({}))>{t(S::Revoke)}</button>
+                                    })}</td> })}
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                })
+            })}
+            {admin.then(|| view! {
+                <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); act("api-keys".into(), json!({ "name": name.get_untracked() })); }>
+                    <label for="dash-s-key-name">{t(S::KeyName)}</label>
+                    <input id="dash-s-key-name" type="text" maxlength="64" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <button type="submit">{t(S::CreateKey)}</button>
+                </form>
+            })}
+        </section>
+    }
+}
+
+/// Refunds from a CSV, with each row's result.
+#[component]
+fn BatchPage(ctx: Ctx) -> impl IntoView {
+    let csv = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<Value, ApiError>>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let csrf = ctx.csrf();
+        busy.set(true);
+        spawn_local(async move {
+            let got = api::post("refunds/batch", &csrf, &json!({ "csv": csv.get_untracked() })).await;
+            if let Err(e) = &got {
+                ctx.handle(e);
+            }
+            result.try_set(Some(got));
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <h1>{t(S::BatchRefunds)}</h1>
+        <form class="dash-stack" on:submit=submit>
+            <label for="dash-batch">{t(S::BatchCsv)}</label>
+            <textarea id="dash-batch" rows="8" aria-describedby="dash-batch-hint" prop:value=move || csv.get() on:input=move |ev| csv.set(event_target_value(&ev))></textarea>
+            <p class="dash-hint" id="dash-batch-hint">{t(S::BatchHint)}</p>
+            <button type="submit" disabled=move || busy.get()>{t(S::RunBatch)}</button>
+        </form>
+        {move || result.get().map(|r| match r {
+            Err(e) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Ok(v) => {
+                let s = |x: &Value, k: &str| match &x[k] { Value::String(s) => s.clone(), Value::Null => String::new(), o => o.to_string() };
+                view! {
+                    <p role="status">{format!("{} refunded, {} failed", s(&v, "refunded"), s(&v, "failed"))}</p>
+                    <table class="dash-table">
+                        <thead><tr><th scope="col">{t(S::Row)}</th><th scope="col">{t(S::Order)}</th><th scope="col">{t(S::Amount)}</th><th scope="col">{t(S::Result)}</th></tr></thead>
+                        <tbody>{v["results"].as_array().cloned().unwrap_or_default().iter().map(|r| view! {
+                            <tr><td class="dash-num">{s(r, "row")}</td><td>{s(r, "order_id")}</td><td class="dash-num">{s(r, "amount")}</td>
+                                <td>{if r["ok"] == true { format!("ok (refunded {})", s(r, "amount_refunded")) } else { s(r, "error") }}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }
+        })}
     }
 }

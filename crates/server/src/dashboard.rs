@@ -61,6 +61,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/settings/response-key", post(rotate_response_key))
         .route("/dashboard/api/settings/rsa-keys", post(add_rsa_key))
         .route("/dashboard/api/settings/rsa-keys/{key_id}/delete", post(remove_rsa_key))
+        .route("/dashboard/api/api-keys", get(api_keys).post(create_api_key))
+        .route("/dashboard/api/api-keys/{id}/revoke", post(revoke_api_key))
+        .route("/dashboard/api/refunds/batch", post(batch_refunds))
         .route("/dashboard/api/{*rest}", get(not_found).post(not_found))
 }
 
@@ -902,4 +905,138 @@ async fn remove_rsa_key(
         .record(&state.db, Some(&session.user.merchant_id), "order_details_key.remove", Some(&key_id), Value::Null)
         .await;
     Ok(Json(json!({ "key_id": key_id, "removed": true })))
+}
+
+/// `GET /dashboard/api/api-keys`: the API keys made here (names, first characters, use; never the keys).
+async fn api_keys(State(state): State<AppState>, Signed(session): Signed) -> Result<Json<Value>, AppError> {
+    let keys: Vec<Value> = state
+        .db
+        .api_keys(&session.user.merchant_id)
+        .await?
+        .iter()
+        .map(|k| {
+            json!({
+                "id": k.id,
+                "name": k.name,
+                "prefix": k.prefix,
+                "created": rfc3339(k.created_at),
+                "last_used": k.last_used_at.map(rfc3339),
+                "revoked": k.revoked_at.map(rfc3339),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "api_keys": keys })))
+}
+
+/// `POST /dashboard/api/api-keys` (`name`): a new API key, shown this once.
+async fn create_api_key(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let body = json_body(&body)?;
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(bad("name", "must be 1 to 64 characters"));
+    }
+    let key = crate::random_id("ksk_");
+    let info = crate::db::ApiKeyInfo {
+        id: crate::random_id("key_"),
+        name,
+        prefix: key.chars().take(12).collect(),
+        created_at: state.now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    state.db.add_api_key(&session.user.merchant_id, &info, &crate::http::auth::api_key_hash(&key)).await?;
+    let detail = json!({ "name": info.name, "prefix": info.prefix });
+    audit_of(audit, &session.user).record(&state.db, Some(&session.user.merchant_id), "api_key.create", Some(&info.id), detail).await;
+    Ok(Json(json!({ "id": info.id, "name": info.name, "api_key": key })))
+}
+
+/// `POST /dashboard/api/api-keys/:id/revoke`: the key is refused from now on (401).
+async fn revoke_api_key(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if !state.db.revoke_api_key(&session.user.merchant_id, &id, state.now()).await? {
+        return Err(AppError {
+            status: StatusCode::NOT_FOUND,
+            code: "key_not_found",
+            message: "no such live key".into(),
+            retry_after: None,
+        });
+    }
+    audit_of(audit, &session.user).record(&state.db, Some(&session.user.merchant_id), "api_key.revoke", Some(&id), Value::Null).await;
+    Ok(Json(json!({ "id": id, "revoked": true })))
+}
+
+/// At most this many rows in one batch of refunds.
+pub const BATCH_MAX_ROWS: usize = 500;
+
+/// `POST /dashboard/api/refunds/batch` (JSON `{csv}`: lines of
+/// `order_id,amount[,unique_request_id]`, an optional header line): each
+/// row is the API's refund on its own, with its own result (`ok`, the
+/// order's refunded total, or the error). A row without
+/// `unique_request_id` gets one made of the batch's content, so sending the
+/// same batch again refunds nothing twice.
+async fn batch_refunds(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let body = json_body(&body)?;
+    let csv = body.get("csv").and_then(Value::as_str).ok_or_else(|| bad("csv", "is required"))?;
+    let lines: Vec<&str> = csv.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = match lines.first() {
+        Some(first) if first.to_ascii_lowercase().starts_with("order_id") => lines[1..].to_vec(),
+        _ => lines,
+    };
+    if lines.is_empty() || lines.len() > BATCH_MAX_ROWS {
+        return Err(bad("csv", "must have 1 to 500 rows of order_id,amount[,unique_request_id]"));
+    }
+    let merchant = merchant_of(&state, &session.user).await?;
+    let audit = audit_of(audit, &session.user);
+    let mut results = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let cells: Vec<String> = line.split(',').map(|c| c.trim().trim_matches('"').to_string()).collect();
+        let row = i + 1;
+        let (order_id, amount) = match (cells.first(), cells.get(1)) {
+            (Some(o), Some(a)) if !o.is_empty() && !a.is_empty() => (o.clone(), a.clone()),
+            _ => {
+                results.push(json!({ "row": row, "ok": false, "error": "a row is order_id,amount[,unique_request_id]" }));
+                continue;
+            }
+        };
+        let request_id = cells.get(2).filter(|r| !r.is_empty()).cloned().unwrap_or_else(|| {
+            // Same order, amount and row: the same id, so a repeated batch is idempotent.
+            let digest = hex::encode(Sha256::digest(format!("{order_id}\n{amount}\n{row}").as_bytes()));
+            format!("batch_{}", &digest[..24])
+        });
+        let fields = Fields::from_pairs(vec![("amount".into(), amount.clone()), ("unique_request_id".into(), request_id.clone())]);
+        let answer = crate::juspay::orders::create_refund(
+            State(state.clone()),
+            crate::http::auth::Authed(merchant.clone()),
+            audit.clone(),
+            Path(order_id.clone()),
+            fields,
+        )
+        .await;
+        results.push(match answer {
+            Ok(resp) => {
+                let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap_or_default();
+                let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                json!({ "row": row, "order_id": order_id, "amount": amount, "unique_request_id": request_id, "ok": true,
+                        "amount_refunded": v["amount_refunded"], "status": v["status"] })
+            }
+            Err(e) => json!({ "row": row, "order_id": order_id, "amount": amount, "unique_request_id": request_id, "ok": false,
+                              "error_code": e.code, "error": e.message }),
+        });
+    }
+    let ok = results.iter().filter(|r| r["ok"] == true).count();
+    Ok(Json(json!({ "rows": results.len(), "refunded": ok, "failed": results.len() - ok, "results": results })))
 }

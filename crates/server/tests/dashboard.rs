@@ -591,3 +591,58 @@ fn settings_are_checked_changed_together_and_take_effect_on_the_next_request() {
     assert!(audit.iter().any(|a| a.starts_with("user:admin@shop.example response_key.rotate")), "{audit:?}");
     assert!(audit.iter().all(|a| !a.contains("hook-secret-pass") && !a.contains("krk_")), "{audit:?}");
 }
+
+#[test]
+fn api_keys_are_made_shown_once_used_and_revoked_and_refunds_go_in_batches() {
+    let k = start();
+    let admin = k.sign_in("admin@shop.example");
+    let viewer = k.sign_in("viewer@shop.example");
+    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/api-keys", Some(json!({ "name": "ci" })), true).0, 403);
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/api-keys", Some(json!({ "name": "" })), true).0, 400);
+    let (code, made, _) = k.call(&admin, "POST", "/dashboard/api/api-keys", Some(json!({ "name": "Reconciliation job" })), true);
+    assert_eq!(code, 200, "{made}");
+    let key = made["api_key"].as_str().unwrap().to_string();
+    let id = made["id"].as_str().unwrap().to_string();
+    // It works like the first key, and its use is noted; the list never shows a key.
+    let (code, v) = k.api(&key, "/orders", "order_id=viakey&amount=3.00");
+    assert_eq!(code, 200, "{v}");
+    let (_, list, _) = k.call(&viewer, "GET", "/dashboard/api/api-keys", None, false);
+    let listed = &list["api_keys"][0];
+    assert_eq!(
+        (listed["name"].as_str(), listed["revoked"].is_null(), listed["last_used"].is_string()),
+        (Some("Reconciliation job"), true, true),
+        "{list}"
+    );
+    assert!(!list.to_string().contains(&key), "{list}");
+    assert!(key.starts_with(listed["prefix"].as_str().unwrap()));
+    // Another merchant cannot revoke it; the admin can, and it is refused at once.
+    let other = k.sign_in("other@m2.example");
+    assert_eq!(k.call(&other, "POST", &format!("/dashboard/api/api-keys/{id}/revoke"), Some(json!({})), true).0, 404);
+    assert_eq!(k.call(&admin, "POST", &format!("/dashboard/api/api-keys/{id}/revoke"), Some(json!({})), true).0, 200);
+    let (code, _) = k.api(&key, "/orders", "order_id=viakey2&amount=3.00");
+    assert_eq!(code, 401, "a revoked key");
+    assert_eq!(k.api(&k.s.api_key, "/orders", "order_id=stillok&amount=3.00").0, 200, "the merchant's first key is untouched");
+    let audit = query_strings(&k.s.db_url, "SELECT action || ' ' || COALESCE(detail, '') FROM audit_events WHERE action LIKE 'api_key.%'");
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(audit.iter().all(|a| !a.contains(&key)), "{audit:?}");
+
+    // Batch refunds: each row on its own; the same batch again refunds nothing twice.
+    k.charged("b1", "100.00", "");
+    k.charged("b2", "20.00", "");
+    let csv = "order_id,amount\nb1,10.00\nb2,25.00\nnope,1.00\nb1,oops\nb2,5.00\n";
+    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true).0, 403);
+    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true);
+    assert_eq!(code, 200, "{v}");
+    let r = v["results"].as_array().unwrap();
+    assert_eq!((v["rows"].as_i64(), v["refunded"].as_i64(), v["failed"].as_i64()), (Some(5), Some(2), Some(3)), "{v}");
+    assert_eq!(
+        (r[0]["ok"].as_bool(), r[1]["error_code"].as_str(), r[2]["error_code"].as_str()),
+        (Some(true), Some("invalid_refund_amount"), Some("order_not_found"))
+    );
+    assert_eq!(r[3]["error_code"], "invalid_amount");
+    assert_eq!(r[4]["ok"], true);
+    let (_, again, _) = k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true);
+    assert_eq!(again["refunded"], 2, "the repeats answer as before: {again}");
+    assert_eq!((k.status("b1")["amount_refunded"].as_f64(), k.status("b2")["amount_refunded"].as_f64()), (Some(10.0), Some(5.0)));
+    assert_eq!(k.status("b1")["refunds"].as_array().unwrap().len(), 1);
+}

@@ -485,3 +485,76 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 }
+
+/// An API key made in the dashboard, as the dashboard lists it (never the key).
+#[derive(Clone, Debug)]
+pub struct ApiKeyInfo {
+    /// `key_…`.
+    pub id: String,
+    /// What the merchant called it.
+    pub name: String,
+    /// Its first characters.
+    pub prefix: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms, if it was used.
+    pub last_used_at: Option<i64>,
+    /// Unix ms, if revoked.
+    pub revoked_at: Option<i64>,
+}
+
+impl Db {
+    /// Records a new API key of merchant `merchant_id` by its hash.
+    pub async fn add_api_key(&self, merchant_id: &str, k: &ApiKeyInfo, key_hash: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("INSERT INTO api_keys (id, merchant_id, name, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&k.id)
+            .bind(merchant_id)
+            .bind(&k.name)
+            .bind(key_hash)
+            .bind(&k.prefix)
+            .bind(k.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Merchant `merchant_id`'s dashboard-made API keys, newest first.
+    pub async fn api_keys(&self, merchant_id: &str) -> Result<Vec<ApiKeyInfo>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE merchant_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiKeyInfo {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    prefix: r.try_get("prefix")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes merchant `merchant_id`'s key `id` now; `false` if it has no such live key.
+    /// This process refuses it at once; others within [`super::MERCHANT_CACHE_MS`].
+    pub async fn revoke_api_key(&self, merchant_id: &str, id: &str, now: i64) -> Result<bool, DbError> {
+        let _turn = self.write_turn().await;
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE merchant_id = $2 AND id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(merchant_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        self.merchant_changed();
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -58,7 +58,7 @@ fn classify(e: sqlx::Error) -> DbError {
     DbError::Other(e)
 }
 
-pub use dashboard::{DashboardSession, DashboardUser, DayStats, ListedOrder, MethodStats, OrderSearch, Role, SettingsChange};
+pub use dashboard::{ApiKeyInfo, DashboardSession, DashboardUser, DayStats, ListedOrder, MethodStats, OrderSearch, Role, SettingsChange};
 pub use instruments::{ExecutionStart, NoticeNeeded, Notified};
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -822,7 +822,27 @@ impl Db {
         .bind(crate::now_ms())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(|r| merchant_from(r, self)).transpose()
+        if let Some(r) = row {
+            return merchant_from(&r, self).map(Some);
+        }
+        // A key made in the dashboard, unless revoked; its last use noted (to the minute).
+        let found = sqlx::query("SELECT merchant_id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        let Some(found) = found else { return Ok(None) };
+        let now = crate::now_ms();
+        if found.try_get::<Option<i64>, _>("last_used_at")?.is_none_or(|at| now - at >= 60_000) {
+            let _turn = self.write_turn().await;
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
+                .bind(now)
+                .bind(hash)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+        }
+        self.merchant(&found.try_get::<String, _>("merchant_id")?).await
     }
 
     /// A merchant by id.
