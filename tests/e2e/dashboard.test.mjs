@@ -48,6 +48,14 @@ async function charged(orderId, amount, extra = {}) {
   throw new Error(`${orderId} never charged`);
 }
 
+async function expectBackground(locator, colour) {
+  for (let i = 0; i < 100; i++) {
+    if (await locator.count() && await locator.first().evaluate((b) => getComputedStyle(b).backgroundColor) === colour) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`never ${colour}`);
+}
+
 async function signIn(page, email) {
   await page.goto(`${stack.kassaUrl}/dashboard`);
   await page.waitForURL(/\/dashboard\/sign-in$/);
@@ -134,6 +142,11 @@ test('an admin switches off signed responses, changes the theme and rotates the 
   await signed.uncheck();
   await page.getByLabel('Accent colour').fill('#0a5c36');
   await page.getByLabel('Corner radius (pixels, 0 to 24)').fill('2');
+  // The live preview is the payment page itself, wearing the theme being edited.
+  const preview = page.frameLocator('iframe[title="Payment page preview"]');
+  await expectBackground(preview.locator('.kassa-pay'), 'rgb(10, 92, 54)');
+  await page.getByLabel('Logo').setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml',
+    buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#0a5c36"/></svg>') });
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
   await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-settings.png'), fullPage: true });
@@ -145,12 +158,13 @@ test('an admin switches off signed responses, changes the theme and rotates the 
   assert.equal(url.searchParams.get('status'), 'CHARGED');
   assert.equal(url.searchParams.get('signature'), null, back);
 
-  // The payment page wears the new accent.
+  // The payment page wears the new accent and logo.
   const o = await stack.createOrder(stack.creds, { order_id: 'dash-themed', amount: '5.00' });
   const pay = await stack.newPage({ viewport: { width: 1280, height: 900 } });
   await pay.goto(o.payment_links.web);
   await pay.waitForSelector('.kassa-pay:not([disabled])');
   assert.equal(await pay.locator('.kassa-pay').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(10, 92, 54)');
+  assert.equal(await pay.locator('.kassa-has-logo').count(), 1, 'the logo is on the page');
 
   // Signed again; a rotation shows the new key once.
   await signed.check();
@@ -202,4 +216,50 @@ test('an admin creates an API key, uses it, revokes it, and it gets 401', async 
   await page.getByRole('button', { name: 'Revoke Nightly reconciliation' }).click();
   await page.getByRole('cell', { name: 'revoked', exact: true }).waitFor();
   assert.equal(await call(), 401, 'the revoked key');
+});
+
+test('a failed webhook is redelivered from the order page once its receiver is back; a test event is sent', async () => {
+  addUser('hooks@e2e.example', 'admin');
+  const { createServer } = await import('node:http');
+  const port = await new Promise((resolve) => { const srv = createServer(); srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); }); });
+  const page = await stack.newPage({ viewport: { width: 1280, height: 1000 } });
+  await signIn(page, 'hooks@e2e.example');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const hookUrl = page.getByLabel('Webhook URL');
+  const shopHook = await hookUrl.inputValue();
+  await hookUrl.fill(`http://127.0.0.1:${port}/hook`);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  await charged('dash-hook', '15.00');
+  await page.goto(`${stack.kassaUrl}/dashboard/orders/dash-hook`);
+  const row = page.getByRole('row').filter({ hasText: 'ORDER_SUCCEEDED' });
+  for (let i = 0; i < 100 && !(await row.textContent()).includes('cannot reach the receiver'); i++) {
+    await new Promise((r) => setTimeout(r, 150));
+    await page.reload();
+  }
+  assert.match(await row.textContent(), /cannot reach the receiver/);
+  // The receiver comes back; Redeliver reaches it.
+  const got = [];
+  const srv = createServer((req, res) => { let b = ''; req.on('data', (c) => { b += c; }); req.on('end', () => { got.push(b); res.end('ok'); }); });
+  await new Promise((r) => srv.listen(port, '127.0.0.1', r));
+  try {
+    await row.getByRole('button', { name: 'Redeliver ORDER_SUCCEEDED' }).click();
+    await page.getByRole('status').filter({ hasText: 'Queued for delivery.' }).waitFor();
+    for (let i = 0; i < 100 && !got.some((b) => b.includes('ORDER_SUCCEEDED')); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(got.some((b) => b.includes('"ORDER_SUCCEEDED"')), 'the receiver got the event');
+    await page.reload();
+    await page.getByRole('row').filter({ hasText: 'ORDER_SUCCEEDED' }).filter({ hasText: 'delivered' }).first().waitFor();
+    await noViolations(page, 'redelivered');
+    // A test event to it from the settings.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByRole('status').filter({ hasText: 'Test event queued' }).waitFor();
+    for (let i = 0; i < 100 && !got.some((b) => b.includes('"TEST"')); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(got.some((b) => b.includes('"event_name":"TEST"')), 'the test event arrived');
+  } finally {
+    srv.close();
+    await page.getByLabel('Webhook URL').fill(shopHook);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  }
 });

@@ -544,14 +544,16 @@ fn OrderPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
                         {if webhooks.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
                             <table class="dash-table">
                                 <thead><tr><th scope="col">{t(S::Event)}</th><th scope="col">{t(S::Delivery)}</th><th scope="col">{t(S::Tries)}</th>
-                                    <th scope="col">{t(S::LastError)}</th><th scope="col">{t(S::Created)}</th>{admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Redeliver)}</span></th> })}</tr></thead>
+                                    <th scope="col">{t(S::History)}</th><th scope="col">{t(S::Created)}</th>{admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Redeliver)}</span></th> })}</tr></thead>
                                 <tbody>{webhooks.into_iter().map(|w| {
                                     let event_id = s(&w, "id");
                                     let name = s(&w, "event_name");
                                     let label = format!("{} {name}", t(S::Redeliver));
                                     view! {
                                         <tr><td>{name.clone()}</td><td>{s(&w, "status")}</td><td class="dash-num">{s(&w, "attempts")}</td>
-                                            <td class="dash-code">{s(&w, "last_error")}</td><td>{s(&w, "date_created")}</td>
+                                            <td class="dash-code"><ol class="dash-history">{w["history"].as_array().cloned().unwrap_or_default().iter().map(|h| view! {
+                                                <li>{s(h, "at")}": "{s(h, "outcome")}</li>
+                                            }).collect_view()}</ol></td><td>{s(&w, "date_created")}</td>
                                             {admin.then(|| view! { <td><button type="button" class="dash-secondary" aria-label=label disabled=move || busy.get()
                                                 on:click=move |_| act(format!("webhooks/{}/redeliver", enc(&event_id)), json!({}), S::Redelivered)>{t(S::Redeliver)}</button></td> })}
                                         </tr>
@@ -751,6 +753,9 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                 let accent = RwSignal::new(v["theme"]["accent"].as_str().unwrap_or("#1d4ed8").to_string());
                 let radius = RwSignal::new(v["theme"]["radius"].as_u64().unwrap_or(8).to_string());
                 let appearance = RwSignal::new(v["theme"]["appearance"].as_str().unwrap_or("auto").to_string());
+                // `None`: keep the saved logo; `Some("")`: remove it; `Some(data URL)`: replace it.
+                let logo = RwSignal::new(None::<String>);
+                let has_logo = v["theme"]["logo"].as_bool().unwrap_or(false);
                 let keys = list("rsa_keys");
                 let accounts = v["gateway_accounts"].as_array().cloned().unwrap_or_default();
                 let overlap = RwSignal::new("60".to_string());
@@ -769,6 +774,9 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                         "default_return_url": return_url.get_untracked(),
                         "theme": { "accent": accent.get_untracked(), "radius": radius.get_untracked().trim().parse::<u64>().unwrap_or(0), "appearance": appearance.get_untracked() },
                     });
+                    if let Some(l) = logo.get_untracked() {
+                        body["theme"]["logo"] = json!(l);
+                    }
                     if !password.get_untracked().is_empty() {
                         body["webhook_password"] = json!(password.get_untracked());
                     }
@@ -837,10 +845,20 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                                         {["auto", "light", "dark"].map(|a| view! { <option value=a selected=appearance.get_untracked() == a>{a}</option> }).collect_view()}
                                     </select>
                                 </div>
-                                <div class="dash-preview" class:dash-dark=move || appearance.get() == "dark" aria-label=t(S::Preview) role="group">
-                                    <span class="dash-preview-pay" style:background-color=move || accent.get()
-                                        style:border-radius=move || format!("{}px", radius.get().trim().parse::<u8>().unwrap_or(0).min(24))>{t(S::PreviewPay)}</span>
+                                <div class="dash-field">
+                                    <label for="dash-s-logo">{t(S::Logo)}</label>
+                                    <input id="dash-s-logo" type="file" accept="image/png,image/jpeg,image/webp,image/svg+xml" aria-describedby="dash-s-logo-hint"
+                                        on:change=move |ev| read_logo(&ev, logo) />
+                                    <p class="dash-hint" id="dash-s-logo-hint">{t(S::LogoHint)}</p>
+                                    {has_logo.then(|| view! {
+                                        <label class="dash-check" for="dash-s-logo-remove">
+                                            <input type="checkbox" id="dash-s-logo-remove" on:change=move |ev| logo.set(event_target_checked(&ev).then(String::new)) />
+                                            {t(S::RemoveLogo)}
+                                        </label>
+                                    })}
                                 </div>
+                                <iframe class="dash-preview-frame" title=t(S::PreviewTitle)
+                                    src=move || format!("/dashboard/preview?accent={}&radius={}&appearance={}", enc(&accent.get()), enc(radius.get().trim()), enc(&appearance.get()))></iframe>
                             </fieldset>
                             {admin.then(|| view! { <button type="submit" disabled=move || busy.get()>{t(S::Save)}</button> })}
                         </fieldset>
@@ -860,6 +878,7 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                         </section>
                     })}
                     <ApiKeys ctx=ctx admin=admin />
+                    <Deliveries ctx=ctx admin=admin />
                     <section aria-labelledby="dash-s-rsa" class="dash-panel">
                         <h2 id="dash-s-rsa">{t(S::RsaKeys)}</h2>
                         <ul>{keys.into_iter().map(|k| {
@@ -1014,5 +1033,78 @@ fn BatchPage(ctx: Ctx) -> impl IntoView {
                 }.into_any()
             }
         })}
+    }
+}
+
+/// Reads the logo file the user chose into `logo` as a data URL.
+fn read_logo(ev: &leptos::ev::Event, logo: RwSignal<Option<String>>) {
+    let Some(file) =
+        ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0))
+    else {
+        return;
+    };
+    let Ok(reader) = web_sys::FileReader::new() else { return };
+    let r = reader.clone();
+    let done = Closure::<dyn Fn()>::new(move || {
+        if let Some(url) = r.result().ok().and_then(|v| v.as_string()) {
+            logo.try_set(Some(url));
+        }
+    });
+    reader.set_onload(Some(done.as_ref().unchecked_ref()));
+    done.forget();
+    let _ = reader.read_as_data_url(&file);
+}
+
+/// "Send test event" and the latest deliveries (test events too).
+#[component]
+fn Deliveries(ctx: Ctx, admin: bool) -> impl IntoView {
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let reload = RwSignal::new(0u32);
+    load(ctx, data, move || {
+        reload.track();
+        "webhooks".to_string()
+    });
+    let note = RwSignal::new(None::<(bool, String)>);
+    let send = move |_| {
+        let csrf = ctx.csrf();
+        spawn_local(async move {
+            match api::post("settings/test-event", &csrf, &json!({})).await {
+                Ok(_) => {
+                    note.try_set(Some((true, t(S::TestEventQueued).to_string())));
+                    reload.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    ctx.handle(&e);
+                    note.try_set(Some((false, e.message)));
+                }
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="dash-s-deliveries" class="dash-panel">
+            <h2 id="dash-s-deliveries">{t(S::RecentDeliveries)}</h2>
+            <p>
+                {admin.then(|| view! { <button type="button" on:click=send>{t(S::SendTestEvent)}</button>" " })}
+                <button type="button" class="dash-secondary" on:click=move |_| reload.update(|n| *n += 1)>{t(S::Refresh)}</button>
+            </p>
+            {move || note.get().map(|(ok, m)| if ok {
+                view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
+            } else {
+                view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
+            })}
+            {move || data.get().and_then(Result::ok).map(|v| {
+                let s = |x: &Value, k: &str| match &x[k] { Value::String(s) => s.clone(), Value::Null => String::new(), o => o.to_string() };
+                view! {
+                    <table class="dash-table">
+                        <thead><tr><th scope="col">{t(S::Event)}</th><th scope="col">{t(S::Order)}</th><th scope="col">{t(S::Delivery)}</th>
+                            <th scope="col">{t(S::Tries)}</th><th scope="col">{t(S::LastError)}</th><th scope="col">{t(S::Created)}</th></tr></thead>
+                        <tbody>{v["events"].as_array().cloned().unwrap_or_default().iter().map(|e| view! {
+                            <tr><td>{s(e, "event_name")}</td><td>{s(e, "order_id")}</td><td>{s(e, "status")}</td><td class="dash-num">{s(e, "attempts")}</td>
+                                <td class="dash-code">{s(e, "last_error")}</td><td>{s(e, "date_created")}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }
+            })}
+        </section>
     }
 }

@@ -102,8 +102,6 @@ pub enum S {
     Accent,
     Radius,
     Appearance,
-    Preview,
-    PreviewPay,
     ResponseKey,
     Overlap,
     RotateKey,
@@ -133,6 +131,15 @@ pub enum S {
     RunBatch,
     Row,
     Result,
+    History,
+    Logo,
+    LogoHint,
+    RemoveLogo,
+    PreviewTitle,
+    SendTestEvent,
+    TestEventQueued,
+    RecentDeliveries,
+    Refresh,
 }
 
 /// The English text of `s`.
@@ -236,8 +243,6 @@ pub fn t(s: S) -> &'static str {
         S::Accent => "Accent colour",
         S::Radius => "Corner radius (pixels, 0 to 24)",
         S::Appearance => "Appearance",
-        S::Preview => "Preview",
-        S::PreviewPay => "Pay ₹1,499.00",
         S::ResponseKey => "Response key",
         S::Overlap => "Keep signing with the current key for (minutes)",
         S::RotateKey => "Rotate response key",
@@ -267,5 +272,14 @@ pub fn t(s: S) -> &'static str {
         S::RunBatch => "Refund these",
         S::Row => "Row",
         S::Result => "Result",
+        S::History => "Attempts",
+        S::Logo => "Logo",
+        S::LogoHint => "PNG, JPEG, WebP or SVG, at most 48 KB. Saved with the settings.",
+        S::RemoveLogo => "Remove the logo",
+        S::PreviewTitle => "Payment page preview",
+        S::SendTestEvent => "Send test event",
+        S::TestEventQueued => "Test event queued: see it below.",
+        S::RecentDeliveries => "Recent webhook deliveries",
+        S::Refresh => "Refresh",
     }
 }

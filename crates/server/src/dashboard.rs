@@ -64,6 +64,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/api-keys", get(api_keys).post(create_api_key))
         .route("/dashboard/api/api-keys/{id}/revoke", post(revoke_api_key))
         .route("/dashboard/api/refunds/batch", post(batch_refunds))
+        .route("/dashboard/api/webhooks", get(webhooks))
+        .route("/dashboard/api/settings/test-event", post(test_event))
+        .route("/dashboard/preview", get(preview))
         .route("/dashboard/api/{*rest}", get(not_found).post(not_found))
 }
 
@@ -71,10 +74,73 @@ async fn not_found() -> AppError {
     AppError { status: StatusCode::NOT_FOUND, code: "not_found", message: "no such dashboard call".into(), retry_after: None }
 }
 
-/// The shell, for every page of the app (it routes in the browser).
+/// The shell, for every page of the app (it routes in the browser). It may
+/// frame its own origin only: the theme's live preview.
 async fn shell() -> Response {
-    let csp = crate::pages::csp("'none'", "'none'");
+    let csp = format!("{}; frame-src 'self'", crate::pages::csp("'none'", "'none'"));
     crate::pages::html(StatusCode::OK, &csp, SHELL.to_string())
+}
+
+#[derive(Deserialize)]
+struct PreviewQuery {
+    accent: Option<String>,
+    radius: Option<String>,
+    appearance: Option<String>,
+}
+
+/// `GET /dashboard/preview?accent=&radius=&appearance=`: the payment page
+/// itself (the same shell and widget) for a sample order of the signed-in
+/// user's merchant, wearing the theme being edited, framed by the dashboard
+/// only. Its client token grants nothing.
+async fn preview(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    q: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+    let m = merchant_of(&state, &session.user).await?;
+    let theme = kassa_types::theme::Theme {
+        accent: q.accent.filter(|a| !a.is_empty()).or(m.theme.accent.clone()),
+        radius: match q.radius.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => Some(r.parse::<u8>().map_err(|_| bad("radius", "must be 0 to 24"))?),
+            None => m.theme.radius,
+        },
+        logo: m.theme.logo.clone(),
+        appearance: match q.appearance.as_deref() {
+            Some(a) => kassa_types::theme::Appearance::parse(a).ok_or_else(|| bad("appearance", "must be auto, light or dark"))?,
+            None => m.theme.appearance,
+        },
+    };
+    theme.validate().map_err(|why| AppError::bad_request("invalid_parameter", format!("theme: {why}")))?;
+    let now = state.now();
+    let config = kassa_types::view::PageConfig {
+        client_token: "kct_preview".into(),
+        api_base: String::new(),
+        variant: kassa_types::view::Variant::Web,
+        order: kassa_types::view::PageOrder {
+            id: "ord_preview".into(),
+            order_id: "preview".into(),
+            merchant_name: m.name.clone(),
+            amount_minor: 149_900,
+            currency: "INR".into(),
+            status: kassa_types::OrderStatus::NEW,
+            methods: kassa_types::PaymentMethod::ALL.into_iter().filter(|p| m.enabled_methods.contains(p)).collect(),
+            expires_at_ms: u64::try_from(now + 15 * 60 * 1000).unwrap_or_default(),
+            description: Some("Preview".into()),
+            preauth: false,
+            saved_cards: Vec::new(),
+            can_save_card: false,
+            mandate: None,
+        },
+        language: None,
+        assets_base: None,
+        theme_vars: theme.css_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        logo: theme.logo.clone(),
+        appearance: theme.appearance,
+        parent_origins: Vec::new(),
+    };
+    let csp = crate::pages::csp("'self'", "'self'");
+    Ok(crate::pages::html(StatusCode::OK, &csp, crate::pages::shell(&config)))
 }
 
 /// Minor units as the dashboard shows them: `10.00`, and `0.00` for nothing.
@@ -585,9 +651,15 @@ async fn order(State(state): State<AppState>, Signed(session): Signed, Path(orde
         })
         .collect();
     let events = state.db.events(&merchant.id, &crate::db::EventFilter { order_pk: Some(order.id.clone()), dead_only: false }, 100).await?;
+    let tries = state.db.webhook_attempts(&order.id).await?;
     let webhooks: Vec<Value> = events
         .iter()
         .map(|e| {
+            let history: Vec<Value> = tries
+                .iter()
+                .filter(|(id, _, _)| *id == e.id)
+                .map(|(_, at, outcome)| json!({ "at": rfc3339(*at), "outcome": outcome }))
+                .collect();
             let delivery = match (e.delivered_at, e.dead_at) {
                 (Some(_), _) => "delivered",
                 (None, Some(_)) => "dead",
@@ -602,6 +674,7 @@ async fn order(State(state): State<AppState>, Signed(session): Signed, Path(orde
                 "last_error": e.last_error,
                 "delivered_at": e.delivered_at.map(rfc3339),
                 "date_created": rfc3339(e.created_at),
+                "history": history,
             })
         })
         .collect();
@@ -817,10 +890,18 @@ async fn change_settings(
                 };
                 let appearance = kassa_types::theme::Appearance::parse(v["appearance"].as_str().unwrap_or("auto"))
                     .ok_or_else(|| bad("theme.appearance", "must be auto, light or dark"))?;
-                let theme = kassa_types::theme::Theme { accent, radius, logo: m.theme.logo.clone(), appearance };
+                // The logo: a data URL replaces it, "" removes it, absent keeps it.
+                let logo = match &v["logo"] {
+                    Value::Null => m.theme.logo.clone(),
+                    logo => optional_text("theme.logo", logo)?,
+                };
+                let theme = kassa_types::theme::Theme { accent, radius, logo, appearance };
                 theme.validate().map_err(|why| AppError::bad_request("invalid_parameter", format!("theme: {why}")))?;
-                detail
-                    .insert(k.clone(), json!({ "accent": theme.accent, "radius": theme.radius, "appearance": theme.appearance.as_str() }));
+                let logo = theme.logo.is_some();
+                detail.insert(
+                    k.clone(),
+                    json!({ "accent": theme.accent, "radius": theme.radius, "appearance": theme.appearance.as_str(), "logo": logo }),
+                );
                 c.theme = Some(serde_json::to_string(&theme).map_err(|e| AppError::internal(&e))?);
             }
             other => return Err(AppError::bad_request("invalid_parameter", format!("{other} is not a setting"))),
@@ -1039,4 +1120,33 @@ async fn batch_refunds(
     }
     let ok = results.iter().filter(|r| r["ok"] == true).count();
     Ok(Json(json!({ "rows": results.len(), "refunded": ok, "failed": results.len() - ok, "results": results })))
+}
+
+/// `GET /dashboard/api/webhooks`: the merchant's latest 50 webhook events (test events too), newest first.
+async fn webhooks(State(state): State<AppState>, Signed(session): Signed) -> Result<Json<Value>, AppError> {
+    let events = state.db.events(&session.user.merchant_id, &crate::db::EventFilter::default(), 50).await?;
+    let list: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "event_name": e.event_name,
+                "order_id": e.order_id,
+                "status": match (e.delivered_at, e.dead_at) { (Some(_), _) => "delivered", (None, Some(_)) => "dead", (None, None) => "pending" },
+                "attempts": e.attempts,
+                "last_error": e.last_error,
+                "date_created": rfc3339(e.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "events": list })))
+}
+
+/// `POST /dashboard/api/settings/test-event`: a signed `TEST` event to the merchant's webhook URL, delivered (and retried) like any other.
+async fn test_event(State(state): State<AppState>, AdminWrite(session): AdminWrite, audit: AuditCtx) -> Result<Json<Value>, AppError> {
+    let m = merchant_of(&state, &session.user).await?;
+    let url = m.webhook_url.ok_or_else(|| AppError::bad_request("no_webhook_url", "set a webhook URL first"))?;
+    let id = state.db.queue_test_event(&m.id, &url, state.now()).await?;
+    audit_of(audit, &session.user).record(&state.db, Some(&m.id), "webhook.test", Some(&id), Value::Null).await;
+    Ok(Json(json!({ "id": id, "status": "queued" })))
 }

@@ -231,7 +231,7 @@ async fn pay_page(st: &AppState, id: &str, variant: Variant) -> Response {
 }
 
 /// The payment page shell with `config` in it.
-fn shell(config: &PageConfig) -> String {
+pub(crate) fn shell(config: &PageConfig) -> String {
     // JSON inside <script type="application/json">: `<` escaped so no `</script>` can end it.
     let json = serde_json::to_string(config).unwrap_or_default().replace('<', "\\u003c");
     SHELL.replace("<!--KASSA_CONFIG-->", &format!("<script type=\"application/json\" id=\"kassa-config\">{json}</script>"))

@@ -30,13 +30,15 @@ const PASSWORD: &str = "correct horse battery staple";
 struct Kassa {
     s: common::M1Server,
     clock: Arc<Shifted>,
+    /// What m1's webhook receiver got: (head, body).
+    hooks: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 fn start() -> Kassa {
     let clock = Arc::new(Shifted::default());
     let hooks = Arc::new(Mutex::new(Vec::new()));
     let port = free_port();
-    common::receiver(port, hooks);
+    common::receiver(port, hooks.clone());
     let s = common::start_m1_clocked(
         "krk_dashboard",
         move |m| m.webhook_url = Some(format!("http://127.0.0.1:{port}/hook")),
@@ -47,7 +49,7 @@ fn start() -> Kassa {
         |base| kassa_server::Config { sandbox_delay_ms: 200, ..common::test_config(base) },
         Some(clock.clone() as Arc<dyn kassa_server::Clock>),
     );
-    let k = Kassa { s, clock };
+    let k = Kassa { s, clock, hooks };
     k.user("m1", "Admin@Shop.example", "admin");
     k.user("m1", "viewer@shop.example", "viewer");
     k.user("m2", "other@m2.example", "admin");
@@ -645,4 +647,63 @@ fn api_keys_are_made_shown_once_used_and_revoked_and_refunds_go_in_batches() {
     assert_eq!(again["refunded"], 2, "the repeats answer as before: {again}");
     assert_eq!((k.status("b1")["amount_refunded"].as_f64(), k.status("b2")["amount_refunded"].as_f64()), (Some(10.0), Some(5.0)));
     assert_eq!(k.status("b1")["refunds"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_test_event_is_signed_and_delivered_and_a_failed_event_is_redelivered_once_the_receiver_is_back() {
+    let k = start();
+    let admin = k.sign_in("admin@shop.example");
+    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/settings/test-event", Some(json!({})), true);
+    assert_eq!((code, v["status"].as_str()), (200, Some("queued")), "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let got = loop {
+        if let Some(h) = k.hooks.lock().unwrap().iter().find(|(_, b)| b.contains(&id)).cloned() {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "the test event never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(got.1.contains("\"event_name\":\"TEST\"") && got.0.to_lowercase().contains("kassa-signature"), "{got:?}");
+    let (_, list, _) = k.call(&admin, "GET", "/dashboard/api/webhooks", None, false);
+    let listed = list["events"].as_array().unwrap().iter().find(|e| e["id"] == id.as_str()).unwrap().clone();
+    assert_eq!((listed["event_name"].as_str(), listed["order_id"].is_null()), (Some("TEST"), true), "{listed}");
+
+    // The receiver is down: the order's events fail, each attempt kept with its error.
+    let down = free_port();
+    let change = json!({ "webhook_url": format!("http://127.0.0.1:{down}/hook") });
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings", Some(change), true).0, 200);
+    k.charged("w1", "10.00", "");
+    let failed = |page: &Value| page["webhooks"].as_array().unwrap().iter().find(|w| w["event_name"] == "ORDER_SUCCEEDED").cloned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let event = loop {
+        let (_, page, _) = k.call(&admin, "GET", "/dashboard/api/orders/w1", None, false);
+        if let Some(e) = failed(&page).filter(|e| e["attempts"] == 1) {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "no failed attempt: {page}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(event["status"], "pending", "{event}");
+    assert!(event["history"][0]["outcome"].as_str().unwrap().contains("cannot reach the receiver"), "{event}");
+    // Back up: a redelivery reaches it at once, and the history shows both attempts.
+    let back = Arc::new(Mutex::new(Vec::new()));
+    common::receiver(down, back.clone());
+    let (code, _, _) =
+        k.call(&admin, "POST", &format!("/dashboard/api/webhooks/{}/redeliver", event["id"].as_str().unwrap()), Some(json!({})), true);
+    assert_eq!(code, 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, page, _) = k.call(&admin, "GET", "/dashboard/api/orders/w1", None, false);
+        let e = failed(&page).unwrap();
+        if e["status"] == "delivered" {
+            let history: Vec<&str> = e["history"].as_array().unwrap().iter().map(|h| h["outcome"].as_str().unwrap()).collect();
+            assert_eq!(history.len(), 2, "{e}");
+            assert_eq!(history[1], "delivered");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never redelivered: {e}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(back.lock().unwrap().iter().any(|(_, b)| b.contains("ORDER_SUCCEEDED")));
 }

@@ -29,3 +29,13 @@ CREATE INDEX orders_by_merchant_created ON orders (merchant_id, created_at, id);
 CREATE INDEX orders_by_customer ON orders (merchant_id, customer_id);
 CREATE INDEX orders_by_email ON orders (merchant_id, customer_email);
 CREATE INDEX orders_by_phone ON orders (merchant_id, customer_phone);
+
+-- Every delivery attempt of a webhook event and how it ended, for the
+-- order's page (a redelivery starts the event's count again; this keeps all).
+CREATE TABLE webhook_attempts (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    tried_at BIGINT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX webhook_attempts_event ON webhook_attempts (event_id, tried_at);

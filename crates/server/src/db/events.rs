@@ -271,8 +271,60 @@ impl Db {
                 Some(error.clone()),
             ),
         };
-        sqlx::query(sql).bind(at).bind(error).bind(id).bind(attempts).execute(&self.pool).await.map_err(classify)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let done = sqlx::query(sql).bind(at).bind(error.clone()).bind(id).bind(attempts).execute(&mut *tx).await.map_err(classify)?;
+        if done.rows_affected() == 1 {
+            // Its history, for the dashboard: each attempt and how it ended.
+            sqlx::query("INSERT INTO webhook_attempts (id, event_id, tried_at, outcome) VALUES ($1, $2, $3, $4)")
+                .bind(crate::random_id("wat_"))
+                .bind(id)
+                .bind(now)
+                .bind(error.unwrap_or_else(|| "delivered".into()))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
         Ok(())
+    }
+
+    /// The delivery attempts of order `order_pk`'s events: (event id, when, how it ended), oldest first.
+    pub async fn webhook_attempts(&self, order_pk: &str) -> Result<Vec<(String, i64, String)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT a.event_id, a.tried_at, a.outcome FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id \
+             WHERE e.order_pk = $1 ORDER BY a.tried_at, a.id",
+        )
+        .bind(order_pk)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(|r| Ok((r.try_get("event_id")?, r.try_get("tried_at")?, r.try_get("outcome")?))).collect()
+    }
+
+    /// Queues a test event (`TEST`, about no order) for merchant `merchant_id` to `url`, delivered like any other: its id.
+    pub async fn queue_test_event(&self, merchant_id: &str, url: &str, now: i64) -> Result<String, DbError> {
+        let id = crate::random_id("evt_");
+        let body = serde_json::json!({
+            "id": id,
+            "event_name": "TEST",
+            "date_created": crate::juspay::wire::rfc3339(now),
+            "content": { "message": "A test event sent from the Kassa dashboard. It is signed like every event." },
+        })
+        .to_string();
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "INSERT INTO webhook_events (id, merchant_id, order_pk, event_name, url, body, next_attempt_at, created_at) \
+             VALUES ($1, $2, NULL, 'TEST', $3, $4, $5, $5)",
+        )
+        .bind(&id)
+        .bind(merchant_id)
+        .bind(url)
+        .bind(body)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(id)
     }
 
     /// Claims a due event for one delivery attempt until `lease_until`, so
