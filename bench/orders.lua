@@ -4,7 +4,8 @@
 -- /orders/KASSA_BENCH_ORDER; txn: POST /txns for KASSA_BENCH_ORDER with its
 -- client token KASSA_BENCH_TOKEN), KASSA_BENCH_DELAY_MS (pause between a
 -- connection's requests, to hold a rate), KASSA_BENCH_TAG (order id prefix),
--- KASSA_BENCH_PAD (pad each order's udf1..udf10 and description to N characters).
+-- KASSA_BENCH_PAD (pad each order's udf1..udf10 and description to N characters);
+-- get: GET KASSA_BENCH_PATH with the Cookie KASSA_BENCH_COOKIE (the dashboard's order search).
 -- Prints one JSON line with the counts and latency percentiles.
 local threads = {}
 function setup(thread)
@@ -44,6 +45,9 @@ function request()
     return wrk.format("POST", "/txns", { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/x-www-form-urlencoded" }, body)
   elseif mode == "health" then
     return wrk.format("GET", "/health")
+  elseif mode == "get" then
+    -- KASSA_BENCH_PATH with the dashboard session KASSA_BENCH_COOKIE (its order search).
+    return wrk.format("GET", os.getenv("KASSA_BENCH_PATH"), { ["Cookie"] = os.getenv("KASSA_BENCH_COOKIE") or "" })
   end
   local body = "order_id=" .. tag .. tid .. "x" .. n .. "&amount=499.00&currency=INR&customer_id=bench_user" .. extra
   return wrk.format("POST", "/orders", { ["Authorization"] = auth, ["Content-Type"] = "application/x-www-form-urlencoded" }, body)
@@ -52,7 +56,7 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"socket_errors":%d,"non_2xx":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
+    '{"requests":%d,"duration_us":%d,"socket_errors":%d,"non_2xx":%d,"p50_us":%d,"p90_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99), latency.max))
 end

@@ -197,6 +197,13 @@ test('charts and the audit log', async () => {
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByRole('cell', { name: 'dashboard.sign_in' }).first().waitFor();
   await noViolations(page, 'audit log');
+  // Batch refunds: each line's result.
+  await page.getByRole('link', { name: 'Batch refunds' }).click();
+  await page.getByLabel('Refunds (CSV)').fill('order_id,amount\ndash-c1,5.00\nno-such-order,1.00');
+  await page.getByRole('button', { name: 'Refund these' }).click();
+  await page.getByRole('status').filter({ hasText: '1 refunded, 1 failed' }).waitFor();
+  await noViolations(page, 'batch refunds');
+  assert.equal((await stack.orderStatus('dash-c1')).body.amount_refunded, 5);
 });
 
 test('an admin creates an API key, uses it, revokes it, and it gets 401', async () => {

@@ -31,6 +31,125 @@ fn secs() -> u64 {
     std::env::var("KASSA_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10)
 }
 
+/// `cargo xtask bench dashboard`: only the dashboard's order search at 1M
+/// orders beside `GET /orders/:order_id` (SPEC §6), on SQLite and
+/// PostgreSQL, into bench/dashboard.json and bench/DASHBOARD.md.
+pub(crate) fn bench_dashboard() -> Result<()> {
+    crate::setup(crate::Needs::ALL)?;
+    if !Path::new("/usr/bin/wrk").exists() {
+        apt_install(&["wrk"])?;
+    }
+    step("building the server with the production profile (opt-level 3, thin LTO)");
+    run(cargo().args(["build", "--profile", "server", "--package", "kassa-server"]))?;
+    let dir = std::env::temp_dir().join(format!("kassa-bench-dash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut out = serde_json::Map::new();
+    let file = dir.join("search.db");
+    let db = format!("sqlite://{}", file.display());
+    out.insert("sqlite".into(), dashboard_search(&db, &Seeder::Sqlite(file), "s")?);
+    match ensure_postgres()? {
+        Ok(url) => {
+            let db = fresh_pg_database(&url, "kassa_bench_search")?;
+            out.insert("postgres".into(), dashboard_search(&db, &Seeder::Postgres(db.clone()), "p")?);
+        }
+        Err(why) => {
+            out.insert("postgres".into(), json!({ "skipped": why }));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = Value::Object(out);
+    std::fs::create_dir_all("bench").map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write("bench/dashboard.json", text + "\n").map_err(|e| e.to_string())?;
+    std::fs::write("bench/DASHBOARD.md", dashboard_markdown(&report)).map_err(|e| e.to_string())?;
+    eprintln!("\nwrote bench/DASHBOARD.md and bench/dashboard.json");
+    Ok(())
+}
+
+/// The dashboard's order search with 1M orders of one merchant in the
+/// database: p95 of a first page, an order id, a customer id and a status
+/// filter, each against `GET /orders/:order_id` measured in the same run
+/// (SPEC §6: p95 ≤ 5×).
+fn dashboard_search(db: &str, seeder: &Seeder, tag: &str) -> Result<Value> {
+    step(&format!("bench: dashboard order search with 1M orders ({})", backend_name(db)));
+    let merchant = format!("search{tag}");
+    let out = kassa_command()
+        .args(["merchant", "create", &merchant, "--order-ttl-mins", "1440", "--database-url", db])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("kassa merchant create: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let creds: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    run(kassa_command()
+        .args(["user", "add", &merchant, "--email", "bench@kassa.example", "--role", "viewer", "--database-url", db])
+        .env("KASSA_USER_PASSWORD", "bench password, long enough"))?;
+    seeder.seed(&merchant, 0, 1_000_000)?;
+    let server = serve(db, creds)?;
+    // Sign in once: the session cookie the searches carry.
+    let head = output(Command::new("curl").args([
+        "-s",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        "content-type: application/json",
+        "--data",
+        "{\"email\":\"bench@kassa.example\",\"password\":\"bench password, long enough\"}",
+        &format!("{}/dashboard/api/sign-in", server.url),
+    ]))
+    .ok_or("sign-in failed")?;
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().starts_with("set-cookie:").then(|| l[11..].trim().split(';').next().unwrap_or_default().to_string())
+        })
+        .ok_or("no session cookie")?;
+    let status = wrk(&server, "status", 8, 0, &[("KASSA_BENCH_ORDER", "seed500000")])?;
+    let mut searches = serde_json::Map::new();
+    for (name, path) in [
+        ("first_page", "/dashboard/api/orders"),
+        ("order_id", "/dashboard/api/orders?q=seed500000"),
+        ("customer_id", "/dashboard/api/orders?q=cust_none"),
+        ("status_filter", "/dashboard/api/orders?status=NEW&min_amount=100"),
+    ] {
+        let v = wrk(&server, "get", 8, 0, &[("KASSA_BENCH_PATH", path), ("KASSA_BENCH_COOKIE", &cookie)])?;
+        let ratio = v["p95_us"].as_f64().unwrap_or(f64::NAN) / status["p95_us"].as_f64().unwrap_or(f64::NAN);
+        searches.insert(name.into(), json!({ "path": path, "wrk": v, "p95_ratio_to_status": (ratio * 100.0).round() / 100.0 }));
+    }
+    Ok(json!({ "orders": 1_000_000, "status": status, "searches": searches, "budget_p95_ratio": 5 }))
+}
+
+fn dashboard_markdown(r: &Value) -> String {
+    let mut md = String::from(
+        "# Dashboard order search (`cargo xtask bench dashboard`)\n\n1M orders of one merchant; 8 connections for \
+         KASSA_BENCH_SECS (default 10) s each, through wrk on loopback; p95 of each search against `GET /orders/:order_id` \
+         in the same run (SPEC §6 budget: ≤ 5×).\n\n| backend | request | p50 µs | p95 µs | p99 µs | req/s | p95 ÷ status p95 |\n|---|---|---|---|---|---|---|\n",
+    );
+    for backend in ["sqlite", "postgres"] {
+        let b = &r[backend];
+        if b.get("skipped").is_some() {
+            md.push_str(&format!("| {backend} | skipped: {} | | | | | |\n", b["skipped"]));
+            continue;
+        }
+        let row = |name: &str, v: &Value, ratio: &Value| {
+            format!("| {backend} | {name} | {} | {} | {} | {} | {} |\n", v["p50_us"], v["p95_us"], v["p99_us"], v["rps"], ratio)
+        };
+        md.push_str(&row("`GET /orders/:order_id`", &b["status"], &json!(1.0)));
+        if let Some(s) = b["searches"].as_object() {
+            for (name, v) in s {
+                md.push_str(&row(
+                    &format!("search: {name} (`{}`)", v["path"].as_str().unwrap_or_default()),
+                    &v["wrk"],
+                    &v["p95_ratio_to_status"],
+                ));
+            }
+        }
+    }
+    md
+}
+
 pub(crate) fn bench() -> Result<()> {
     crate::setup(crate::Needs::ALL)?;
     if !Path::new("/usr/bin/wrk").exists() {

@@ -37,11 +37,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build-widget") => setup(Needs::WIDGET).and_then(|()| build_widget()),
         Some("setup") => setup(Needs::ALL),
+        Some("bench") if args.get(1).map(String::as_str) == Some("dashboard") => bench::bench_dashboard(),
         Some("bench") => bench::bench(),
         Some("soak") => soak::soak(&args[1..]),
         Some("deny") => advisory_db().ok_or_else(|| "no RustSec snapshot: set KASSA_ADVISORY_DB".to_string()).and_then(|db| deny(&db)),
         _ => {
-            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench | soak [--secs N] [--target NAME] | build-widget | setup | deny>"
+            Err("usage: cargo xtask <demo [--listen ADDR] [--shop-listen ADDR] | test | bench [dashboard] | soak [--secs N] [--target NAME] | build-widget | setup | deny>"
                 .into())
         }
     };

@@ -755,6 +755,17 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                 let appearance = RwSignal::new(v["theme"]["appearance"].as_str().unwrap_or("auto").to_string());
                 // `None`: keep the saved logo; `Some("")`: remove it; `Some(data URL)`: replace it.
                 let logo = RwSignal::new(None::<String>);
+                // The theme is sent only once changed here: a merchant without one keeps Kassa's look.
+                let theme_touched = RwSignal::new(false);
+                Effect::new(move |first: Option<()>| {
+                    accent.track();
+                    radius.track();
+                    appearance.track();
+                    logo.track();
+                    if first.is_some() {
+                        theme_touched.set(true);
+                    }
+                });
                 let has_logo = v["theme"]["logo"].as_bool().unwrap_or(false);
                 let keys = list("rsa_keys");
                 let accounts = v["gateway_accounts"].as_array().cloned().unwrap_or_default();
@@ -772,10 +783,18 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                         "allowed_origins": origins.get_untracked().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
                         "signed_response": signed.get_untracked(),
                         "default_return_url": return_url.get_untracked(),
-                        "theme": { "accent": accent.get_untracked(), "radius": radius.get_untracked().trim().parse::<u64>().unwrap_or(0), "appearance": appearance.get_untracked() },
                     });
-                    if let Some(l) = logo.get_untracked() {
-                        body["theme"]["logo"] = json!(l);
+                    if theme_touched.get_untracked() {
+                        let radius = radius.get_untracked().trim().to_string();
+                        body["theme"] = json!({
+                            "accent": accent.get_untracked(),
+                            // Not a number: sent as it is, and refused with the field named.
+                            "radius": radius.parse::<u64>().map_or(json!(radius), |r| json!(r)),
+                            "appearance": appearance.get_untracked(),
+                        });
+                        if let Some(l) = logo.get_untracked() {
+                            body["theme"]["logo"] = json!(l);
+                        }
                     }
                     if !password.get_untracked().is_empty() {
                         body["webhook_password"] = json!(password.get_untracked());
@@ -996,12 +1015,15 @@ fn BatchPage(ctx: Ctx) -> impl IntoView {
     let csv = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<Value, ApiError>>);
     let busy = RwSignal::new(false);
+    // One batch while this page is open: sending it again (or without its failed rows) refunds nothing twice.
+    let batch_id = request_id();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let csrf = ctx.csrf();
+        let batch_id = batch_id.clone();
         busy.set(true);
         spawn_local(async move {
-            let got = api::post("refunds/batch", &csrf, &json!({ "csv": csv.get_untracked() })).await;
+            let got = api::post("refunds/batch", &csrf, &json!({ "batch_id": batch_id, "csv": csv.get_untracked() })).await;
             if let Err(e) = &got {
                 ctx.handle(e);
             }

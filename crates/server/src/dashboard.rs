@@ -246,6 +246,9 @@ fn password_matches(password: &str, stored: &str) -> bool {
 
 /// What a sign-in is checked against when the email is unknown, so that an
 /// unknown email takes as long as a wrong password.
+/// Password checks running at once, at most.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("decoy password").unwrap_or_default());
 
 fn session_json(session: &DashboardSession, merchant: &crate::db::Merchant) -> Value {
@@ -275,14 +278,22 @@ async fn sign_in(State(state): State<AppState>, audit: AuditCtx, parts: Parts2, 
     let form: SignIn =
         serde_json::from_slice(&body).map_err(|_| AppError::bad_request("invalid_request", "send {\"email\": …, \"password\": …}"))?;
     let email = form.email.trim().to_lowercase();
+    if email.chars().any(char::is_control) || form.password.contains('\0') {
+        return Err(AppError::unauthorized("wrong email or password"));
+    }
     let address = parts.address;
-    state.limits.sign_in_allowed(&email, address)?;
+    state.limits.sign_in_attempt(&email, address)?;
+    // At most a few password checks at once (argon2id takes ~19 MiB and a core each).
+    let Ok(_permit) = HASHING.try_acquire() else {
+        return Err(AppError::too_many("busy", "too many sign-ins at once; try again", 1));
+    };
     let user = if email.is_empty() || email.len() > 254 { None } else { state.db.dashboard_user(&email).await? };
     let stored = user.as_ref().map_or_else(|| DECOY.clone(), |u| u.password_hash.clone());
     let password = form.password;
     let matches = tokio::task::spawn_blocking(move || password_matches(&password, &stored)).await.map_err(|e| AppError::internal(&e))?;
     let Some(user) = user.filter(|_| matches) else {
-        state.limits.sign_in_failed(&email, address);
+        // Failures count against the address like failed API keys (its lockout).
+        state.limits.auth_failed(address);
         return Err(AppError::unauthorized("wrong email or password"));
     };
     let token = crate::random_id("kds_");
@@ -432,7 +443,10 @@ fn search_of(q: ListQuery) -> Result<(OrderSearch, i64), AppError> {
         None => None,
     };
     let search = OrderSearch {
-        q: q.q.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(200).collect()),
+        q: match q.q.filter(|s| !s.trim().is_empty()) {
+            Some(s) if s.chars().any(char::is_control) => return Err(bad("q", "may not hold control characters")),
+            s => s.map(|s| s.chars().take(200).collect()),
+        },
         status: one_of("status", q.status, &statuses)?,
         // Stored as the method's token (`card`).
         method: one_of("method", q.method, &["CARD", "NB", "WALLET", "UPI"])?.map(|m| m.to_lowercase()),
@@ -742,19 +756,33 @@ fn json_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, AppError> {
     }
 }
 
-fn settings_json(m: &crate::db::Merchant, keys: Vec<String>, accounts: &[crate::gateway::route::Account]) -> Value {
+/// A URL without what may be a credential in it (user info, query, fragment), for readers who may not change it.
+fn shown_url(u: &str) -> String {
+    url::Url::parse(u)
+        .map(|mut u| {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn settings_json(m: &crate::db::Merchant, keys: Vec<String>, accounts: &[crate::gateway::route::Account], admin: bool) -> Value {
+    let url = |u: &Option<String>| if admin { u.clone() } else { u.as_deref().map(shown_url) };
     json!({
         "name": m.name,
         "order_expiry_minutes": m.order_ttl_secs / 60,
         "enabled_methods": m.enabled_methods.iter().map(|p| p.token()).collect::<Vec<_>>(),
-        "webhook_url": m.webhook_url,
+        "webhook_url": url(&m.webhook_url),
         "webhook_username": m.webhook_username,
         "webhook_password_set": m.webhook_password.is_some(),
         "webhook_events": m.webhook_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
         "available_events": crate::domain::EventName::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
         "allowed_origins": m.allowed_origins,
         "signed_response": m.signed_response,
-        "default_return_url": m.default_return_url,
+        "default_return_url": url(&m.default_return_url),
         "theme": { "accent": m.theme.accent, "radius": m.theme.radius, "appearance": m.theme.appearance.as_str(), "logo": m.theme.logo.is_some() },
         "rsa_keys": keys,
         "gateway_accounts": accounts.iter().map(|a| json!({ "id": a.id, "gateway": a.kind().as_str(), "reference_id": a.reference_id, "priority": a.priority })).collect::<Vec<_>>(),
@@ -766,7 +794,7 @@ async fn settings(State(state): State<AppState>, Signed(session): Signed) -> Res
     let m = merchant_of(&state, &session.user).await?;
     let keys = state.db.merchant_key_ids(&m.id).await?;
     let accounts = state.db.gateway_accounts(&m.id).await?;
-    Ok(Json(settings_json(&m, keys, &accounts)))
+    Ok(Json(settings_json(&m, keys, &accounts, session.user.role == Role::Admin)))
 }
 
 fn bad(field: &str, why: &str) -> AppError {
@@ -777,6 +805,7 @@ fn bad(field: &str, why: &str) -> AppError {
 fn optional_text(field: &str, v: &Value) -> Result<Option<String>, AppError> {
     match v {
         Value::Null => Ok(None),
+        Value::String(s) if s.chars().any(char::is_control) => Err(bad(field, "may not hold control characters")),
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => Ok(Some(s.trim().to_string())),
         Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => Err(bad(field, "must be text")),
@@ -787,7 +816,12 @@ fn string_list(field: &str, v: &Value) -> Result<Vec<String>, AppError> {
     v.as_array()
         .ok_or_else(|| bad(field, "must be a list"))?
         .iter()
-        .map(|x| x.as_str().map(|s| s.trim().to_string()).ok_or_else(|| bad(field, "must be a list of text")))
+        .map(|x| {
+            x.as_str()
+                .filter(|s| !s.chars().any(char::is_control))
+                .map(|s| s.trim().to_string())
+                .ok_or_else(|| bad(field, "must be a list of text"))
+        })
         .collect()
 }
 
@@ -915,7 +949,7 @@ async fn change_settings(
     let m = merchant_of(&state, &session.user).await?;
     let keys = state.db.merchant_key_ids(&m.id).await?;
     let accounts = state.db.gateway_accounts(&m.id).await?;
-    Ok(Json(settings_json(&m, keys, &accounts)))
+    Ok(Json(settings_json(&m, keys, &accounts, true)))
 }
 
 /// `POST /dashboard/api/settings/response-key` (`overlap_minutes`, default
@@ -1018,7 +1052,7 @@ async fn create_api_key(
 ) -> Result<Json<Value>, AppError> {
     let body = json_body(&body)?;
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_string();
-    if name.is_empty() || name.chars().count() > 64 {
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(bad("name", "must be 1 to 64 characters"));
     }
     let key = crate::random_id("ksk_");
@@ -1058,12 +1092,14 @@ async fn revoke_api_key(
 /// At most this many rows in one batch of refunds.
 pub const BATCH_MAX_ROWS: usize = 500;
 
-/// `POST /dashboard/api/refunds/batch` (JSON `{csv}`: lines of
+/// `POST /dashboard/api/refunds/batch` (JSON `{batch_id, csv}`: lines of
 /// `order_id,amount[,unique_request_id]`, an optional header line): each
 /// row is the API's refund on its own, with its own result (`ok`, the
 /// order's refunded total, or the error). A row without
-/// `unique_request_id` gets one made of the batch's content, so sending the
-/// same batch again refunds nothing twice.
+/// `unique_request_id` gets one made of the batch id, its order, its amount
+/// and how many times that order and amount came before in the batch (not
+/// its row number): sending the batch again, or again without the rows
+/// that failed, refunds nothing twice; a new batch id is a new batch.
 async fn batch_refunds(
     State(state): State<AppState>,
     AdminWrite(session): AdminWrite,
@@ -1072,9 +1108,15 @@ async fn batch_refunds(
 ) -> Result<Json<Value>, AppError> {
     let body = json_body(&body)?;
     let csv = body.get("csv").and_then(Value::as_str).ok_or_else(|| bad("csv", "is required"))?;
+    let batch_id = body.get("batch_id").and_then(Value::as_str).unwrap_or_default();
+    if batch_id.is_empty() || batch_id.len() > 64 || !batch_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(bad("batch_id", "must be 1-64 letters, digits, '_' or '-' (one per batch)"));
+    }
     let lines: Vec<&str> = csv.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let header =
+        |l: &str| matches!(l.to_ascii_lowercase().replace(' ', "").as_str(), "order_id,amount" | "order_id,amount,unique_request_id");
     let lines: Vec<&str> = match lines.first() {
-        Some(first) if first.to_ascii_lowercase().starts_with("order_id") => lines[1..].to_vec(),
+        Some(first) if header(first) => lines[1..].to_vec(),
         _ => lines,
     };
     if lines.is_empty() || lines.len() > BATCH_MAX_ROWS {
@@ -1083,6 +1125,7 @@ async fn batch_refunds(
     let merchant = merchant_of(&state, &session.user).await?;
     let audit = audit_of(audit, &session.user);
     let mut results = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String), u32> = std::collections::HashMap::new();
     for (i, line) in lines.iter().enumerate() {
         let cells: Vec<String> = line.split(',').map(|c| c.trim().trim_matches('"').to_string()).collect();
         let row = i + 1;
@@ -1093,9 +1136,11 @@ async fn batch_refunds(
                 continue;
             }
         };
+        let nth = seen.entry((order_id.clone(), amount.clone())).or_insert(0);
+        *nth += 1;
         let request_id = cells.get(2).filter(|r| !r.is_empty()).cloned().unwrap_or_else(|| {
-            // Same order, amount and row: the same id, so a repeated batch is idempotent.
-            let digest = hex::encode(Sha256::digest(format!("{order_id}\n{amount}\n{row}").as_bytes()));
+            // The same batch, order, amount and occurrence: the same id, so a repeated batch is idempotent.
+            let digest = hex::encode(Sha256::digest(format!("{batch_id}\n{order_id}\n{amount}\n{nth}").as_bytes()));
             format!("batch_{}", &digest[..24])
         });
         let fields = Fields::from_pairs(vec![("amount".into(), amount.clone()), ("unique_request_id".into(), request_id.clone())]);

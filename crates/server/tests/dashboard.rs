@@ -227,10 +227,14 @@ fn sign_in_is_refused_throttled_rotated_and_ends_when_idle_or_signed_out() {
     k.clock.0.fetch_add(kassa_server::dashboard::IDLE_MS + 1000, Ordering::SeqCst);
     assert_eq!(k.call(&idle, "GET", "/dashboard/api/me", None, false).0, 401, "idle too long");
 
-    // Guessing one user's password: locked out after more than 5 failures a minute, even with the right one.
-    for _ in 0..6 {
-        assert_eq!(k.sign_in_as(&nobody, "viewer@shop.example", "guess guess guess").0, 401);
-    }
+    // Guessing one user's password: at most 5 sign-ins a minute for one email (counted before the
+    // password is checked, so concurrent guesses count too), then refused even with the right one.
+    let codes: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..8).map(|_| scope.spawn(|| k.sign_in_as(&nobody, "viewer@shop.example", "guess guess guess").0)).collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    assert_eq!(codes.iter().filter(|c| **c == 401).count(), 4, "the viewer signed in once this minute: {codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 429).count(), 4, "{codes:?}");
     let (code, v, b) = k.sign_in_as(&nobody, "viewer@shop.example", PASSWORD);
     assert_eq!((code, v["error_code"].as_str(), b.cookie), (429, Some("too_many_failed_logins"), None), "{v}");
 
@@ -632,8 +636,8 @@ fn api_keys_are_made_shown_once_used_and_revoked_and_refunds_go_in_batches() {
     k.charged("b1", "100.00", "");
     k.charged("b2", "20.00", "");
     let csv = "order_id,amount\nb1,10.00\nb2,25.00\nnope,1.00\nb1,oops\nb2,5.00\n";
-    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true).0, 403);
-    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true);
+    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/refunds/batch", Some(json!({ "batch_id": "b_one", "csv": csv })), true).0, 403);
+    let (code, v, _) = k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "batch_id": "b_one", "csv": csv })), true);
     assert_eq!(code, 200, "{v}");
     let r = v["results"].as_array().unwrap();
     assert_eq!((v["rows"].as_i64(), v["refunded"].as_i64(), v["failed"].as_i64()), (Some(5), Some(2), Some(3)), "{v}");
@@ -643,8 +647,13 @@ fn api_keys_are_made_shown_once_used_and_revoked_and_refunds_go_in_batches() {
     );
     assert_eq!(r[3]["error_code"], "invalid_amount");
     assert_eq!(r[4]["ok"], true);
-    let (_, again, _) = k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true);
+    let (_, again, _) = k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "batch_id": "b_one", "csv": csv })), true);
     assert_eq!(again["refunded"], 2, "the repeats answer as before: {again}");
+    // The same batch without its failed rows (rows move up): nothing refunded twice.
+    let (_, fixed, _) =
+        k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "batch_id": "b_one", "csv": "b1,10.00\nb2,5.00" })), true);
+    assert_eq!(fixed["refunded"], 2, "{fixed}");
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/refunds/batch", Some(json!({ "csv": csv })), true).0, 400, "a batch id is required");
     assert_eq!((k.status("b1")["amount_refunded"].as_f64(), k.status("b2")["amount_refunded"].as_f64()), (Some(10.0), Some(5.0)));
     assert_eq!(k.status("b1")["refunds"].as_array().unwrap().len(), 1);
 }
@@ -706,4 +715,26 @@ fn a_test_event_is_signed_and_delivered_and_a_failed_event_is_redelivered_once_t
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(back.lock().unwrap().iter().any(|(_, b)| b.contains("ORDER_SUCCEEDED")));
+}
+
+#[test]
+fn under_https_the_session_cookie_is_secure() {
+    let s = common::start_m1(
+        "krk_secure",
+        |_| {},
+        |db| async move { db },
+        |base| kassa_server::Config { public_url: "https://pay.shop.example".into(), ..common::test_config(base) },
+    );
+    let k = Kassa { s, clock: Arc::new(Shifted::default()), hooks: Arc::new(Mutex::new(Vec::new())) };
+    k.user("m1", "admin@shop.example", "admin");
+    let (code, v, set) = k.call(
+        &Browser::default(),
+        "POST",
+        "/dashboard/api/sign-in",
+        Some(json!({ "email": "admin@shop.example", "password": PASSWORD })),
+        false,
+    );
+    assert_eq!(code, 200, "{v}");
+    let set = set.unwrap();
+    assert!(set.contains("; Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
 }

@@ -26,6 +26,7 @@ CREATE INDEX dashboard_sessions_user ON dashboard_sessions (user_id);
 
 -- Newest first, page after page (keyset), and the search box's exact matches.
 CREATE INDEX orders_by_merchant_created ON orders (merchant_id, created_at, id);
+CREATE INDEX orders_by_merchant_status ON orders (merchant_id, status, created_at, id);
 CREATE INDEX orders_by_customer ON orders (merchant_id, customer_id);
 CREATE INDEX orders_by_email ON orders (merchant_id, customer_email);
 CREATE INDEX orders_by_phone ON orders (merchant_id, customer_phone);

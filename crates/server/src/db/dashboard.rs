@@ -170,6 +170,14 @@ impl Db {
         if let Some(old) = replaces {
             sqlx::query("DELETE FROM dashboard_sessions WHERE token_hash = $1").bind(old).execute(&mut *tx).await.map_err(classify)?;
         }
+        // The user's sessions that have ended meanwhile go now (nobody presents them again).
+        sqlx::query("DELETE FROM dashboard_sessions WHERE user_id = $1 AND (last_seen_at < $2 OR created_at < $3)")
+            .bind(user_id)
+            .bind(now - crate::dashboard::IDLE_MS)
+            .bind(now - crate::dashboard::LIFETIME_MS)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         sqlx::query("INSERT INTO dashboard_sessions (token_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(token_hash)
             .bind(user_id)
@@ -203,13 +211,13 @@ impl Db {
         let Some(row) = row else { return Ok(None) };
         let last_seen: i64 = row.try_get("last_seen_at")?;
         let created: i64 = row.try_get("created_at")?;
-        let _turn = self.write_turn().await;
         if last_seen < idle_since || created < made_since {
             self.end_dashboard_session(token_hash).await?;
             return Ok(None);
         }
         // Marked used at most every few seconds: reads stay reads.
         if now - last_seen > 5_000 {
+            let _turn = self.write_turn().await;
             sqlx::query("UPDATE dashboard_sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
@@ -222,6 +230,7 @@ impl Db {
 
     /// Ends the session of cookie hash `token_hash` (signing out).
     pub async fn end_dashboard_session(&self, token_hash: &str) -> Result<(), DbError> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM dashboard_sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await.map_err(classify)?;
         Ok(())
     }
@@ -233,11 +242,11 @@ impl Db {
             binds.push(b);
             format!("${}", binds.len())
         };
-        let mut sql = format!(
-            "SELECT {}, (SELECT t.method FROM txns t WHERE t.order_pk = o.id ORDER BY t.created_at DESC, t.seq DESC LIMIT 1) AS last_method \
-             FROM orders o WHERE o.merchant_id = $1",
-            ORDER_COLS.split(", ").map(|c| format!("o.{}", c.trim())).collect::<Vec<_>>().join(", ")
-        );
+        let cols = ORDER_COLS.split(", ").map(|c| format!("o.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        // A search starts from the few orders its ids name (one indexed lookup per kind
+        // of id; CROSS JOIN keeps SQLite from walking the merchant's orders instead).
+        let mut from = "orders o".to_string();
+        let mut hits = "";
         if let Some(q) = s.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let exact = arg(&mut binds, Bind::Text(q.to_string()));
             let key = arg(&mut binds, Bind::Text(q.to_lowercase()));
@@ -249,11 +258,20 @@ impl Db {
                 .map(|(order_id, _)| order_id.to_lowercase())
                 .unwrap_or_default();
             let txn_key = arg(&mut binds, Bind::Text(from_txn_id));
-            sql.push_str(&format!(
-                " AND (o.order_id_key = {key} OR o.order_id_key = {txn_key} OR o.customer_id = {exact} OR o.customer_email = {key} \
-                 OR o.customer_phone = {exact} OR o.id = {exact} OR o.id IN (SELECT t.order_pk FROM txns t WHERE t.id = {exact}))"
-            ));
+            from = format!(
+                "(SELECT id FROM orders WHERE merchant_id = $1 AND order_id_key IN ({key}, {txn_key}) \
+                 UNION SELECT id FROM orders WHERE merchant_id = $1 AND customer_id = {exact} \
+                 UNION SELECT id FROM orders WHERE merchant_id = $1 AND customer_email = {key} \
+                 UNION SELECT id FROM orders WHERE merchant_id = $1 AND customer_phone = {exact} \
+                 UNION SELECT id FROM orders WHERE merchant_id = $1 AND id = {exact} \
+                 UNION SELECT t.order_pk FROM txns t WHERE t.id = {exact}) hits CROSS JOIN orders o"
+            );
+            hits = " AND o.id = hits.id";
         }
+        let mut sql = format!(
+            "SELECT {cols}, (SELECT t.method FROM txns t WHERE t.order_pk = o.id ORDER BY t.created_at DESC, t.seq DESC LIMIT 1) AS last_method \
+             FROM {from} WHERE o.merchant_id = $1{hits}"
+        );
         if let Some(status) = &s.status {
             sql.push_str(&format!(" AND o.status = {}", arg(&mut binds, Bind::Text(status.clone()))));
         }

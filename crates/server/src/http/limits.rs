@@ -50,10 +50,10 @@ pub struct Limiters {
     auth_failures: DefaultKeyedRateLimiter<IpAddr>,
     /// Addresses locked out of API-key authentication, until when.
     locked: Mutex<HashMap<IpAddr, Instant>>,
-    /// Failed dashboard sign-ins per email (issue 16).
-    sign_in_failures: DefaultKeyedRateLimiter<String>,
-    /// Emails locked out of the dashboard's sign-in, until when.
-    locked_emails: Mutex<HashMap<String, Instant>>,
+    /// Dashboard sign-in attempts per email (issue 16), counted before the password is checked.
+    sign_in_email: DefaultKeyedRateLimiter<String>,
+    /// Dashboard sign-in attempts per client address.
+    sign_in_address: DefaultKeyedRateLimiter<IpAddr>,
     /// Checks since the limiters last forgot idle keys.
     checks: AtomicU64,
 }
@@ -80,9 +80,10 @@ pub fn client_address(peer: Option<IpAddr>, headers: &axum::http::HeaderMap, tru
 /// How long an address that failed too many API keys is locked out.
 const LOCKOUT: Duration = Duration::from_secs(60);
 
-/// Failed dashboard sign-ins a minute for one email before it is locked out
-/// for [`LOCKOUT`] (guessing one user's password from many addresses).
-const SIGN_IN_FAILURES_PER_MINUTE_PER_EMAIL: u32 = 5;
+/// Dashboard sign-in attempts a minute for one email (guessing one user's
+/// password from many addresses), and from one address (many users' from one).
+const SIGN_INS_PER_MINUTE_PER_EMAIL: u32 = 5;
+const SIGN_INS_PER_MINUTE_PER_ADDRESS: u32 = 20;
 
 /// The key a client address is limited by: an IPv4 address, or an IPv6
 /// address's /64 (what one subscriber usually holds).
@@ -116,8 +117,8 @@ impl Limiters {
             txn_address: RateLimiter::keyed(per_minute(s.txns_per_minute_per_address)),
             auth_failures: RateLimiter::keyed(per_minute(s.auth_failures_per_minute_per_address)),
             locked: Mutex::new(HashMap::new()),
-            sign_in_failures: RateLimiter::keyed(per_minute(SIGN_IN_FAILURES_PER_MINUTE_PER_EMAIL)),
-            locked_emails: Mutex::new(HashMap::new()),
+            sign_in_email: RateLimiter::keyed(per_minute(SIGN_INS_PER_MINUTE_PER_EMAIL)),
+            sign_in_address: RateLimiter::keyed(per_minute(SIGN_INS_PER_MINUTE_PER_ADDRESS)),
             checks: AtomicU64::new(0),
         }
     }
@@ -128,10 +129,10 @@ impl Limiters {
             self.txn_token.retain_recent();
             self.txn_address.retain_recent();
             self.auth_failures.retain_recent();
-            self.sign_in_failures.retain_recent();
+            self.sign_in_email.retain_recent();
+            self.sign_in_address.retain_recent();
             let now = Instant::now();
             self.locked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, until| *until > now);
-            self.locked_emails.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, until| *until > now);
         }
     }
 
@@ -172,29 +173,30 @@ impl Limiters {
         }
     }
 
-    /// Refuses a dashboard sign-in for `email` (lower case) or from `address`
-    /// while either is locked out after too many failures (before the password is checked).
-    pub fn sign_in_allowed(&self, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
-        let until = self.locked_emails.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(email).copied();
-        if let Some(until) = until.filter(|u| *u > Instant::now()) {
-            return Err(AppError::too_many(
+    /// Counts a dashboard sign-in attempt for `email` (lower case) from
+    /// `address` before its password is checked, so that concurrent guesses
+    /// count too; refuses it past either figure, or while the address is
+    /// locked out after failed API keys or sign-ins.
+    pub fn sign_in_attempt(&self, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
+        self.tidy();
+        self.auth_allowed(address)?;
+        let clock = DefaultClock::default();
+        let refuse = |wait: Duration, whose: &str| {
+            AppError::too_many(
                 "too_many_failed_logins",
-                "too many failed sign-ins for this email; wait before trying again",
-                secs(until.saturating_duration_since(Instant::now())),
-            ));
+                format!("too many sign-ins for this {whose}; wait before trying again"),
+                secs(wait),
+            )
+        };
+        if let Err(not_until) = self.sign_in_email.check_key(&email.to_string()) {
+            return Err(refuse(not_until.wait_time_from(clock.now()), "email"));
         }
-        self.auth_allowed(address)
-    }
-
-    /// Counts a failed dashboard sign-in for `email` from `address`; past either limit, it is locked out.
-    pub fn sign_in_failed(&self, email: &str, address: Option<IpAddr>) {
-        self.auth_failed(address);
-        if self.sign_in_failures.check_key(&email.to_string()).is_err() {
-            self.locked_emails
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(email.to_string(), Instant::now() + LOCKOUT);
+        if let Some(address) = address.map(limit_key)
+            && let Err(not_until) = self.sign_in_address.check_key(&address)
+        {
+            return Err(refuse(not_until.wait_time_from(clock.now()), "address"));
         }
+        Ok(())
     }
 
     /// Counts a failed API-key attempt from `address`; past the limit, the address is locked out.

@@ -25,6 +25,8 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
     let Ok(Some(order)) = st.db.order(&txn.order_pk).await else { return not_found_page() };
     let merchant = st.db.merchant(&order.merchant_id).await.ok().flatten();
     let merchant_name = merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    // Where the answer's redirects end: the order's return URL, else the merchant's default.
+    let return_url = order.return_url.clone().or_else(|| merchant.as_ref().and_then(|m| m.default_return_url.clone()));
     // The iframe variant runs the bank step inside the merchant's frame too.
     let ancestors = merchant.map(|m| frame_ancestors(&m)).unwrap_or_else(|| "'none'".into());
     if txn.status != OrderStatus::PENDING_VBV || txn.scenario == crate::gateway::REMOTE {
@@ -57,7 +59,7 @@ async fn bank_page(State(st): State<AppState>, Path(txn_id): Path<String>) -> Re
         a = esc(&format_amount(&order)),
         meth = esc(&method),
     );
-    let form_action = match order.return_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+    let form_action = match return_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
         Some(u) => format!("'self' {}", u.origin().ascii_serialization()),
         None => "'self'".into(),
     };
