@@ -927,7 +927,9 @@ async fn change_settings(
                 // The logo: a data URL replaces it, "" removes it, absent keeps it.
                 let logo = match &v["logo"] {
                     Value::Null => m.theme.logo.clone(),
-                    logo => optional_text("theme.logo", logo)?,
+                    logo @ (Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Array(_) | Value::Object(_)) => {
+                        optional_text("theme.logo", logo)?
+                    }
                 };
                 let theme = kassa_types::theme::Theme { accent, radius, logo, appearance };
                 theme.validate().map_err(|why| AppError::bad_request("invalid_parameter", format!("theme: {why}")))?;
