@@ -270,3 +270,20 @@ test('a failed webhook is redelivered from the order page once its receiver is b
     await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
   }
 });
+
+// Last: a linked account changes where this merchant's next orders go.
+test('an admin links a gateway account from the settings', async () => {
+  addUser('gateways@e2e.example', 'admin');
+  const page = await stack.newPage({ viewport: { width: 1280, height: 1000 } });
+  await signIn(page, 'gateways@e2e.example');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Gateway accounts' }).waitFor();
+  // A gateway account linked from the settings (on this server's sandbox of Paytm).
+  await page.getByLabel('Gateway', { exact: true }).selectOption('paytm');
+  await page.getByLabel("Open an account on this server's sandbox of the gateway (no credentials needed)").check();
+  await page.getByLabel('Reference id (metadata.JUSPAY:gateway_reference_id)').fill('paytm-e2e');
+  await page.getByRole('button', { name: 'Link an account' }).click();
+  await page.getByRole('status').filter({ hasText: 'Account linked' }).waitFor();
+  await page.getByRole('cell', { name: 'paytm-e2e', exact: true }).waitFor();
+  await noViolations(page, 'gateway account linked');
+});

@@ -923,6 +923,7 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                     </section>
                     <section aria-labelledby="dash-s-gw" class="dash-panel">
                         <h2 id="dash-s-gw">{t(S::GatewayAccounts)}</h2>
+                        {admin.then(|| view! { <LinkAccount send=send /> })}
                         {if accounts.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
                             <table class="dash-table">
                                 <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Gateway)}</th><th scope="col">"Reference id"</th><th scope="col">{t(S::Priority)}</th></tr></thead>
@@ -1128,5 +1129,63 @@ fn Deliveries(ctx: Ctx, admin: bool) -> impl IntoView {
                 }
             })}
         </section>
+    }
+}
+
+/// The form that links a Razorpay or Paytm account (or opens one on this server's sandbox of it).
+#[component]
+fn LinkAccount(send: impl Fn(String, Value, S, Option<RwSignal<Option<String>>>) + Copy + 'static) -> impl IntoView {
+    let fields: Vec<(&'static str, &'static str, &'static str, RwSignal<String>)> = [
+        ("reference_id", "dash-g-ref", "text"),
+        ("key_id", "dash-g-key-id", "text"),
+        ("key_secret", "dash-g-key-secret", "password"),
+        ("webhook_secret", "dash-g-webhook-secret", "password"),
+        ("mid", "dash-g-mid", "text"),
+        ("merchant_key", "dash-g-merchant-key", "password"),
+        ("website_name", "dash-g-website", "text"),
+        ("base_url", "dash-g-base-url", "url"),
+    ]
+    .into_iter()
+    .map(|(k, id, kind)| (k, id, kind, RwSignal::new(String::new())))
+    .collect();
+    let gateway = RwSignal::new("razorpay".to_string());
+    let sandbox = RwSignal::new(false);
+    let label = |k: &str| match k {
+        "reference_id" => t(S::ReferenceId).to_string(),
+        "key_id" => "Razorpay key id".into(),
+        "key_secret" => "Razorpay key secret".into(),
+        "webhook_secret" => "Razorpay webhook secret".into(),
+        "mid" => "Paytm merchant id".into(),
+        "merchant_key" => "Paytm merchant key".into(),
+        "website_name" => "Paytm website name".into(),
+        _ => "Paytm API host".into(),
+    };
+    let f2 = fields.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut body = json!({ "gateway": gateway.get_untracked(), "sandbox": sandbox.get_untracked() });
+        for (k, _, _, v) in &f2 {
+            body[*k] = json!(v.get_untracked());
+        }
+        send("gateway-accounts".into(), body, S::AccountLinked, None);
+    };
+    view! {
+        <form class="dash-stack" on:submit=submit>
+            <h3>{t(S::LinkAccount)}</h3>
+            <label for="dash-g-gateway">{t(S::Gateway)}</label>
+            <select id="dash-g-gateway" on:change=move |ev| gateway.set(event_target_value(&ev))>
+                <option value="razorpay" selected=true>"Razorpay"</option>
+                <option value="paytm">"Paytm"</option>
+            </select>
+            <label class="dash-check" for="dash-g-sandbox">
+                <input type="checkbox" id="dash-g-sandbox" on:change=move |ev| sandbox.set(event_target_checked(&ev)) />
+                {t(S::LinkSandbox)}
+            </label>
+            {fields.into_iter().map(|(k, id, kind, v)| view! {
+                <label for=id>{label(k)}</label>
+                <input id=id type=kind autocomplete="off" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
+            }).collect_view()}
+            <button type="submit">{t(S::LinkAccount)}</button>
+        </form>
     }
 }

@@ -140,6 +140,10 @@ pub enum S {
     TestEventQueued,
     RecentDeliveries,
     Refresh,
+    LinkAccount,
+    LinkSandbox,
+    ReferenceId,
+    AccountLinked,
 }
 
 /// The English text of `s`.
@@ -281,5 +285,9 @@ pub fn t(s: S) -> &'static str {
         S::TestEventQueued => "Test event queued: see it below.",
         S::RecentDeliveries => "Recent webhook deliveries",
         S::Refresh => "Refresh",
+        S::LinkAccount => "Link an account",
+        S::LinkSandbox => "Open an account on this server's sandbox of the gateway (no credentials needed)",
+        S::ReferenceId => "Reference id (metadata.JUSPAY:gateway_reference_id)",
+        S::AccountLinked => "Account linked; orders may route to it now.",
     }
 }

@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/webhooks", get(webhooks))
         .route("/dashboard/api/settings/test-event", post(test_event))
         .route("/dashboard/preview", get(preview))
+        .route("/dashboard/api/gateway-accounts", post(add_gateway_account))
         .route("/dashboard/api/{*rest}", get(not_found).post(not_found))
 }
 
@@ -1196,4 +1197,44 @@ async fn test_event(State(state): State<AppState>, AdminWrite(session): AdminWri
     let id = state.db.queue_test_event(&m.id, &url, state.now()).await?;
     audit_of(audit, &session.user).record(&state.db, Some(&m.id), "webhook.test", Some(&id), Value::Null).await;
     Ok(Json(json!({ "id": id, "status": "queued" })))
+}
+
+/// `POST /dashboard/api/gateway-accounts` (JSON: `gateway` razorpay or paytm,
+/// `reference_id`, and either `sandbox: true` or the account's credentials:
+/// Razorpay `key_id`, `key_secret`, `webhook_secret`; Paytm `mid`,
+/// `merchant_key`, `website_name`, `base_url`): links it last in the routing
+/// preference, as `kassa merchant add-gateway` does. Its secrets are sealed
+/// and never shown again.
+async fn add_gateway_account(
+    State(state): State<AppState>,
+    AdminWrite(session): AdminWrite,
+    audit: AuditCtx,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let body = json_body(&body)?;
+    let text = |k: &str| -> Result<Option<String>, AppError> { optional_text(k, body.get(k).unwrap_or(&Value::Null)) };
+    let kind = text("gateway")?
+        .as_deref()
+        .and_then(crate::gateway::route::GatewayKind::parse)
+        .ok_or_else(|| bad("gateway", "must be razorpay or paytm"))?;
+    let request = crate::gateway::route::LinkRequest {
+        reference_id: text("reference_id")?.unwrap_or_default(),
+        sandbox: body.get("sandbox").and_then(Value::as_bool).unwrap_or(false),
+        base_url: text("base_url")?,
+        key_id: text("key_id")?,
+        key_secret: text("key_secret")?,
+        webhook_secret: text("webhook_secret")?,
+        mid: text("mid")?,
+        merchant_key: text("merchant_key")?,
+        website_name: text("website_name")?,
+    };
+    let sandbox = request.sandbox;
+    let (account, priority) = crate::gateway::route::link_account(&state.db, &session.user.merchant_id, kind, request, str::to_string)
+        .await
+        .map_err(|why| AppError::bad_request("invalid_parameter", why))?;
+    let detail = json!({ "gateway": kind.as_str(), "reference_id": account.reference_id, "sandbox": sandbox, "priority": priority });
+    audit_of(audit, &session.user)
+        .record(&state.db, Some(&session.user.merchant_id), "gateway_account.add", Some(&account.id), detail)
+        .await;
+    Ok(Json(json!({ "id": account.id, "gateway": kind.as_str(), "reference_id": account.reference_id, "priority": priority })))
 }

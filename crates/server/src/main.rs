@@ -734,7 +734,7 @@ async fn rotate(r: Rotation, which: kassa_server::db::Credential) -> Result<(), 
 
 /// `kassa merchant add-gateway`.
 async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
-    use kassa_server::gateway::route::{Account, Credentials, GatewayKind};
+    use kassa_server::gateway::route::{Credentials, GatewayKind};
     let MerchantCommand::AddGateway {
         id,
         gateway,
@@ -754,71 +754,32 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
         return Err("not add-gateway".into());
     };
     let kind = GatewayKind::parse(&gateway).ok_or("--gateway must be razorpay or paytm")?;
-    if reference_id.len() > 64 || !reference_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
-        return Err("--reference-id must be at most 64 letters, digits, '_', '-' or '.'".into());
-    }
-    let secret_file = |path: Option<PathBuf>, flag: &str| -> Result<String, String> {
-        let path = path.ok_or(format!("{flag} is required (or --sandbox)"))?;
-        let s = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let s = s.trim().to_string();
-        if s.is_empty() { Err(format!("{} is empty", path.display())) } else { Ok(s) }
+    let secret_file = |path: Option<PathBuf>| -> Result<Option<String>, String> {
+        path.map(|path| std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))).transpose()
     };
-    let base_url = match base_url {
-        Some(u) => {
-            let parsed = url::Url::parse(&u).map_err(|_| "--base-url must be an absolute URL")?;
-            if !matches!(parsed.scheme(), "https" | "http") {
-                return Err("--base-url must be http(s)".into());
-            }
-            u.trim_end_matches('/').to_string()
-        }
-        None if sandbox => String::new(),
-        None => match kind {
-            GatewayKind::Razorpay => "https://api.razorpay.com".into(),
-            // Seed 004's Create Order lives on Paytm's AI router, the payment and status APIs on its PG:
-            // which host serves both for an account is Paytm's to say, so it is asked for.
-            GatewayKind::Paytm => return Err("--base-url is required for a Paytm account (the host Paytm gave for its API)".into()),
-        },
+    let request = kassa_server::gateway::route::LinkRequest {
+        reference_id: reference_id.clone(),
+        sandbox,
+        base_url,
+        key_id,
+        key_secret: secret_file(key_secret_file)?,
+        webhook_secret: secret_file(webhook_secret_file)?,
+        mid,
+        merchant_key: secret_file(merchant_key_file)?,
+        website_name,
     };
     let db = db.open().await?;
     if db.merchant(&id).await.map_err(|e| e.to_string())?.is_none() {
         return Err(format!("no merchant {id}"));
     }
-    let account_id = random_id("gwa_");
-    let credentials = if sandbox {
-        kassa_server::gateway::psp::create_account(&db, kind, &account_id).await.map_err(|e| e.to_string())?
-    } else {
-        match kind {
-            GatewayKind::Razorpay => Credentials::Razorpay {
-                key_id: key_id.ok_or("--key-id is required (or --sandbox)")?,
-                key_secret: secret_file(key_secret_file, "--key-secret-file")?,
-                webhook_secret: webhook_secret_file.map(|p| secret_file(Some(p), "--webhook-secret-file")).transpose()?,
-            },
-            GatewayKind::Paytm => {
-                let merchant_key = secret_file(merchant_key_file, "--merchant-key-file")?;
-                if ![16, 32].contains(&merchant_key.len()) {
-                    return Err("a Paytm merchant key is 16 or 32 characters".into());
-                }
-                Credentials::Paytm {
-                    mid: mid.ok_or("--mid is required (or --sandbox)")?,
-                    merchant_key,
-                    website_name: website_name.ok_or("--website-name is required (or --sandbox)")?,
-                }
-            }
-        }
+    let flag = |name: &str| match name {
+        "key_secret" => "--key-secret-file".to_string(),
+        "merchant_key" => "--merchant-key-file".to_string(),
+        other => format!("--{}", other.replace('_', "-")),
     };
-    let account =
-        Account { id: account_id, merchant_id: id.clone(), reference_id: reference_id.clone(), priority: 0, credentials, base_url };
-    let priority = match db.add_gateway_account(&account).await {
-        Ok(p) => {
-            let detail = serde_json::json!({ "gateway": gateway, "reference_id": reference_id, "sandbox": sandbox, "priority": p });
-            AuditCtx::cli().record(&db, Some(&id), "gateway_account.add", Some(&account.id), detail).await;
-            p
-        }
-        Err(kassa_server::db::DbError::Conflict) => {
-            return Err(format!("merchant {id} already has a {gateway} account with reference id {reference_id:?}"));
-        }
-        Err(e) => return Err(e.to_string()),
-    };
+    let (account, priority) = kassa_server::gateway::route::link_account(&db, &id, kind, request, flag).await?;
+    let detail = serde_json::json!({ "gateway": gateway, "reference_id": reference_id, "sandbox": sandbox, "priority": priority });
+    AuditCtx::cli().record(&db, Some(&id), "gateway_account.add", Some(&account.id), detail).await;
     let mut out = serde_json::json!({
         "merchant_id": id,
         "gateway": kind.as_str(),

@@ -586,16 +586,42 @@ fn settings_are_checked_changed_together_and_take_effect_on_the_next_request() {
     assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys/k1/delete", Some(json!({})), true).0, 200);
     assert_eq!(k.call(&admin, "POST", "/dashboard/api/settings/rsa-keys/k1/delete", Some(json!({})), true).0, 404);
 
+    // Gateway accounts: checked, linked last in the routing preference, listed without secrets.
+    let (code, v, _) =
+        k.call(&admin, "POST", "/dashboard/api/gateway-accounts", Some(json!({ "gateway": "razorpay", "key_id": "rzp_test_1" })), true);
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_parameter")), "{v}");
+    assert!(v["error_message"].as_str().unwrap().contains("key_secret"), "{v}");
+    assert_eq!(
+        k.call(&viewer, "POST", "/dashboard/api/gateway-accounts", Some(json!({ "gateway": "paytm", "sandbox": true })), true).0,
+        403
+    );
+    let (code, v, _) = k.call(
+        &admin,
+        "POST",
+        "/dashboard/api/gateway-accounts",
+        Some(json!({ "gateway": "razorpay", "key_id": "rzp_test_1", "key_secret": "shh-razorpay-secret", "reference_id": "rzp-main" })),
+        true,
+    );
+    assert_eq!((code, v["priority"].as_i64()), (200, Some(1)), "{v}");
+    let (code, v, _) =
+        k.call(&admin, "POST", "/dashboard/api/gateway-accounts", Some(json!({ "gateway": "paytm", "sandbox": true })), true);
+    assert_eq!((code, v["priority"].as_i64()), (200, Some(2)), "{v}");
+    let (_, listed, _) = k.call(&viewer, "GET", "/dashboard/api/settings", None, false);
+    let gateways: Vec<&str> = listed["gateway_accounts"].as_array().unwrap().iter().map(|a| a["gateway"].as_str().unwrap()).collect();
+    assert_eq!(gateways, ["razorpay", "paytm"], "{listed}");
+    assert!(!listed.to_string().contains("shh-razorpay-secret"));
+
     let audit = query_strings(
         &k.s.db_url,
         "SELECT actor || ' ' || action || ' ' || COALESCE(detail, '') FROM audit_events WHERE actor LIKE 'user:%'",
     );
+    assert!(audit.iter().any(|a| a.starts_with("user:admin@shop.example gateway_account.add")), "{audit:?}");
     assert!(
         audit.iter().any(|a| a.starts_with("user:admin@shop.example settings.update") && a.contains("\"signed_response\":false")),
         "{audit:?}"
     );
     assert!(audit.iter().any(|a| a.starts_with("user:admin@shop.example response_key.rotate")), "{audit:?}");
-    assert!(audit.iter().all(|a| !a.contains("hook-secret-pass") && !a.contains("krk_")), "{audit:?}");
+    assert!(audit.iter().all(|a| !a.contains("hook-secret-pass") && !a.contains("krk_") && !a.contains("shh-")), "{audit:?}");
 }
 
 #[test]
