@@ -265,6 +265,55 @@ fn load(ctx: Ctx, data: RwSignal<Option<Result<Value, ApiError>>>, path: impl Fn
     });
 }
 
+/// A page's writes: one at a time (`busy`), each one's outcome shown
+/// (`message`), the page's data loaded again after each success (`reload`).
+#[derive(Clone, Copy)]
+struct Writer {
+    ctx: Ctx,
+    message: RwSignal<Option<(bool, String)>>,
+    busy: RwSignal<bool>,
+    reload: RwSignal<u32>,
+}
+
+impl Writer {
+    fn new(ctx: Ctx) -> Writer {
+        Writer { ctx, message: RwSignal::new(None), busy: RwSignal::new(false), reload: RwSignal::new(0) }
+    }
+
+    /// Posts `body` to `path` with the CSRF token; on success runs `then` on the answer and says `done`.
+    fn post(self, path: String, body: Value, done: S, then: impl FnOnce(&Value) + 'static) {
+        let csrf = self.ctx.csrf();
+        self.busy.set(true);
+        spawn_local(async move {
+            match api::post(&path, &csrf, &body).await {
+                Ok(v) => {
+                    then(&v);
+                    self.message.try_set(Some((true, t(done).to_string())));
+                    self.reload.try_update(|n| *n += 1);
+                }
+                Err(e) => {
+                    self.ctx.handle(&e);
+                    self.message.try_set(Some((false, e.message)));
+                }
+            }
+            self.busy.try_set(false);
+        });
+    }
+
+    /// The last write's outcome: a status, or an alert.
+    fn notice(self) -> impl IntoView {
+        move || {
+            self.message.get().map(|(ok, m)| {
+                if ok {
+                    view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
+                } else {
+                    view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
+                }
+            })
+        }
+    }
+}
+
 /// The orders list: the search box, the filters, a page of orders.
 #[component]
 fn OrdersPage(ctx: Ctx, query: String) -> impl IntoView {
@@ -399,47 +448,30 @@ fn request_id() -> String {
 #[component]
 fn OrderPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
     let data = RwSignal::new(None::<Result<Value, ApiError>>);
-    let reload = RwSignal::new(0u32);
+    let w = Writer::new(ctx);
+    let (reload, busy) = (w.reload, w.busy);
     let path = format!("orders/{}", enc(&id));
     let p = path.clone();
     load(ctx, data, move || {
         reload.track();
         p.clone()
     });
-    let message = RwSignal::new(None::<(bool, String)>);
     let refund_amount = RwSignal::new(String::new());
     let refund_id = RwSignal::new(request_id());
-    let busy = RwSignal::new(false);
     let act = move |path: String, body: Value, done: S| {
-        let csrf = ctx.csrf();
-        busy.set(true);
-        spawn_local(async move {
-            match api::post(&path, &csrf, &body).await {
-                Ok(_) => {
-                    message.try_set(Some((true, t(done).to_string())));
-                    if matches!(done, S::RefundDone | S::Captured) {
-                        refund_id.try_set(request_id());
-                        refund_amount.try_set(String::new());
-                    }
-                    reload.try_update(|n| *n += 1);
-                }
-                Err(e) => {
-                    ctx.handle(&e);
-                    message.try_set(Some((false, e.message)));
-                }
+        w.post(path, body, done, move |_| {
+            // A new refund or capture gets a new idempotency key; a repeat of this one does not.
+            if matches!(done, S::RefundDone | S::Captured) {
+                refund_id.try_set(request_id());
+                refund_amount.try_set(String::new());
             }
-            busy.try_set(false);
         });
     };
     let base = path.clone();
     view! {
         <p><a href="/dashboard/orders" on:click=move |ev| { ev.prevent_default(); ctx.go("/dashboard/orders"); }>{t(S::BackToOrders)}</a></p>
         <h1>{t(S::Order)}" "{id.clone()}</h1>
-        {move || message.get().map(|(ok, m)| if ok {
-            view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
-        } else {
-            view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
-        })}
+        {w.notice()}
         {move || match data.get() {
             None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
@@ -697,42 +729,24 @@ fn AuditPage(ctx: Ctx) -> impl IntoView {
 #[component]
 fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
     let data = RwSignal::new(None::<Result<Value, ApiError>>);
-    let reload = RwSignal::new(0u32);
+    let w = Writer::new(ctx);
+    let (reload, busy) = (w.reload, w.busy);
     load(ctx, data, move || {
         reload.track();
         "settings".to_string()
     });
-    let message = RwSignal::new(None::<(bool, String)>);
     let new_key = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let send = move |path: String, body: Value, done: S, after: Option<RwSignal<Option<String>>>| {
-        let csrf = ctx.csrf();
-        busy.set(true);
-        spawn_local(async move {
-            match api::post(&path, &csrf, &body).await {
-                Ok(v) => {
-                    message.try_set(Some((true, t(done).to_string())));
-                    if let Some(slot) = after {
-                        slot.try_set(v["response_key"].as_str().map(str::to_string));
-                    }
-                    reload.try_update(|n| *n += 1);
-                }
-                Err(e) => {
-                    ctx.handle(&e);
-                    message.try_set(Some((false, e.message)));
-                }
+        w.post(path, body, done, move |v| {
+            if let Some(slot) = after {
+                slot.try_set(v["response_key"].as_str().map(str::to_string));
             }
-            busy.try_set(false);
         });
     };
     view! {
         <h1>{t(S::Settings)}</h1>
         {(!admin).then(|| view! { <p class="dash-notice">{t(S::ReadOnly)}</p> })}
-        {move || message.get().map(|(ok, m)| if ok {
-            view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
-        } else {
-            view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
-        })}
+        {w.notice()}
         {move || match data.get() {
             None => view! { <p role="status">{t(S::Loading)}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
@@ -944,35 +958,24 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
 #[component]
 fn ApiKeys(ctx: Ctx, admin: bool) -> impl IntoView {
     let data = RwSignal::new(None::<Result<Value, ApiError>>);
-    let reload = RwSignal::new(0u32);
+    let w = Writer::new(ctx);
+    let reload = w.reload;
     load(ctx, data, move || {
         reload.track();
         "api-keys".to_string()
     });
     let name = RwSignal::new(String::new());
     let made = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let act = move |path: String, body: Value| {
-        let csrf = ctx.csrf();
-        spawn_local(async move {
-            match api::post(&path, &csrf, &body).await {
-                Ok(v) => {
-                    error.try_set(None);
-                    made.try_set(v["api_key"].as_str().map(str::to_string));
-                    name.try_set(String::new());
-                    reload.try_update(|n| *n += 1);
-                }
-                Err(e) => {
-                    ctx.handle(&e);
-                    error.try_set(Some(e.message));
-                }
-            }
+    let act = move |path: String, body: Value, done: S| {
+        w.post(path, body, done, move |v| {
+            made.try_set(v["api_key"].as_str().map(str::to_string));
+            name.try_set(String::new());
         });
     };
     view! {
         <section aria-labelledby="dash-s-api" class="dash-panel">
             <h2 id="dash-s-api">{t(S::ApiKeys)}</h2>
-            {move || error.get().map(|e| view! { <p class="dash-error" role="alert">{e}</p> })}
+            {w.notice()}
             {move || made.get().map(|k| view! { <p role="status">{t(S::NewApiKeyOnce)}" "<code data-testid="new-api-key">{k}</code></p> })}
             {move || data.get().and_then(Result::ok).map(|v| {
                 let keys = v["api_keys"].as_array().cloned().unwrap_or_default();
@@ -991,7 +994,7 @@ fn ApiKeys(ctx: Ctx, admin: bool) -> impl IntoView {
                                     <td>{t(if live { S::Active } else { S::Revoked })}</td>
                                     {admin.then(|| view! { <td>{live.then(|| view! {
                                         <button type="button" class="dash-secondary" aria-label=label
-                                            on:click=move |_| act(format!("api-keys/{}/revoke", enc(&id)), json!({}))>{t(S::Revoke)}</button>
+                                            on:click=move |_| act(format!("api-keys/{}/revoke", enc(&id)), json!({}), S::KeyRevoked)>{t(S::Revoke)}</button>
                                     })}</td> })}
                                 </tr>
                             }
@@ -1000,7 +1003,7 @@ fn ApiKeys(ctx: Ctx, admin: bool) -> impl IntoView {
                 })
             })}
             {admin.then(|| view! {
-                <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); act("api-keys".into(), json!({ "name": name.get_untracked() })); }>
+                <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); act("api-keys".into(), json!({ "name": name.get_untracked() }), S::KeyCreated); }>
                     <label for="dash-s-key-name">{t(S::KeyName)}</label>
                     <input id="dash-s-key-name" type="text" maxlength="64" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                     <button type="submit">{t(S::CreateKey)}</button>
@@ -1082,27 +1085,13 @@ fn read_logo(ev: &leptos::ev::Event, logo: RwSignal<Option<String>>) {
 #[component]
 fn Deliveries(ctx: Ctx, admin: bool) -> impl IntoView {
     let data = RwSignal::new(None::<Result<Value, ApiError>>);
-    let reload = RwSignal::new(0u32);
+    let w = Writer::new(ctx);
+    let reload = w.reload;
     load(ctx, data, move || {
         reload.track();
         "webhooks".to_string()
     });
-    let note = RwSignal::new(None::<(bool, String)>);
-    let send = move |_| {
-        let csrf = ctx.csrf();
-        spawn_local(async move {
-            match api::post("settings/test-event", &csrf, &json!({})).await {
-                Ok(_) => {
-                    note.try_set(Some((true, t(S::TestEventQueued).to_string())));
-                    reload.try_update(|n| *n += 1);
-                }
-                Err(e) => {
-                    ctx.handle(&e);
-                    note.try_set(Some((false, e.message)));
-                }
-            }
-        });
-    };
+    let send = move |_| w.post("settings/test-event".into(), json!({}), S::TestEventQueued, |_| {});
     view! {
         <section aria-labelledby="dash-s-deliveries" class="dash-panel">
             <h2 id="dash-s-deliveries">{t(S::RecentDeliveries)}</h2>
@@ -1110,11 +1099,7 @@ fn Deliveries(ctx: Ctx, admin: bool) -> impl IntoView {
                 {admin.then(|| view! { <button type="button" on:click=send>{t(S::SendTestEvent)}</button>" " })}
                 <button type="button" class="dash-secondary" on:click=move |_| reload.update(|n| *n += 1)>{t(S::Refresh)}</button>
             </p>
-            {move || note.get().map(|(ok, m)| if ok {
-                view! { <p class="dash-ok" role="status">{m}</p> }.into_any()
-            } else {
-                view! { <p class="dash-error" role="alert">{m}</p> }.into_any()
-            })}
+            {w.notice()}
             {move || data.get().and_then(Result::ok).map(|v| {
                 let s = |x: &Value, k: &str| match &x[k] { Value::String(s) => s.clone(), Value::Null => String::new(), o => o.to_string() };
                 view! {

@@ -13,11 +13,11 @@
 
 use crate::AppState;
 use crate::db::{DashboardSession, DashboardUser, OrderSearch, Role};
-use crate::http::body::Fields;
+use crate::http::body::{Fields, QueryOf, limit_param};
 use crate::http::error::AppError;
 use crate::juspay::wire::rfc3339;
 use crate::observe::AuditCtx;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -93,12 +93,7 @@ struct PreviewQuery {
 /// itself (the same shell and widget) for a sample order of the signed-in
 /// user's merchant, wearing the theme being edited, framed by the dashboard
 /// only. Its client token grants nothing.
-async fn preview(
-    State(state): State<AppState>,
-    Signed(session): Signed,
-    q: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+async fn preview(State(state): State<AppState>, Signed(session): Signed, QueryOf(q): QueryOf<PreviewQuery>) -> Result<Response, AppError> {
     let m = merchant_of(&state, &session.user).await?;
     let theme = kassa_types::theme::Theme {
         accent: q.accent.filter(|a| !a.is_empty()).or(m.theme.accent.clone()),
@@ -388,12 +383,7 @@ fn one_of(name: &str, v: Option<String>, allowed: &[&str]) -> Result<Option<Stri
 
 /// `GET /dashboard/api/orders?q=&status=&method=&gateway=&from=&to=&min_amount=&max_amount=&after=&limit=`:
 /// the merchant's orders, newest first, a page at a time (`next` names the page after).
-async fn orders(
-    State(state): State<AppState>,
-    Signed(session): Signed,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+async fn orders(State(state): State<AppState>, Signed(session): Signed, QueryOf(q): QueryOf<ListQuery>) -> Result<Json<Value>, AppError> {
     let (search, limit) = search_of(q)?;
     let mut rows = state.db.search_orders(&session.user.merchant_id, &search, limit + 1).await?;
     let next = (rows.len() as i64 > limit).then(|| {
@@ -424,14 +414,7 @@ async fn orders(
 /// The search and page size a list query asks for (400 naming a bad field).
 fn search_of(q: ListQuery) -> Result<(OrderSearch, i64), AppError> {
     let statuses: Vec<&str> = kassa_types::OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 50,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| AppError::bad_request("invalid_parameter", "limit must be 1 to 200"))?,
-    };
+    let limit = limit_param(q.limit.as_deref(), 50, 200)?;
     let after = match q.after.as_deref().filter(|a| !a.is_empty()) {
         Some(a) => {
             let (at, id) = a
@@ -472,12 +455,7 @@ fn csv_cell(v: &str) -> String {
 }
 
 /// `GET /dashboard/api/orders.csv?…`: the orders the same filters find, newest first (at most [`CSV_MAX_ROWS`]).
-async fn orders_csv(
-    State(state): State<AppState>,
-    Signed(session): Signed,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+async fn orders_csv(State(state): State<AppState>, Signed(session): Signed, QueryOf(q): QueryOf<ListQuery>) -> Result<Response, AppError> {
     let (mut search, _) = search_of(q)?;
     let mut out =
         String::from("order_id,status,amount,amount_refunded,currency,method,customer_id,customer_email,customer_phone,date_created\r\n");
@@ -523,12 +501,7 @@ struct ChartQuery {
 /// `GET /dashboard/api/charts?days=7|30|90`: per UTC day (every day of the
 /// window, empty ones too) orders, paid orders, volume and success rate;
 /// per method attempts, successes, volume and success rate.
-async fn charts(
-    State(state): State<AppState>,
-    Signed(session): Signed,
-    q: Result<Query<ChartQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
+async fn charts(State(state): State<AppState>, Signed(session): Signed, QueryOf(q): QueryOf<ChartQuery>) -> Result<Json<Value>, AppError> {
     let days: i64 = match q.days.as_deref() {
         None | Some("") | Some("7") => 7,
         Some("30") => 30,
@@ -580,20 +553,12 @@ struct AuditQuery {
 async fn audit_log(
     State(state): State<AppState>,
     Signed(session): Signed,
-    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    QueryOf(q): QueryOf<AuditQuery>,
 ) -> Result<Json<Value>, AppError> {
     if session.user.role != Role::Admin {
         return Err(forbidden("the audit log is for admins"));
     }
-    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 200,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=1000).contains(l))
-            .ok_or_else(|| AppError::bad_request("invalid_parameter", "limit must be 1 to 1000"))?,
-    };
+    let limit = limit_param(q.limit.as_deref(), 200, 1000)?;
     let entries: Vec<Value> = state
         .db
         .audit_log(Some(&session.user.merchant_id), limit)
@@ -675,11 +640,7 @@ async fn order(State(state): State<AppState>, Signed(session): Signed, Path(orde
                 .filter(|(id, _, _)| *id == e.id)
                 .map(|(_, at, outcome)| json!({ "at": rfc3339(*at), "outcome": outcome }))
                 .collect();
-            let delivery = match (e.delivered_at, e.dead_at) {
-                (Some(_), _) => "delivered",
-                (None, Some(_)) => "dead",
-                (None, None) => "pending",
-            };
+            let delivery = e.delivery();
             json!({
                 "id": e.id,
                 "event_name": e.event_name,
@@ -1180,7 +1141,7 @@ async fn webhooks(State(state): State<AppState>, Signed(session): Signed) -> Res
                 "id": e.id,
                 "event_name": e.event_name,
                 "order_id": e.order_id,
-                "status": match (e.delivered_at, e.dead_at) { (Some(_), _) => "delivered", (None, Some(_)) => "dead", (None, None) => "pending" },
+                "status": e.delivery(),
                 "attempts": e.attempts,
                 "last_error": e.last_error,
                 "date_created": rfc3339(e.created_at),

@@ -8,21 +8,12 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
-use common::{basic, free_port, query_strings};
+use common::{Shifted, basic, free_port, query_strings};
 
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Default)]
-struct Shifted(AtomicI64);
-
-impl kassa_server::Clock for Shifted {
-    fn now_ms(&self) -> i64 {
-        kassa_server::now_ms() + self.0.load(Ordering::SeqCst)
-    }
-}
 
 const M2_KEY: &str = "ksk_m2_dashboard_test_key_000000";
 const PASSWORD: &str = "correct horse battery staple";
@@ -130,6 +121,16 @@ impl Kassa {
 
     /// A CHARGED order of m1 (card through the sandbox bank page; AUTHORIZED for a hold).
     fn charged(&self, order_id: &str, amount: &str, extra: &str) {
+        self.pay_by_card(order_id, amount, extra);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !["CHARGED", "AUTHORIZED"].contains(&self.status(order_id)["status"].as_str().unwrap_or_default()) {
+            assert!(Instant::now() < deadline, "{order_id} never charged");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A new order of m1 paid by card through the sandbox bank page: the bank's answer.
+    fn pay_by_card(&self, order_id: &str, amount: &str, extra: &str) -> ureq::http::Response<ureq::Body> {
         let (code, v) =
             self.api(&self.s.api_key, "/orders", &format!("order_id={order_id}&amount={amount}&options.get_client_auth_token=true{extra}"));
         assert_eq!(code, 200, "{v}");
@@ -144,12 +145,7 @@ impl Kassa {
             .send(body.to_string())
             .unwrap();
         let txn: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
-        common::submit_otp(&self.s.agent, txn["payment"]["authentication"]["url"].as_str().unwrap()).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !["CHARGED", "AUTHORIZED"].contains(&self.status(order_id)["status"].as_str().unwrap_or_default()) {
-            assert!(Instant::now() < deadline, "{order_id} never charged");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        common::submit_otp(&self.s.agent, txn["payment"]["authentication"]["url"].as_str().unwrap()).unwrap()
     }
 
     fn search(&self, b: &Browser, query: &str) -> Vec<String> {
@@ -455,21 +451,7 @@ impl Kassa {
     /// Pays a new order of m1 by card (`extra` adds fields to its creation) and follows the
     /// bank's answer back: where Kassa sends the shopper (the return URL, or its result page).
     fn pay_and_return(&self, order_id: &str, extra: &str) -> String {
-        let (code, v) =
-            self.api(&self.s.api_key, "/orders", &format!("order_id={order_id}&amount=10.00&options.get_client_auth_token=true{extra}"));
-        assert_eq!(code, 200, "{v}");
-        let mut body = common::card_fields("4111111111111111");
-        body["order_id"] = v["id"].clone();
-        let mut resp = self
-            .s
-            .agent
-            .post(format!("{}/txns", self.s.base))
-            .header("authorization", &format!("Bearer {}", v["juspay"]["client_auth_token"].as_str().unwrap()))
-            .header("content-type", "application/json")
-            .send(body.to_string())
-            .unwrap();
-        let txn: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
-        let bank = common::submit_otp(&self.s.agent, txn["payment"]["authentication"]["url"].as_str().unwrap()).unwrap();
+        let bank = self.pay_by_card(order_id, "10.00", extra);
         let mut to = bank.headers()["location"].to_str().unwrap().to_string();
         // Kassa's own hops (its return route) until the shopper leaves it.
         while let Some(path) = to.strip_prefix(&self.s.base).map(str::to_string).or_else(|| to.starts_with('/').then(|| to.clone())) {

@@ -8,22 +8,12 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
-use common::{basic, free_port, query_strings};
+use common::{Shifted, basic, free_port, query_strings};
 
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The system clock moved forward by what the test says.
-#[derive(Debug, Default)]
-struct Shifted(AtomicI64);
-
-impl kassa_server::Clock for Shifted {
-    fn now_ms(&self) -> i64 {
-        kassa_server::now_ms() + self.0.load(Ordering::SeqCst)
-    }
-}
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 /// Merchant m2's API key.

@@ -148,6 +148,17 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
+impl EventRow {
+    /// `delivered`, `dead` (the last retry failed) or `pending` (retries left).
+    pub fn delivery(&self) -> &'static str {
+        match (self.delivered_at, self.dead_at) {
+            (Some(_), _) => "delivered",
+            (None, Some(_)) => "dead",
+            (None, None) => "pending",
+        }
+    }
+}
+
 impl Db {
     /// What the order status body shows, read now.
     pub async fn snapshot(&self, order_pk: &str) -> Result<Option<OrderSnapshot>, DbError> {

@@ -278,3 +278,31 @@ mod tests {
         assert_eq!(Fields::parse(&json, &Bytes::from(body(MAX_FIELDS + 1))).expect_err("too many").code, "too_many_parameters");
     }
 }
+
+/// A query string read as `T`; a query string that does not fit is the JSON
+/// 400 (not axum's plain-text rejection).
+#[derive(Debug)]
+pub struct QueryOf<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for QueryOf<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<QueryOf<T>, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(q)| QueryOf(q))
+            .map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))
+    }
+}
+
+/// A `limit` query parameter: `default` when absent or empty, else 1 to `max`.
+pub fn limit_param(v: Option<&str>, default: i64, max: i64) -> Result<i64, AppError> {
+    match v {
+        None | Some("") => Ok(default),
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| AppError::bad_request("invalid_parameter", format!("limit must be 1 to {max}"))),
+    }
+}

@@ -6,11 +6,11 @@ use crate::AppState;
 use crate::db::EventFilter;
 use crate::domain::EventName;
 use crate::http::auth::Authed;
-use crate::http::body::Fields;
+use crate::http::body::{Fields, QueryOf};
 use crate::http::error::AppError;
 use crate::juspay::orders::merchant_order;
 use crate::juspay::wire::rfc3339;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -56,9 +56,8 @@ struct EventList {
 async fn list(
     State(state): State<AppState>,
     Authed(merchant): Authed,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    QueryOf(q): QueryOf<ListQuery>,
 ) -> Result<Json<EventList>, AppError> {
-    let Query(q) = q.map_err(|_| AppError::bad_request("invalid_parameter", "the query string is not valid"))?;
     let dead_only = match q.status.as_deref() {
         None | Some("all") => false,
         Some("dead") => true,
@@ -68,23 +67,12 @@ async fn list(
         Some(id) => Some(merchant_order(&state, &merchant, id).await?.id),
         None => None,
     };
-    let limit = match q.limit.as_deref() {
-        None => 50,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| AppError::bad_request("invalid_parameter", "limit must be 1 to 100"))?,
-    };
+    let limit = crate::http::body::limit_param(q.limit.as_deref(), 50, 100)?;
     let rows = state.db.events(&merchant.id, &EventFilter { order_pk, dead_only }, limit).await?;
     let events = rows
         .into_iter()
         .map(|r| {
-            let status = match (r.delivered_at, r.dead_at) {
-                (Some(_), _) => "delivered",
-                (None, Some(_)) => "dead",
-                (None, None) => "pending",
-            };
+            let status = r.delivery();
             EventJson {
                 next_attempt_at: (status == "pending").then(|| rfc3339(r.next_attempt_at)),
                 delivered_at: r.delivered_at.map(rfc3339),

@@ -341,3 +341,13 @@ pub(crate) fn kassa_cli(db: &str, args: &[&str]) -> serde_json::Value {
     assert!(out.status.success(), "kassa {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
+
+/// The system clock moved forward by what the test says (`clock.0.fetch_add(ms, …)`).
+#[derive(Debug, Default)]
+pub(crate) struct Shifted(pub(crate) std::sync::atomic::AtomicI64);
+
+impl kassa_server::Clock for Shifted {
+    fn now_ms(&self) -> i64 {
+        kassa_server::now_ms() + self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
