@@ -208,6 +208,21 @@ impl FromRequestParts<AppState> for AdminWrite {
     }
 }
 
+/// An admin's write made as the API's handler would make it: the merchant (as
+/// if authenticated by its API key) and the audit context naming the user.
+pub struct AsMerchant(crate::http::auth::Authed, AuditCtx);
+
+impl FromRequestParts<AppState> for AsMerchant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AsMerchant, AppError> {
+        let AdminWrite(session) = AdminWrite::from_request_parts(parts, state).await?;
+        let Ok(audit) = AuditCtx::from_request_parts(parts, state).await;
+        let merchant = merchant_of(state, &session.user).await?;
+        Ok(AsMerchant(crate::http::auth::Authed(merchant), audit_of(audit, &session.user)))
+    }
+}
+
 fn check_csrf(headers: &HeaderMap, session: &DashboardSession) -> Result<(), AppError> {
     let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if given.is_empty() || !crate::gateway::psp::same_secret(given, &session.csrf) {
@@ -582,27 +597,16 @@ async fn audit_log(
 /// `POST /dashboard/api/txns/:txn_uuid/capture` (`amount`, `idempotence_key`): the API's capture of a hold.
 async fn capture(
     State(state): State<AppState>,
-    AdminWrite(session): AdminWrite,
-    audit: AuditCtx,
-    Path(txn_uuid): Path<String>,
+    AsMerchant(m, audit): AsMerchant,
+    txn: Path<String>,
     f: Fields,
 ) -> Result<Response, AppError> {
-    let merchant = merchant_of(&state, &session.user).await?;
-    let audit = audit_of(audit, &session.user);
-    crate::juspay::holds::capture(State(state), crate::http::auth::Authed(merchant), audit, Path(txn_uuid), f).await
+    crate::juspay::holds::capture(State(state), m, audit, txn, f).await
 }
 
 /// `POST /dashboard/api/txns/:txn_uuid/void`: the API's void of a hold.
-async fn void(
-    State(state): State<AppState>,
-    AdminWrite(session): AdminWrite,
-    audit: AuditCtx,
-    Path(txn_uuid): Path<String>,
-) -> Result<Response, AppError> {
-    let merchant = merchant_of(&state, &session.user).await?;
-    let audit = audit_of(audit, &session.user);
-    crate::juspay::holds::void(State(state), crate::http::auth::Authed(merchant), audit, Path(txn_uuid), Fields::from_pairs(Vec::new()))
-        .await
+async fn void(State(state): State<AppState>, AsMerchant(m, audit): AsMerchant, txn: Path<String>) -> Result<Response, AppError> {
+    crate::juspay::holds::void(State(state), m, audit, txn, Fields::default()).await
 }
 
 /// `GET /dashboard/api/orders/:order_id`: the order's status body, every
@@ -672,42 +676,21 @@ async fn order(State(state): State<AppState>, Signed(session): Signed, Path(orde
 /// refunds once.
 async fn refund(
     State(state): State<AppState>,
-    AdminWrite(session): AdminWrite,
-    audit: AuditCtx,
-    Path(order_id): Path<String>,
+    AsMerchant(m, audit): AsMerchant,
+    order: Path<String>,
     f: Fields,
 ) -> Result<Response, AppError> {
-    let merchant = merchant_of(&state, &session.user).await?;
-    let audit = audit_of(audit, &session.user);
-    crate::juspay::orders::create_refund(State(state), crate::http::auth::Authed(merchant), audit, Path(order_id), f).await
+    crate::juspay::orders::create_refund(State(state), m, audit, order, f).await
 }
 
 /// `POST /dashboard/api/orders/:order_id/sync`: asks the order's gateway now.
-async fn sync(State(state): State<AppState>, AdminWrite(session): AdminWrite, Path(order_id): Path<String>) -> Result<Response, AppError> {
-    let merchant = merchant_of(&state, &session.user).await?;
-    crate::juspay::orders::sync_order(State(state), crate::http::auth::Authed(merchant), Path(order_id))
-        .await
-        .map(IntoResponse::into_response)
+async fn sync(State(state): State<AppState>, AsMerchant(m, _): AsMerchant, order: Path<String>) -> Result<Response, AppError> {
+    crate::juspay::orders::sync_order(State(state), m, order).await.map(IntoResponse::into_response)
 }
 
 /// `POST /dashboard/api/webhooks/:event_id/redeliver`: delivers an event again, now.
-async fn redeliver(
-    State(state): State<AppState>,
-    AdminWrite(session): AdminWrite,
-    audit: AuditCtx,
-    Path(event_id): Path<String>,
-) -> Result<Response, AppError> {
-    let merchant = merchant_of(&state, &session.user).await?;
-    let audit = audit_of(audit, &session.user);
-    crate::juspay::webhooks::redeliver(
-        State(state),
-        crate::http::auth::Authed(merchant),
-        audit,
-        Path(event_id),
-        Fields::from_pairs(Vec::new()),
-    )
-    .await
-    .map(IntoResponse::into_response)
+async fn redeliver(State(state): State<AppState>, AsMerchant(m, audit): AsMerchant, event: Path<String>) -> Result<Response, AppError> {
+    crate::juspay::webhooks::redeliver(State(state), m, audit, event, Fields::default()).await.map(IntoResponse::into_response)
 }
 
 /// The JSON body of a dashboard write (400 when it is not a JSON object).

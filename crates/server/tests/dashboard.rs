@@ -26,20 +26,7 @@ struct Kassa {
 }
 
 fn start() -> Kassa {
-    let clock = Arc::new(Shifted::default());
-    let hooks = Arc::new(Mutex::new(Vec::new()));
-    let port = free_port();
-    common::receiver(port, hooks.clone());
-    let s = common::start_m1_clocked(
-        "krk_dashboard",
-        move |m| m.webhook_url = Some(format!("http://127.0.0.1:{port}/hook")),
-        |db| async move {
-            db.create_merchant(&common::test_merchant("m2", M2_KEY, "krk_m2")).await.unwrap();
-            db
-        },
-        |base| kassa_server::Config { sandbox_delay_ms: 200, ..common::test_config(base) },
-        Some(clock.clone() as Arc<dyn kassa_server::Clock>),
-    );
+    let (s, clock, hooks) = common::start_m1_m2("krk_dashboard", M2_KEY, 200);
     let k = Kassa { s, clock, hooks };
     k.user("m1", "Admin@Shop.example", "admin");
     k.user("m1", "viewer@shop.example", "viewer");

@@ -8,7 +8,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
-use common::{Shifted, basic, free_port, query_strings};
+use common::{Shifted, basic, query_strings};
 
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
@@ -26,20 +26,7 @@ struct Kassa {
 }
 
 fn start() -> Kassa {
-    let clock = Arc::new(Shifted::default());
-    let hooks = Arc::new(Mutex::new(Vec::new()));
-    let port = free_port();
-    common::receiver(port, hooks.clone());
-    let s = common::start_m1_clocked(
-        "krk_instruments",
-        move |m| m.webhook_url = Some(format!("http://127.0.0.1:{port}/hook")),
-        |db| async move {
-            db.create_merchant(&common::test_merchant("m2", M2_KEY, "krk_m2")).await.unwrap();
-            db
-        },
-        |base| kassa_server::Config { sandbox_delay_ms: 300, ..common::test_config(base) },
-        Some(clock.clone() as Arc<dyn kassa_server::Clock>),
-    );
+    let (s, clock, hooks) = common::start_m1_m2("krk_instruments", M2_KEY, 300);
     Kassa { s, clock, hooks }
 }
 

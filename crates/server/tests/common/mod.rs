@@ -351,3 +351,31 @@ impl kassa_server::Clock for Shifted {
         kassa_server::now_ms() + self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// What a test's webhook receiver got: (head, body) per delivery.
+pub(crate) type Deliveries = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A server for a test of merchants' own data: m1 (its webhooks to a receiver
+/// whose deliveries are returned), m2 with API key `m2_key`, the sandbox
+/// settling after `sandbox_delay_ms`, and a clock the test moves.
+pub(crate) fn start_m1_m2(
+    response_key: &str,
+    m2_key: &'static str,
+    sandbox_delay_ms: u64,
+) -> (M1Server, std::sync::Arc<Shifted>, Deliveries) {
+    let clock = std::sync::Arc::new(Shifted::default());
+    let hooks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let port = free_port();
+    receiver(port, hooks.clone());
+    let s = start_m1_clocked(
+        response_key,
+        move |m| m.webhook_url = Some(format!("http://127.0.0.1:{port}/hook")),
+        move |db| async move {
+            db.create_merchant(&test_merchant("m2", m2_key, "krk_m2")).await.unwrap();
+            db
+        },
+        move |base| kassa_server::Config { sandbox_delay_ms, ..test_config(base) },
+        Some(clock.clone() as std::sync::Arc<dyn kassa_server::Clock>),
+    );
+    (s, clock, hooks)
+}
