@@ -287,6 +287,24 @@ test('a failed webhook is redelivered from the order page once its receiver is b
   }
 });
 
+test("a customer's mandate is paused and revoked from the dashboard", async () => {
+  addUser('mandates@e2e.example', 'admin');
+  await charged('dash-mdt', '1.00', { customer_id: 'cust-mdt-dash', 'options.create_mandate': 'REQUIRED', 'mandate.max_amount': '500.00' });
+  const page = await stack.newPage({ viewport: { width: 1280, height: 1000 } });
+  await signIn(page, 'mandates@e2e.example');
+  await page.getByRole('link', { name: 'Customers' }).click();
+  await page.getByLabel('Customer id').fill('cust-mdt-dash');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('cell', { name: 'ACTIVE', exact: true }).waitFor();
+  await noViolations(page, 'customer instruments');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('cell', { name: 'PAUSED', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('cell', { name: 'REVOKED', exact: true }).waitFor();
+  const { body } = await stack.orderStatus('dash-mdt');
+  assert.equal(body.mandate.mandate_status, 'REVOKED');
+});
+
 // Last: a linked account changes where this merchant's next orders go.
 test('an admin links a gateway account from the settings', async () => {
   addUser('gateways@e2e.example', 'admin');

@@ -24,6 +24,8 @@ enum Route {
     Settings,
     /// Refunds from a CSV.
     Batch,
+    /// A customer's mandates and saved cards (the customer id, or "").
+    Customer(String),
 }
 
 fn route_now() -> Route {
@@ -40,6 +42,8 @@ fn route_now() -> Route {
         Route::Settings
     } else if path == "/dashboard/refunds" {
         Route::Batch
+    } else if path == "/dashboard/customers" {
+        Route::Customer(param(search.trim_start_matches('?'), "id"))
     } else if let Some(id) = path.strip_prefix("/dashboard/orders/").filter(|id| !id.is_empty()) {
         Route::Order(js_sys::decode_uri_component(id).map(String::from).unwrap_or_else(|_| id.to_string()))
     } else {
@@ -133,6 +137,10 @@ pub fn App() -> impl IntoView {
             (Route::Charts(days), Some(s)) => view! { <Frame ctx=ctx session=s><ChartsPage ctx=ctx days=days /></Frame> }.into_any(),
             (Route::Audit, Some(s)) => view! { <Frame ctx=ctx session=s><AuditPage ctx=ctx /></Frame> }.into_any(),
             (Route::Batch, Some(s)) => view! { <Frame ctx=ctx session=s><BatchPage ctx=ctx /></Frame> }.into_any(),
+            (Route::Customer(id), Some(s)) => {
+                let admin = s.admin;
+                view! { <Frame ctx=ctx session=s><CustomerPage ctx=ctx id=id admin=admin /></Frame> }.into_any()
+            }
             (Route::Settings, Some(s)) => {
                 let admin = s.admin;
                 view! { <Frame ctx=ctx session=s><SettingsPage ctx=ctx admin=admin /></Frame> }.into_any()
@@ -203,6 +211,7 @@ fn Frame(ctx: Ctx, session: Session, children: Children) -> impl IntoView {
             <p class="dash-brand">{t(S::Title)}" · "{session.merchant.clone()}</p>
             <nav aria-label="Dashboard">
                 <NavLink ctx=ctx href="/dashboard/orders" label=S::Orders />
+                <NavLink ctx=ctx href="/dashboard/customers" label=S::Customers />
                 <NavLink ctx=ctx href="/dashboard/charts" label=S::Charts />
                 <NavLink ctx=ctx href="/dashboard/settings" label=S::Settings />
                 {session.admin.then(|| view! { <NavLink ctx=ctx href="/dashboard/refunds" label=S::BatchRefunds /> })}
@@ -225,6 +234,7 @@ fn NavLink(ctx: Ctx, href: &'static str, label: S) -> impl IntoView {
             Route::Audit => "/dashboard/audit",
             Route::Settings => "/dashboard/settings",
             Route::Batch => "/dashboard/refunds",
+            Route::Customer(_) => "/dashboard/customers",
             Route::SignIn => "",
         };
         (here == href).then_some("page")
@@ -1172,5 +1182,96 @@ fn LinkAccount(send: impl Fn(String, Value, S, Option<RwSignal<Option<String>>>)
             }).collect_view()}
             <button type="submit">{t(S::LinkAccount)}</button>
         </form>
+    }
+}
+
+/// A customer's mandates (pause, resume, revoke for admins) and saved cards (delete).
+#[component]
+fn CustomerPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
+    let query = RwSignal::new(id.clone());
+    let data = RwSignal::new(None::<Result<Value, ApiError>>);
+    let w = Writer::new(ctx);
+    let reload = w.reload;
+    if !id.is_empty() {
+        let path = format!("customers/{}/instruments", enc(&id));
+        load(ctx, data, move || {
+            reload.track();
+            path.clone()
+        });
+    }
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        ctx.go(&format!("/dashboard/customers?id={}", enc(query.get_untracked().trim())));
+    };
+    view! {
+        <h1>{t(S::Customers)}</h1>
+        <form class="dash-search" role="search" on:submit=submit>
+            <div class="dash-field dash-wide">
+                <label for="dash-customer">{t(S::CustomerId)}</label>
+                <input id="dash-customer" type="search" prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit">{t(S::Find)}</button>
+        </form>
+        {w.notice()}
+        {move || data.get().map(|r| match r {
+            Err(e) => view! { <p class="dash-error" role="alert">{e.message}</p> }.into_any(),
+            Ok(v) => {
+                let s = |x: &Value, k: &str| match &x[k] { Value::String(s) => s.clone(), Value::Null => String::new(), o => o.to_string() };
+                let mandates = v["mandates"].as_array().cloned().unwrap_or_default();
+                let cards = v["cards"].as_array().cloned().unwrap_or_default();
+                view! {
+                    <section aria-labelledby="dash-c-mandates">
+                        <h2 id="dash-c-mandates">{t(S::Mandates)}</h2>
+                        {if mandates.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
+                            <table class="dash-table">
+                                <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Status)}</th><th scope="col">{t(S::UpTo)}</th>
+                                    <th scope="col">{t(S::Frequency)}</th><th scope="col">{t(S::Method)}</th><th scope="col">{t(S::Order)}</th>
+                                    {admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Status)}</span></th> })}</tr></thead>
+                                <tbody>{mandates.iter().map(|m| {
+                                    let id = s(m, "mandate_id");
+                                    let status = s(m, "status");
+                                    let act = move |command: &'static str, done: S| {
+                                        let path = format!("mandates/{}", enc(&id));
+                                        move |_| w.post(path.clone(), json!({ "command": command }), done, |_| {})
+                                    };
+                                    let live = matches!(status.as_str(), "ACTIVE" | "PAUSED");
+                                    view! {
+                                        <tr><td><code>{s(m, "mandate_id")}</code></td><td>{status.clone()}</td><td class="dash-num">{s(m, "max_amount")}</td>
+                                            <td>{s(m, "frequency")}</td><td>{s(&m["payment_info"], "payment_method_type")}</td><td>{s(m, "order_id")}</td>
+                                            {admin.then(|| view! { <td class="dash-actions">
+                                                {(status == "ACTIVE").then(|| view! { <button type="button" class="dash-secondary" on:click=act("pause", S::Paused)>{t(S::Pause)}</button> })}
+                                                {(status == "PAUSED").then(|| view! { <button type="button" class="dash-secondary" on:click=act("resume", S::Resumed)>{t(S::Resume)}</button> })}
+                                                {live.then(|| view! { <button type="button" class="dash-secondary" on:click=act("revoke", S::MandateRevoked)>{t(S::Revoke)}</button> })}
+                                            </td> })}
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table>
+                        }.into_any() }}
+                    </section>
+                    <section aria-labelledby="dash-c-cards">
+                        <h2 id="dash-c-cards">{t(S::SavedCards)}</h2>
+                        {if cards.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
+                            <table class="dash-table">
+                                <thead><tr><th scope="col">{t(S::Card)}</th><th scope="col">"Brand"</th><th scope="col">{t(S::Expiry)}</th>
+                                    {admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Delete)}</span></th> })}</tr></thead>
+                                <tbody>{cards.iter().map(|c| {
+                                    let token = s(c, "card_token");
+                                    let label = format!("{} {}", t(S::Delete), s(c, "card_number"));
+                                    let expired = c["expired"] == true;
+                                    view! {
+                                        <tr><td><code>{s(c, "card_number")}</code></td><td>{s(c, "card_brand")}</td>
+                                            <td>{format!("{}/{}{}", s(c, "card_exp_month"), s(c, "card_exp_year"), if expired { format!(" ({})", t(S::Expired)) } else { String::new() })}</td>
+                                            {admin.then(|| view! { <td><button type="button" class="dash-secondary" aria-label=label
+                                                on:click=move |_| w.post("cards/delete".into(), json!({ "card_token": token.clone() }), S::CardDeleted, |_| {})>{t(S::Delete)}</button></td> })}
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table>
+                        }.into_any() }}
+                    </section>
+                }.into_any()
+            }
+        })}
     }
 }

@@ -68,6 +68,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/api/settings/test-event", post(test_event))
         .route("/dashboard/preview", get(preview))
         .route("/dashboard/api/gateway-accounts", post(add_gateway_account))
+        .route("/dashboard/api/customers/{customer_id}/instruments", get(instruments))
+        .route("/dashboard/api/mandates/{mandate_id}", post(mandate_command))
+        .route("/dashboard/api/cards/delete", post(delete_card))
         .route("/dashboard/api/{*rest}", get(not_found).post(not_found))
 }
 
@@ -1181,4 +1184,40 @@ async fn add_gateway_account(
         .record(&state.db, Some(&session.user.merchant_id), "gateway_account.add", Some(&account.id), detail)
         .await;
     Ok(Json(json!({ "id": account.id, "gateway": kind.as_str(), "reference_id": account.reference_id, "priority": priority })))
+}
+
+/// `GET /dashboard/api/customers/:customer_id/instruments`: the customer's
+/// mandates (Juspay's mandate objects, newest first, at most 100) and saved
+/// cards (masked, as `GET /cards` shows them).
+async fn instruments(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    Path(customer_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    if customer_id.is_empty() || customer_id.len() > 128 || customer_id.chars().any(char::is_control) {
+        return Err(bad("customer_id", "must be 1-128 characters"));
+    }
+    let merchant_id = &session.user.merchant_id;
+    let (mandates, total) = state.db.mandates(merchant_id, &customer_id, 0, 100).await?;
+    let now = state.now();
+    let cards: Vec<Value> =
+        state.db.saved_cards(merchant_id, &customer_id).await?.iter().map(|c| crate::juspay::mandates::card_json(c, now)).collect();
+    let mandates: Vec<_> = mandates.iter().map(|m| crate::juspay::wire::mandate_json(m, false, None)).collect();
+    Ok(Json(json!({ "customer_id": customer_id, "mandates": mandates, "mandates_total": total, "cards": cards })))
+}
+
+/// `POST /dashboard/api/mandates/:mandate_id` (`command`: pause, resume,
+/// revoke, check_status…): the API's mandate command, by an admin.
+async fn mandate_command(
+    State(state): State<AppState>,
+    AsMerchant(m, audit): AsMerchant,
+    mandate: Path<String>,
+    f: Fields,
+) -> Result<Json<Value>, AppError> {
+    crate::juspay::mandates::command(State(state), m, audit, mandate, f).await
+}
+
+/// `POST /dashboard/api/cards/delete` (`card_token`): the API's deletion of a saved card, by an admin.
+async fn delete_card(State(state): State<AppState>, AsMerchant(m, audit): AsMerchant, f: Fields) -> Result<Json<Value>, AppError> {
+    crate::juspay::mandates::delete_card(State(state), m, audit, f).await
 }

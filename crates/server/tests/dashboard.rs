@@ -118,10 +118,16 @@ impl Kassa {
 
     /// A new order of m1 paid by card through the sandbox bank page: the bank's answer.
     fn pay_by_card(&self, order_id: &str, amount: &str, extra: &str) -> ureq::http::Response<ureq::Body> {
+        self.pay_by_card_with(order_id, amount, extra, json!({}))
+    }
+
+    /// [`Kassa::pay_by_card`] with more `POST /txns` fields (`save_to_locker`).
+    fn pay_by_card_with(&self, order_id: &str, amount: &str, extra: &str, more: Value) -> ureq::http::Response<ureq::Body> {
         let (code, v) =
             self.api(&self.s.api_key, "/orders", &format!("order_id={order_id}&amount={amount}&options.get_client_auth_token=true{extra}"));
         assert_eq!(code, 200, "{v}");
         let mut body = common::card_fields("4111111111111111");
+        body.as_object_mut().unwrap().extend(more.as_object().unwrap().clone());
         body["order_id"] = v["id"].clone();
         let mut resp = self
             .s
@@ -732,4 +738,50 @@ fn under_https_the_session_cookie_is_secure() {
     assert_eq!(code, 200, "{v}");
     let set = set.unwrap();
     assert!(set.contains("; Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+}
+
+#[test]
+fn a_customers_mandates_and_saved_cards_are_managed_by_admins_of_their_merchant_only() {
+    let k = start();
+    let mandate = "&customer_id=c1&options.create_mandate=REQUIRED&mandate.max_amount=1000.00&mandate.frequency=ASPRESENTED";
+    k.pay_by_card_with("reg1", "1.00", mandate, json!({ "save_to_locker": "true" }));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while k.status("reg1")["mandate"]["mandate_status"] != "ACTIVE" {
+        assert!(Instant::now() < deadline, "never active: {}", k.status("reg1"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let viewer = k.sign_in("viewer@shop.example");
+    let admin = k.sign_in("admin@shop.example");
+    let other = k.sign_in("other@m2.example");
+    let (code, v, _) = k.call(&viewer, "GET", "/dashboard/api/customers/c1/instruments", None, false);
+    assert_eq!(code, 200, "{v}");
+    let id = v["mandates"][0]["mandate_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (v["mandates"][0]["status"].as_str(), v["cards"][0]["card_number"].as_str()),
+        (Some("ACTIVE"), Some("4111-XXXXXXXX-1111")),
+        "{v}"
+    );
+    assert_eq!(k.call(&other, "GET", "/dashboard/api/customers/c1/instruments", None, false).1["mandates"], json!([]), "m2 sees none");
+    // Pause, resume, revoke: admins of its merchant only, through the API's commands.
+    let path = format!("/dashboard/api/mandates/{id}");
+    assert_eq!(k.call(&viewer, "POST", &path, Some(json!({ "command": "pause" })), true).0, 403);
+    assert_eq!(k.call(&other, "POST", &path, Some(json!({ "command": "pause" })), true).0, 404);
+    for (command, status) in [("pause", "PAUSED"), ("resume", "ACTIVE"), ("revoke", "REVOKED")] {
+        let (code, v, _) = k.call(&admin, "POST", &path, Some(json!({ "command": command })), true);
+        assert_eq!(code, 200, "{command}: {v}");
+        let (_, now, _) = k.call(&viewer, "GET", "/dashboard/api/customers/c1/instruments", None, false);
+        assert_eq!(now["mandates"][0]["status"], status, "{command}");
+    }
+    let (code, v) =
+        k.api(&k.s.api_key, "/txns", &format!("mandate_id={id}&order.order_id=after&order.amount=5.00&order.customer_id=c1&format=json"));
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("JP_852")), "a revoked mandate is not debited: {v}");
+    // A saved card deleted.
+    let (_, v, _) = k.call(&viewer, "GET", "/dashboard/api/customers/c1/instruments", None, false);
+    let token = v["cards"][0]["card_token"].as_str().unwrap().to_string();
+    assert_eq!(k.call(&viewer, "POST", "/dashboard/api/cards/delete", Some(json!({ "card_token": token })), true).0, 403);
+    assert_eq!(k.call(&other, "POST", "/dashboard/api/cards/delete", Some(json!({ "card_token": token })), true).0, 404);
+    assert_eq!(k.call(&admin, "POST", "/dashboard/api/cards/delete", Some(json!({ "card_token": token })), true).0, 200);
+    assert_eq!(k.call(&viewer, "GET", "/dashboard/api/customers/c1/instruments", None, false).1["cards"], json!([]));
+    let audit = query_strings(&k.s.db_url, "SELECT actor || ' ' || action FROM audit_events WHERE actor = 'user:admin@shop.example'");
+    assert!(audit.iter().any(|a| a.ends_with("mandate.revoke")) && audit.iter().any(|a| a.ends_with("card.delete")), "{audit:?}");
 }

@@ -246,7 +246,7 @@ pub(crate) async fn execute(state: &AppState, merchant: &Merchant, audit: AuditC
 
 /// `POST /mandates/:mandate_id` (form): `command` = revoke, pause, resume,
 /// check_status, pre_debit_notify or cancel_recurring_transaction.
-async fn command(
+pub(crate) async fn command(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     audit: AuditCtx,
@@ -459,7 +459,7 @@ struct CardsQuery {
 }
 
 /// A saved card in Juspay's `GET /cards` shape.
-fn card_json(c: &SavedCard, now: i64) -> Value {
+pub(crate) fn card_json(c: &SavedCard, now: i64) -> Value {
     json!({
         "card_token": c.token,
         "card_reference": c.token,
@@ -487,7 +487,7 @@ async fn list_cards(State(state): State<AppState>, Authed(merchant): Authed, Que
 }
 
 /// `POST /card/delete` (`card_token`).
-async fn delete_card(
+pub(crate) async fn delete_card(
     State(state): State<AppState>,
     Authed(merchant): Authed,
     audit: AuditCtx,
