@@ -296,6 +296,7 @@ test("a customer's mandate is paused and revoked from the dashboard", async () =
   await page.getByLabel('Customer id').fill('cust-mdt-dash');
   await page.getByRole('button', { name: 'Find' }).click();
   await page.getByRole('cell', { name: 'ACTIVE', exact: true }).waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'dash-mdt', exact: true }).count(), 1, 'the order that registered it');
   await noViolations(page, 'customer instruments');
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.getByRole('cell', { name: 'PAUSED', exact: true }).waitFor();

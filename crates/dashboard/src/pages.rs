@@ -292,6 +292,10 @@ impl Writer {
 
     /// Posts `body` to `path` with the CSRF token; on success runs `then` on the answer and says `done`.
     fn post(self, path: String, body: Value, done: S, then: impl FnOnce(&Value) + 'static) {
+        // One write at a time: a double click sends it once.
+        if self.busy.get_untracked() {
+            return;
+        }
         let csrf = self.ctx.csrf();
         self.busy.set(true);
         spawn_local(async move {
@@ -947,13 +951,15 @@ fn SettingsPage(ctx: Ctx, admin: bool) -> impl IntoView {
                     </section>
                     <section aria-labelledby="dash-s-gw" class="dash-panel">
                         <h2 id="dash-s-gw">{t(S::GatewayAccounts)}</h2>
-                        {admin.then(|| view! { <LinkAccount send=send /> })}
+                        {admin.then(|| view! { <LinkAccount send=send busy=busy /> })}
                         {if accounts.is_empty() { view! { <p>{t(S::None)}</p> }.into_any() } else { view! {
                             <table class="dash-table">
-                                <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Gateway)}</th><th scope="col">"Reference id"</th><th scope="col">{t(S::Priority)}</th></tr></thead>
+                                <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Gateway)}</th><th scope="col">"Reference id"</th><th scope="col">{t(S::Priority)}</th>
+                                    <th scope="col">{t(S::WebhookUrl)}</th></tr></thead>
                                 <tbody>{accounts.iter().map(|a| view! {
                                     <tr><td><code>{a["id"].as_str().unwrap_or_default().to_string()}</code></td><td>{a["gateway"].as_str().unwrap_or_default().to_string()}</td>
-                                        <td>{a["reference_id"].as_str().unwrap_or_default().to_string()}</td><td class="dash-num">{a["priority"].as_i64().unwrap_or_default()}</td></tr>
+                                        <td>{a["reference_id"].as_str().unwrap_or_default().to_string()}</td><td class="dash-num">{a["priority"].as_i64().unwrap_or_default()}</td>
+                                        <td><code>{a["webhook_url"].as_str().unwrap_or_default().to_string()}</code></td></tr>
                                 }).collect_view()}</tbody>
                             </table>
                         }.into_any() }}
@@ -1129,7 +1135,7 @@ fn Deliveries(ctx: Ctx, admin: bool) -> impl IntoView {
 
 /// The form that links a Razorpay or Paytm account (or opens one on this server's sandbox of it).
 #[component]
-fn LinkAccount(send: impl Fn(String, Value, S, Option<RwSignal<Option<String>>>) + Copy + 'static) -> impl IntoView {
+fn LinkAccount(send: impl Fn(String, Value, S, Option<RwSignal<Option<String>>>) + Copy + 'static, busy: RwSignal<bool>) -> impl IntoView {
     let fields: Vec<(&'static str, &'static str, &'static str, RwSignal<String>)> = [
         ("reference_id", "dash-g-ref", "text"),
         ("key_id", "dash-g-key-id", "text"),
@@ -1180,7 +1186,7 @@ fn LinkAccount(send: impl Fn(String, Value, S, Option<RwSignal<Option<String>>>)
                 <label for=id>{label(k)}</label>
                 <input id=id type=kind autocomplete="off" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
             }).collect_view()}
-            <button type="submit">{t(S::LinkAccount)}</button>
+            <button type="submit" disabled=move || busy.get()>{t(S::LinkAccount)}</button>
         </form>
     }
 }
@@ -1226,7 +1232,7 @@ fn CustomerPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
                             <table class="dash-table">
                                 <thead><tr><th scope="col">"Id"</th><th scope="col">{t(S::Status)}</th><th scope="col">{t(S::UpTo)}</th>
                                     <th scope="col">{t(S::Frequency)}</th><th scope="col">{t(S::Method)}</th><th scope="col">{t(S::Order)}</th>
-                                    {admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Status)}</span></th> })}</tr></thead>
+                                    {admin.then(|| view! { <th scope="col"><span class="dash-sr">{t(S::Actions)}</span></th> })}</tr></thead>
                                 <tbody>{mandates.iter().map(|m| {
                                     let id = s(m, "mandate_id");
                                     let status = s(m, "status");
@@ -1235,13 +1241,18 @@ fn CustomerPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
                                         move |_| w.post(path.clone(), json!({ "command": command }), done, |_| {})
                                     };
                                     let live = matches!(status.as_str(), "ACTIVE" | "PAUSED");
+                                    let mandate_id = s(m, "mandate_id");
+                                    let label = move |verb: S| format!("{} {mandate_id}", t(verb));
                                     view! {
                                         <tr><td><code>{s(m, "mandate_id")}</code></td><td>{status.clone()}</td><td class="dash-num">{s(m, "max_amount")}</td>
                                             <td>{s(m, "frequency")}</td><td>{s(&m["payment_info"], "payment_method_type")}</td><td>{s(m, "order_id")}</td>
                                             {admin.then(|| view! { <td class="dash-actions">
-                                                {(status == "ACTIVE").then(|| view! { <button type="button" class="dash-secondary" on:click=act("pause", S::Paused)>{t(S::Pause)}</button> })}
-                                                {(status == "PAUSED").then(|| view! { <button type="button" class="dash-secondary" on:click=act("resume", S::Resumed)>{t(S::Resume)}</button> })}
-                                                {live.then(|| view! { <button type="button" class="dash-secondary" on:click=act("revoke", S::MandateRevoked)>{t(S::Revoke)}</button> })}
+                                                {(status == "ACTIVE").then(|| view! { <button type="button" class="dash-secondary" aria-label=label(S::Pause)
+                                                    disabled=move || w.busy.get() on:click=act("pause", S::Paused)>{t(S::Pause)}</button> })}
+                                                {(status == "PAUSED").then(|| view! { <button type="button" class="dash-secondary" aria-label=label(S::Resume)
+                                                    disabled=move || w.busy.get() on:click=act("resume", S::Resumed)>{t(S::Resume)}</button> })}
+                                                {live.then(|| view! { <button type="button" class="dash-secondary" aria-label=label(S::Revoke)
+                                                    disabled=move || w.busy.get() on:click=act("revoke", S::MandateRevoked)>{t(S::Revoke)}</button> })}
                                             </td> })}
                                         </tr>
                                     }
@@ -1263,7 +1274,7 @@ fn CustomerPage(ctx: Ctx, id: String, admin: bool) -> impl IntoView {
                                         <tr><td><code>{s(c, "card_number")}</code></td><td>{s(c, "card_brand")}</td>
                                             <td>{format!("{}/{}{}", s(c, "card_exp_month"), s(c, "card_exp_year"), if expired { format!(" ({})", t(S::Expired)) } else { String::new() })}</td>
                                             {admin.then(|| view! { <td><button type="button" class="dash-secondary" aria-label=label
-                                                on:click=move |_| w.post("cards/delete".into(), json!({ "card_token": token.clone() }), S::CardDeleted, |_| {})>{t(S::Delete)}</button></td> })}
+                                                disabled=move || w.busy.get() on:click=move |_| w.post("cards/delete".into(), json!({ "card_token": token.clone() }), S::CardDeleted, |_| {})>{t(S::Delete)}</button></td> })}
                                         </tr>
                                     }
                                 }).collect_view()}</tbody>

@@ -717,7 +717,19 @@ fn shown_url(u: &str) -> String {
         .unwrap_or_default()
 }
 
-fn settings_json(m: &crate::db::Merchant, keys: Vec<String>, accounts: &[crate::gateway::route::Account], admin: bool) -> Value {
+/// Where a Razorpay account's webhooks go (to register in Razorpay's dashboard); none for Paytm or a sandbox.
+fn gateway_webhook_url(state: &AppState, a: &crate::gateway::route::Account) -> Option<String> {
+    (a.kind() == crate::gateway::route::GatewayKind::Razorpay && !a.base_url.is_empty())
+        .then(|| format!("{}/gateway/webhooks/{}", state.config.public_url.trim_end_matches('/'), a.id))
+}
+
+fn settings_json(
+    state: &AppState,
+    m: &crate::db::Merchant,
+    keys: Vec<String>,
+    accounts: &[crate::gateway::route::Account],
+    admin: bool,
+) -> Value {
     let url = |u: &Option<String>| if admin { u.clone() } else { u.as_deref().map(shown_url) };
     json!({
         "name": m.name,
@@ -733,7 +745,8 @@ fn settings_json(m: &crate::db::Merchant, keys: Vec<String>, accounts: &[crate::
         "default_return_url": url(&m.default_return_url),
         "theme": { "accent": m.theme.accent, "radius": m.theme.radius, "appearance": m.theme.appearance.as_str(), "logo": m.theme.logo.is_some() },
         "rsa_keys": keys,
-        "gateway_accounts": accounts.iter().map(|a| json!({ "id": a.id, "gateway": a.kind().as_str(), "reference_id": a.reference_id, "priority": a.priority })).collect::<Vec<_>>(),
+        "gateway_accounts": accounts.iter().map(|a| json!({ "id": a.id, "gateway": a.kind().as_str(), "reference_id": a.reference_id, "priority": a.priority,
+            "webhook_url": gateway_webhook_url(state, a) })).collect::<Vec<_>>(),
     })
 }
 
@@ -742,7 +755,7 @@ async fn settings(State(state): State<AppState>, Signed(session): Signed) -> Res
     let m = merchant_of(&state, &session.user).await?;
     let keys = state.db.merchant_key_ids(&m.id).await?;
     let accounts = state.db.gateway_accounts(&m.id).await?;
-    Ok(Json(settings_json(&m, keys, &accounts, session.user.role == Role::Admin)))
+    Ok(Json(settings_json(&state, &m, keys, &accounts, session.user.role == Role::Admin)))
 }
 
 fn bad(field: &str, why: &str) -> AppError {
@@ -899,7 +912,7 @@ async fn change_settings(
     let m = merchant_of(&state, &session.user).await?;
     let keys = state.db.merchant_key_ids(&m.id).await?;
     let accounts = state.db.gateway_accounts(&m.id).await?;
-    Ok(Json(settings_json(&m, keys, &accounts, true)))
+    Ok(Json(settings_json(&state, &m, keys, &accounts, true)))
 }
 
 /// `POST /dashboard/api/settings/response-key` (`overlap_minutes`, default
@@ -1176,14 +1189,23 @@ async fn add_gateway_account(
         website_name: text("website_name")?,
     };
     let sandbox = request.sandbox;
-    let (account, priority) = crate::gateway::route::link_account(&state.db, &session.user.merchant_id, kind, request, str::to_string)
-        .await
-        .map_err(|why| AppError::bad_request("invalid_parameter", why))?;
+    let (account, priority) =
+        match crate::gateway::route::link_account(&state.db, &session.user.merchant_id, kind, request, str::to_string).await {
+            Ok(linked) => linked,
+            Err(crate::gateway::route::LinkError::Invalid(why)) => return Err(AppError::bad_request("invalid_parameter", why)),
+            Err(crate::gateway::route::LinkError::Db(e)) => return Err(e.into()),
+        };
     let detail = json!({ "gateway": kind.as_str(), "reference_id": account.reference_id, "sandbox": sandbox, "priority": priority });
     audit_of(audit, &session.user)
         .record(&state.db, Some(&session.user.merchant_id), "gateway_account.add", Some(&account.id), detail)
         .await;
-    Ok(Json(json!({ "id": account.id, "gateway": kind.as_str(), "reference_id": account.reference_id, "priority": priority })))
+    Ok(Json(json!({
+        "id": account.id,
+        "gateway": kind.as_str(),
+        "reference_id": account.reference_id,
+        "priority": priority,
+        "webhook_url": gateway_webhook_url(&state, &account),
+    })))
 }
 
 /// `GET /dashboard/api/customers/:customer_id/instruments`: the customer's
@@ -1202,7 +1224,13 @@ async fn instruments(
     let now = state.now();
     let cards: Vec<Value> =
         state.db.saved_cards(merchant_id, &customer_id).await?.iter().map(|c| crate::juspay::mandates::card_json(c, now)).collect();
-    let mandates: Vec<_> = mandates.iter().map(|m| crate::juspay::wire::mandate_json(m, false, None)).collect();
+    let mut listed = Vec::with_capacity(mandates.len());
+    for m in &mandates {
+        // The order that registered it, as the merchant knows it.
+        let order_id = state.db.order(&m.order_pk).await?.map(|o| o.order_id);
+        listed.push(crate::juspay::wire::mandate_json(m, false, order_id.as_deref()));
+    }
+    let mandates = listed;
     Ok(Json(json!({ "customer_id": customer_id, "mandates": mandates, "mandates_total": total, "cards": cards })))
 }
 

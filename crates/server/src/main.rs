@@ -755,7 +755,12 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
     };
     let kind = GatewayKind::parse(&gateway).ok_or("--gateway must be razorpay or paytm")?;
     let secret_file = |path: Option<PathBuf>| -> Result<Option<String>, String> {
-        path.map(|path| std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))).transpose()
+        path.map(|path| {
+            let s = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let s = s.trim().to_string();
+            if s.is_empty() { Err(format!("{} is empty", path.display())) } else { Ok(s) }
+        })
+        .transpose()
     };
     let request = kassa_server::gateway::route::LinkRequest {
         reference_id: reference_id.clone(),
@@ -777,7 +782,7 @@ async fn add_gateway(command: MerchantCommand) -> Result<(), String> {
         "merchant_key" => "--merchant-key-file".to_string(),
         other => format!("--{}", other.replace('_', "-")),
     };
-    let (account, priority) = kassa_server::gateway::route::link_account(&db, &id, kind, request, flag).await?;
+    let (account, priority) = kassa_server::gateway::route::link_account(&db, &id, kind, request, flag).await.map_err(|e| e.to_string())?;
     let detail = serde_json::json!({ "gateway": gateway, "reference_id": reference_id, "sandbox": sandbox, "priority": priority });
     AuditCtx::cli().record(&db, Some(&id), "gateway_account.add", Some(&account.id), detail).await;
     let mut out = serde_json::json!({

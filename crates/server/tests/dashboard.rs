@@ -578,6 +578,15 @@ fn settings_are_checked_changed_together_and_take_effect_on_the_next_request() {
         true,
     );
     assert_eq!((code, v["priority"].as_i64()), (200, Some(1)), "{v}");
+    assert!(v["webhook_url"].as_str().unwrap().ends_with(&format!("/gateway/webhooks/{}", v["id"].as_str().unwrap())), "{v}");
+    let (code, v, _) = k.call(
+        &admin,
+        "POST",
+        "/dashboard/api/gateway-accounts",
+        Some(json!({ "gateway": "razorpay", "key_id": "rzp_test_2", "key_secret": "x", "reference_id": "rzp-main" })),
+        true,
+    );
+    assert_eq!((code, v["error_code"].as_str()), (400, Some("invalid_parameter")), "the same reference id twice: {v}");
     let (code, v, _) =
         k.call(&admin, "POST", "/dashboard/api/gateway-accounts", Some(json!({ "gateway": "paytm", "sandbox": true })), true);
     assert_eq!((code, v["priority"].as_i64()), (200, Some(2)), "{v}");
@@ -757,8 +766,8 @@ fn a_customers_mandates_and_saved_cards_are_managed_by_admins_of_their_merchant_
     assert_eq!(code, 200, "{v}");
     let id = v["mandates"][0]["mandate_id"].as_str().unwrap().to_string();
     assert_eq!(
-        (v["mandates"][0]["status"].as_str(), v["cards"][0]["card_number"].as_str()),
-        (Some("ACTIVE"), Some("4111-XXXXXXXX-1111")),
+        (v["mandates"][0]["status"].as_str(), v["mandates"][0]["order_id"].as_str(), v["cards"][0]["card_number"].as_str()),
+        (Some("ACTIVE"), Some("reg1"), Some("4111-XXXXXXXX-1111")),
         "{v}"
     );
     assert_eq!(k.call(&other, "GET", "/dashboard/api/customers/c1/instruments", None, false).1["mandates"], json!([]), "m2 sees none");

@@ -161,6 +161,36 @@ pub struct LinkRequest {
     pub website_name: Option<String>,
 }
 
+/// Why an account was not linked.
+#[derive(Debug)]
+pub enum LinkError {
+    /// The request does not hold (naming the field as the caller calls it).
+    Invalid(String),
+    /// The database failed.
+    Db(crate::db::DbError),
+}
+
+impl From<String> for LinkError {
+    fn from(why: String) -> LinkError {
+        LinkError::Invalid(why)
+    }
+}
+
+impl From<crate::db::DbError> for LinkError {
+    fn from(e: crate::db::DbError) -> LinkError {
+        LinkError::Db(e)
+    }
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkError::Invalid(why) => f.write_str(why),
+            LinkError::Db(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// Links an account at gateway `kind` to merchant `merchant_id`, last in its
 /// routing preference: checks `r`, opens a sandbox account when asked, and
 /// stores it (credentials sealed). The account and its priority; else why not
@@ -171,9 +201,9 @@ pub async fn link_account(
     kind: GatewayKind,
     r: LinkRequest,
     field: impl Fn(&str) -> String,
-) -> Result<(Account, i64), String> {
+) -> Result<(Account, i64), LinkError> {
     if r.reference_id.len() > 64 || !r.reference_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
-        return Err(format!("{} must be at most 64 letters, digits, '_', '-' or '.'", field("reference_id")));
+        return Err(format!("{} must be at most 64 letters, digits, '_', '-' or '.'", field("reference_id")).into());
     }
     let given = |v: Option<String>, name: &str| -> Result<String, String> {
         v.map(|s| s.trim().to_string())
@@ -184,7 +214,7 @@ pub async fn link_account(
         Some(u) => {
             let parsed = url::Url::parse(u.trim()).map_err(|_| format!("{} must be an absolute URL", field("base_url")))?;
             if !matches!(parsed.scheme(), "https" | "http") {
-                return Err(format!("{} must be http(s)", field("base_url")));
+                return Err(format!("{} must be http(s)", field("base_url")).into());
             }
             u.trim().trim_end_matches('/').to_string()
         }
@@ -194,13 +224,20 @@ pub async fn link_account(
             // Seed 004's Create Order lives on Paytm's AI router, the payment and status APIs on its PG:
             // which host serves both for an account is Paytm's to say, so it is asked for.
             GatewayKind::Paytm => {
-                return Err(format!("{} is required for a Paytm account (the host Paytm gave for its API)", field("base_url")));
+                return Err(format!("{} is required for a Paytm account (the host Paytm gave for its API)", field("base_url")).into());
             }
         },
     };
+    let taken = |kind: GatewayKind, reference_id: &str| {
+        format!("this merchant already has a {} account with reference id {reference_id:?}", kind.as_str())
+    };
+    // Refused before a sandbox account is opened for nothing.
+    if db.gateway_accounts(merchant_id).await?.iter().any(|a| a.kind() == kind && a.reference_id == r.reference_id) {
+        return Err(taken(kind, &r.reference_id).into());
+    }
     let id = crate::random_id("gwa_");
     let credentials = if r.sandbox {
-        crate::gateway::psp::create_account(db, kind, &id).await.map_err(|e| e.to_string())?
+        crate::gateway::psp::create_account(db, kind, &id).await?
     } else {
         match kind {
             GatewayKind::Razorpay => Credentials::Razorpay {
@@ -211,7 +248,7 @@ pub async fn link_account(
             GatewayKind::Paytm => {
                 let merchant_key = given(r.merchant_key, "merchant_key")?;
                 if ![16, 32].contains(&merchant_key.len()) {
-                    return Err("a Paytm merchant key is 16 or 32 characters".into());
+                    return Err(LinkError::Invalid("a Paytm merchant key is 16 or 32 characters".into()));
                 }
                 Credentials::Paytm { mid: given(r.mid, "mid")?, merchant_key, website_name: given(r.website_name, "website_name")? }
             }
@@ -220,10 +257,8 @@ pub async fn link_account(
     let account = Account { id, merchant_id: merchant_id.to_string(), reference_id: r.reference_id, priority: 0, credentials, base_url };
     match db.add_gateway_account(&account).await {
         Ok(p) => Ok((account, p)),
-        Err(crate::db::DbError::Conflict) => {
-            Err(format!("this merchant already has a {} account with reference id {:?}", kind.as_str(), account.reference_id))
-        }
-        Err(e) => Err(e.to_string()),
+        Err(crate::db::DbError::Conflict) => Err(taken(kind, &account.reference_id).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
