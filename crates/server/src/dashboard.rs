@@ -152,8 +152,9 @@ fn forbidden(message: &str) -> AppError {
     AppError { status: StatusCode::FORBIDDEN, code: "forbidden", message: message.into(), retry_after: None }
 }
 
+/// What the database keeps of a session cookie: its SHA-256, as of an API key.
 fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::http::auth::api_key_hash(token)
 }
 
 /// The session cookie's value, if the request has one.
@@ -704,8 +705,9 @@ fn json_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, AppError> {
     }
 }
 
-/// A URL without what may be a credential in it (user info, query, fragment), for readers who may not change it.
-fn shown_url(u: &str) -> String {
+/// A URL without what may be a credential in it (user info, query,
+/// fragment), for readers who may not change it (and the audit log).
+pub fn shown_url(u: &str) -> String {
     url::Url::parse(u)
         .map(|mut u| {
             let _ = u.set_username("");

@@ -666,13 +666,7 @@ async fn run(command: Command) -> Result<(), String> {
                 Err(e) => return Err(e.to_string()),
             }
             // The webhook URL without user info or query, which may carry credentials.
-            let shown_url = webhook_url.as_deref().and_then(|u| url::Url::parse(u).ok()).map(|mut u| {
-                let _ = u.set_username("");
-                let _ = u.set_password(None);
-                u.set_query(None);
-                u.set_fragment(None);
-                u.to_string()
-            });
+            let shown_url = webhook_url.as_deref().map(kassa_server::dashboard::shown_url).filter(|u| !u.is_empty());
             let detail =
                 serde_json::json!({ "webhook_url": shown_url, "order_ttl_mins": order_ttl_mins, "allowed_origins": m.allowed_origins });
             AuditCtx::cli().record(&db, Some(&id), "merchant.create", Some(&id), detail).await;
